@@ -1,0 +1,1 @@
+"""Reusable ComponentResources of the Shiksha Setu estate and what they need."""

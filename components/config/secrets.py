@@ -1,0 +1,30 @@
+"""The estate's secrets: read only from Pulumi secret config, kept as secret Outputs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+
+from .estate import EstateConfig
+
+
+def required_secrets(config: EstateConfig) -> dict[str, str]:
+    """Secret config key -> what needs it. Only what the stack really uses is required."""
+    needed = {}
+    if any(spec.enabled and spec.image == "postgres" for spec in config.workloads.values()):
+        needed["postgresPassword"] = "the PostgreSQL application user's password"
+    if any(spec.enabled and spec.image == "redis" for spec in config.workloads.values()):
+        needed["redisPassword"] = "the Redis password (requirepass)"
+    return needed
+
+
+@dataclass(frozen=True)
+class EstateSecrets:
+    values: dict[str, pulumi.Output[str]]
+
+    def __getitem__(self, key: str) -> pulumi.Output[str]:
+        return self.values[key]
+
+    def get(self, key: str) -> pulumi.Output[str] | None:
+        return self.values.get(key)

@@ -1,0 +1,72 @@
+"""Assembles the whole estate for the stack's target from the validated config."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.config.estate import EstateConfig
+from components.config.secrets import EstateSecrets
+from components.platform_namespace import PlatformNamespace, PlatformNamespaceArgs
+from components.secure_deployment import SecureDeployment, SecureDeploymentArgs
+from components.wiring import wire
+
+
+@dataclass
+class Estate:
+    """What the stack exports: names and references, never secret values."""
+
+    outputs: dict[str, pulumi.Input[object]] = field(default_factory=dict)
+
+
+def kubernetes_provider(config: EstateConfig) -> k8s.Provider:
+    kube = config.kubernetes
+    if kube.render_directory:
+        # The local stack: no cluster, every manifest written to a directory instead.
+        return k8s.Provider("kubernetes", render_yaml_to_directory=kube.render_directory)
+    return k8s.Provider("kubernetes", context=kube.context, enable_server_side_apply=True)
+
+
+def build_kubernetes_estate(config: EstateConfig, secrets: EstateSecrets) -> Estate:
+    provider = kubernetes_provider(config)
+    with_provider = pulumi.ResourceOptions(providers=[provider])
+    namespace = PlatformNamespace(
+        "platform", PlatformNamespaceArgs(config.namespace, config.part_of), opts=with_provider
+    )
+    deployments: dict[str, SecureDeployment] = {}
+    for name in config.enabled_workloads:
+        wiring = wire(name, config, secrets)
+        deployments[name] = SecureDeployment(
+            name,
+            SecureDeploymentArgs(
+                spec=wiring.spec,
+                namespace=namespace.name,
+                image=config.images.pinned[wiring.spec.image],
+                part_of=config.part_of,
+                version=config.version,
+                files=wiring.files,
+                secret_env=wiring.secret_env,
+                skip_await=config.kubernetes.skip_await,
+            ),
+            opts=with_provider,
+        )
+
+    return Estate(
+        {
+            "namespace": namespace.name,
+            "services": {name: d.service_name for name, d in deployments.items() if config.workloads[name].ports},
+            "images": {
+                name: config.images.pinned[spec.image] for name, spec in config.enabled_workloads.items()
+            },
+        }
+    )
+
+
+def build_estate(config: EstateConfig, secrets: EstateSecrets) -> Estate:
+    if config.target == "docker-host":
+        from components.docker_host import build_docker_host_estate
+
+        return build_docker_host_estate(config, secrets)
+    return build_kubernetes_estate(config, secrets)

@@ -1,0 +1,1 @@
+"""Pure functions from typed config to the text of a configuration file."""

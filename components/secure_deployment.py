@@ -1,0 +1,172 @@
+"""SecureDeployment: one typed workload spec in, a hardened workload out."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.config.workloads import WorkloadSpec
+from components.kube.config_objects import config_checksum
+from components.kube.disruption import hpa_spec, pdb_spec
+from components.kube.labels import recommended_labels, selector_labels
+from components.kube.metadata import metadata
+from components.kube.pod import VolumeMount, pod_template
+from components.kube.service import service_spec
+from components.kube.workload import deployment_spec, statefulset_spec
+
+SKIP_AWAIT = "pulumi.com/skipAwait"
+CHECKSUM = "checksum/config"
+
+
+@dataclass(frozen=True)
+class ConfigFiles:
+    """Files mounted read-only at `mount_path`: a ConfigMap, or a Secret when `secret`."""
+
+    name: str
+    mount_path: str
+    files: Mapping[str, pulumi.Input[str]]
+    secret: bool = False
+
+
+@dataclass(frozen=True)
+class SecureDeploymentArgs:
+    spec: WorkloadSpec
+    namespace: pulumi.Input[str]
+    image: pulumi.Input[str]
+    part_of: str
+    version: str
+    files: Sequence[ConfigFiles] = ()
+    # Env var -> secret value; reaches the pod only through a Kubernetes Secret.
+    secret_env: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    skip_await: bool = False
+
+
+class SecureDeployment(pulumi.ComponentResource):
+    """ServiceAccount, Deployment or StatefulSet, Service, PDB and HPA for one workload.
+
+    Every default is the hardened production value; loosening needs an explicit,
+    reasoned opt-out in the spec, which stays visible on the pod template.
+    """
+
+    service_name: pulumi.Output[str]
+    service_account_name: pulumi.Output[str]
+    workload_name: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: SecureDeploymentArgs, opts: pulumi.ResourceOptions | None = None
+    ):
+        super().__init__("shiksha:index:SecureDeployment", name, None, opts)
+        spec = args.spec
+        child = pulumi.ResourceOptions(parent=self)
+        labels = recommended_labels(name, spec.component, args.part_of, args.version)
+        selector = selector_labels(name, args.part_of)
+        object_annotations = {SKIP_AWAIT: "true"} if args.skip_await else {}
+
+        account = k8s.core.v1.ServiceAccount(
+            name,
+            metadata=metadata(name, args.namespace, labels),
+            automount_service_account_token=spec.automount_token_reason is not None,
+            opts=child,
+        )
+
+        mounts: list[VolumeMount] = []
+        plain_files = []
+        for files in args.files:
+            object_name = f"{name}-{files.name}"
+            if files.secret:
+                k8s.core.v1.Secret(
+                    object_name,
+                    metadata=metadata(object_name, args.namespace, labels),
+                    type="Opaque",
+                    string_data={k: pulumi.Output.secret(v) for k, v in files.files.items()},
+                    opts=child,
+                )
+            else:
+                k8s.core.v1.ConfigMap(
+                    object_name,
+                    metadata=metadata(object_name, args.namespace, labels),
+                    data=dict(files.files),
+                    immutable=False,
+                    opts=child,
+                )
+                plain_files.append(files.files)
+            mounts.append(VolumeMount(files.name, object_name, files.mount_path, files.secret))
+
+        secret_env: dict[str, tuple[pulumi.Input[str], str]] = {}
+        if args.secret_env:
+            env_secret = f"{name}-env"
+            k8s.core.v1.Secret(
+                env_secret,
+                metadata=metadata(env_secret, args.namespace, labels),
+                type="Opaque",
+                string_data={k: pulumi.Output.secret(v) for k, v in args.secret_env.items()},
+                opts=child,
+            )
+            secret_env = {var: (env_secret, var) for var in args.secret_env}
+
+        template = pod_template(
+            name,
+            spec,
+            args.image,
+            labels,
+            selector,
+            service_account=name,
+            annotations={CHECKSUM: config_checksum(*plain_files)},
+            mounts=mounts,
+            secret_env=secret_env,
+        )
+
+        workload: k8s.apps.v1.Deployment | k8s.apps.v1.StatefulSet
+        if spec.kind == "StatefulSet":
+            workload = k8s.apps.v1.StatefulSet(
+                name,
+                metadata=metadata(name, args.namespace, labels, object_annotations),
+                spec=statefulset_spec(spec, selector, template, service_name=name),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[account]),
+            )
+        else:
+            workload = k8s.apps.v1.Deployment(
+                name,
+                metadata=metadata(name, args.namespace, labels, object_annotations),
+                spec=deployment_spec(spec, selector, template),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[account]),
+            )
+
+        service_name = pulumi.Output.from_input(name)
+        if spec.ports:
+            service = k8s.core.v1.Service(
+                name,
+                metadata=metadata(name, args.namespace, labels, object_annotations),
+                spec=service_spec(spec, selector),
+                opts=child,
+            )
+            service_name = service.metadata.apply(lambda _meta: name)
+
+        if spec.pdb_wanted:
+            k8s.policy.v1.PodDisruptionBudget(
+                name,
+                metadata=metadata(name, args.namespace, labels),
+                spec=pdb_spec(spec, selector),
+                opts=child,
+            )
+        if spec.autoscaling is not None:
+            k8s.autoscaling.v2.HorizontalPodAutoscaler(
+                name,
+                metadata=metadata(name, args.namespace, labels),
+                spec=hpa_spec(spec, spec.kind, name),
+                opts=child,
+            )
+
+        self.service_name = service_name
+        self.service_account_name = pulumi.Output.from_input(name)
+        self.workload_name = workload.metadata.apply(lambda _meta: name)
+        self.register_outputs(
+            {
+                "serviceName": self.service_name,
+                "serviceAccountName": self.service_account_name,
+                "workloadName": self.workload_name,
+            }
+        )

@@ -1,0 +1,92 @@
+"""What each platform workload needs beyond its spec: credentials, config files, arguments.
+
+Connection secrets follow the `connectsTo` intent, so a workload gets exactly the
+credentials of what it declares it calls, and nothing else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import quote
+
+import pulumi
+
+from components.config.estate import EstateConfig
+from components.config.secrets import EstateSecrets
+from components.config.workloads import WorkloadSpec
+from components.render.datastores import PG_HBA, POSTGRES_INITDB_ARGS, postgres_args, redis_conf
+from components.secure_deployment import ConfigFiles
+
+PG_HBA_PATH = "/etc/postgresql/hba/pg_hba.conf"
+REDIS_AUTH_PATH = "/etc/redis/auth/auth.conf"
+
+
+@dataclass
+class Wiring:
+    spec: WorkloadSpec
+    files: list[ConfigFiles] = field(default_factory=list)
+    secret_env: dict[str, pulumi.Input[str]] = field(default_factory=dict)
+
+
+def _port(config: EstateConfig, workload: str) -> int:
+    return next(iter(config.workloads[workload].ports.values()))
+
+
+def wire(name: str, config: EstateConfig, secrets: EstateSecrets) -> Wiring:
+    spec = config.workloads[name]
+    wiring = Wiring(spec)
+    postgres = config.workloads.get("postgres")
+    for target in spec.connects_to:
+        if target == "postgres" and postgres is not None:
+            user, db = postgres.env["POSTGRES_USER"], postgres.env["POSTGRES_DB"]
+            port = _port(config, "postgres")
+            wiring.secret_env["DATABASE_URL"] = secrets["postgresPassword"].apply(
+                lambda pw, u=user, d=db, p=port: f"postgresql://{u}:{quote(pw, safe='')}@postgres:{p}/{d}"
+            )
+        elif target == "redis":
+            port = _port(config, "redis")
+            url = secrets["redisPassword"].apply(
+                lambda pw, p=port: f"redis://:{quote(pw, safe='')}@redis:{p}/0"
+            )
+            wiring.secret_env["REDIS_URL"] = url
+            wiring.secret_env["CELERY_BROKER_URL"] = url
+        else:
+            wiring.spec = wiring.spec.model_copy(
+                update={
+                    "env": {
+                        **wiring.spec.env,
+                        f"{target.upper()}_URL": f"http://{target}:{_port(config, target)}",
+                    }
+                }
+            )
+
+    if name == "postgres":
+        wiring.secret_env["POSTGRES_PASSWORD"] = secrets["postgresPassword"]
+        wiring.files.append(ConfigFiles("hba", PG_HBA_PATH.rsplit("/", 1)[0], {"pg_hba.conf": PG_HBA}))
+        wiring.spec = spec.model_copy(
+            update={
+                "args": postgres_args(config.postgres, PG_HBA_PATH),
+                "env": {**spec.env, "POSTGRES_INITDB_ARGS": POSTGRES_INITDB_ARGS},
+            }
+        )
+    if name == "redis":
+        assert spec.storage is not None
+        wiring.files.append(
+            ConfigFiles(
+                "config",
+                "/etc/redis/conf",
+                {"redis.conf": redis_conf(config.redis, spec.storage.mount_path, REDIS_AUTH_PATH)},
+            )
+        )
+        wiring.files.append(
+            ConfigFiles(
+                "auth",
+                REDIS_AUTH_PATH.rsplit("/", 1)[0],
+                {"auth.conf": secrets["redisPassword"].apply(lambda pw: f'requirepass "{pw}"\n')},
+                secret=True,
+            )
+        )
+        wiring.spec = spec.model_copy(
+            update={"command": ["redis-server"], "args": ["/etc/redis/conf/redis.conf"]}
+        )
+    return wiring

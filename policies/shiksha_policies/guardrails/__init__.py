@@ -1,0 +1,1 @@
+"""The estate's own Kubernetes guardrails, one concern per module."""

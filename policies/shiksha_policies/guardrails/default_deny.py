@@ -1,0 +1,65 @@
+"""Guardrail (stack): every namespace holding workloads has a default-deny NetworkPolicy."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from pulumi_policy import Severity
+
+from ..kube import describe, pod_view
+from ..props import as_list, get, is_unknown
+from ..rule import Finding, Rule, StackResource
+from ._common import ESTATE, cis, kind, namespace_of, nsa
+
+
+def is_default_deny(props: Any) -> bool:
+    """Selects every pod and allows nothing, for both ingress and egress."""
+    spec = get(props, "spec")
+    if is_unknown(spec) or (isinstance(spec, dict) and any(is_unknown(v) for v in spec.values())):
+        return True  # undecidable during preview: give it the benefit of the doubt
+    if not isinstance(spec, dict):
+        return False
+    selector = spec.get("podSelector")
+    if selector not in (None, {}) and not (
+        isinstance(selector, dict) and not selector.get("matchLabels") and not selector.get("matchExpressions")
+    ):
+        return False
+    types = as_list(spec.get("policyTypes"))
+    if is_unknown(types) or not {"Ingress", "Egress"} <= set(t for t in types if isinstance(t, str)):
+        return False
+    return not spec.get("ingress") and not spec.get("egress")
+
+
+def check(resources: list[StackResource], _config: Mapping[str, Any]) -> Iterator[tuple[str, Finding]]:
+    denied: set[str] = set()
+    for r in resources:
+        if kind(r.resource_type) == "NetworkPolicy" and is_default_deny(r.props):
+            ns = namespace_of(r.props)
+            if isinstance(ns, str):
+                denied.add(ns)
+    reported: set[str] = set()
+    for r in resources:
+        if pod_view(r.resource_type, r.props) is None:
+            continue
+        ns = namespace_of(r.props)
+        if is_unknown(ns) or ns in denied or ns in reported:
+            continue
+        reported.add(ns)
+        yield describe(r.resource_type, r.props, r.name), Finding(
+            "metadata.namespace",
+            f"{ns!r} holds workloads but has no default-deny NetworkPolicy "
+            "(podSelector: {}, policyTypes: [Ingress, Egress], no rules)", urn=r.urn)
+
+
+RULE = Rule(
+    name="namespace-default-deny",
+    description="Every namespace that holds workloads must have a default-deny NetworkPolicy.",
+    severity=Severity.HIGH,
+    remediation_steps="Add a NetworkPolicy with podSelector: {} and policyTypes [Ingress, Egress] "
+    "and no rules in the namespace, then allow each needed flow explicitly.",
+    frameworks=(cis("5.3.2 Ensure that all Namespaces have Network Policies defined"),
+                nsa("Network policies: default deny"), ESTATE),
+    stack_check=check,
+    tags=("network",),
+)

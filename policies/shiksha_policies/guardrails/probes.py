@@ -1,0 +1,42 @@
+"""Guardrail: readiness and liveness probes on long-running workloads."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pulumi_policy import Severity
+
+from ..kube import PodView
+from ..pod_security._common import on_pods
+from ..props import get, is_unknown
+from ..rule import Finding, Rule
+from ._common import ESTATE
+
+# Jobs and CronJobs run to completion; probes there would only restart finished work.
+RUN_TO_COMPLETION = frozenset({"Job", "CronJob"})
+
+
+def check(pod: PodView) -> Iterator[Finding]:
+    if pod.kind in RUN_TO_COMPLETION:
+        return
+    policy = get(pod.spec, "restartPolicy")
+    if is_unknown(policy) or policy in ("Never", "OnFailure"):
+        return
+    for c in pod.containers():
+        if c.list_name != "containers":
+            continue  # init and ephemeral containers do not take readiness probes
+        for probe in ("readinessProbe", "livenessProbe"):
+            if c.body.get(probe) is None:
+                yield Finding(c.at(probe), "is unset; long-running containers need one", c.name)
+
+
+RULE = Rule(
+    name="workload-probes",
+    description="Long-running containers must have readiness and liveness probes.",
+    severity=Severity.LOW,
+    remediation_steps="Add readinessProbe and livenessProbe (httpGet on the health endpoint, "
+    "or tcpSocket/exec) to every app container; add a startupProbe for slow starters.",
+    frameworks=(ESTATE,),
+    check=on_pods(check),
+    tags=("workload", "availability"),
+)

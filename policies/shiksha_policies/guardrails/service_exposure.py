@@ -1,0 +1,39 @@
+"""Guardrail: no LoadBalancer or NodePort Service except the declared edge."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from pulumi_policy import Severity
+
+from ..props import get, is_unknown
+from ..rule import Finding, Rule, Subject
+from ._common import ANNOTATION_EDGE, ESTATE, kind, nsa
+
+EXPOSED = ("LoadBalancer", "NodePort")
+
+
+def check(subject: Subject, _config: Mapping[str, Any]) -> Iterator[Finding]:
+    if kind(subject.resource_type) != "Service":
+        return
+    t = get(subject.props, "spec", "type")
+    if t not in EXPOSED:
+        return
+    declared = get(subject.props, "metadata", "annotations", ANNOTATION_EDGE)
+    if declared == "true" or is_unknown(declared):
+        return
+    yield Finding("spec.type", f"is {t!r} but the Service is not the declared edge "
+                  f"(metadata.annotations[{ANNOTATION_EDGE!r}] != \"true\"); use ClusterIP")
+
+
+RULE = Rule(
+    name="service-no-undeclared-exposure",
+    description="Only the declared edge Service may be of type LoadBalancer or NodePort.",
+    severity=Severity.HIGH,
+    remediation_steps="Use type ClusterIP and route through the ingress; if this Service is the "
+    f"edge, annotate it {ANNOTATION_EDGE}: \"true\".",
+    frameworks=(nsa("Network separation and hardening"), ESTATE),
+    check=check,
+    tags=("network",),
+)

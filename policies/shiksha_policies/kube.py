@@ -1,0 +1,199 @@
+"""Where the pod lives in each Kubernetes kind, and the containers a pod runs.
+
+Kinds are recognised from the resource type token (``kubernetes:apps/v1:Deployment``),
+so raw YAML, Helm charts and future programs are judged the same way as our components.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from .props import UNKNOWN, as_dict, as_list, get, is_unknown
+
+# Path from the object root to the pod template (metadata + spec) for each pod-bearing kind;
+# an empty tuple means the object itself is the pod.
+POD_TEMPLATE_PATHS: dict[str, tuple[str, ...]] = {
+    "Pod": (),
+    "Deployment": ("spec", "template"),
+    "StatefulSet": ("spec", "template"),
+    "DaemonSet": ("spec", "template"),
+    "ReplicaSet": ("spec", "template"),
+    "ReplicationController": ("spec", "template"),
+    "Job": ("spec", "template"),
+    "CronJob": ("spec", "jobTemplate", "spec", "template"),
+    "PodTemplate": ("template",),
+}
+POD_BEARING_KINDS = tuple(POD_TEMPLATE_PATHS)
+
+# All three lists: the PSS controls name each of them.
+CONTAINER_LISTS = ("containers", "initContainers", "ephemeralContainers")
+
+# Pod-level securityContext fields a container inherits unless it sets its own.
+INHERITED_FIELDS = (
+    "runAsNonRoot",
+    "runAsUser",
+    "runAsGroup",
+    "seccompProfile",
+    "seLinuxOptions",
+    "appArmorProfile",
+    "windowsOptions",
+)
+
+OPT_OUT_ANNOTATION = "shiksha.io/security-opt-out"
+
+
+@dataclass(frozen=True)
+class KubeType:
+    group_version: str
+    kind: str
+
+    @property
+    def group(self) -> str:
+        return self.group_version.split("/")[0] if "/" in self.group_version else ""
+
+
+def kube_type(resource_type: str) -> KubeType | None:
+    """``kubernetes:apps/v1:Deployment`` -> KubeType("apps/v1", "Deployment")."""
+    parts = resource_type.split(":")
+    if len(parts) != 3 or parts[0] != "kubernetes":
+        return None
+    return KubeType(parts[1], parts[2])
+
+
+def kind_of(resource_type: str) -> str | None:
+    t = kube_type(resource_type)
+    return t.kind if t else None
+
+
+def fmt_path(parts: tuple[str | int, ...]) -> str:
+    out = ""
+    for p in parts:
+        if isinstance(p, int):
+            out += f"[{p}]"
+        elif "." in p or "/" in p:
+            out += f"[{p!r}]"
+        else:
+            out += ("." if out else "") + p
+    return out
+
+
+@dataclass(frozen=True)
+class Container:
+    list_name: str
+    index: int
+    body: dict[str, Any]
+    path: tuple[str | int, ...]
+
+    @property
+    def name(self) -> str:
+        n = self.body.get("name")
+        return n if isinstance(n, str) else f"#{self.index}"
+
+    def at(self, *rest: str | int) -> str:
+        return fmt_path((*self.path, *rest))
+
+    def sc_path(self, *rest: str) -> str:
+        return self.at("securityContext", *rest)
+
+
+@dataclass(frozen=True)
+class PodView:
+    """The pod a resource runs, with paths that name fields as the user wrote them."""
+
+    kind: str
+    obj: dict[str, Any]
+    template_path: tuple[str, ...]
+
+    @property
+    def spec_path(self) -> tuple[str, ...]:
+        return (*self.template_path, "spec")
+
+    @property
+    def spec(self) -> Any:
+        return get(self.obj, *self.spec_path)
+
+    def path(self, *rest: str | int) -> str:
+        return fmt_path((*self.spec_path, *rest))
+
+    @property
+    def annotations_path(self) -> tuple[str, ...]:
+        return (*self.template_path, "metadata", "annotations")
+
+    @property
+    def annotations(self) -> dict[str, Any] | Any:
+        return as_dict(get(self.obj, *self.annotations_path))
+
+    @property
+    def pod_security_context(self) -> dict[str, Any] | Any:
+        spec = self.spec
+        if is_unknown(spec):
+            return UNKNOWN
+        return as_dict(get(spec, "securityContext"))
+
+    @property
+    def is_windows(self) -> bool:
+        """Windows pods are exempt from the Linux-only controls; an unknown OS might be
+        Windows, so it is treated as such rather than risk a false violation."""
+        name = get(self.spec, "os", "name")
+        return is_unknown(name) or name == "windows"
+
+    def containers(self) -> Iterator[Container]:
+        """Every container of every list; an unknown list is skipped, never guessed."""
+        spec = self.spec
+        if is_unknown(spec) or not isinstance(spec, dict):
+            return
+        for list_name in CONTAINER_LISTS:
+            items = as_list(spec.get(list_name))
+            if is_unknown(items):
+                continue
+            assert isinstance(items, list)
+            for i, c in enumerate(items):
+                if isinstance(c, dict):
+                    yield Container(list_name, i, c, (*self.spec_path, list_name, i))
+
+    def effective(self, container: Container, field: str) -> tuple[Any, str]:
+        """A container's securityContext field after pod-level inheritance, with the path
+        of the field that decided it (the container's own when set, else the pod's)."""
+        csc = as_dict(container.body.get("securityContext"))
+        if is_unknown(csc):
+            return UNKNOWN, container.sc_path()
+        assert isinstance(csc, dict)
+        if csc.get(field) is not None:
+            return csc[field], container.sc_path(field)
+        if field in INHERITED_FIELDS:
+            psc = self.pod_security_context
+            if is_unknown(psc):
+                return UNKNOWN, self.path("securityContext")
+            if psc.get(field) is not None:
+                return psc[field], self.path("securityContext", field)
+        return None, container.sc_path(field)
+
+    def opt_out_note(self) -> str:
+        ann = self.annotations
+        if is_unknown(ann) or not isinstance(ann, dict):
+            return ""
+        text = ann.get(OPT_OUT_ANNOTATION)
+        if isinstance(text, str) and text:
+            return f' (declared opt-out "{OPT_OUT_ANNOTATION}: {text}" noted; the field is still judged)'
+        return ""
+
+
+def pod_view(resource_type: str, props: Any) -> PodView | None:
+    kind = kind_of(resource_type)
+    if kind not in POD_TEMPLATE_PATHS or not isinstance(props, dict):
+        return None
+    return PodView(kind, props, POD_TEMPLATE_PATHS[kind])
+
+
+def describe(resource_type: str, props: Any, logical_name: str) -> str:
+    """"Deployment shiksha-setu/api (pulumi name 'api')" for messages."""
+    kind = kind_of(resource_type) or resource_type
+    meta = get(props, "metadata")
+    name = get(meta, "name")
+    ns = get(meta, "namespace")
+    shown = name if isinstance(name, str) else "<name unknown>"
+    if isinstance(ns, str) and ns:
+        shown = f"{ns}/{shown}"
+    return f"{kind} {shown} (pulumi name '{logical_name}')"

@@ -1,0 +1,46 @@
+"""PSS baseline: Capabilities (only the default set may be added)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pulumi_policy import EnforcementLevel, Severity
+
+from ..kube import PodView
+from ..props import as_list, get, is_unknown
+from ..rule import Finding, Rule
+from ._common import cis, on_pods, pss
+
+# The Baseline profile's allowed values for capabilities.add, as the PSS page lists them.
+ALLOWED_ADD = frozenset({
+    "AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD",
+    "NET_BIND_SERVICE", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT",
+})
+
+
+def check(pod: PodView) -> Iterator[Finding]:
+    for c in pod.containers():
+        added = as_list(get(c.body, "securityContext", "capabilities", "add"))
+        if is_unknown(added):
+            continue
+        assert isinstance(added, list)
+        for i, cap in enumerate(added):
+            if isinstance(cap, str) and cap not in ALLOWED_ADD:
+                yield Finding(c.at("securityContext", "capabilities", "add", i),
+                              f"adds {cap!r}; Baseline allows only {', '.join(sorted(ALLOWED_ADD))}",
+                              c.name)
+
+
+RULE = Rule(
+    name="pss-baseline-capabilities",
+    description="Containers may add only the capabilities the Baseline profile allows.",
+    severity=Severity.HIGH,
+    remediation_steps="Remove the capability from securityContext.capabilities.add; the "
+    "Baseline set is AUDIT_WRITE, CHOWN, DAC_OVERRIDE, FOWNER, FSETID, KILL, MKNOD, "
+    "NET_BIND_SERVICE, SETFCAP, SETGID, SETPCAP, SETUID, SYS_CHROOT.",
+    frameworks=(pss("Capabilities", "Baseline"),
+                cis("5.2.9 Minimize the admission of containers with added capabilities")),
+    enforcement=EnforcementLevel.MANDATORY,
+    check=on_pods(check),
+    tags=("pss", "baseline"),
+)

@@ -1,0 +1,33 @@
+"""PSS baseline: Privileged Containers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pulumi_policy import EnforcementLevel, Severity
+
+from ..kube import PodView
+from ..props import get
+from ..rule import Finding, Rule
+from ._common import NSA_POD, cis, on_pods, pss
+
+
+def check(pod: PodView) -> Iterator[Finding]:
+    for c in pod.containers():
+        if get(c.body, "securityContext", "privileged") is True:
+            yield Finding(c.sc_path("privileged"), "is true; must be unset or false", c.name)
+
+
+RULE = Rule(
+    name="pss-baseline-privileged",
+    description="Containers must not run privileged.",
+    severity=Severity.CRITICAL,
+    remediation_steps="Remove securityContext.privileged (or set it to false) on every "
+    "container, init container and ephemeral container; grant a single capability instead "
+    "if one is truly needed.",
+    frameworks=(pss("Privileged Containers", "Baseline"),
+                cis("5.2.2 Minimize the admission of privileged containers"), NSA_POD),
+    enforcement=EnforcementLevel.MANDATORY,
+    check=on_pods(check),
+    tags=("pss", "baseline"),
+)

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Sets up everything the program and its tests need; cheap when already done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+
+# Debian packages: the real tools the tests run (promtool, amtool, nginx, wrk, etcd).
+APT_PACKAGES=(prometheus prometheus-alertmanager nginx-light wrk openssl)
+missing=()
+for p in "${APT_PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
+  step "apt-get update" $SUDO apt-get update -qq
+  step "apt-get install ${missing[*]}" env DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  # Debian starts these services on install; the tests start their own copies.
+  for svc in nginx prometheus prometheus-alertmanager prometheus-node-exporter; do
+    $SUDO service "$svc" stop >/dev/null 2>&1 || true
+  done
+fi
+
+# Project virtualenv (Pulumi.yaml points the language host at it).
+[ -x .venv/bin/python ] || step "create .venv" python3 -m venv .venv
+if ! stamp_ok venv-$(pwd | sha256sum | cut -c1-8) requirements.txt requirements-dev.txt policies/requirements.txt; then
+  step "pip install requirements-dev.txt into .venv" .venv/bin/pip install -q --disable-pip-version-check -r requirements-dev.txt
+  stamp_set venv-$(pwd | sha256sum | cut -c1-8) requirements.txt requirements-dev.txt policies/requirements.txt
+fi
+
+# Tools whose own pins clash with ours live in their own virtualenvs in the cache.
+tool_venv() { # tool_venv name requirement command
+  local name="$1" req="$2" cmd="$3" dir="$SHIKSHA_CACHE/venvs/$1-${2##*==}"
+  if [ ! -x "$dir/bin/$cmd" ]; then
+    step "install $req into its own virtualenv ($dir)" bash -c "python3 -m venv '$dir' && '$dir/bin/pip' install -q --disable-pip-version-check '$req'"
+  fi
+  ln -sf "$dir/bin/$cmd" "$SHIKSHA_CACHE/bin/$cmd"
+}
+tool_venv nca network-config-analyzer==2.1.0 nca
+
+# Go tools, pinned, built from the Go module proxy.
+go_tool() { # go_tool module@version command
+  local mod="$1" cmd="$2" dir="$SHIKSHA_CACHE/go-tools/${1//[\/@]/_}"
+  if [ ! -x "$dir/$cmd" ]; then
+    step "go install $mod" env GOBIN="$dir" go install "$mod"
+  fi
+  ln -sf "$dir/$cmd" "$SHIKSHA_CACHE/bin/$cmd"
+}
+go_tool github.com/rhysd/actionlint/cmd/actionlint@v1.7.12 actionlint

@@ -1,0 +1,206 @@
+"""Runs the real Pulumi program under Pulumi's mocks and records what it registers.
+
+Tests, benchmarks and the validators (schemas, policy pack, network analyzer, API
+server) all take the estate from here, so they judge exactly what `pulumi up` would send.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import runpy
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from google.protobuf import json_format
+from pulumi.runtime import config as runtime_config
+from pulumi.runtime import mocks, rpc
+from pulumi.runtime.stack import run_pulumi_func
+
+ROOT = Path(__file__).resolve().parents[2]
+PROJECT = "shiksha-setu"
+SECRET_SIG = rpc._special_sig_key if hasattr(rpc, "_special_sig_key") else "4dabf18193072939515e22adb298388d"
+SECRET_MARK = "1b47061264138c4ac30d75fd1eb44270"
+
+# Stand-ins for the values `pulumi config set --secret` holds in a real stack.
+TEST_SECRETS = {
+    "postgresPassword": "pg-test-Secret-4f1c",
+    "redisPassword": "redis-test-Secret-9a2e",
+    "pagerdutyRoutingKey": "pd-test-routing-key-77c3",
+    "registryPassword": "registry-test-token-1b5d",
+}
+
+
+@dataclass
+class Recorded:
+    type: str
+    name: str
+    urn: str
+    inputs: dict[str, Any]
+    custom: bool
+    secret_paths: list[str] = field(default_factory=list)
+
+    @property
+    def parent_types(self) -> list[str]:
+        """Types of the ancestors, outermost first, read from the URN's type chain."""
+        chain = self.urn.split("::")[2]
+        return chain.split("$")[:-1]
+
+    @property
+    def kind(self) -> str:
+        return str(self.inputs.get("kind", ""))
+
+    @property
+    def manifest(self) -> dict[str, Any]:
+        """The Kubernetes object as the provider would send it."""
+        return {k: v for k, v in self.inputs.items() if not k.startswith("__")}
+
+
+@dataclass
+class Snapshot:
+    stack: str
+    resources: list[Recorded]
+    outputs: dict[str, Any]
+    logs: list[str]
+
+    def of_type(self, type_: str) -> list[Recorded]:
+        return [r for r in self.resources if r.type == type_]
+
+    def kubernetes_objects(self) -> list[Recorded]:
+        return [
+            r
+            for r in self.resources
+            if r.custom and r.type.startswith("kubernetes:") and r.type != "pulumi:providers:kubernetes"
+        ]
+
+    def one(self, kind: str, name: str) -> Recorded:
+        found = [
+            r
+            for r in self.kubernetes_objects()
+            if r.kind == kind and r.inputs.get("metadata", {}).get("name") == name
+        ]
+        assert len(found) == 1, f"expected one {kind} {name}, found {len(found)}"
+        return found[0]
+
+    def pod_templates(self) -> Iterator[tuple[Recorded, dict[str, Any]]]:
+        for r in self.kubernetes_objects():
+            if r.kind in ("Deployment", "StatefulSet"):
+                yield r, r.inputs["spec"]["template"]
+
+
+def _secret_paths(value: Any, path: str = "") -> Iterator[str]:
+    if isinstance(value, dict):
+        if value.get(SECRET_SIG) == SECRET_MARK:
+            yield path or "<root>"
+            return
+        for key, item in value.items():
+            yield from _secret_paths(item, f"{path}.{key}" if path else key)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _secret_paths(item, f"{path}[{index}]")
+
+
+class _Mocks(pulumi.runtime.Mocks):
+    def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        return f"{args.name}-id", dict(args.inputs)
+
+    def call(self, args: mocks.MockCallArgs) -> dict[str, Any]:
+        return {}
+
+
+class _RecordingMonitor(mocks.MockMonitor):
+    def __init__(self, mocks_: pulumi.runtime.Mocks):
+        super().__init__(mocks_)
+        self.recorded: list[Recorded] = []
+        self.stack_outputs: dict[str, Any] = {}
+        self.stack_output_secret_paths: list[str] = []
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            raw = json_format.MessageToDict(request.object)
+            self.recorded.append(
+                Recorded(
+                    type=request.type,
+                    name=request.name,
+                    urn=response.urn,
+                    inputs=self.resources[response.urn].state if response.urn in self.resources else {},
+                    custom=request.custom,
+                    secret_paths=list(_secret_paths(raw)),
+                )
+            )
+        return response
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        if request.urn.split("::")[2] == "pulumi:pulumi:Stack":
+            raw = json_format.MessageToDict(request.outputs)
+            self.stack_outputs = rpc.deserialize_properties(request.outputs)
+            self.stack_output_secret_paths = list(_secret_paths(raw))
+        return super().RegisterResourceOutputs(request)
+
+
+def stack_config(stack: str) -> dict[str, Any]:
+    """The `config:` of Pulumi.<stack>.yaml."""
+    data = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text()) or {}
+    return dict(data.get("config") or {})
+
+
+def _flatten(config: Mapping[str, Any], secrets: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:
+    """Config as the engine hands it to a program: JSON strings, secrets decrypted and flagged."""
+    flat: dict[str, str] = {}
+    secret_keys: list[str] = []
+    for key, value in config.items():
+        full = key if ":" in key else f"{PROJECT}:{key}"
+        if isinstance(value, dict) and "secure" in value:
+            continue  # ciphertext from the stack file; replaced by the test value below
+        flat[full] = value if isinstance(value, str) else json.dumps(value)
+    for key, value in secrets.items():
+        full = f"{PROJECT}:{key}"
+        flat[full] = value
+        secret_keys.append(full)
+    return flat, secret_keys
+
+
+def run_program(
+    stack: str = "prod",
+    overrides: Mapping[str, Any] | None = None,
+    secrets: Mapping[str, str] | None = None,
+    plaintext: Mapping[str, str] | None = None,
+    program: Callable[[], None] | None = None,
+    preview: bool = False,
+) -> Snapshot:
+    """Runs the program for a stack under mocks. `overrides` replace top-level config keys
+    (a value of None removes the key); `plaintext` sets keys without the secret flag."""
+    config = stack_config(stack)
+    for key, value in (overrides or {}).items():
+        if value is None:
+            config.pop(key, None)
+        else:
+            config[key] = value
+    flat, secret_keys = _flatten(config, TEST_SECRETS if secrets is None else secrets)
+    for key, value in (plaintext or {}).items():
+        flat[f"{PROJECT}:{key}"] = value
+
+    # The runtime binds its futures to the loop current at set_mocks time.
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    monitor = _RecordingMonitor(_Mocks())
+    logs: list[str] = []
+    mocks.set_mocks(_Mocks(), project=PROJECT, stack=stack, preview=preview, monitor=monitor)
+    runtime_config.set_all_config(flat, secret_keys)
+
+    def main() -> None:
+        if program is not None:
+            program()
+        else:
+            runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
+
+    try:
+        loop.run_until_complete(run_pulumi_func(main))
+    finally:
+        loop.close()
+    return Snapshot(stack, monitor.recorded, monitor.stack_outputs, logs)

@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# Builds the Pulumi engine (CLI, Python language host and scripts, resource
+# providers) from the Go module proxy with this machine's Go toolchain, because
+# the official installers download from hosts these machines cannot reach.
+# Everything lands in $SHIKSHA_CACHE/engine/<component>-<version>/ and is linked
+# into $SHIKSHA_CACHE/bin; a component whose directory is complete is not rebuilt,
+# so a warm run costs a few seconds.
+set -euo pipefail
+HERE="$(cd "$(dirname "$0")" && pwd)"
+REPO="$(cd "$HERE/../.." && pwd)"
+. "$REPO/scripts/lib.sh"
+
+# Versions. Each must match the Python package pinned in requirements.txt (the
+# CLI with `pulumi`, a provider with its SDK package); check_pins below enforces it.
+PULUMI_VERSION=3.260.0
+# The Kubernetes provider module has no tags; kubernetes/go.mod requires the commit
+# of release v4.25.0 (f47bc2d6, the only provider commit the proxy serves; see
+# kubernetes/README.md for how it was identified).
+KUBERNETES_VERSION=4.25.0
+export PULUMI_HOME="${PULUMI_HOME:-$SHIKSHA_CACHE/pulumi-home}"
+export PULUMI_SKIP_UPDATE_CHECK=true
+export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+ENGINE="$SHIKSHA_CACHE/engine"
+BIN="$SHIKSHA_CACHE/bin"
+mkdir -p "$ENGINE" "$BIN" "$PULUMI_HOME"
+# The Go module proxy only; no VCS fallback, so a module it does not serve fails
+# here instead of reaching for a host we cannot reach.
+export GOPROXY="${GOPROXY:-https://proxy.golang.org}"
+export GOFLAGS="${GOFLAGS:-} -mod=readonly -trimpath"
+export CGO_ENABLED=0
+
+fail() { echo "!!! engine bootstrap: $*" >&2; exit 1; }
+
+# Step wrapper that names the module on failure, so a broken build says what broke.
+build_step() { # build_step module what command...
+  local module="$1" what="$2"; shift 2
+  step "$what" "$@" || fail "step '$what' failed for module $module (see output above)"
+}
+
+# A component is done when its directory holds the stamp written after its last step.
+done_dir() { [ -f "$1/.complete" ]; }
+
+REQUIREMENTS="${SHIKSHA_REQUIREMENTS:-$REPO/requirements.txt}"
+pinned() { # pinned package -> version from requirements.txt
+  sed -n "s/^$1==\([^ ]*\).*/\1/p" "$REQUIREMENTS"
+}
+check_pins() {
+  local want
+  want=$(pinned pulumi)
+  [ "$want" = "$PULUMI_VERSION" ] || fail "$REQUIREMENTS pins pulumi==$want but the engine is built at $PULUMI_VERSION (the Go module proxy serves github.com/pulumi/pulumi/pkg/v3 at $PULUMI_VERSION); align the two"
+  want=$(pinned pulumi-kubernetes)
+  [ "$want" = "$KUBERNETES_VERSION" ] || fail "$REQUIREMENTS pins pulumi-kubernetes==$want but the Kubernetes provider is built at $KUBERNETES_VERSION; align the two"
+}
+
+# The upstream module sources in the Go module cache (read-only copies).
+moddir() { # moddir module@version -> directory
+  (cd "$HERE/cli" && go mod download -json "$1" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')
+}
+
+# --- Pulumi CLI -------------------------------------------------------------
+build_cli() {
+  local out="$ENGINE/pulumi-$PULUMI_VERSION"
+  if ! done_dir "$out"; then
+    rm -rf "$out"; mkdir -p "$out"
+    # Same linker flag as the upstream release build, so `pulumi version` and the
+    # plugin compatibility checks see the real version.
+    build_step github.com/pulumi/pulumi/pkg/v3@v$PULUMI_VERSION \
+      "go build pulumi CLI v$PULUMI_VERSION into $out" \
+      bash -c "cd '$HERE/cli' && go build -ldflags '-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_VERSION' -o '$out/pulumi' github.com/pulumi/pulumi/pkg/v3/cmd/pulumi"
+    local sdk
+    sdk=$(moddir "github.com/pulumi/pulumi/sdk/v3@v$PULUMI_VERSION") || fail "go mod download github.com/pulumi/pulumi/sdk/v3@v$PULUMI_VERSION failed"
+    # The scripts that ship beside the language host in the release archive.
+    install -m 0755 "$sdk/python/cmd/pulumi-language-python-exec" "$out/pulumi-language-python-exec"
+    install -m 0755 "$sdk/python/dist/pulumi-resource-pulumi-python" "$out/pulumi-resource-pulumi-python"
+    if [ -f "$sdk/python/dist/pulumi-analyzer-policy-python" ]; then
+      install -m 0755 "$sdk/python/dist/pulumi-analyzer-policy-python" "$out/pulumi-analyzer-policy-python"
+    fi
+    touch "$out/.complete"
+  else
+    echo "==> pulumi CLI v$PULUMI_VERSION: cached in $out"
+  fi
+  for f in "$out"/pulumi*; do ln -sf "$f" "$BIN/$(basename "$f")"; done
+}
+
+# --- Python language host ----------------------------------------------------
+build_language_python() {
+  local out="$ENGINE/pulumi-language-python-$PULUMI_VERSION-$(langhost_hash)"
+  if ! done_dir "$out"; then
+    rm -rf "$out"; mkdir -p "$out"
+    build_step shiksha-setu/tools/engine/langhost \
+      "go build pulumi-language-python (our host, see tools/engine/langhost) into $out" \
+      bash -c "cd '$HERE/langhost' && go build -ldflags '-s -w -X main.version=$PULUMI_VERSION' -o '$out/pulumi-language-python' ."
+    touch "$out/.complete"
+  else
+    echo "==> pulumi-language-python: cached in $out"
+  fi
+  ln -sf "$out/pulumi-language-python" "$BIN/pulumi-language-python"
+}
+langhost_hash() { cat "$HERE"/langhost/*.go "$HERE/langhost/go.mod" "$HERE/langhost/go.sum" 2>/dev/null | sha256sum | cut -c1-12; }
+
+# --- Kubernetes provider -----------------------------------------------------
+build_kubernetes() {
+  local out="$ENGINE/pulumi-resource-kubernetes-$KUBERNETES_VERSION"
+  if ! done_dir "$out"; then
+    rm -rf "$out"; mkdir -p "$out"
+    bash "$HERE/kubernetes/build.sh" "$KUBERNETES_VERSION" "$out" \
+      || fail "building github.com/pulumi/pulumi-kubernetes/provider/v4 (tools/engine/kubernetes/build.sh) failed"
+    touch "$out/.complete"
+  else
+    echo "==> pulumi-resource-kubernetes v$KUBERNETES_VERSION: cached in $out"
+  fi
+  install_plugin resource kubernetes "$KUBERNETES_VERSION" "$out/pulumi-resource-kubernetes"
+}
+
+install_plugin() { # install_plugin kind name version binary
+  local dir="$PULUMI_HOME/plugins/$1-$2-v$3"
+  if [ -x "$dir/pulumi-$1-$2" ] && cmp -s "$dir/pulumi-$1-$2" "$4"; then
+    echo "==> plugin $1 $2 v$3: installed in $dir"
+    return
+  fi
+  build_step "pulumi plugin install" "pulumi plugin install $1 $2 $3 --file $4" \
+    "$BIN/pulumi" plugin install "$1" "$2" "$3" --file "$4" --reinstall
+}
+
+T0=$SECONDS
+echo "==> engine bootstrap: cache $ENGINE, plugins in $PULUMI_HOME/plugins, links in $BIN"
+command -v go >/dev/null || fail "the go command is missing (Go 1.26 is needed to build the engine)"
+check_pins
+build_cli
+build_language_python
+build_kubernetes
+echo "==> engine ready in $((SECONDS - T0)) s: $("$BIN/pulumi" version) ($(du -sh "$ENGINE" | cut -f1) in $ENGINE)"
