@@ -9,9 +9,11 @@ import pulumi_kubernetes as k8s
 
 from components.config.estate import EstateConfig
 from components.config.secrets import EstateSecrets
+from components.monitoring_stack import MonitoringStack, MonitoringStackArgs
 from components.platform_namespace import PlatformNamespace, PlatformNamespaceArgs
 from components.secure_deployment import SecureDeployment, SecureDeploymentArgs
 from components.wiring import wire
+from components.zero_trust_network import ZeroTrustNetwork, ZeroTrustNetworkArgs, check_intent, network_intent
 
 
 @dataclass
@@ -30,6 +32,7 @@ def kubernetes_provider(config: EstateConfig) -> k8s.Provider:
 
 
 def build_kubernetes_estate(config: EstateConfig, secrets: EstateSecrets) -> Estate:
+    check_intent(config)
     provider = kubernetes_provider(config)
     with_provider = pulumi.ResourceOptions(providers=[provider])
     namespace = PlatformNamespace(
@@ -50,13 +53,28 @@ def build_kubernetes_estate(config: EstateConfig, secrets: EstateSecrets) -> Est
                 secret_env=wiring.secret_env,
                 skip_await=config.kubernetes.skip_await,
             ),
-            opts=with_provider,
+            opts=pulumi.ResourceOptions(
+                providers=[provider],
+                aliases=[pulumi.Alias(name=old) for old in wiring.spec.aliases],
+            ),
+        )
+
+    if config.monitoring.enabled:
+        MonitoringStack(
+            "monitoring", MonitoringStackArgs(config, secrets, namespace.name), opts=with_provider
+        )
+
+    if config.network.enabled:
+        ZeroTrustNetwork(
+            "network", ZeroTrustNetworkArgs(network_intent(config), namespace.name), opts=with_provider
         )
 
     return Estate(
         {
             "namespace": namespace.name,
-            "services": {name: d.service_name for name, d in deployments.items() if config.workloads[name].ports},
+            "services": {
+                name: d.service_name for name, d in deployments.items() if config.workloads[name].ports
+            },
             "images": {
                 name: config.images.pinned[spec.image] for name, spec in config.enabled_workloads.items()
             },

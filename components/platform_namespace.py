@@ -22,9 +22,7 @@ class PlatformNamespaceArgs:
 class PlatformNamespace(pulumi.ComponentResource):
     name: pulumi.Output[str]
 
-    def __init__(
-        self, name: str, args: PlatformNamespaceArgs, opts: pulumi.ResourceOptions | None = None
-    ):
+    def __init__(self, name: str, args: PlatformNamespaceArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("shiksha:index:PlatformNamespace", name, None, opts)
         spec = args.spec
         labels = {

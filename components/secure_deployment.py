@@ -55,9 +55,7 @@ class SecureDeployment(pulumi.ComponentResource):
     service_account_name: pulumi.Output[str]
     workload_name: pulumi.Output[str]
 
-    def __init__(
-        self, name: str, args: SecureDeploymentArgs, opts: pulumi.ResourceOptions | None = None
-    ):
+    def __init__(self, name: str, args: SecureDeploymentArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("shiksha:index:SecureDeployment", name, None, opts)
         spec = args.spec
         child = pulumi.ResourceOptions(parent=self)

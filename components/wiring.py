@@ -7,6 +7,7 @@ credentials of what it declares it calls, and nothing else.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from urllib.parse import quote
 
 import pulumi
@@ -32,22 +33,30 @@ def _port(config: EstateConfig, workload: str) -> int:
     return next(iter(config.workloads[workload].ports.values()))
 
 
+def _postgres_url(user: str, db: str, port: int, password: str) -> str:
+    return f"postgresql://{user}:{quote(password, safe='')}@postgres:{port}/{db}"
+
+
+def _redis_url(port: int, password: str) -> str:
+    return f"redis://:{quote(password, safe='')}@redis:{port}/0"
+
+
 def wire(name: str, config: EstateConfig, secrets: EstateSecrets) -> Wiring:
     spec = config.workloads[name]
     wiring = Wiring(spec)
     postgres = config.workloads.get("postgres")
     for target in spec.connects_to:
         if target == "postgres" and postgres is not None:
-            user, db = postgres.env["POSTGRES_USER"], postgres.env["POSTGRES_DB"]
-            port = _port(config, "postgres")
             wiring.secret_env["DATABASE_URL"] = secrets["postgresPassword"].apply(
-                lambda pw, u=user, d=db, p=port: f"postgresql://{u}:{quote(pw, safe='')}@postgres:{p}/{d}"
+                partial(
+                    _postgres_url,
+                    postgres.env["POSTGRES_USER"],
+                    postgres.env["POSTGRES_DB"],
+                    _port(config, "postgres"),
+                )
             )
         elif target == "redis":
-            port = _port(config, "redis")
-            url = secrets["redisPassword"].apply(
-                lambda pw, p=port: f"redis://:{quote(pw, safe='')}@redis:{p}/0"
-            )
+            url = secrets["redisPassword"].apply(partial(_redis_url, _port(config, "redis")))
             wiring.secret_env["REDIS_URL"] = url
             wiring.secret_env["CELERY_BROKER_URL"] = url
         else:

@@ -3,7 +3,8 @@
 import os
 import sys
 
-# The pack's package sits beside this file; the engine does not put it on sys.path.
+# runpy puts this directory first on sys.path when the pack directory is run; doing it here
+# too keeps `python policies/__main__.py`-style launches importing the same package.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from shiksha_policies.pack import serve  # noqa: E402

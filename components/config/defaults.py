@@ -23,8 +23,19 @@ PLATFORM_WORKLOADS: dict[str, dict[str, Any]] = {
         "resources": BACKEND_RESOURCES,
         "probes": {
             "startup": {"httpPath": "/health", "port": "http", "periodSeconds": 5, "failureThreshold": 24},
-            "readiness": {"httpPath": "/health/ready", "port": "http", "periodSeconds": 10, "timeoutSeconds": 5},
-            "liveness": {"httpPath": "/health/live", "port": "http", "periodSeconds": 20, "timeoutSeconds": 5, "failureThreshold": 5},
+            "readiness": {
+                "httpPath": "/health/ready",
+                "port": "http",
+                "periodSeconds": 10,
+                "timeoutSeconds": 5,
+            },
+            "liveness": {
+                "httpPath": "/health/live",
+                "port": "http",
+                "periodSeconds": 20,
+                "timeoutSeconds": 5,
+                "failureThreshold": 5,
+            },
         },
         "autoscaling": {"minReplicas": 3, "maxReplicas": 10, "targetCpuUtilization": 70},
         "writablePaths": ["/tmp"],
@@ -40,8 +51,17 @@ PLATFORM_WORKLOADS: dict[str, dict[str, Any]] = {
         "egressInternet": True,
         "resources": {"requests": {"cpu": "250m", "memory": "1Gi"}, "limits": {"cpu": "1", "memory": "2Gi"}},
         "probes": {
-            "readiness": {"exec": ["sh", "-c", "celery -A app.celery_app inspect ping -d celery@$HOSTNAME --timeout 5"], "periodSeconds": 30, "timeoutSeconds": 10},
-            "liveness": {"exec": ["sh", "-c", "celery -A app.celery_app inspect ping -d celery@$HOSTNAME --timeout 5"], "periodSeconds": 60, "timeoutSeconds": 10, "failureThreshold": 5},
+            "readiness": {
+                "exec": ["sh", "-c", "celery -A app.celery_app inspect ping -d celery@$HOSTNAME --timeout 5"],
+                "periodSeconds": 30,
+                "timeoutSeconds": 10,
+            },
+            "liveness": {
+                "exec": ["sh", "-c", "celery -A app.celery_app inspect ping -d celery@$HOSTNAME --timeout 5"],
+                "periodSeconds": 60,
+                "timeoutSeconds": 10,
+                "failureThreshold": 5,
+            },
         },
         "terminationGracePeriodSeconds": 120,
     },
@@ -51,12 +71,33 @@ PLATFORM_WORKLOADS: dict[str, dict[str, Any]] = {
         "replicas": 1,
         "singleton": True,
         "command": ["celery"],
-        "args": ["-A", "app.celery_app", "beat", "--loglevel=INFO", "--schedule=/var/run/celery/celerybeat-schedule"],
+        "args": [
+            "-A",
+            "app.celery_app",
+            "beat",
+            "--loglevel=INFO",
+            "--schedule=/var/run/celery/celerybeat-schedule",
+        ],
         "connectsTo": ["redis"],
-        "resources": {"requests": {"cpu": "50m", "memory": "128Mi"}, "limits": {"cpu": "250m", "memory": "256Mi"}},
+        "resources": {
+            "requests": {"cpu": "50m", "memory": "128Mi"},
+            "limits": {"cpu": "250m", "memory": "256Mi"},
+        },
         "probes": {
-            "readiness": {"exec": ["sh", "-c", "test -s /var/run/celery/celerybeat-schedule"], "periodSeconds": 30, "initialDelaySeconds": 10},
-            "liveness": {"exec": ["sh", "-c", "test $(( $(date +%s) - $(stat -c %Y /var/run/celery/celerybeat-schedule) )) -lt 600"], "periodSeconds": 60, "initialDelaySeconds": 60},
+            "readiness": {
+                "exec": ["sh", "-c", "test -s /var/run/celery/celerybeat-schedule"],
+                "periodSeconds": 30,
+                "initialDelaySeconds": 10,
+            },
+            "liveness": {
+                "exec": [
+                    "sh",
+                    "-c",
+                    "test $(( $(date +%s) - $(stat -c %Y /var/run/celery/celerybeat-schedule) )) -lt 600",
+                ],
+                "periodSeconds": 60,
+                "initialDelaySeconds": 60,
+            },
         },
         "writablePaths": ["/tmp", "/var/run/celery"],
     },
@@ -65,7 +106,10 @@ PLATFORM_WORKLOADS: dict[str, dict[str, Any]] = {
         "image": "frontend",
         "replicas": 2,
         "ports": {"http": 3000},
-        "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"cpu": "250m", "memory": "128Mi"}},
+        "resources": {
+            "requests": {"cpu": "50m", "memory": "64Mi"},
+            "limits": {"cpu": "250m", "memory": "128Mi"},
+        },
         "probes": {
             "readiness": {"httpPath": "/", "port": "http", "periodSeconds": 10},
             "liveness": {"httpPath": "/", "port": "http", "periodSeconds": 20},
@@ -82,9 +126,21 @@ PLATFORM_WORKLOADS: dict[str, dict[str, Any]] = {
         "gpu": {"count": 1},
         "probes": {
             # Loading model weights takes minutes: 90 x 10 s before liveness takes over.
-            "startup": {"httpPath": "/health", "port": "http", "periodSeconds": 10, "timeoutSeconds": 5, "failureThreshold": 90},
+            "startup": {
+                "httpPath": "/health",
+                "port": "http",
+                "periodSeconds": 10,
+                "timeoutSeconds": 5,
+                "failureThreshold": 90,
+            },
             "readiness": {"httpPath": "/health", "port": "http", "periodSeconds": 10, "timeoutSeconds": 5},
-            "liveness": {"httpPath": "/health", "port": "http", "periodSeconds": 30, "timeoutSeconds": 10, "failureThreshold": 5},
+            "liveness": {
+                "httpPath": "/health",
+                "port": "http",
+                "periodSeconds": 30,
+                "timeoutSeconds": 10,
+                "failureThreshold": 5,
+            },
         },
         "writablePaths": ["/tmp", "/cache", "/models"],
         "terminationGracePeriodSeconds": 60,
@@ -95,11 +151,22 @@ PLATFORM_WORKLOADS: dict[str, dict[str, Any]] = {
         "kind": "StatefulSet",
         "replicas": 1,
         "ports": {"postgres": 5432},
-        "env": {"POSTGRES_DB": "shiksha", "POSTGRES_USER": "shiksha", "PGDATA": "/var/lib/postgresql/data/pgdata"},
+        "env": {
+            "POSTGRES_DB": "shiksha",
+            "POSTGRES_USER": "shiksha",
+            "PGDATA": "/var/lib/postgresql/data/pgdata",
+        },
         "resources": {"requests": {"cpu": "500m", "memory": "2Gi"}, "limits": {"cpu": "2", "memory": "4Gi"}},
         "probes": {
-            "startup": {"exec": ["pg_isready", "-h", "127.0.0.1", "-U", "shiksha", "-d", "shiksha"], "periodSeconds": 5, "failureThreshold": 60},
-            "readiness": {"exec": ["pg_isready", "-h", "127.0.0.1", "-U", "shiksha", "-d", "shiksha"], "periodSeconds": 10},
+            "startup": {
+                "exec": ["pg_isready", "-h", "127.0.0.1", "-U", "shiksha", "-d", "shiksha"],
+                "periodSeconds": 5,
+                "failureThreshold": 60,
+            },
+            "readiness": {
+                "exec": ["pg_isready", "-h", "127.0.0.1", "-U", "shiksha", "-d", "shiksha"],
+                "periodSeconds": 10,
+            },
             "liveness": {"tcp": True, "port": "postgres", "periodSeconds": 20, "failureThreshold": 6},
         },
         # The official image's postgres user.
@@ -114,7 +181,10 @@ PLATFORM_WORKLOADS: dict[str, dict[str, Any]] = {
         "kind": "StatefulSet",
         "replicas": 1,
         "ports": {"redis": 6379},
-        "resources": {"requests": {"cpu": "100m", "memory": "512Mi"}, "limits": {"cpu": "500m", "memory": "1Gi"}},
+        "resources": {
+            "requests": {"cpu": "100m", "memory": "512Mi"},
+            "limits": {"cpu": "500m", "memory": "1Gi"},
+        },
         "probes": {
             "readiness": {"tcp": True, "port": "redis", "periodSeconds": 10},
             "liveness": {"tcp": True, "port": "redis", "periodSeconds": 20, "failureThreshold": 5},

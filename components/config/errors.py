@@ -12,9 +12,7 @@ class ConfigError(ValueError):
 
     def __init__(self, problems: list[str]):
         self.problems = problems
-        super().__init__(
-            "invalid stack configuration:\n" + "\n".join(f"  - {p}" for p in problems)
-        )
+        super().__init__("invalid stack configuration:\n" + "\n".join(f"  - {p}" for p in problems))
 
 
 def config_key(project: str, loc: tuple[Any, ...]) -> str:
@@ -46,7 +44,5 @@ def from_validation_error(project: str, error: ValidationError) -> ConfigError:
         elif isinstance(item.get("input"), dict):
             problems.append(f"{config_key(project, loc)}: {message}")
         else:
-            problems.append(
-                f"{config_key(project, loc)}: got {_short(item.get('input'))}: {message}"
-            )
+            problems.append(f"{config_key(project, loc)}: got {_short(item.get('input'))}: {message}")
     return ConfigError(problems)

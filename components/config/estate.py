@@ -9,6 +9,7 @@ from pydantic import Field, model_validator
 from .base import DnsLabel, StrictModel
 from .datastores import PostgresTuning, RedisSettings
 from .docker_host import DockerHostSpec
+from .edge import EdgeSpec
 from .images import ImagesSpec
 from .ingress import IngressSpec
 from .kubernetes import KubernetesSpec
@@ -28,6 +29,7 @@ class EstateConfig(StrictModel):
     images: ImagesSpec = ImagesSpec()
     postgres: PostgresTuning = PostgresTuning()
     redis: RedisSettings = RedisSettings()
+    edge: EdgeSpec = EdgeSpec()
     ingress: IngressSpec = IngressSpec()
     network: NetworkSpec = NetworkSpec()
     monitoring: MonitoringSpec = MonitoringSpec()
@@ -52,7 +54,17 @@ class EstateConfig(StrictModel):
                         f"(known: {sorted(self.workloads)})"
                     )
                 if not self.workloads[target].ports:
-                    raise ValueError(
-                        f"workloads.{name}.connectsTo names {target!r}, which exposes no port"
-                    )
+                    raise ValueError(f"workloads.{name}.connectsTo names {target!r}, which exposes no port")
+        for route in self.edge.routes:
+            backend = self.workloads.get(route.backend)
+            if backend is None:
+                raise ValueError(
+                    f"edge.routes path {route.path!r} has backend {route.backend!r}, which is not a "
+                    f"workload (known: {sorted(self.workloads)})"
+                )
+            if route.port not in backend.ports:
+                raise ValueError(
+                    f"edge.routes path {route.path!r}: workload {route.backend!r} has no port "
+                    f"{route.port!r} (ports: {sorted(backend.ports)})"
+                )
         return self

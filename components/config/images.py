@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, model_validator
 
 from .base import StrictModel
 
@@ -14,6 +14,12 @@ _REF = re.compile(
     r"(:(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?"
     r"(@(?P<digest>sha256:[a-f0-9]{64}))?$"
 )
+# A repository without tag or digest: what builds push to and cache from.
+_REPOSITORY = re.compile(
+    r"^[a-z0-9]+([._-][a-z0-9]+)*(\.[a-z0-9-]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)+$"
+)
+_REGISTRY = re.compile(r"^[a-z0-9]+([.-][a-z0-9]+)*(:[0-9]+)?$")
+_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
 
 
 def _check_ref(value: str) -> str:
@@ -22,14 +28,107 @@ def _check_ref(value: str) -> str:
         raise ValueError("expected an image reference such as registry/name:1.2.3 or name@sha256:<64 hex>")
     tag, digest = match.group("tag"), match.group("digest")
     if digest is None and (tag is None or tag == "latest"):
-        raise ValueError("expected an image pinned by digest or an explicit version tag, never latest or untagged")
+        raise ValueError(
+            "expected an image pinned by digest or an explicit version tag, never latest or untagged"
+        )
+    return value
+
+
+def _check_repository(value: str) -> str:
+    if not _REPOSITORY.match(value):
+        raise ValueError("expected a repository without tag or digest, such as ghcr.io/shiksha-setu/backend")
+    return value
+
+
+def _check_registry(value: str) -> str:
+    if not _REGISTRY.match(value):
+        raise ValueError("expected a registry host such as ghcr.io or registry.example.org:5000")
+    return value
+
+
+def _check_created(value: str) -> str:
+    if not _RFC3339.match(value):
+        raise ValueError("expected an RFC 3339 timestamp such as 2025-01-07T10:00:00Z")
+    return value
+
+
+def _check_relative_path(value: str) -> str:
+    if not value or value.startswith("/") or ".." in value.split("/"):
+        raise ValueError("expected a path relative to the build context, without '..'")
     return value
 
 
 PinnedImage = Annotated[str, AfterValidator(_check_ref)]
+Repository = Annotated[str, AfterValidator(_check_repository)]
+RegistryHost = Annotated[str, AfterValidator(_check_registry)]
+
+
+class ImageBuild(StrictModel):
+    """One image built from the application source."""
+
+    # The Dockerfiles live in this repository (docker/), not in the application source:
+    # a path relative to the Pulumi project directory, or absolute.
+    dockerfile: str
+    repository: Repository
+    # A sub-directory of the application source used as build context ("." for its root).
+    context: Annotated[str, AfterValidator(lambda v: v if v == "." else _check_relative_path(v))] = "."
+    target: str | None = None
+
+    @model_validator(mode="after")
+    def _dockerfile_path(self) -> ImageBuild:
+        if self.dockerfile.startswith("/"):
+            return self
+        _check_relative_path(self.dockerfile)
+        return self
+
+
+class BuildSpec(StrictModel):
+    """Builds with BuildKit (pulumi-docker-build): one multi-platform image per entry, pushed
+    to `registry`, with a registry cache imported and exported under `cacheRepository`."""
+
+    # The application source checkout (absolute, or relative to the Pulumi project directory).
+    context: str
+    registry: RegistryHost
+    username: str = Field(min_length=1)
+    platforms: list[Literal["linux/amd64", "linux/arm64"]] = Field(
+        default_factory=lambda: ["linux/amd64", "linux/arm64"], min_length=1
+    )
+    cache_repository: Repository
+    # OCI label inputs. `created` comes from the commit, not the clock, so an unchanged
+    # source gives an unchanged build (and no rollout).
+    source: str = Field(pattern=r"^https://")
+    revision: str = Field(pattern=r"^[0-9a-f]{7,40}$")
+    created: Annotated[str, AfterValidator(_check_created)]
+    images: dict[str, ImageBuild] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _same_registry(self) -> BuildSpec:
+        for key, image in self.images.items():
+            if not image.repository.startswith(f"{self.registry}/"):
+                raise ValueError(
+                    f"images.{key}.repository {image.repository!r} is not in registry {self.registry!r}"
+                )
+        if len(set(self.platforms)) != len(self.platforms):
+            raise ValueError(f"platforms {self.platforms} lists a platform twice")
+        return self
 
 
 class ImagesSpec(StrictModel):
-    """`pinned` maps an image key (what workloads name in `image`) to a reference."""
+    """`pinned` maps an image key (what workloads name in `image`) to a reference.
+
+    With `build`, the keys it names are built from source and their pinned reference is
+    replaced by the pushed `repository@digest`; a stack without `build` builds nothing."""
 
     pinned: dict[str, PinnedImage] = Field(default_factory=dict)
+    build: BuildSpec | None = None
+
+    @model_validator(mode="after")
+    def _built_keys_known(self) -> ImagesSpec:
+        if self.build is not None:
+            for key in self.build.images:
+                if key not in self.pinned:
+                    raise ValueError(
+                        f"build.images.{key} is not a key of images.pinned "
+                        f"(known: {sorted(self.pinned)}); a built image replaces a pinned one"
+                    )
+        return self

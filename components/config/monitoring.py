@@ -1,9 +1,401 @@
-"""Monitoring: scrape jobs, alert rules, Alertmanager routing."""
+"""Monitoring: scrape jobs, blackbox probes, alert rules, Alertmanager routing, storage.
+
+Every default is the production value. The renderers in components/render/ turn this
+tree into prometheus.yml, rule files, alertmanager.yml and blackbox.yml; nothing else
+decides what those files say.
+"""
 
 from __future__ import annotations
 
-from .base import StrictModel
+import re
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field, model_validator
+
+from .base import DnsLabel, MemoryQuantity, StrictModel, memory_bytes
+from .images import PinnedImage
+
+Severity = Literal["critical", "warning", "info"]
+SEVERITIES: tuple[str, ...] = ("critical", "warning", "info")
+
+# Prometheus's duration syntax (model.ParseDuration): units largest first, each at most once.
+_DURATION = re.compile(r"^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$")
+_UNIT_SECONDS = (365 * 86400, 7 * 86400, 86400, 3600, 60, 1, 0.001)
+
+
+def duration_seconds(value: str) -> float:
+    """A Prometheus duration ("1h30m", "10s", "500ms") in seconds."""
+    match = _DURATION.match(value)
+    if not value or not match:
+        raise ValueError(value)
+    return sum(int(n) * unit for n, unit in zip(match.groups(), _UNIT_SECONDS, strict=True) if n)
+
+
+def _check_duration(value: str) -> str:
+    try:
+        seconds = duration_seconds(value)
+    except ValueError:
+        raise ValueError("expected a Prometheus duration such as 30s, 5m, 1h30m or 15d") from None
+    if seconds <= 0:
+        raise ValueError("expected a positive duration")
+    return value
+
+
+def _check_regex(value: str) -> str:
+    # RE2 (what Prometheus uses) is close to a subset of Python's re for these patterns;
+    # compiling here catches unbalanced brackets before promtool ever sees the file.
+    try:
+        re.compile(value)
+    except re.error as error:
+        raise ValueError(f"not a valid regular expression ({error})") from None
+    return value
+
+
+def _check_http_url(value: str) -> str:
+    if not re.match(r"^https?://[^\s/?#]+(/\S*)?$", value):
+        raise ValueError("expected an absolute http:// or https:// URL")
+    return value
+
+
+def _check_clock(value: str) -> str:
+    match = re.match(r"^(\d{2}):(\d{2})$", value)
+    if not match:
+        raise ValueError("expected a time of day as HH:MM")
+    hours, minutes = int(match.group(1)), int(match.group(2))
+    # Alertmanager accepts 24:00 as the end of the day, and nothing later.
+    if hours > 24 or minutes > 59 or (hours == 24 and minutes != 0):
+        raise ValueError("expected a time of day between 00:00 and 24:00")
+    return value
+
+
+Duration = Annotated[str, AfterValidator(_check_duration)]
+MetricRegex = Annotated[str, AfterValidator(_check_regex)]
+HttpUrl = Annotated[str, AfterValidator(_check_http_url)]
+ClockTime = Annotated[str, AfterValidator(_check_clock)]
+
+
+def _minutes(clock: str) -> int:
+    hours, minutes = clock.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+class ScrapeJob(StrictModel):
+    """Pods behind a platform workload's Service port, found by Kubernetes discovery."""
+
+    workload: DnsLabel
+    port: DnsLabel = Field(description="name of one of the workload's ports")
+    path: str = "/metrics"
+    interval: Duration = "30s"
+    timeout: Duration | None = None
+
+    @model_validator(mode="after")
+    def _timeout_within_interval(self) -> ScrapeJob:
+        if not self.path.startswith("/"):
+            raise ValueError(f"path {self.path!r} must start with '/'")
+        if self.timeout is not None and duration_seconds(self.timeout) > duration_seconds(self.interval):
+            raise ValueError(f"timeout {self.timeout} exceeds interval {self.interval}")
+        return self
+
+
+class NodeScrape(StrictModel):
+    """The kubelets' own metrics; needs the one cluster-wide grant (nodes, nodes/metrics)."""
+
+    enabled: bool = True
+    interval: Duration = "30s"
+    kubelet_port: int = Field(default=10250, ge=1, le=65535)
+
+
+class BlackboxModule(StrictModel):
+    timeout: Duration = "5s"
+    method: Literal["GET", "HEAD"] = "GET"
+    valid_status_codes: list[int] = Field(default_factory=list, description="empty means any 2xx")
+    fail_if_not_ssl: bool = False
+    preferred_ip_protocol: Literal["ip4", "ip6"] = "ip4"
+
+
+class ProbeTarget(StrictModel):
+    url: HttpUrl
+    module: str
+
+
+class BlackboxSpec(StrictModel):
+    interval: Duration = "30s"
+    modules: dict[str, BlackboxModule] = Field(
+        default_factory=lambda: {
+            "http_2xx": BlackboxModule(),
+            "https_2xx": BlackboxModule(fail_if_not_ssl=True),
+        }
+    )
+    # The public site through the edge (also what TLS expiry is measured on), and the
+    # in-cluster health endpoints the workloads' own probes use.
+    targets: dict[DnsLabel, ProbeTarget] = Field(
+        default_factory=lambda: {
+            "public-site": ProbeTarget(url="https://shikshasetu.example.org/", module="https_2xx"),
+            "public-api-health": ProbeTarget(url="https://shikshasetu.example.org/api/health", module="https_2xx"),
+            "api-ready": ProbeTarget(url="http://api:8000/health/ready", module="http_2xx"),
+            "frontend": ProbeTarget(url="http://frontend:3000/", module="http_2xx"),
+            "vllm-health": ProbeTarget(url="http://vllm:8000/health", module="http_2xx"),
+        }
+    )
+
+    @model_validator(mode="after")
+    def _modules_exist(self) -> BlackboxSpec:
+        for name, target in self.targets.items():
+            if target.module not in self.modules:
+                raise ValueError(
+                    f"targets.{name}.module: got {target.module!r}: names no module "
+                    f"(known: {sorted(self.modules)})"
+                )
+        for name in self.modules:
+            if not re.match(r"^[A-Za-z0-9_]+$", name):
+                raise ValueError(f"modules.{name}: a module name is letters, digits and '_' only")
+        return self
+
+
+class AlertRule(StrictModel):
+    """One alerting rule. `runbook` is the page under runbookBaseUrl; every alert has one."""
+
+    alert: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    expr: str = Field(min_length=1)
+    for_: Duration | None = Field(default=None, alias="for")
+    severity: Severity
+    summary: str = Field(min_length=1)
+    description: str = Field(min_length=1)
+    runbook: str = Field(min_length=1, pattern=r"^[a-z0-9][a-z0-9/_-]*$")
+    labels: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _labels(self) -> AlertRule:
+        if "severity" in self.labels:
+            raise ValueError("set `severity`, not labels.severity")
+        return self
+
+
+class AlertThresholds(StrictModel):
+    api_error_ratio: float = Field(default=0.05, gt=0, lt=1)
+    api_p95_latency_seconds: float = Field(default=1.0, gt=0)
+    task_queue_depth: int = Field(default=1000, gt=0)
+    connection_saturation_ratio: float = Field(default=0.8, gt=0, le=1)
+    memory_saturation_ratio: float = Field(default=0.9, gt=0, le=1)
+    vllm_p95_latency_seconds: float = Field(default=30.0, gt=0)
+    vllm_queue_depth: int = Field(default=20, gt=0)
+    vllm_gpu_cache_ratio: float = Field(default=0.95, gt=0, le=1)
+    pod_restarts_per_hour: int = Field(default=3, gt=0)
+    quota_ratio: float = Field(default=0.9, gt=0, le=1)
+    certificate_expiry_days: int = Field(default=14, gt=0)
+
+
+ALERT_GROUPS = ("api", "task-queue", "workers", "datastores", "ml-pipeline", "kubernetes", "probes")
+
+
+class AlertsSpec(StrictModel):
+    runbook_base_url: HttpUrl = "https://runbooks.shikshasetu.example.org/alerts"
+    thresholds: AlertThresholds = AlertThresholds()
+    disabled_groups: list[Literal["api", "task-queue", "workers", "datastores", "ml-pipeline", "kubernetes", "probes"]] = (
+        Field(default_factory=list)
+    )
+    # Stack-specific rules, rendered as their own rule files next to the built-in groups.
+    extra_groups: dict[DnsLabel, list[AlertRule]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _no_clash(self) -> AlertsSpec:
+        for name in self.extra_groups:
+            if name in ALERT_GROUPS:
+                raise ValueError(f"extraGroups.{name}: clashes with a built-in alert group")
+        return self
+
+
+_WEEKDAY = r"(monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def _check_weekday_range(value: str) -> str:
+    match = re.match(rf"^{_WEEKDAY}(?::{_WEEKDAY})?$", value)
+    if not match:
+        raise ValueError("expected a weekday or a range such as monday:friday")
+    first, last = match.group(1), match.group(2) or match.group(1)
+    if _WEEKDAYS.index(first) > _WEEKDAYS.index(last):
+        raise ValueError(f"range {value} ends before it starts")
+    return value
+
+
+class TimeRange(StrictModel):
+    start_time: ClockTime
+    end_time: ClockTime
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TimeRange:
+        if _minutes(self.start_time) >= _minutes(self.end_time):
+            raise ValueError(
+                f"startTime {self.start_time} is not before endTime {self.end_time}; "
+                "a window across midnight is two ranges (…-24:00 and 00:00-…)"
+            )
+        return self
+
+
+class TimeInterval(StrictModel):
+    times: list[TimeRange] = Field(default_factory=list)
+    weekdays: list[Annotated[str, AfterValidator(_check_weekday_range)]] = Field(default_factory=list)
+    location: str = "Asia/Kolkata"
+
+
+class PagerDutyReceiver(StrictModel):
+    """The routing key is the `pagerdutyRoutingKey` secret, mounted as a file."""
+
+    severity: Severity = "critical"
+    send_resolved: bool = True
+
+
+class WebhookReceiver(StrictModel):
+    url: HttpUrl
+    send_resolved: bool = True
+
+
+class Receiver(StrictModel):
+    """A receiver with neither integration delivers nowhere: the alert shows in the UI only."""
+
+    pagerduty: PagerDutyReceiver | None = None
+    webhook: WebhookReceiver | None = None
+
+
+class Route(StrictModel):
+    severity: Severity
+    receiver: str
+    mute_intervals: list[str] = Field(default_factory=list)
+    group_wait: Duration | None = None
+    repeat_interval: Duration | None = None
+
+
+class InhibitRule(StrictModel):
+    source_severity: Severity = "critical"
+    target_severity: Severity = "warning"
+    equal: list[str] = Field(default_factory=lambda: ["alertname", "namespace"])
+
+
+class AlertmanagerSpec(StrictModel):
+    group_by: list[str] = Field(default_factory=lambda: ["alertname", "namespace", "severity"])
+    group_wait: Duration = "30s"
+    group_interval: Duration = "5m"
+    repeat_interval: Duration = "4h"
+    default_receiver: str = "platform-warnings"
+    receivers: dict[DnsLabel, Receiver] = Field(
+        default_factory=lambda: {
+            "pagerduty-critical": Receiver(pagerduty=PagerDutyReceiver()),
+            "platform-warnings": Receiver(
+                webhook=WebhookReceiver(url="http://chatops-relay:8080/alertmanager/warnings")
+            ),
+            "info-log": Receiver(),
+        }
+    )
+    routes: list[Route] = Field(
+        default_factory=lambda: [
+            Route(severity="critical", receiver="pagerduty-critical", group_wait="10s", repeat_interval="1h"),
+            Route(severity="warning", receiver="platform-warnings", mute_intervals=["maintenance"]),
+            Route(severity="info", receiver="info-log", mute_intervals=["maintenance"], repeat_interval="24h"),
+        ]
+    )
+    inhibit_rules: list[InhibitRule] = Field(default_factory=lambda: [InhibitRule()])
+    # The weekly maintenance window (Sunday 02:00-04:00 IST): warnings and info are muted,
+    # critical alerts still page.
+    mute_intervals: dict[DnsLabel, list[TimeInterval]] = Field(
+        default_factory=lambda: {
+            "maintenance": [
+                TimeInterval(times=[TimeRange(start_time="02:00", end_time="04:00")], weekdays=["sunday"])
+            ]
+        }
+    )
+
+    @property
+    def pagerduty_enabled(self) -> bool:
+        used = {route.receiver for route in self.routes} | {self.default_receiver}
+        return any(
+            receiver.pagerduty is not None
+            for name, receiver in self.receivers.items()
+            if name in used
+        )
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> AlertmanagerSpec:
+        known = sorted(self.receivers)
+        if self.default_receiver not in self.receivers:
+            raise ValueError(
+                f"defaultReceiver: got {self.default_receiver!r}: names no receiver (known: {known})"
+            )
+        for index, route in enumerate(self.routes):
+            if route.receiver not in self.receivers:
+                raise ValueError(
+                    f"routes[{index}].receiver: got {route.receiver!r}: names no receiver (known: {known})"
+                )
+            for interval in route.mute_intervals:
+                if interval not in self.mute_intervals:
+                    raise ValueError(
+                        f"routes[{index}].muteIntervals: got {interval!r}: names no mute interval "
+                        f"(known: {sorted(self.mute_intervals)})"
+                    )
+        for index, rule in enumerate(self.inhibit_rules):
+            if rule.source_severity == rule.target_severity:
+                raise ValueError(f"inhibitRules[{index}]: an alert severity cannot inhibit itself")
+        return self
+
+
+class PrometheusSpec(StrictModel):
+    scrape_interval: Duration = "30s"
+    scrape_timeout: Duration = "10s"
+    evaluation_interval: Duration = "30s"
+    retention: Duration = "15d"
+    # Retention by size keeps the TSDB below its volume: Prometheus cannot compact on a full disk.
+    retention_size: str = Field(default="40GB", pattern=r"^\d+(B|KB|MB|GB|TB|PB)$")
+    storage_size: MemoryQuantity = "50Gi"
+    storage_class: str | None = None
+
+    @model_validator(mode="after")
+    def _fits(self) -> PrometheusSpec:
+        if duration_seconds(self.scrape_timeout) > duration_seconds(self.scrape_interval):
+            raise ValueError(f"scrapeTimeout {self.scrape_timeout} exceeds scrapeInterval {self.scrape_interval}")
+        factors = {"B": 1, "KB": 2**10, "MB": 2**20, "GB": 2**30, "TB": 2**40, "PB": 2**50}
+        match = re.match(r"^(\d+)(\D+)$", self.retention_size)
+        assert match is not None
+        if int(match.group(1)) * factors[match.group(2)] >= memory_bytes(self.storage_size):
+            raise ValueError(
+                f"retentionSize {self.retention_size} must be smaller than storageSize {self.storage_size}"
+            )
+        return self
+
+
+class MonitoringImages(StrictModel):
+    prometheus: PinnedImage = "quay.io/prometheus/prometheus:v2.54.1"
+    alertmanager: PinnedImage = "quay.io/prometheus/alertmanager:v0.27.0"
+    blackbox_exporter: PinnedImage = "quay.io/prometheus/blackbox-exporter:v0.25.0"
+    postgres_exporter: PinnedImage = "quay.io/prometheuscommunity/postgres-exporter:v0.15.0"
+    redis_exporter: PinnedImage = "docker.io/oliver006/redis_exporter:v1.62.0"
+    kube_state_metrics: PinnedImage = "registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.13.0"
+
+
+def _default_jobs() -> dict[str, ScrapeJob]:
+    return {
+        "api": ScrapeJob(workload="api", port="metrics", interval="10s", timeout="5s"),
+        "worker": ScrapeJob(workload="worker", port="metrics", interval="30s"),
+        "vllm": ScrapeJob(workload="vllm", port="http", interval="15s"),
+    }
 
 
 class MonitoringSpec(StrictModel):
     enabled: bool = True
+    prometheus: PrometheusSpec = PrometheusSpec()
+    jobs: dict[DnsLabel, ScrapeJob] = Field(default_factory=_default_jobs)
+    # PostgreSQL, Redis and the namespace's objects have no /metrics of their own:
+    # these exporters, deployed next to Prometheus, give the datastore and Kubernetes alerts
+    # their series. An exporter is deployed only when its workload is.
+    exporters: dict[Literal["postgres", "redis", "kube-state-metrics"], bool] = Field(
+        default_factory=lambda: {"postgres": True, "redis": True, "kube-state-metrics": True}
+    )
+    exporter_interval: Duration = "30s"
+    nodes: NodeScrape = NodeScrape()
+    # Series nobody queries but every scrape stores: runtime internals with many buckets.
+    dropped_metrics: list[MetricRegex] = Field(
+        default_factory=lambda: ["go_gc_.*", "go_sched_.*", "go_memstats_.*_bucket", "python_gc_.*"]
+    )
+    blackbox: BlackboxSpec = BlackboxSpec()
+    alerts: AlertsSpec = AlertsSpec()
+    alertmanager: AlertmanagerSpec = AlertmanagerSpec()
+    images: MonitoringImages = MonitoringImages()

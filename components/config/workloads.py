@@ -32,9 +32,7 @@ class ResourcesSpec(StrictModel):
     @model_validator(mode="after")
     def _requests_within_limits(self) -> ResourcesSpec:
         if cpu_millicores(self.requests.cpu) > cpu_millicores(self.limits.cpu):
-            raise ValueError(
-                f"requests.cpu {self.requests.cpu} exceeds limits.cpu {self.limits.cpu}"
-            )
+            raise ValueError(f"requests.cpu {self.requests.cpu} exceeds limits.cpu {self.limits.cpu}")
         if memory_bytes(self.requests.memory) > memory_bytes(self.limits.memory):
             raise ValueError(
                 f"requests.memory {self.requests.memory} exceeds limits.memory {self.limits.memory}"
@@ -189,6 +187,10 @@ class WorkloadSpec(StrictModel):
         description="never more than one pod, not even during a rollout (Recreate strategy)",
     )
     termination_grace_period_seconds: int = Field(default=30, ge=0)
+    aliases: list[DnsLabel] = Field(
+        default_factory=list,
+        description="former names of this workload, so a rename in code moves state instead of replacing",
+    )
     automount_token_reason: str | None = Field(
         default=None,
         description="why this workload needs its ServiceAccount token (off unless declared)",
@@ -209,8 +211,7 @@ class WorkloadSpec(StrictModel):
             probe = getattr(self.probes, probe_name)
             if probe is not None and probe.port is not None and probe.port not in self.ports:
                 raise ValueError(
-                    f"probes.{probe_name}.port {probe.port!r} is not one of ports "
-                    f"{sorted(self.ports)}"
+                    f"probes.{probe_name}.port {probe.port!r} is not one of ports {sorted(self.ports)}"
                 )
         if self.singleton and self.replicas != 1:
             raise ValueError(f"a singleton workload runs exactly 1 replica, not {self.replicas}")

@@ -9,12 +9,8 @@ from components.config.namespace import NamespaceSpec
 
 def psa_labels(spec: NamespaceSpec) -> dict[str, str]:
     return {
-        f"pod-security.kubernetes.io/{mode}": spec.pod_security
-        for mode in ("enforce", "audit", "warn")
-    } | {
-        f"pod-security.kubernetes.io/{mode}-version": "latest"
-        for mode in ("enforce", "audit", "warn")
-    }
+        f"pod-security.kubernetes.io/{mode}": spec.pod_security for mode in ("enforce", "audit", "warn")
+    } | {f"pod-security.kubernetes.io/{mode}-version": "latest" for mode in ("enforce", "audit", "warn")}
 
 
 def quota_spec(spec: NamespaceSpec) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from components.config.workloads import WorkloadSpec
 from .probes import probe
 from .security import container_security_context, opt_out_annotations, pod_security_context
 
-TOKEN_REASON_ANNOTATION = "shiksha.io/automount-token-reason"
+TOKEN_REASON_ANNOTATION = "shiksha.io/automount-token-reason"  # noqa: S105 (an annotation key)
 
 
 @dataclass(frozen=True)

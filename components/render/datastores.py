@@ -20,7 +20,7 @@ def postgres_settings(tuning: PostgresTuning) -> dict[str, str]:
         key: str(value).lower() if isinstance(value, bool) else str(value)
         for key, value in tuning.model_dump().items()
     }
-    settings["password_encryption"] = "scram-sha-256"
+    settings["password_encryption"] = "scram-sha-256"  # noqa: S105 (the hashing method)
     return settings
 
 
@@ -28,7 +28,7 @@ def postgres_args(tuning: PostgresTuning, hba_file: str) -> list[str]:
     args = ["postgres"]
     for key, value in postgres_settings(tuning).items():
         args += ["-c", f"{key}={value}"]
-    return args + ["-c", f"hba_file={hba_file}"]
+    return [*args, "-c", f"hba_file={hba_file}"]
 
 
 def redis_conf(settings: RedisSettings, data_dir: str, auth_include: str) -> str:

@@ -25,13 +25,23 @@ from .rule import Rule
 GUARDRAILS: tuple[Rule, ...] = tuple(
     m.RULE
     for m in (
-        read_only_root_fs, resources, probes, image_pinning, service_exposure, edge_tls,
-        configmap_secrets, service_account_token, default_deny, pdb_coverage, pdb_disruption,
+        read_only_root_fs,
+        resources,
+        probes,
+        image_pinning,
+        service_exposure,
+        edge_tls,
+        configmap_secrets,
+        service_account_token,
+        default_deny,
+        pdb_coverage,
+        pdb_disruption,
         platform_quota,
     )
 )
 DOCKER: tuple[Rule, ...] = tuple(
-    m.RULE for m in (docker_privileged, read_only, no_new_privileges, datastore_ports, image_pinned, oci_labels)
+    m.RULE
+    for m in (docker_privileged, read_only, no_new_privileges, datastore_ports, image_pinned, oci_labels)
 )
 # Last, so it runs after every other stack policy has had the chance to apply an exemption.
 ALL_RULES: tuple[Rule, ...] = (*PSS_RULES, *GUARDRAILS, *DOCKER, exemption_report.RULE)

@@ -12,9 +12,29 @@ import sys
 import threading
 from typing import Any
 
-_lock = threading.Lock()
-_stub: Any = None
-_address: str | None = None
+
+class _EngineLog:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._address: str | None = None
+        self._stub: Any = None
+
+    def configure(self, address: str | None) -> None:
+        with self._lock:
+            self._address = address
+            self._stub = None
+
+    def stub(self) -> Any:
+        with self._lock:
+            if self._stub is None and self._address:
+                import grpc
+                from pulumi.runtime.proto import engine_pb2_grpc
+
+                self._stub = engine_pb2_grpc.EngineStub(grpc.insecure_channel(self._address))
+            return self._stub
+
+
+_LOG = _EngineLog()
 
 
 def engine_address_from_argv(argv: list[str]) -> str | None:
@@ -28,29 +48,15 @@ def engine_address_from_argv(argv: list[str]) -> str | None:
 
 
 def configure(address: str | None) -> None:
-    global _address, _stub
-    with _lock:
-        _address = address
-        _stub = None
+    _LOG.configure(address)
 
 
 def configure_from_argv() -> None:
     configure(engine_address_from_argv(sys.argv[1:]))
 
 
-def _engine() -> Any:
-    global _stub
-    with _lock:
-        if _stub is None and _address:
-            import grpc
-            from pulumi.runtime.proto import engine_pb2_grpc
-
-            _stub = engine_pb2_grpc.EngineStub(grpc.insecure_channel(_address))
-        return _stub
-
-
 def warn(message: str, urn: str = "") -> None:
-    engine = _engine()
+    engine = _LOG.stub()
     if engine is None:
         return
     from pulumi.runtime.proto import engine_pb2
@@ -60,5 +66,5 @@ def warn(message: str, urn: str = "") -> None:
             engine_pb2.LogRequest(severity=engine_pb2.WARNING, message=message, urn=urn or ""),
             timeout=5,
         )
-    except Exception as exc:  # noqa: BLE001 - a lost log line must not fail the analysis
+    except Exception as exc:  # a lost log line must not fail the analysis
         print(f"shiksha-policy: could not log to engine: {exc}; message: {message}", file=sys.stderr)

@@ -17,8 +17,14 @@ from .rule import Finding, Framework, Rule, StackResource
 
 def check(_resources: list[StackResource], _config: Mapping[str, Any]) -> Iterator[tuple[str, Finding]]:
     for a in exemptions.applied():
-        yield f"exemption of '{a.name}'", Finding(
-            f"policy {a.policy}", f"was waived ({a.findings} finding(s)); reason: {a.reason}", urn=a.urn or None)
+        yield (
+            f"exemption of '{a.name}'",
+            Finding(
+                f"policy {a.policy}",
+                f"was waived ({a.findings} finding(s)); reason: {a.reason}",
+                urn=a.urn or None,
+            ),
+        )
 
 
 RULE = Rule(
@@ -26,7 +32,9 @@ RULE = Rule(
     description="Lists every policy exemption applied in this run so none is silent.",
     severity=Severity.LOW,
     remediation_steps="Review each exemption; remove it from the pack config once the resource complies.",
-    frameworks=(Framework("Shiksha Setu estate guardrails", "exemptions need a written reason and are reported"),),
+    frameworks=(
+        Framework("Shiksha Setu estate guardrails", "exemptions need a written reason and are reported"),
+    ),
     stack_check=check,
     tags=("governance",),
 )

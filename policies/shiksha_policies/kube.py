@@ -6,7 +6,7 @@ so raw YAML, Helm charts and future programs are judged the same way as our comp
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -180,6 +180,15 @@ class PodView:
         return ""
 
 
+def is_pod_type(resource_type: str) -> bool:
+    return kind_of(resource_type) in POD_TEMPLATE_PATHS
+
+
+def of_kinds(*kinds: str) -> Callable[[str], bool]:
+    wanted = frozenset(kinds)
+    return lambda resource_type: kind_of(resource_type) in wanted
+
+
 def pod_view(resource_type: str, props: Any) -> PodView | None:
     kind = kind_of(resource_type)
     if kind not in POD_TEMPLATE_PATHS or not isinstance(props, dict):
@@ -188,7 +197,7 @@ def pod_view(resource_type: str, props: Any) -> PodView | None:
 
 
 def describe(resource_type: str, props: Any, logical_name: str) -> str:
-    """"Deployment shiksha-setu/api (pulumi name 'api')" for messages."""
+    """ "Deployment shiksha-setu/api (pulumi name 'api')" for messages."""
     kind = kind_of(resource_type) or resource_type
     meta = get(props, "metadata")
     name = get(meta, "name")

@@ -11,6 +11,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
+from pulumi_policy.proxy import _DictProxy, _ListProxy
+from pulumi_policy.secret import Secret
+
+# typing.TypeIs arrives in 3.13; pulumi itself requires typing-extensions>=4.11, which has it.
+from typing_extensions import TypeIs
+
 # The sentinels pulumi uses on the wire for values not known during preview.
 _UNKNOWN_SENTINELS: Final = frozenset(
     {
@@ -25,6 +31,10 @@ _UNKNOWN_SENTINELS: Final = frozenset(
 )
 
 
+class UndecidableError(TypeError):
+    """A check needed a value that is not known until the update runs."""
+
+
 class _Unknown:
     """A value not known until the update runs; keeps its wire sentinel for remediations."""
 
@@ -37,14 +47,15 @@ class _Unknown:
         return "<unknown>"
 
     def __bool__(self) -> bool:
-        # Truthiness of an unknown must never be taken as an answer.
-        raise TypeError("an unknown value has no truth value; test is_unknown() first")
+        # Truthiness of an unknown must never be taken as an answer; tests turn this into a
+        # failure, the pack's wrapper into "undecided" (never a violation).
+        raise UndecidableError("an unknown value has no truth value; test is_unknown() first")
 
 
 UNKNOWN: Final = _Unknown()
 
 
-def is_unknown(value: Any) -> bool:
+def is_unknown(value: object) -> TypeIs[_Unknown]:
     return isinstance(value, _Unknown)
 
 
@@ -63,41 +74,31 @@ def plain(value: Any, keep_secrets: bool = False) -> Any:
     """Copies proxies, secrets and sentinels into dicts, lists, scalars and UNKNOWN.
 
     keep_secrets leaves Secret wrappers in place so a remediation cannot write a secret
-    back in plaintext."""
-    # Proxies expose their wrapped container under the "__target" key.
-    target = _target(value)
-    if target is not None:
-        value = target
-    if isinstance(value, str):
+    back in plaintext. Exact type tests come first: this runs once per policy per resource
+    and dominates the pack's own cost."""
+    t = type(value)
+    if t is _DictProxy or t is _ListProxy:
+        value = value["__target"]
+        t = type(value)
+    if t is dict:
+        return {k: plain(v, keep_secrets) for k, v in value.items()}
+    if t is list:
+        return [plain(v, keep_secrets) for v in value]
+    if t is str:
         return _Unknown(value) if value in _UNKNOWN_SENTINELS else value
-    if isinstance(value, Mapping):
-        return {str(k): plain(value[k], keep_secrets) for k in _keys(value)}
-    if isinstance(value, Sequence) and not isinstance(value, (bytes, bytearray)):
-        return [plain(v, keep_secrets) for v in _items(value)]
-    if isinstance(value, float) and value.is_integer():
+    if t is float and value.is_integer():
         # The wire carries every number as a double; Kubernetes integer fields read as ints.
         return int(value)
-    if type(value).__name__ == "Secret":
+    if t is Secret:
         inner = plain(value.value, keep_secrets)
-        if keep_secrets:
-            return type(value)(inner)
-        return inner
+        return Secret(inner) if keep_secrets else inner
+    if t.__name__ in ("_DictSecretsProxy", "_ListSecretsProxy"):
+        return plain(value["__target"], keep_secrets)
+    if isinstance(value, Mapping):
+        return {str(k): plain(value[k], keep_secrets) for k in list(value.keys())}
+    if isinstance(value, Sequence) and not isinstance(value, (str, bytes, bytearray)):
+        return [plain(value[i], keep_secrets) for i in range(len(value))]
     return value
-
-
-def _target(value: Any) -> Any:
-    name = type(value).__name__
-    if name in ("_DictProxy", "_ListProxy", "_DictSecretsProxy", "_ListSecretsProxy"):
-        return value["__target"]
-    return None
-
-
-def _keys(mapping: Mapping[Any, Any]) -> list[Any]:
-    return list(mapping.keys())
-
-
-def _items(seq: Sequence[Any]) -> list[Any]:
-    return [seq[i] for i in range(len(seq))]
 
 
 def get(obj: Any, *path: str | int) -> Any:

@@ -39,8 +39,12 @@ def _sc(holder: dict[str, Any]) -> dict[str, Any] | None:
     return sc if isinstance(sc, dict) else None
 
 
-def _apply(resource_type: str, props: dict[str, Any],
-           pod_fix: ContainerFix | None, container_fix: ContainerFix | None) -> dict[str, Any] | None:
+def _apply(
+    resource_type: str,
+    props: dict[str, Any],
+    pod_fix: ContainerFix | None,
+    container_fix: ContainerFix | None,
+) -> dict[str, Any] | None:
     new = copy.deepcopy(props)
     spec = _pod_spec(new, resource_type)
     if spec is None:

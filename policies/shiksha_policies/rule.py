@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from pulumi_policy import (
     EnforcementLevel,
@@ -23,9 +23,9 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from . import exemptions
+from . import engine_log, exemptions
 from .kube import describe
-from .props import plain, to_wire
+from .props import UndecidableError, plain, to_wire
 
 
 @dataclass(frozen=True)
@@ -94,6 +94,9 @@ class Rule:
     stack_check: StackCheck | None = None
     remediate: Remediation | None = None
     tags: tuple[str, ...] = ()
+    # Cheap test on the type token, so a rule skips resources it never judges before the
+    # inputs are copied (the copy is most of the pack's own cost).
+    applies_to: Callable[[str], bool] | None = None
     extra_config: Mapping[str, dict[str, Any]] = field(default_factory=dict)
 
     def config_schema(self) -> PolicyConfigSchema:
@@ -109,15 +112,13 @@ class Rule:
         # the rest are named in the reference so none is lost.
         first = self.frameworks[0]
         refs = "; ".join(f"{f.name}: {f.reference}" for f in self.frameworks)
-        return PolicyComplianceFramework(
-            name=first.name, version=first.version, reference=refs
-        )
+        return PolicyComplianceFramework(name=first.name, version=first.version, reference=refs)
 
     # Used by tests and the bench as well as the engine path: same code either way.
-    def evaluate(
-        self, subject: Subject, config: Mapping[str, Any] | None = None
-    ) -> list[Finding]:
+    def evaluate(self, subject: Subject, config: Mapping[str, Any] | None = None) -> list[Finding]:
         assert self.check is not None
+        if self.applies_to is not None and not self.applies_to(subject.resource_type):
+            return []
         return list(self.check(subject, {**self.defaults(), **(config or {})}))
 
     def evaluate_stack(
@@ -139,17 +140,24 @@ class Rule:
         )
         if self.stack_check is not None:
             return StackValidationPolicy(validate=self._validate_stack, **common)
-        remediate = self._remediate if self.remediate is not None else None
-        return ResourceValidationPolicy(
-            validate=self._validate_resource, remediate=remediate, **common
-        )
+        # The SDK accepts a plain return value at run time; its annotation asks for an awaitable.
+        remediate = cast(Any, self._remediate) if self.remediate is not None else None
+        return ResourceValidationPolicy(validate=self._validate_resource, remediate=remediate, **common)
 
-    def _validate_resource(
-        self, args: ResourceValidationArgs, report: ReportViolation
-    ) -> None:
+    def _validate_resource(self, args: ResourceValidationArgs, report: ReportViolation) -> None:
+        if self.applies_to is not None and not self.applies_to(args.resource_type):
+            return
         subject = Subject(args.resource_type, plain(args.props), args.name, args.urn)
         config = plain(args.get_config())
-        findings = self.evaluate(subject, config)
+        try:
+            findings = self.evaluate(subject, config)
+        except UndecidableError:
+            engine_log.warn(
+                f"policy '{self.name}' could not decide {subject.label} during preview "
+                "(unknown values); it will be judged once the values are known",
+                args.urn,
+            )
+            return
         if not findings:
             return
         waiver = exemptions.find(config, self.name, args.urn, args.name)
@@ -160,12 +168,16 @@ class Rule:
             report(f.render(subject.label), None)
 
     def _validate_stack(self, args: StackValidationArgs, report: ReportViolation) -> None:
-        resources = [
-            StackResource(r.resource_type, plain(r.props), r.name, r.urn)
-            for r in args.resources
-        ]
+        resources = [StackResource(r.resource_type, plain(r.props), r.name, r.urn) for r in args.resources]
         config = plain(args.get_config())
-        for label, f in self.evaluate_stack(resources, config):
+        try:
+            results = self.evaluate_stack(resources, config)
+        except UndecidableError:
+            engine_log.warn(
+                f"policy '{self.name}' could not decide the stack during preview (unknown values)"
+            )
+            return
+        for label, f in results:
             urn = f.urn or ""
             name = urn.rsplit("::", 1)[-1] if urn else ""
             waiver = exemptions.find(config, self.name, urn, name)

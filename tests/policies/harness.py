@@ -54,8 +54,13 @@ def merge(base: Any, patch: Any) -> Any:
     return out
 
 
-def wrap(kind: str, pod_spec: dict[str, Any], annotations: dict[str, str] | None = None,
-         name: str = "demo", namespace: str = "shiksha-setu") -> tuple[str, dict[str, Any]]:
+def wrap(
+    kind: str,
+    pod_spec: dict[str, Any],
+    annotations: dict[str, str] | None = None,
+    name: str = "demo",
+    namespace: str = "shiksha-setu",
+) -> tuple[str, dict[str, Any]]:
     """The object of `kind` whose pod is `pod_spec`, as its manifest would be written."""
     meta = {"name": name, "namespace": namespace, "labels": dict(LABELS)}
     tmeta: dict[str, Any] = {"labels": dict(LABELS)}
@@ -106,7 +111,9 @@ class Case:
         return f"{self.policy}:{self.name}:{self.kind}:{self.container_list}"
 
 
-def build_pod(case: dict[str, Any], container_list: str, pod_base: dict[str, Any]) -> tuple[dict[str, Any], str]:
+def build_pod(
+    case: dict[str, Any], container_list: str, pod_base: dict[str, Any]
+) -> tuple[dict[str, Any], str]:
     """The pod of a case: the base pod, the pod patch, and the container patch applied to a
     container placed in `container_list`. Returns the pod and the patched container's name."""
     pod = merge(pod_base, case.get("pod") or {})
@@ -137,12 +144,27 @@ def pss_cases(fixture: Path) -> Iterator[Case]:
                     pod, cname = build_pod(case, cl, pod_base)
                     rtype, props = wrap(kind, pod, case.get("annotations"))
                     expect = full_path(kind, case["path"].format(list=cl)) if quality == "bad" else None
-                    yield Case(policy, case["name"], kind, cl, rtype, props, expect,
-                               cname if quality == "bad" and "container" in case and case.get("container_named", True) else None)
+                    yield Case(
+                        policy,
+                        case["name"],
+                        kind,
+                        cl,
+                        rtype,
+                        props,
+                        expect,
+                        cname
+                        if quality == "bad" and "container" in case and case.get("container_named", True)
+                        else None,
+                    )
 
 
-def run_rule(rule: Rule, resource_type: str, props: dict[str, Any], name: str = "demo",
-             config: dict[str, Any] | None = None) -> list[Finding]:
+def run_rule(
+    rule: Rule,
+    resource_type: str,
+    props: dict[str, Any],
+    name: str = "demo",
+    config: dict[str, Any] | None = None,
+) -> list[Finding]:
     urn = f"urn:pulumi:test::shiksha-setu::{resource_type}::{name}"
     return rule.evaluate(Subject(resource_type, props, name, urn), config)
 
@@ -151,8 +173,11 @@ def stack_resources(items: list[dict[str, Any]]) -> list[StackResource]:
     out = []
     for it in items:
         name = it.get("name") or it["props"].get("metadata", {}).get("name", "r")
-        out.append(StackResource(it["type"], it["props"], name,
-                                 f"urn:pulumi:test::shiksha-setu::{it['type']}::{name}"))
+        out.append(
+            StackResource(
+                it["type"], it["props"], name, f"urn:pulumi:test::shiksha-setu::{it['type']}::{name}"
+            )
+        )
     return out
 
 
@@ -165,8 +190,9 @@ def expand_stack(items: list[dict[str, Any]]) -> list[StackResource]:
             plain_items.append(it)
             continue
         pod = merge(BASE["pod"], w.get("pod") or {})
-        rtype, props = wrap(w["kind"], pod, w.get("annotations"), name=w["name"],
-                            namespace=w.get("namespace", "shiksha-setu"))
+        rtype, props = wrap(
+            w["kind"], pod, w.get("annotations"), name=w["name"], namespace=w.get("namespace", "shiksha-setu")
+        )
         if "replicas" in w:
             props["spec"]["replicas"] = w["replicas"]
         if "labels" in w:

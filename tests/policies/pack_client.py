@@ -20,8 +20,12 @@ from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc, engine_pb2, engine_pb2_grpc
 
 ROOT = Path(__file__).resolve().parents[2]
-LEVELS = {analyzer_pb2.ADVISORY: "advisory", analyzer_pb2.MANDATORY: "mandatory",
-          analyzer_pb2.REMEDIATE: "remediate", analyzer_pb2.DISABLED: "disabled"}
+LEVELS = {
+    analyzer_pb2.ADVISORY: "advisory",
+    analyzer_pb2.MANDATORY: "mandatory",
+    analyzer_pb2.REMEDIATE: "remediate",
+    analyzer_pb2.DISABLED: "disabled",
+}
 LEVEL_VALUES = {v: k for k, v in LEVELS.items()}
 
 
@@ -59,7 +63,10 @@ class PackProcess:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "pulumi.policy", self.engine_address, str(pack_dir)],
-            cwd=str(ROOT), stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+            cwd=str(ROOT),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
         )
         self.stderr_lines: list[str] = []
         self.port = self._read_port(startup_timeout)
@@ -70,8 +77,9 @@ class PackProcess:
 
     def _read_port(self, timeout: float) -> int:
         result: list[str] = []
-        assert self.proc.stdout is not None
-        reader = threading.Thread(target=lambda: result.append(self.proc.stdout.readline().decode()), daemon=True)  # type: ignore[union-attr]
+        stdout = self.proc.stdout
+        assert stdout is not None
+        reader = threading.Thread(target=lambda: result.append(stdout.readline().decode()), daemon=True)
         reader.start()
         reader.join(timeout)
         if not result or not result[0].strip().isdigit():
@@ -100,31 +108,45 @@ class PackProcess:
             given = dict(config.get(p.name, {}))
             level = given.pop("enforcementLevel", None)
             pc = analyzer_pb2.PolicyConfig(
-                enforcementLevel=LEVEL_VALUES[level] if level else p.enforcementLevel)
-            defaults = {k: v["default"] for k, v in json_format.MessageToDict(p.configSchema.properties).items()
-                        if isinstance(v, dict) and "default" in v}
+                enforcementLevel=LEVEL_VALUES[level] if level else p.enforcementLevel
+            )
+            defaults = {
+                k: v["default"]
+                for k, v in json_format.MessageToDict(p.configSchema.properties).items()
+                if isinstance(v, dict) and "default" in v
+            }
             pc.properties.update({**defaults, **given})
             request.policyConfig[p.name].CopyFrom(pc)
         self.stub.Configure(request, timeout=30)
 
-    def analyze(self, rtype: str, props: dict[str, Any], name: str, urn: str | None = None) -> list[dict[str, Any]]:
+    def analyze(
+        self, rtype: str, props: dict[str, Any], name: str, urn: str | None = None
+    ) -> list[dict[str, Any]]:
         urn = urn or f"urn:pulumi:test::shiksha-setu::{rtype}::{name}"
-        resp = self.stub.Analyze(analyzer_pb2.AnalyzeRequest(type=rtype, properties=to_struct(props), urn=urn, name=name),
-                                 timeout=60)
+        resp = self.stub.Analyze(
+            analyzer_pb2.AnalyzeRequest(type=rtype, properties=to_struct(props), urn=urn, name=name),
+            timeout=60,
+        )
         return [diag(d) for d in resp.diagnostics]
 
     def analyze_stack(self, resources: list[tuple[str, dict[str, Any], str]]) -> list[dict[str, Any]]:
-        req = analyzer_pb2.AnalyzeStackRequest(resources=[
-            analyzer_pb2.AnalyzerResource(type=t, properties=to_struct(p), name=n,
-                                          urn=f"urn:pulumi:test::shiksha-setu::{t}::{n}")
-            for t, p, n in resources])
+        req = analyzer_pb2.AnalyzeStackRequest(
+            resources=[
+                analyzer_pb2.AnalyzerResource(
+                    type=t, properties=to_struct(p), name=n, urn=f"urn:pulumi:test::shiksha-setu::{t}::{n}"
+                )
+                for t, p, n in resources
+            ]
+        )
         resp = self.stub.AnalyzeStack(req, timeout=120)
         return [diag(d) for d in resp.diagnostics]
 
     def remediate(self, rtype: str, props: dict[str, Any], name: str) -> Any:
         urn = f"urn:pulumi:test::shiksha-setu::{rtype}::{name}"
-        return self.stub.Remediate(analyzer_pb2.AnalyzeRequest(type=rtype, properties=to_struct(props), urn=urn,
-                                                               name=name), timeout=60)
+        return self.stub.Remediate(
+            analyzer_pb2.AnalyzeRequest(type=rtype, properties=to_struct(props), urn=urn, name=name),
+            timeout=60,
+        )
 
     def close(self) -> None:
         if getattr(self, "channel", None) is not None:
@@ -146,7 +168,10 @@ class PackProcess:
 
 
 def diag(d: Any) -> dict[str, Any]:
-    return {"policy": d.policyName, "level": LEVELS[d.enforcementLevel], "message": d.message,
-            "urn": d.urn, "severity": d.severity}
-
-
+    return {
+        "policy": d.policyName,
+        "level": LEVELS[d.enforcementLevel],
+        "message": d.message,
+        "urn": d.urn,
+        "severity": d.severity,
+    }

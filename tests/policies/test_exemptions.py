@@ -5,12 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-
-from .harness import BASE, expand_stack, merge, wrap
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyCustomTimeouts,
+    PolicyResourceOptions,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+)
 from shiksha_policies import exemptions
 from shiksha_policies.catalog import BY_NAME
 from shiksha_policies.exemption_report import RULE as REPORT
-from pulumi_policy import ResourceValidationArgs, PolicyResourceOptions, PolicyCustomTimeouts
+
+from .harness import BASE, expand_stack, merge, wrap
 
 POLICY = "pss-restricted-run-as-non-root"
 
@@ -32,8 +38,13 @@ def _args(config: dict, name: str = "legacy-api") -> ResourceValidationArgs:
 
 def _validate(config: dict, name: str = "legacy-api") -> list[str]:
     reported: list[str] = []
+
+    def report(message: str, urn: str | None = None) -> None:
+        reported.append(message)
+
     policy = BY_NAME[POLICY].to_policy()
-    policy.validate(_args(config, name), lambda msg, urn=None: reported.append(msg))
+    assert isinstance(policy, ResourceValidationPolicy)
+    policy.validate(_args(config, name), report)
     return reported
 
 
@@ -41,9 +52,13 @@ def test_without_exemption_the_violation_is_reported() -> None:
     assert _validate({}) and exemptions.applied() == []
 
 
-@pytest.mark.parametrize("target", ["legacy-api", "urn:pulumi:prod::shiksha-setu::kubernetes:apps/v1:Deployment::legacy-api"])
+@pytest.mark.parametrize(
+    "target", ["legacy-api", "urn:pulumi:prod::shiksha-setu::kubernetes:apps/v1:Deployment::legacy-api"]
+)
 def test_exemption_by_name_or_urn_waives_and_is_recorded(target: str) -> None:
-    config = {"exemptions": [{"resource": target, "reason": "vendor image runs as root until v5 (TICKET-42)"}]}
+    config = {
+        "exemptions": [{"resource": target, "reason": "vendor image runs as root until v5 (TICKET-42)"}]
+    }
     assert _validate(config) == []
     (applied,) = exemptions.applied()
     assert applied.policy == POLICY and "TICKET-42" in applied.reason and applied.findings >= 1
@@ -69,7 +84,7 @@ def test_applied_exemptions_are_reported_by_the_advisory_stack_policy() -> None:
     label, finding = results[0]
     text = finding.render(label)
     assert POLICY in text and "vendor image runs as root" in text and "legacy-api" in text
-    assert REPORT.to_policy().enforcement_level.value == "advisory"
+    assert REPORT.to_policy().enforcement_level == EnforcementLevel.ADVISORY
 
 
 def test_stack_policy_exemption() -> None:
@@ -80,13 +95,22 @@ def test_stack_policy_exemption() -> None:
 
     class Args:
         def __init__(self) -> None:
-            self.resources = [type("R", (), {"resource_type": r.resource_type, "props": r.props,
-                                              "name": r.name, "urn": r.urn})() for r in resources]
+            self.resources = [
+                type(
+                    "R",
+                    (),
+                    {"resource_type": r.resource_type, "props": r.props, "name": r.name, "urn": r.urn},
+                )()
+                for r in resources
+            ]
 
         def get_config(self) -> dict:
             return {"exemptions": [{"resource": "backend", "reason": "namespace policies land in PR 12"}]}
 
-    rule._validate_stack(Args(), lambda msg, urn=None: reported.append(msg))  # type: ignore[arg-type]
+    def report(message: str, urn: str | None = None) -> None:
+        reported.append(message)
+
+    rule._validate_stack(Args(), report)  # type: ignore[arg-type]
     assert reported == []
     assert [a.name for a in exemptions.applied()] == ["backend"]
 

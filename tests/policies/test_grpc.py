@@ -8,18 +8,23 @@ from collections.abc import Iterator
 import pytest
 from pulumi.runtime.proto import analyzer_pb2, engine_pb2
 from pulumi_policy.proxy import UNKNOWN_BOOLEAN_VALUE, UNKNOWN_OBJECT_VALUE, UNKNOWN_STRING_VALUE
-
-from .harness import BASE, merge, wrap
-from .pack_client import PackProcess
 from shiksha_policies.catalog import ALL_RULES
 from shiksha_policies.pack import PACK_NAME
 
+from .harness import BASE, merge, wrap
+from .pack_client import PackProcess
+
 pytestmark = pytest.mark.timeout(300)
 
-BAD_POD = merge(BASE["pod"], {
-    "securityContext": {"runAsNonRoot": None, "seccompProfile": None},
-    "containers": [merge(BASE["pod"]["containers"][0], {"securityContext": {"allowPrivilegeEscalation": True}})],
-})
+BAD_POD = merge(
+    BASE["pod"],
+    {
+        "securityContext": {"runAsNonRoot": None, "seccompProfile": None},
+        "containers": [
+            merge(BASE["pod"]["containers"][0], {"securityContext": {"allowPrivilegeEscalation": True}})
+        ],
+    },
+)
 
 
 @pytest.fixture(scope="module")
@@ -43,10 +48,15 @@ def test_analyzer_info_lists_every_policy_with_metadata(pack: PackProcess) -> No
         assert p.description == rule.description and p.remediation_steps == rule.remediation_steps
         assert p.severity != analyzer_pb2.POLICY_SEVERITY_UNSPECIFIED
         assert p.framework.name and p.framework.reference
-        expected_type = analyzer_pb2.POLICY_TYPE_STACK if rule.stack_check else analyzer_pb2.POLICY_TYPE_RESOURCE
+        expected_type = (
+            analyzer_pb2.POLICY_TYPE_STACK if rule.stack_check else analyzer_pb2.POLICY_TYPE_RESOURCE
+        )
         assert p.policy_type == expected_type
-        want = analyzer_pb2.MANDATORY if rule.name.startswith("pss-") or rule.name == "configmap-no-secrets" \
+        want = (
+            analyzer_pb2.MANDATORY
+            if rule.name.startswith("pss-") or rule.name == "configmap-no-secrets"
             else analyzer_pb2.ADVISORY
+        )
         assert p.enforcementLevel == want, rule.name
         assert "exemptions" in p.configSchema.properties
 
@@ -62,17 +72,31 @@ def test_bad_workload_gets_mandatory_violations_with_paths(pack: PackProcess, ki
     rtype, props = wrap(kind, BAD_POD, name="api")
     diags = pack.analyze(rtype, props, "api")
     mandatory = {d["policy"]: d["message"] for d in diags if d["level"] == "mandatory"}
-    prefix = {"Deployment": "spec.template.spec", "CronJob": "spec.jobTemplate.spec.template.spec",
-              "Pod": "spec", "PodTemplate": "template.spec"}[kind]
-    assert f"{prefix}.containers[0].securityContext.allowPrivilegeEscalation" in mandatory["pss-restricted-privilege-escalation"]
+    prefix = {
+        "Deployment": "spec.template.spec",
+        "CronJob": "spec.jobTemplate.spec.template.spec",
+        "Pod": "spec",
+        "PodTemplate": "template.spec",
+    }[kind]
+    assert (
+        f"{prefix}.containers[0].securityContext.allowPrivilegeEscalation"
+        in mandatory["pss-restricted-privilege-escalation"]
+    )
     assert "container 'app'" in mandatory["pss-restricted-privilege-escalation"]
-    assert f"{prefix}.containers[0].securityContext.runAsNonRoot" in mandatory["pss-restricted-run-as-non-root"]
-    assert f"{prefix}.containers[0].securityContext.seccompProfile.type" in mandatory["pss-restricted-seccomp"]
+    assert (
+        f"{prefix}.containers[0].securityContext.runAsNonRoot" in mandatory["pss-restricted-run-as-non-root"]
+    )
+    assert (
+        f"{prefix}.containers[0].securityContext.seccompProfile.type" in mandatory["pss-restricted-seccomp"]
+    )
     assert f"{kind} shiksha-setu/api (pulumi name 'api')" in mandatory["pss-restricted-seccomp"]
 
 
 def test_unknown_values_do_not_produce_violations(pack: PackProcess) -> None:
-    pod = merge(BASE["pod"], {"securityContext": {"runAsNonRoot": UNKNOWN_BOOLEAN_VALUE, "seccompProfile": UNKNOWN_OBJECT_VALUE}})
+    pod = merge(
+        BASE["pod"],
+        {"securityContext": {"runAsNonRoot": UNKNOWN_BOOLEAN_VALUE, "seccompProfile": UNKNOWN_OBJECT_VALUE}},
+    )
     pod["containers"][0]["image"] = UNKNOWN_STRING_VALUE
     pod["containers"][0]["securityContext"]["allowPrivilegeEscalation"] = UNKNOWN_BOOLEAN_VALUE
     rtype, props = wrap("Deployment", pod, name="api")
@@ -84,8 +108,12 @@ def test_unknown_values_do_not_produce_violations(pack: PackProcess) -> None:
 
 def test_config_changes_enforcement(pack: PackProcess) -> None:
     rtype, props = wrap("Deployment", BAD_POD, name="api")
-    pack.configure({"pss-restricted-seccomp": {"enforcementLevel": "disabled"},
-                    "workload-probes": {"enforcementLevel": "mandatory"}})
+    pack.configure(
+        {
+            "pss-restricted-seccomp": {"enforcementLevel": "disabled"},
+            "workload-probes": {"enforcementLevel": "mandatory"},
+        }
+    )
     diags = pack.analyze(rtype, props, "api")
     assert "pss-restricted-seccomp" not in {d["policy"] for d in diags}
     props["spec"]["template"]["spec"]["containers"][0].pop("readinessProbe")
@@ -96,7 +124,9 @@ def test_config_changes_enforcement(pack: PackProcess) -> None:
 def test_exemption_waives_logs_and_is_reported_by_the_stack(pack: PackProcess) -> None:
     rtype, props = wrap("Deployment", BAD_POD, name="legacy")
     reason = "vendor chart runs as root until upgrade (OPS-77)"
-    pack.configure({"pss-restricted-run-as-non-root": {"exemptions": [{"resource": "legacy", "reason": reason}]}})
+    pack.configure(
+        {"pss-restricted-run-as-non-root": {"exemptions": [{"resource": "legacy", "reason": reason}]}}
+    )
     diags = pack.analyze(rtype, props, "legacy")
     assert "pss-restricted-run-as-non-root" not in {d["policy"] for d in diags}
     assert "pss-restricted-seccomp" in {d["policy"] for d in diags}  # only the named policy is waived
@@ -121,8 +151,12 @@ def test_remediation_switched_on_by_config(pack: PackProcess) -> None:
     rtype, props = wrap("Deployment", BAD_POD, name="api")
     resp = pack.remediate(rtype, props, "api")
     assert list(resp.remediations) == []  # off by default
-    pack.configure({"pss-restricted-seccomp": {"enforcementLevel": "remediate"},
-                    "pss-restricted-privilege-escalation": {"enforcementLevel": "remediate"}})
+    pack.configure(
+        {
+            "pss-restricted-seccomp": {"enforcementLevel": "remediate"},
+            "pss-restricted-privilege-escalation": {"enforcementLevel": "remediate"},
+        }
+    )
     resp = pack.remediate(rtype, props, "api")
     by_policy = {r.policyName: r for r in resp.remediations}
     assert set(by_policy) == {"pss-restricted-seccomp", "pss-restricted-privilege-escalation"}

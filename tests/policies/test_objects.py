@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from shiksha_policies.catalog import BY_NAME
 
 from .harness import FIXTURES, load, run_rule
-from shiksha_policies.catalog import BY_NAME
 
 
 def _cases() -> list[tuple[str, dict[str, Any]]]:
@@ -34,8 +34,10 @@ def test_object_fixture(policy: str, case: dict[str, Any]) -> None:
 def _owned(policy: str, path: str, case: dict[str, Any]) -> bool:
     """In multi-policy Docker cases each expected path belongs to the policy that judges it."""
     owners = {
-        "privileged": "docker-no-privileged", "readOnly": "docker-read-only-rootfs",
-        "securityOpts": "docker-no-new-privileges", "labels": "docker-image-oci-labels",
+        "privileged": "docker-no-privileged",
+        "readOnly": "docker-read-only-rootfs",
+        "securityOpts": "docker-no-new-privileges",
+        "labels": "docker-image-oci-labels",
         "build.labels": "docker-image-oci-labels",
     }
     if len(case.get("policies") or []) <= 1:
@@ -56,7 +58,10 @@ def test_every_object_rule_has_good_and_bad_cases() -> None:
 
 def test_messages_name_the_resource_and_field() -> None:
     rule = BY_NAME["configmap-no-secrets"]
-    props = {"metadata": {"name": "backend-config", "namespace": "shiksha-setu"}, "data": {"DB_PASSWORD": "pw-1234567"}}
+    props = {
+        "metadata": {"name": "backend-config", "namespace": "shiksha-setu"},
+        "data": {"DB_PASSWORD": "pw-1234567"},
+    }
     from shiksha_policies.rule import Subject
 
     subject = Subject("kubernetes:core/v1:ConfigMap", props, "backend-cm", "urn:x")

@@ -6,20 +6,31 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from .harness import FIXTURES, KINDS, Case, pss_cases, run_rule
 from shiksha_policies.catalog import BY_NAME
 from shiksha_policies.kube import CONTAINER_LISTS
 from shiksha_policies.pod_security import RULES
 
+from .harness import FIXTURES, KINDS, Case, pss_cases, run_rule
+
 # The table: one policy per control, exactly these names.
 EXPECTED_NAMES = {
-    "pss-baseline-host-process", "pss-baseline-host-namespaces", "pss-baseline-privileged",
-    "pss-baseline-capabilities", "pss-baseline-host-path", "pss-baseline-host-ports",
-    "pss-baseline-apparmor", "pss-baseline-selinux", "pss-baseline-proc-mount",
-    "pss-baseline-seccomp", "pss-baseline-sysctls", "pss-restricted-volume-types",
-    "pss-restricted-privilege-escalation", "pss-restricted-run-as-non-root",
-    "pss-restricted-run-as-non-root-user", "pss-restricted-seccomp", "pss-restricted-capabilities",
+    "pss-baseline-host-process",
+    "pss-baseline-host-namespaces",
+    "pss-baseline-privileged",
+    "pss-baseline-capabilities",
+    "pss-baseline-host-path",
+    "pss-baseline-host-ports",
+    "pss-baseline-apparmor",
+    "pss-baseline-selinux",
+    "pss-baseline-proc-mount",
+    "pss-baseline-seccomp",
+    "pss-baseline-sysctls",
+    "pss-restricted-volume-types",
+    "pss-restricted-privilege-escalation",
+    "pss-restricted-run-as-non-root",
+    "pss-restricted-run-as-non-root-user",
+    "pss-restricted-seccomp",
+    "pss-restricted-capabilities",
 }
 FIXTURE_FILES = sorted(p for p in (FIXTURES / "pss").glob("*.yaml") if not p.name.startswith("_"))
 CASES = [c for f in FIXTURE_FILES for c in pss_cases(f)]
@@ -64,3 +75,24 @@ def test_bad_fixture_is_flagged_at_the_field(case: Case) -> None:
         assert hit.container == case.container
     message = hit.render("Deployment shiksha-setu/demo")
     assert case.expect_path in message and "shiksha-setu/demo" in message
+
+
+def test_declared_opt_out_is_named_but_the_field_is_still_judged() -> None:
+    from .harness import BASE, merge, wrap
+
+    pod = merge(
+        BASE["pod"],
+        {
+            "containers": [
+                merge(BASE["pod"]["containers"][0], {"securityContext": {"readOnlyRootFilesystem": False}})
+            ]
+        },
+    )
+    rtype, props = wrap(
+        "Deployment",
+        pod,
+        annotations={"shiksha.io/security-opt-out": "readOnlyRootFilesystem: nginx writes its pid file"},
+    )
+    (finding,) = run_rule(BY_NAME["workload-read-only-root-filesystem"], rtype, props)
+    assert finding.path == "spec.template.spec.containers[0].securityContext.readOnlyRootFilesystem"
+    assert "nginx writes its pid file" in finding.problem

@@ -12,10 +12,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-
-from .harness import FIXTURES, KINDS, load, pss_cases, run_rule
 from shiksha_policies.catalog import ALL_RULES
 from shiksha_policies.props import UNKNOWN, _Unknown, plain
+from shiksha_policies.rule import StackResource
+
+from .harness import FIXTURES, KINDS, expand_stack, load, pss_cases, run_rule
 
 RESOURCE_RULES = [r for r in ALL_RULES if r.check is not None]
 
@@ -75,9 +76,78 @@ def test_an_unknown_never_adds_a_violation(case_id: str, rtype: str, props: dict
 def test_wire_sentinels_become_unknown() -> None:
     from pulumi_policy.proxy import UNKNOWN_BOOLEAN_VALUE, UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
-    props = unknown_checking_proxy({"spec": {"containers": [{"name": "a", "image": UNKNOWN_STRING_VALUE,
-                                                             "securityContext": {"privileged": UNKNOWN_BOOLEAN_VALUE}}]}})
+    props = unknown_checking_proxy(
+        {
+            "spec": {
+                "containers": [
+                    {
+                        "name": "a",
+                        "image": UNKNOWN_STRING_VALUE,
+                        "securityContext": {"privileged": UNKNOWN_BOOLEAN_VALUE},
+                    }
+                ]
+            }
+        }
+    )
     got = plain(props)
     assert isinstance(got["spec"]["containers"][0]["image"], _Unknown)
     assert isinstance(got["spec"]["containers"][0]["securityContext"]["privileged"], _Unknown)
     assert got["spec"]["containers"][0]["name"] == "a"
+
+
+STACK_RULES = [r for r in ALL_RULES if r.stack_check is not None and r.name != "shiksha-exemptions-applied"]
+
+
+def stack_findings(resources: list[StackResource]) -> set[tuple[str, str | None, str]]:
+    return {(r.name, f.urn, f.path) for r in STACK_RULES for _, f in r.evaluate_stack(resources)}
+
+
+STACK_CASES = [
+    (f"{f.stem}:{c['name']}", c)
+    for f in sorted((FIXTURES / "stack").glob("*.yaml"))
+    for c in load(f)["cases"]
+]
+
+
+@pytest.mark.parametrize(("case_id", "case"), STACK_CASES, ids=[c[0] for c in STACK_CASES])
+def test_an_unknown_never_adds_a_stack_violation(case_id: str, case: dict[str, Any]) -> None:
+    resources = expand_stack(case["resources"])
+    before = stack_findings(resources)
+    for i, r in enumerate(resources):
+        for path in nodes(r.props):
+            mutated = list(resources)
+            mutated[i] = StackResource(r.resource_type, replaced(r.props, path), r.name, r.urn)
+            added = stack_findings(mutated) - before
+            assert not added, f"unknown at {r.name}:{path} added {added}"
+
+
+def test_an_undecidable_check_reports_nothing_through_the_pack_wrapper() -> None:
+    from pulumi_policy import (
+        EnforcementLevel,
+        PolicyCustomTimeouts,
+        PolicyResourceOptions,
+        ResourceValidationArgs,
+        ResourceValidationPolicy,
+        Severity,
+    )
+    from shiksha_policies.rule import Framework, Rule
+
+    def undecidable(subject: Any, config: Any) -> list[Any]:
+        return [1] if UNKNOWN else []  # takes the truth value of an unknown
+
+    rule = Rule(
+        name="t",
+        description="d",
+        severity=Severity.LOW,
+        remediation_steps="r",
+        frameworks=(Framework("f", "r"),),
+        enforcement=EnforcementLevel.MANDATORY,
+        check=undecidable,
+    )
+    policy = rule.to_policy()
+    assert isinstance(policy, ResourceValidationPolicy)
+    opts = PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [], None)
+    args = ResourceValidationArgs("kubernetes:core/v1:Pod", {}, "urn:x", "x", opts, None, {})
+    reported: list[str] = []
+    policy.validate(args, lambda m, u=None: reported.append(m))
+    assert reported == []

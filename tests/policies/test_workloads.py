@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from shiksha_policies.catalog import BY_NAME
 
 from .harness import FIXTURES, Case, pss_cases, run_rule
-from shiksha_policies.catalog import BY_NAME
 
 CASES = [c for f in sorted((FIXTURES / "workloads").glob("*.yaml")) for c in pss_cases(f)]
 

@@ -19,7 +19,8 @@ import yaml
 from google.protobuf import json_format
 from pulumi.runtime import config as runtime_config
 from pulumi.runtime import mocks, rpc
-from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.settings import set_root_resource
+from pulumi.runtime.stack import run_in_stack
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = "shiksha-setu"
@@ -43,6 +44,7 @@ class Recorded:
     inputs: dict[str, Any]
     custom: bool
     secret_paths: list[str] = field(default_factory=list)
+    aliases: list[str] = field(default_factory=list)
 
     @property
     def parent_types(self) -> list[str]:
@@ -65,7 +67,8 @@ class Snapshot:
     stack: str
     resources: list[Recorded]
     outputs: dict[str, Any]
-    logs: list[str]
+    output_secret_paths: list[str]
+    error: BaseException | None = None
 
     def of_type(self, type_: str) -> list[Recorded]:
         return [r for r in self.resources if r.type == type_]
@@ -104,12 +107,23 @@ def _secret_paths(value: Any, path: str = "") -> Iterator[str]:
             yield from _secret_paths(item, f"{path}[{index}]")
 
 
+def _unwrap(value: Any) -> Any:
+    """Drops the secret wrappers, so tests can read values (secret_paths says where they were)."""
+    if isinstance(value, dict):
+        if value.get(SECRET_SIG) == SECRET_MARK:
+            return _unwrap(value.get("value"))
+        return {key: _unwrap(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_unwrap(item) for item in value]
+    return value
+
+
 class _Mocks(pulumi.runtime.Mocks):
     def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         return f"{args.name}-id", dict(args.inputs)
 
-    def call(self, args: mocks.MockCallArgs) -> dict[str, Any]:
-        return {}
+    def call(self, args: mocks.MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
+        return {}, None
 
 
 class _RecordingMonitor(mocks.MockMonitor):
@@ -128,9 +142,12 @@ class _RecordingMonitor(mocks.MockMonitor):
                     type=request.type,
                     name=request.name,
                     urn=response.urn,
-                    inputs=self.resources[response.urn].state if response.urn in self.resources else {},
+                    inputs=_unwrap(self.resources[response.urn].state)
+                    if response.urn in self.resources
+                    else {},
                     custom=request.custom,
                     secret_paths=list(_secret_paths(raw)),
+                    aliases=[str(alias) for alias in request.aliases],
                 )
             )
         return response
@@ -172,6 +189,7 @@ def run_program(
     plaintext: Mapping[str, str] | None = None,
     program: Callable[[], None] | None = None,
     preview: bool = False,
+    raise_errors: bool = True,
 ) -> Snapshot:
     """Runs the program for a stack under mocks. `overrides` replace top-level config keys
     (a value of None removes the key); `plaintext` sets keys without the secret flag."""
@@ -189,9 +207,10 @@ def run_program(
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     monitor = _RecordingMonitor(_Mocks())
-    logs: list[str] = []
     mocks.set_mocks(_Mocks(), project=PROJECT, stack=stack, preview=preview, monitor=monitor)
     runtime_config.set_all_config(flat, secret_keys)
+    # set_mocks made (and finished) a root stack; run_in_stack makes the one exports go to.
+    set_root_resource(None)  # type: ignore[arg-type]
 
     def main() -> None:
         if program is not None:
@@ -199,8 +218,13 @@ def run_program(
         else:
             runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
 
+    error: BaseException | None = None
     try:
-        loop.run_until_complete(run_pulumi_func(main))
+        loop.run_until_complete(run_in_stack(main))
+    except Exception as exc:
+        if raise_errors:
+            raise
+        error = exc
     finally:
         loop.close()
-    return Snapshot(stack, monitor.recorded, monitor.stack_outputs, logs)
+    return Snapshot(stack, monitor.recorded, monitor.stack_outputs, monitor.stack_output_secret_paths, error)

@@ -9,7 +9,9 @@ IMAGE = "docker:index/image:Image"
 REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage"
 BUILD_IMAGE = "docker-build:index:Image"
 
-ESTATE_COMPOSE = Framework("Shiksha Setu estate guardrails", "infrastructure-changelog: Docker Compose production")
+ESTATE_COMPOSE = Framework(
+    "Shiksha Setu estate guardrails", "infrastructure-changelog: Docker Compose production"
+)
 
 
 def cis_docker(item: str) -> Framework:

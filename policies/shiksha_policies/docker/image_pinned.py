@@ -41,8 +41,10 @@ RULE = Rule(
     name="docker-image-pinned",
     description="Docker images must be pinned by version tag or digest, never latest or untagged.",
     severity=Severity.MEDIUM,
-    remediation_steps="Name images <repo>:<version> (or @sha256:<digest>); tag builds with the release version.",
+    remediation_steps="Name images <repo>:<version> (or @sha256:<digest>); "
+    "tag builds with the release version.",
     frameworks=(cis_docker("4.x Use trusted, versioned base images"), ESTATE_COMPOSE),
     check=check,
+    applies_to=lambda t: t in IMAGE_FIELDS or t == BUILD_IMAGE,
     tags=("docker", "supply-chain"),
 )

@@ -31,8 +31,11 @@ RULE = Rule(
     description="Docker containers must set the no-new-privileges security option.",
     severity=Severity.HIGH,
     remediation_steps="Add 'no-new-privileges:true' to securityOpts.",
-    frameworks=(cis_docker("5.25 Ensure that the container is restricted from acquiring additional privileges"),
-                ESTATE_COMPOSE),
+    frameworks=(
+        cis_docker("5.25 Ensure that the container is restricted from acquiring additional privileges"),
+        ESTATE_COMPOSE,
+    ),
     check=check,
+    applies_to=lambda t: t == CONTAINER,
     tags=("docker",),
 )

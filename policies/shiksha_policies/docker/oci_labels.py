@@ -52,14 +52,16 @@ def _labels(subject: Subject) -> tuple[str, Any] | None:
             d = as_dict(build.get(field))
             if is_unknown(d):
                 return "build.labels", d
-            merged.update(d)  # type: ignore[arg-type]
+            merged.update(d)
         return "build.labels", merged
     if subject.resource_type == IMAGE:
         build = get(p, "build")
         if not isinstance(build, dict):
             return None
-        context = build.get("context") if isinstance(build.get("context"), str) else "."
-        dockerfile = build.get("dockerfile") if isinstance(build.get("dockerfile"), str) else "Dockerfile"
+        context = build.get("context")
+        context = context if isinstance(context, str) else "."
+        dockerfile = build.get("dockerfile")
+        dockerfile = dockerfile if isinstance(dockerfile, str) else "Dockerfile"
         path = dockerfile if os.path.isabs(dockerfile) else os.path.join(context, dockerfile)
         found = dockerfile_labels(path) if os.path.exists(path) else dockerfile_labels(dockerfile)
         if found is None:
@@ -90,7 +92,14 @@ RULE = Rule(
     "build (docker-build Image labels, or LABEL lines in the Dockerfile).",
     frameworks=(ESTATE_COMPOSE,),
     check=check,
-    extra_config={"requiredLabels": {"type": "array", "items": {"type": "string"}, "default": REQUIRED_LABELS,
-                                     "description": "Labels every built image must carry."}},
+    applies_to=lambda t: t in (BUILD_IMAGE, REMOTE_IMAGE, IMAGE),
+    extra_config={
+        "requiredLabels": {
+            "type": "array",
+            "items": {"type": "string"},
+            "default": REQUIRED_LABELS,
+            "description": "Labels every built image must carry.",
+        }
+    },
     tags=("docker", "supply-chain"),
 )

@@ -20,8 +20,10 @@ RULE = Rule(
     name="docker-no-privileged",
     description="Docker containers must not run privileged.",
     severity=Severity.CRITICAL,
-    remediation_steps="Remove privileged: true; add a single capability with capabilities.adds if one is needed.",
+    remediation_steps="Remove privileged: true; add a single capability with "
+    "capabilities.adds if one is needed.",
     frameworks=(cis_docker("5.4 Ensure that privileged containers are not used"), ESTATE_COMPOSE),
     check=check,
+    applies_to=lambda t: t == CONTAINER,
     tags=("docker",),
 )

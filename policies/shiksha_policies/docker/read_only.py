@@ -24,8 +24,13 @@ RULE = Rule(
     name="docker-read-only-rootfs",
     description="Docker containers must run with a read-only root filesystem.",
     severity=Severity.MEDIUM,
-    remediation_steps="Set readOnly: true and give writable paths a tmpfs (tmpfs: {'/tmp': 'rw,noexec,nosuid'}).",
-    frameworks=(cis_docker("5.12 Ensure that the container's root filesystem is mounted as read only"), ESTATE_COMPOSE),
+    remediation_steps="Set readOnly: true and give writable paths a tmpfs "
+    "(tmpfs: {'/tmp': 'rw,noexec,nosuid'}).",
+    frameworks=(
+        cis_docker("5.12 Ensure that the container's root filesystem is mounted as read only"),
+        ESTATE_COMPOSE,
+    ),
     check=check,
+    applies_to=lambda t: t == CONTAINER,
     tags=("docker",),
 )

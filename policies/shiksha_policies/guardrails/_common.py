@@ -9,7 +9,7 @@ from ..props import get, is_unknown
 from ..rule import CIS, NSA, Framework
 
 ANNOTATION_EDGE = "shiksha.io/edge"
-ANNOTATION_TOKEN_REASON = "shiksha.io/automount-token-reason"
+ANNOTATION_TOKEN_REASON = "shiksha.io/automount-token-reason"  # noqa: S105 - an annotation name
 
 
 def cis(item: str) -> Framework:

@@ -15,7 +15,7 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, Severity
 
-from ..kube import fmt_path
+from ..kube import fmt_path, of_kinds
 from ..props import as_dict, is_unknown
 from ..rule import Finding, Rule, Subject
 from ._common import ESTATE, cis, kind, nsa
@@ -26,16 +26,22 @@ SECRET_KEY = re.compile(
     re.IGNORECASE,
 )
 # Keys that name where a secret is, or describe it, rather than hold it.
-REFERENCE_KEY = re.compile(r"(_|-|\.)(file|path|name|ref|url|endpoint|enabled|length|ttl|expiry|header|type|mode)$",
-                           re.IGNORECASE)
-REFERENCE_VALUE = re.compile(r"^(\s*|/\S*|\$\{[^}]+\}|\$\([^)]+\)|\{\{.*\}\}|true|false|yes|no|on|off|\d+[smhd]?|none|null)$",
-                             re.IGNORECASE)
+REFERENCE_KEY = re.compile(
+    r"(_|-|\.)(file|path|name|ref|url|endpoint|enabled|length|ttl|expiry|header|type|mode)$", re.IGNORECASE
+)
+REFERENCE_VALUE = re.compile(
+    r"^(\s*|/\S*|\$\{[^}]+\}|\$\([^)]+\)|\{\{.*\}\}|true|false|yes|no|on|off|\d+[smhd]?|none|null)$",
+    re.IGNORECASE,
+)
 
 VALUE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("a PEM private key", re.compile(r"-----BEGIN ([A-Z]+ )?PRIVATE KEY-----")),
     ("an AWS access key id", re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b")),
     ("a JSON Web Token", re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")),
-    ("a URL with an embedded password", re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s:/@]*:(?!\$\{|\$\()[^\s@/]+@", re.IGNORECASE)),
+    (
+        "a URL with an embedded password",
+        re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s:/@]*:(?!\$\{|\$\()[^\s@/]+@", re.IGNORECASE),
+    ),
     ("a GitHub/Slack-style token", re.compile(r"\b(ghp_[A-Za-z0-9]{36}|xox[bpoas]-[A-Za-z0-9-]{10,})")),
 )
 # "password = x", "requirepass x", "api_key: x" lines inside an embedded config file.
@@ -80,7 +86,9 @@ def check(subject: Subject, _config: Mapping[str, Any]) -> Iterator[Finding]:
                 continue
             if section == "binaryData":
                 if SECRET_KEY.search(key) and not REFERENCE_KEY.search(key):
-                    yield Finding(fmt_path((section, key)), f"holds binary data under a secret-like key {key!r}")
+                    yield Finding(
+                        fmt_path((section, key)), f"holds binary data under a secret-like key {key!r}"
+                    )
                 continue
             yield from findings_for(key, value, fmt_path((section, key)))
 
@@ -92,9 +100,13 @@ RULE = Rule(
     remediation_steps="Move the value to a Kubernetes Secret (or an external secret store) and "
     "reference it with secretKeyRef / a mounted secret volume; keep only non-secret settings "
     "in the ConfigMap.",
-    frameworks=(cis("5.4.1 Prefer using secrets as files over secrets as environment variables"),
-                nsa("Secrets: store credentials in Secrets, not ConfigMaps"), ESTATE),
+    frameworks=(
+        cis("5.4.1 Prefer using secrets as files over secrets as environment variables"),
+        nsa("Secrets: store credentials in Secrets, not ConfigMaps"),
+        ESTATE,
+    ),
     enforcement=EnforcementLevel.MANDATORY,
     check=check,
+    applies_to=of_kinds("ConfigMap"),
     tags=("secrets",),
 )

@@ -14,21 +14,37 @@ from ._common import ESTATE, cis, kind, namespace_of, nsa
 
 
 def is_default_deny(props: Any) -> bool:
-    """Selects every pod and allows nothing, for both ingress and egress."""
+    """Selects every pod and allows nothing, for both ingress and egress. Undecidable
+    during preview counts as a deny: the benefit of the doubt, never a false violation."""
     spec = get(props, "spec")
-    if is_unknown(spec) or (isinstance(spec, dict) and any(is_unknown(v) for v in spec.values())):
-        return True  # undecidable during preview: give it the benefit of the doubt
+    if is_unknown(spec):
+        return True
     if not isinstance(spec, dict):
         return False
     selector = spec.get("podSelector")
-    if selector not in (None, {}) and not (
-        isinstance(selector, dict) and not selector.get("matchLabels") and not selector.get("matchExpressions")
-    ):
+    if is_unknown(selector):
+        return True
+    if isinstance(selector, dict):
+        for key in ("matchLabels", "matchExpressions"):
+            v = selector.get(key)
+            if is_unknown(v):
+                return True
+            if v:
+                return False
+    elif selector is not None:
         return False
     types = as_list(spec.get("policyTypes"))
-    if is_unknown(types) or not {"Ingress", "Egress"} <= set(t for t in types if isinstance(t, str)):
+    if is_unknown(types) or any(is_unknown(t) for t in types):
+        return True
+    if not {"Ingress", "Egress"} <= {t for t in types if isinstance(t, str)}:
         return False
-    return not spec.get("ingress") and not spec.get("egress")
+    for direction in ("ingress", "egress"):
+        rules = spec.get(direction)
+        if is_unknown(rules):
+            return True
+        if rules:
+            return False
+    return True
 
 
 def check(resources: list[StackResource], _config: Mapping[str, Any]) -> Iterator[tuple[str, Finding]]:
@@ -36,20 +52,24 @@ def check(resources: list[StackResource], _config: Mapping[str, Any]) -> Iterato
     for r in resources:
         if kind(r.resource_type) == "NetworkPolicy" and is_default_deny(r.props):
             ns = namespace_of(r.props)
-            if isinstance(ns, str):
-                denied.add(ns)
-    reported: set[str] = set()
+            if is_unknown(ns):
+                return  # a deny whose namespace is not yet known may cover any namespace
+            denied.add(ns)
     for r in resources:
         if pod_view(r.resource_type, r.props) is None:
             continue
         ns = namespace_of(r.props)
-        if is_unknown(ns) or ns in denied or ns in reported:
+        if is_unknown(ns) or ns in denied:
             continue
-        reported.add(ns)
-        yield describe(r.resource_type, r.props, r.name), Finding(
-            "metadata.namespace",
-            f"{ns!r} holds workloads but has no default-deny NetworkPolicy "
-            "(podSelector: {}, policyTypes: [Ingress, Egress], no rules)", urn=r.urn)
+        yield (
+            describe(r.resource_type, r.props, r.name),
+            Finding(
+                "metadata.namespace",
+                f"{ns!r} holds workloads but has no default-deny NetworkPolicy "
+                "(podSelector: {}, policyTypes: [Ingress, Egress], no rules)",
+                urn=r.urn,
+            ),
+        )
 
 
 RULE = Rule(
@@ -58,8 +78,11 @@ RULE = Rule(
     severity=Severity.HIGH,
     remediation_steps="Add a NetworkPolicy with podSelector: {} and policyTypes [Ingress, Egress] "
     "and no rules in the namespace, then allow each needed flow explicitly.",
-    frameworks=(cis("5.3.2 Ensure that all Namespaces have Network Policies defined"),
-                nsa("Network policies: default deny"), ESTATE),
+    frameworks=(
+        cis("5.3.2 Ensure that all Namespaces have Network Policies defined"),
+        nsa("Network policies: default deny"),
+        ESTATE,
+    ),
     stack_check=check,
     tags=("network",),
 )

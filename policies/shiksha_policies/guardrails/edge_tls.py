@@ -15,7 +15,7 @@ from typing import Any
 
 from pulumi_policy import Severity
 
-from ..kube import fmt_path, kube_type
+from ..kube import fmt_path, kube_type, of_kinds
 from ..props import as_list, get, is_unknown
 from ..rule import Finding, Rule, Subject
 from ._common import ESTATE, nsa
@@ -76,9 +76,13 @@ def _gateway(subject: Subject) -> Iterator[Finding]:
             continue
         name = get(listener, "name")
         if protocol not in ("HTTPS", "TLS"):
-            yield Finding(f"spec.listeners[{i}].protocol", f"is {protocol!r} (listener {name!r}); must be HTTPS or TLS")
+            yield Finding(
+                f"spec.listeners[{i}].protocol", f"is {protocol!r} (listener {name!r}); must be HTTPS or TLS"
+            )
         elif mode not in (None, "Terminate"):
-            yield Finding(f"spec.listeners[{i}].tls.mode", f"is {mode!r} (listener {name!r}); must be Terminate")
+            yield Finding(
+                f"spec.listeners[{i}].tls.mode", f"is {mode!r} (listener {name!r}); must be Terminate"
+            )
 
 
 def _route_adds_hsts(rule: Any) -> bool | None:
@@ -99,8 +103,12 @@ def _route_adds_hsts(rule: Any) -> bool | None:
                 name, value = get(h, "name"), get(h, "value")
                 if is_unknown(name) or is_unknown(value):
                     return None
-                if isinstance(name, str) and name.lower() == "strict-transport-security" and \
-                        isinstance(value, str) and (hsts_max_age(f"{name}: {value}") or 0) > 0:
+                if (
+                    isinstance(name, str)
+                    and name.lower() == "strict-transport-security"
+                    and isinstance(value, str)
+                    and (hsts_max_age(f"{name}: {value}") or 0) > 0
+                ):
                     return True
     return False
 
@@ -112,8 +120,10 @@ def _http_route(subject: Subject) -> Iterator[Finding]:
     assert isinstance(rules, list)
     for i, rule in enumerate(rules):
         if _route_adds_hsts(rule) is False:
-            yield Finding(fmt_path(("spec", "rules", i, "filters")),
-                          "add no Strict-Transport-Security response header (ResponseHeaderModifier)")
+            yield Finding(
+                fmt_path(("spec", "rules", i, "filters")),
+                "add no Strict-Transport-Security response header (ResponseHeaderModifier)",
+            )
 
 
 def check(subject: Subject, _config: Mapping[str, Any]) -> Iterator[Finding]:
@@ -137,5 +147,6 @@ RULE = Rule(
     "HTTPS listeners and a ResponseHeaderModifier filter on each HTTPRoute rule.",
     frameworks=(nsa("Encrypt traffic in transit (TLS)"), ESTATE),
     check=check,
+    applies_to=of_kinds("Ingress", "Gateway", "HTTPRoute"),
     tags=("edge", "network"),
 )

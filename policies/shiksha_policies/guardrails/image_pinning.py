@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pulumi_policy import Severity
 
 from ..images import pinning_problem
-from ..kube import PodView
+from ..kube import PodView, is_pod_type
 from ..pod_security._common import on_pods
 from ..rule import Finding, Rule
 from ._common import ESTATE, nsa
@@ -32,5 +32,6 @@ RULE = Rule(
     remediation_steps="Use image: <repo>:<version> or <repo>@sha256:<digest>; never latest or untagged.",
     frameworks=(nsa("Supply chain: use trusted, immutable images"), ESTATE),
     check=on_pods(check),
+    applies_to=is_pod_type,
     tags=("workload", "supply-chain"),
 )

@@ -35,14 +35,22 @@ def check(resources: list[StackResource], _config: Mapping[str, Any]) -> Iterato
         ns = namespace_of(r.props)
         if is_unknown(ns):
             continue
-        verdicts = [matches(get(p.props, "spec", "selector"), labels)
-                    for p in pdbs if namespace_of(p.props) == ns]
+        # A budget whose namespace is not yet known might be in this one.
+        verdicts = [
+            matches(get(p.props, "spec", "selector"), labels)
+            for p in pdbs
+            if namespace_of(p.props) == ns or is_unknown(namespace_of(p.props))
+        ]
         if any(v is None or v for v in verdicts):
             continue
-        yield describe(r.resource_type, r.props, r.name), Finding(
-            fmt_path((*pod.template_path, "metadata", "labels")),
-            f"are selected by no PodDisruptionBudget in namespace {ns!r} although spec.replicas is {n}",
-            urn=r.urn)
+        yield (
+            describe(r.resource_type, r.props, r.name),
+            Finding(
+                fmt_path((*pod.template_path, "metadata", "labels")),
+                f"are selected by no PodDisruptionBudget in namespace {ns!r} although spec.replicas is {n}",
+                urn=r.urn,
+            ),
+        )
 
 
 RULE = Rule(

@@ -33,15 +33,23 @@ def check(resources: list[StackResource], _config: Mapping[str, Any]) -> Iterato
         label = describe(p.resource_type, p.props, p.name)
         max_unavailable = spec.get("maxUnavailable")
         if not is_unknown(max_unavailable) and _zero(max_unavailable):
-            yield label, Finding("spec.maxUnavailable", f"is {max_unavailable!r}; it forbids every "
-                                 "voluntary disruption (node drains hang)", urn=p.urn)
+            yield (
+                label,
+                Finding(
+                    "spec.maxUnavailable",
+                    f"is {max_unavailable!r}; it forbids every voluntary disruption (node drains hang)",
+                    urn=p.urn,
+                ),
+            )
             continue
         min_available = spec.get("minAvailable")
         if is_unknown(min_available) or min_available is None:
             continue
         if isinstance(min_available, str) and min_available.strip() == "100%":
-            yield label, Finding("spec.minAvailable", "is '100%'; it forbids every voluntary disruption",
-                                 urn=p.urn)
+            yield (
+                label,
+                Finding("spec.minAvailable", "is '100%'; it forbids every voluntary disruption", urn=p.urn),
+            )
             continue
         if not isinstance(min_available, int):
             continue
@@ -54,10 +62,20 @@ def check(resources: list[StackResource], _config: Mapping[str, Any]) -> Iterato
             n = replicas(w.props)
             if not isinstance(n, int):
                 continue
-            if matches(spec.get("selector"), get(w.props, *pod.template_path, "metadata", "labels")) and min_available >= n:
-                yield label, Finding("spec.minAvailable", f"is {min_available} but "
-                                     f"{describe(w.resource_type, w.props, w.name)} has {n} replica(s); "
-                                     "no pod may ever be evicted", urn=p.urn)
+            if (
+                matches(spec.get("selector"), get(w.props, *pod.template_path, "metadata", "labels"))
+                and min_available >= n
+            ):
+                yield (
+                    label,
+                    Finding(
+                        "spec.minAvailable",
+                        f"is {min_available} but "
+                        f"{describe(w.resource_type, w.props, w.name)} has {n} replica(s); "
+                        "no pod may ever be evicted",
+                        urn=p.urn,
+                    ),
+                )
 
 
 RULE = Rule(

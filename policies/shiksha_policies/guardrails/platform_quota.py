@@ -8,7 +8,7 @@ from typing import Any
 from pulumi_policy import Severity
 
 from ..kube import kube_type
-from ..props import get
+from ..props import is_unknown
 from ..rule import Finding, Rule, StackResource
 from ._common import ESTATE, kind, namespace_of, nsa
 
@@ -20,15 +20,24 @@ def check(resources: list[StackResource], config: Mapping[str, Any]) -> Iterator
     kube = [r for r in resources if kube_type(r.resource_type) is not None]
     if not kube:
         return  # a docker-host stack has no cluster to budget
-    present = {kind(r.resource_type) for r in kube
-               if kind(r.resource_type) in ("ResourceQuota", "LimitRange") and namespace_of(r.props) == namespace}
-    anchor = next((r for r in kube if kind(r.resource_type) == "Namespace"
-                   and get(r.props, "metadata", "name") == namespace), None)
+    present: set[str] = set()
+    for r in kube:
+        k = kind(r.resource_type)
+        if k in ("ResourceQuota", "LimitRange"):
+            ns = namespace_of(r.props)
+            # One whose namespace is not yet known may well be the platform's.
+            if is_unknown(ns) or ns == namespace:
+                present.add(k)  # type: ignore[arg-type]
     for wanted in ("ResourceQuota", "LimitRange"):
         if wanted not in present:
-            yield f"Namespace {namespace}", Finding(
-                f"{wanted} (metadata.namespace={namespace!r})",
-                "is missing from the stack; the platform namespace needs one", urn=anchor.urn if anchor else None)
+            # Reported against the stack: the problem is an object that does not exist.
+            yield (
+                f"Namespace {namespace}",
+                Finding(
+                    f"{wanted} (metadata.namespace={namespace!r})",
+                    "is missing from the stack; the platform namespace needs one",
+                ),
+            )
 
 
 RULE = Rule(
@@ -39,7 +48,12 @@ RULE = Rule(
     "(default container requests/limits) in the platform namespace.",
     frameworks=(nsa("Resource policies: ResourceQuota and LimitRange"), ESTATE),
     stack_check=check,
-    extra_config={"namespace": {"type": "string", "default": DEFAULT_NAMESPACE,
-                                "description": "The platform namespace that needs the quota stack."}},
+    extra_config={
+        "namespace": {
+            "type": "string",
+            "default": DEFAULT_NAMESPACE,
+            "description": "The platform namespace that needs the quota stack.",
+        }
+    },
     tags=("namespace",),
 )

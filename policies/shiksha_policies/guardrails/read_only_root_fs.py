@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from pulumi_policy import Severity
 
-from ..kube import PodView
+from ..kube import PodView, is_pod_type
 from ..pod_security._common import on_pods, show
 from ..props import get, is_unknown
 from ..rule import Finding, Rule
@@ -28,5 +28,6 @@ RULE = Rule(
     "at each path the process writes to (e.g. /tmp).",
     frameworks=(nsa("Immutable container file systems"), ESTATE),
     check=on_pods(check),
+    applies_to=is_pod_type,
     tags=("workload",),
 )

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from pulumi_policy import Severity
 
-from ..kube import PodView
+from ..kube import PodView, is_pod_type
 from ..pod_security._common import on_pods
 from ..props import get, is_unknown
 from ..rule import Finding, Rule
@@ -36,5 +36,6 @@ RULE = Rule(
     "on every container and init container.",
     frameworks=(nsa("Resource policies: requests and limits"), ESTATE),
     check=on_pods(check),
+    applies_to=is_pod_type,
     tags=("workload",),
 )

@@ -20,26 +20,37 @@ from ._common import ANNOTATION_TOKEN_REASON, ESTATE, cis, kind, namespace_of, n
 
 
 def _declared(annotations: Any) -> bool:
+    """True when the reason annotation is present, or when it might be (unknown values)."""
+    if is_unknown(annotations):
+        return True
     reason = annotations.get(ANNOTATION_TOKEN_REASON) if isinstance(annotations, dict) else None
-    return isinstance(reason, str) and bool(reason.strip())
+    return is_unknown(reason) or (isinstance(reason, str) and bool(reason.strip()))
 
 
 def check(resources: list[StackResource], _config: Mapping[str, Any]) -> Iterator[tuple[str, Finding]]:
     accounts: dict[tuple[str, str], StackResource] = {}
+    unidentified_account = False  # one whose name or namespace is not yet known
     for r in resources:
         if kind(r.resource_type) == "ServiceAccount":
             name = get(r.props, "metadata", "name")
             ns = namespace_of(r.props)
             if isinstance(name, str) and isinstance(ns, str):
                 accounts[(ns, name)] = r
+            else:
+                unidentified_account = True
             if _declared(get(r.props, "metadata", "annotations")):
                 continue
             v = r.props.get("automountServiceAccountToken")
             if not is_unknown(v) and v is not False:
-                yield describe(r.resource_type, r.props, r.name), Finding(
-                    "automountServiceAccountToken",
-                    f"is {v if v is not None else 'unset (defaults to true)'}; must be false unless "
-                    f"annotated {ANNOTATION_TOKEN_REASON}", urn=r.urn)
+                yield (
+                    describe(r.resource_type, r.props, r.name),
+                    Finding(
+                        "automountServiceAccountToken",
+                        f"is {v if v is not None else 'unset (defaults to true)'}; must be false unless "
+                        f"annotated {ANNOTATION_TOKEN_REASON}",
+                        urn=r.urn,
+                    ),
+                )
     for r in resources:
         pod = pod_view(r.resource_type, r.props)
         if pod is None or is_unknown(pod.spec) or not isinstance(pod.spec, dict):
@@ -52,23 +63,47 @@ def check(resources: list[StackResource], _config: Mapping[str, Any]) -> Iterato
         label = describe(r.resource_type, r.props, r.name)
         path = pod.path("automountServiceAccountToken")
         if v is True:
-            yield label, Finding(path, f"is true without a {ANNOTATION_TOKEN_REASON} annotation on "
-                                 f"{fmt_path(pod.annotations_path)}", urn=r.urn)
+            yield (
+                label,
+                Finding(
+                    path,
+                    f"is true without a {ANNOTATION_TOKEN_REASON} annotation on "
+                    f"{fmt_path(pod.annotations_path)}",
+                    urn=r.urn,
+                ),
+            )
             continue
-        sa_name = pod.spec.get("serviceAccountName") or "default"
+        sa_name = pod.spec.get("serviceAccountName")
+        sa_name = "default" if sa_name is None or sa_name == "" else sa_name
         ns = namespace_of(r.props)
         if is_unknown(sa_name) or is_unknown(ns):
             continue
         sa = accounts.get((ns, sa_name))
+        if sa is None and unidentified_account:
+            continue
         if sa is None:
-            yield label, Finding(path, f"is unset and ServiceAccount {ns}/{sa_name} is not in this "
-                                 "stack, so the token is mounted; set it to false", urn=r.urn)
+            yield (
+                label,
+                Finding(
+                    path,
+                    f"is unset and ServiceAccount {ns}/{sa_name} is not in this "
+                    "stack, so the token is mounted; set it to false",
+                    urn=r.urn,
+                ),
+            )
             continue
         sa_value = sa.props.get("automountServiceAccountToken")
         if sa_value is False or is_unknown(sa_value) or _declared(get(sa.props, "metadata", "annotations")):
             continue
-        yield label, Finding(path, f"is unset and ServiceAccount {ns}/{sa_name} does not disable "
-                             "automount, so the token is mounted; set it to false", urn=r.urn)
+        yield (
+            label,
+            Finding(
+                path,
+                f"is unset and ServiceAccount {ns}/{sa_name} does not disable "
+                "automount, so the token is mounted; set it to false",
+                urn=r.urn,
+            ),
+        )
 
 
 RULE = Rule(
@@ -77,8 +112,11 @@ RULE = Rule(
     severity=Severity.MEDIUM,
     remediation_steps="Set automountServiceAccountToken: false on the ServiceAccount and/or pod "
     f"spec; if the workload calls the API, annotate it {ANNOTATION_TOKEN_REASON}: <why>.",
-    frameworks=(cis("5.1.6 Ensure that Service Account Tokens are only mounted where necessary"),
-                nsa("Protecting Pod service account tokens"), ESTATE),
+    frameworks=(
+        cis("5.1.6 Ensure that Service Account Tokens are only mounted where necessary"),
+        nsa("Protecting Pod service account tokens"),
+        ESTATE,
+    ),
     stack_check=check,
     tags=("workload", "identity"),
 )

@@ -7,6 +7,7 @@ from typing import Any
 
 from pulumi_policy import Severity
 
+from ..kube import of_kinds
 from ..props import get, is_unknown
 from ..rule import Finding, Rule, Subject
 from ._common import ANNOTATION_EDGE, ESTATE, kind, nsa
@@ -23,8 +24,11 @@ def check(subject: Subject, _config: Mapping[str, Any]) -> Iterator[Finding]:
     declared = get(subject.props, "metadata", "annotations", ANNOTATION_EDGE)
     if declared == "true" or is_unknown(declared):
         return
-    yield Finding("spec.type", f"is {t!r} but the Service is not the declared edge "
-                  f"(metadata.annotations[{ANNOTATION_EDGE!r}] != \"true\"); use ClusterIP")
+    yield Finding(
+        "spec.type",
+        f"is {t!r} but the Service is not the declared edge "
+        f'(metadata.annotations[{ANNOTATION_EDGE!r}] != "true"); use ClusterIP',
+    )
 
 
 RULE = Rule(
@@ -32,8 +36,9 @@ RULE = Rule(
     description="Only the declared edge Service may be of type LoadBalancer or NodePort.",
     severity=Severity.HIGH,
     remediation_steps="Use type ClusterIP and route through the ingress; if this Service is the "
-    f"edge, annotate it {ANNOTATION_EDGE}: \"true\".",
+    f'edge, annotate it {ANNOTATION_EDGE}: "true".',
     frameworks=(nsa("Network separation and hardening"), ESTATE),
     check=check,
+    applies_to=of_kinds("Service"),
     tags=("network",),
 )

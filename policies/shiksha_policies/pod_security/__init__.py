@@ -26,9 +26,22 @@ from . import (
 RULES: tuple[Rule, ...] = tuple(
     m.RULE
     for m in (
-        host_process, host_namespaces, privileged, capabilities_baseline, host_path,
-        host_ports, apparmor, selinux, proc_mount, seccomp_baseline, sysctls,
-        volume_types, privilege_escalation, run_as_non_root, run_as_non_root_user,
-        seccomp_restricted, capabilities_restricted,
+        host_process,
+        host_namespaces,
+        privileged,
+        capabilities_baseline,
+        host_path,
+        host_ports,
+        apparmor,
+        selinux,
+        proc_mount,
+        seccomp_baseline,
+        sysctls,
+        volume_types,
+        privilege_escalation,
+        run_as_non_root,
+        run_as_non_root_user,
+        seccomp_restricted,
+        capabilities_restricted,
     )
 )

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from pulumi_policy import EnforcementLevel, Severity
 
-from ..kube import PodView, fmt_path
+from ..kube import PodView, fmt_path, is_pod_type
 from ..props import get, is_unknown
 from ..rule import Finding, Rule
 from ._common import NSA_POD, is_bad, on_pods, pss
@@ -22,21 +22,28 @@ def _annotation_ok(value: str) -> bool:
 def check(pod: PodView) -> Iterator[Finding]:
     t = get(pod.spec, "securityContext", "appArmorProfile", "type")
     if is_bad(t, ALLOWED_TYPES):
-        yield Finding(pod.path("securityContext", "appArmorProfile", "type"),
-                      f"is {t!r}; must be unset, RuntimeDefault or Localhost")
+        yield Finding(
+            pod.path("securityContext", "appArmorProfile", "type"),
+            f"is {t!r}; must be unset, RuntimeDefault or Localhost",
+        )
     for c in pod.containers():
         ct = get(c.body, "securityContext", "appArmorProfile", "type")
         if is_bad(ct, ALLOWED_TYPES):
-            yield Finding(c.sc_path("appArmorProfile", "type"),
-                          f"is {ct!r}; must be unset, RuntimeDefault or Localhost", c.name)
+            yield Finding(
+                c.sc_path("appArmorProfile", "type"),
+                f"is {ct!r}; must be unset, RuntimeDefault or Localhost",
+                c.name,
+            )
     ann = pod.annotations
     if is_unknown(ann):
         return
     for key, value in ann.items():
         if key.startswith(ANNOTATION_PREFIX) and isinstance(value, str) and not _annotation_ok(value):
-            yield Finding(fmt_path((*pod.annotations_path, key)),
-                          f"is {value!r}; must be unset, 'runtime/default' or 'localhost/*'",
-                          key[len(ANNOTATION_PREFIX):])
+            yield Finding(
+                fmt_path((*pod.annotations_path, key)),
+                f"is {value!r}; must be unset, 'runtime/default' or 'localhost/*'",
+                key[len(ANNOTATION_PREFIX) :],
+            )
 
 
 RULE = Rule(
@@ -49,5 +56,6 @@ RULE = Rule(
     frameworks=(pss("AppArmor", "Baseline"), NSA_POD),
     enforcement=EnforcementLevel.MANDATORY,
     check=on_pods(check),
+    applies_to=is_pod_type,
     tags=("pss", "baseline"),
 )

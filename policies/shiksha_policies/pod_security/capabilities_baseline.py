@@ -6,16 +6,29 @@ from collections.abc import Iterator
 
 from pulumi_policy import EnforcementLevel, Severity
 
-from ..kube import PodView
+from ..kube import PodView, is_pod_type
 from ..props import as_list, get, is_unknown
 from ..rule import Finding, Rule
 from ._common import cis, on_pods, pss
 
 # The Baseline profile's allowed values for capabilities.add, as the PSS page lists them.
-ALLOWED_ADD = frozenset({
-    "AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD",
-    "NET_BIND_SERVICE", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT",
-})
+ALLOWED_ADD = frozenset(
+    {
+        "AUDIT_WRITE",
+        "CHOWN",
+        "DAC_OVERRIDE",
+        "FOWNER",
+        "FSETID",
+        "KILL",
+        "MKNOD",
+        "NET_BIND_SERVICE",
+        "SETFCAP",
+        "SETGID",
+        "SETPCAP",
+        "SETUID",
+        "SYS_CHROOT",
+    }
+)
 
 
 def check(pod: PodView) -> Iterator[Finding]:
@@ -26,9 +39,11 @@ def check(pod: PodView) -> Iterator[Finding]:
         assert isinstance(added, list)
         for i, cap in enumerate(added):
             if isinstance(cap, str) and cap not in ALLOWED_ADD:
-                yield Finding(c.at("securityContext", "capabilities", "add", i),
-                              f"adds {cap!r}; Baseline allows only {', '.join(sorted(ALLOWED_ADD))}",
-                              c.name)
+                yield Finding(
+                    c.at("securityContext", "capabilities", "add", i),
+                    f"adds {cap!r}; Baseline allows only {', '.join(sorted(ALLOWED_ADD))}",
+                    c.name,
+                )
 
 
 RULE = Rule(
@@ -38,9 +53,12 @@ RULE = Rule(
     remediation_steps="Remove the capability from securityContext.capabilities.add; the "
     "Baseline set is AUDIT_WRITE, CHOWN, DAC_OVERRIDE, FOWNER, FSETID, KILL, MKNOD, "
     "NET_BIND_SERVICE, SETFCAP, SETGID, SETPCAP, SETUID, SYS_CHROOT.",
-    frameworks=(pss("Capabilities", "Baseline"),
-                cis("5.2.9 Minimize the admission of containers with added capabilities")),
+    frameworks=(
+        pss("Capabilities", "Baseline"),
+        cis("5.2.9 Minimize the admission of containers with added capabilities"),
+    ),
     enforcement=EnforcementLevel.MANDATORY,
     check=on_pods(check),
+    applies_to=is_pod_type,
     tags=("pss", "baseline"),
 )

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from pulumi_policy import EnforcementLevel, Severity
 
-from ..kube import PodView
+from ..kube import PodView, is_pod_type
 from ..props import as_list, get, is_unknown
 from ..remediations import drop_all_capabilities
 from ..rule import Finding, Rule
@@ -22,16 +22,20 @@ def check(pod: PodView) -> Iterator[Finding]:
             continue
         drop = as_list(get(caps, "drop"))
         if not is_unknown(drop) and not any(is_unknown(d) for d in drop) and "ALL" not in drop:
-            yield Finding(c.sc_path("capabilities", "drop"),
-                          f"is {drop if drop else 'unset'}; must include ALL", c.name)
+            yield Finding(
+                c.sc_path("capabilities", "drop"), f"is {drop if drop else 'unset'}; must include ALL", c.name
+            )
         add = as_list(get(caps, "add"))
         if is_unknown(add):
             continue
         assert isinstance(add, list)
         for i, cap in enumerate(add):
             if isinstance(cap, str) and cap != "NET_BIND_SERVICE":
-                yield Finding(c.at("securityContext", "capabilities", "add", i),
-                              f"adds {cap!r}; only NET_BIND_SERVICE may be added", c.name)
+                yield Finding(
+                    c.at("securityContext", "capabilities", "add", i),
+                    f"adds {cap!r}; only NET_BIND_SERVICE may be added",
+                    c.name,
+                )
 
 
 RULE = Rule(
@@ -40,11 +44,14 @@ RULE = Rule(
     severity=Severity.HIGH,
     remediation_steps="Set securityContext.capabilities.drop: [ALL] and keep capabilities.add "
     "empty or [NET_BIND_SERVICE] (remediation available for drop ALL).",
-    frameworks=(pss("Capabilities", "Restricted"),
-                cis("5.2.8/5.2.10 Minimize the admission of containers with NET_RAW / capabilities assigned"),
-                NSA_POD),
+    frameworks=(
+        pss("Capabilities", "Restricted"),
+        cis("5.2.8/5.2.10 Minimize the admission of containers with NET_RAW / capabilities assigned"),
+        NSA_POD,
+    ),
     enforcement=EnforcementLevel.MANDATORY,
     check=on_pods(check),
+    applies_to=is_pod_type,
     remediate=drop_all_capabilities,
     tags=("pss", "restricted"),
 )

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from pulumi_policy import EnforcementLevel, Severity
 
-from ..kube import PodView
+from ..kube import PodView, is_pod_type
 from ..props import get
 from ..rule import Finding, Rule
 from ._common import NSA_POD, cis, on_pods, pss
@@ -26,10 +26,14 @@ RULE = Rule(
     "false); expose the workload through a Service instead of the node's network.",
     frameworks=(
         pss("Host Namespaces", "Baseline"),
-        cis("5.2.3/5.2.4/5.2.5 Minimize the admission of containers sharing host PID, IPC and network namespaces"),
+        cis(
+            "5.2.3/5.2.4/5.2.5 Minimize the admission of containers sharing host PID, IPC "
+            "and network namespaces"
+        ),
         NSA_POD,
     ),
     enforcement=EnforcementLevel.MANDATORY,
     check=on_pods(check),
+    applies_to=is_pod_type,
     tags=("pss", "baseline"),
 )

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from pulumi_policy import EnforcementLevel, Severity
 
-from ..kube import PodView
+from ..kube import PodView, is_pod_type
 from ..props import as_list, get, is_unknown
 from ..rule import Finding, Rule
 from ._common import cis, on_pods, pss
@@ -19,9 +19,11 @@ def check(pod: PodView) -> Iterator[Finding]:
     assert isinstance(volumes, list)
     for i, v in enumerate(volumes):
         if isinstance(v, dict) and v.get("hostPath") is not None and not is_unknown(v.get("hostPath")):
-            yield Finding(pod.path("volumes", i, "hostPath"),
-                          f"mounts the node's {get(v, 'hostPath', 'path')!r} (volume {v.get('name')!r}); "
-                          "hostPath volumes are forbidden")
+            yield Finding(
+                pod.path("volumes", i, "hostPath"),
+                f"mounts the node's {get(v, 'hostPath', 'path')!r} (volume {v.get('name')!r}); "
+                "hostPath volumes are forbidden",
+            )
 
 
 RULE = Rule(
@@ -30,9 +32,12 @@ RULE = Rule(
     severity=Severity.HIGH,
     remediation_steps="Replace the hostPath volume with an emptyDir, a ConfigMap/Secret "
     "projection or a PersistentVolumeClaim.",
-    frameworks=(pss("HostPath Volumes", "Baseline"),
-                cis("5.2.12 Minimize the admission of HostPath volumes")),
+    frameworks=(
+        pss("HostPath Volumes", "Baseline"),
+        cis("5.2.12 Minimize the admission of HostPath volumes"),
+    ),
     enforcement=EnforcementLevel.MANDATORY,
     check=on_pods(check),
+    applies_to=is_pod_type,
     tags=("pss", "baseline"),
 )

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from pulumi_policy import EnforcementLevel, Severity
 
-from ..kube import PodView
+from ..kube import PodView, is_pod_type
 from ..props import as_list, is_unknown
 from ..rule import Finding, Rule
 from ._common import cis, on_pods, pss
@@ -30,9 +30,12 @@ RULE = Rule(
     severity=Severity.HIGH,
     remediation_steps="Remove ports[*].hostPort; publish the port through a Service "
     "(ClusterIP behind the declared edge).",
-    frameworks=(pss("Host Ports", "Baseline"),
-                cis("5.2.13 Minimize the admission of containers which use HostPorts")),
+    frameworks=(
+        pss("Host Ports", "Baseline"),
+        cis("5.2.13 Minimize the admission of containers which use HostPorts"),
+    ),
     enforcement=EnforcementLevel.MANDATORY,
     check=on_pods(check),
+    applies_to=is_pod_type,
     tags=("pss", "baseline"),
 )

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from pulumi_policy import EnforcementLevel, Severity
 
-from ..kube import PodView
+from ..kube import PodView, is_pod_type
 from ..props import get, is_unknown
 from ..rule import Finding, Rule
 from ._common import cis, on_pods, pss
@@ -14,13 +14,15 @@ from ._common import cis, on_pods, pss
 
 def check(pod: PodView) -> Iterator[Finding]:
     if get(pod.spec, "securityContext", "windowsOptions", "hostProcess") is True:
-        yield Finding(pod.path("securityContext", "windowsOptions", "hostProcess"),
-                      "is true; must be unset or false")
+        yield Finding(
+            pod.path("securityContext", "windowsOptions", "hostProcess"), "is true; must be unset or false"
+        )
     for c in pod.containers():
         v = get(c.body, "securityContext", "windowsOptions", "hostProcess")
         if not is_unknown(v) and v is True:
-            yield Finding(c.sc_path("windowsOptions", "hostProcess"),
-                          "is true; must be unset or false", c.name)
+            yield Finding(
+                c.sc_path("windowsOptions", "hostProcess"), "is true; must be unset or false", c.name
+            )
 
 
 RULE = Rule(
@@ -29,8 +31,12 @@ RULE = Rule(
     severity=Severity.CRITICAL,
     remediation_steps="Remove securityContext.windowsOptions.hostProcess (or set it to false) "
     "at pod and container level; run node agents outside the application estate.",
-    frameworks=(pss("HostProcess", "Baseline"), cis("5.2.11 Minimize the admission of Windows HostProcess containers")),
+    frameworks=(
+        pss("HostProcess", "Baseline"),
+        cis("5.2.11 Minimize the admission of Windows HostProcess containers"),
+    ),
     enforcement=EnforcementLevel.MANDATORY,
     check=on_pods(check),
+    applies_to=is_pod_type,
     tags=("pss", "baseline"),
 )

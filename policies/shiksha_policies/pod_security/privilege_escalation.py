@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from pulumi_policy import EnforcementLevel, Severity
 
-from ..kube import PodView
+from ..kube import PodView, is_pod_type
 from ..props import get, is_unknown
 from ..remediations import no_privilege_escalation
 from ..rule import Finding, Rule
@@ -28,10 +28,14 @@ RULE = Rule(
     severity=Severity.HIGH,
     remediation_steps="Set securityContext.allowPrivilegeEscalation: false on every container, "
     "init container and ephemeral container (remediation available).",
-    frameworks=(pss("Privilege Escalation", "Restricted"),
-                cis("5.2.6 Minimize the admission of containers with allowPrivilegeEscalation"), NSA_POD),
+    frameworks=(
+        pss("Privilege Escalation", "Restricted"),
+        cis("5.2.6 Minimize the admission of containers with allowPrivilegeEscalation"),
+        NSA_POD,
+    ),
     enforcement=EnforcementLevel.MANDATORY,
     check=on_pods(check),
+    applies_to=is_pod_type,
     remediate=no_privilege_escalation,
     tags=("pss", "restricted"),
 )

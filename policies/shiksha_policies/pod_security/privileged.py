@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from pulumi_policy import EnforcementLevel, Severity
 
-from ..kube import PodView
+from ..kube import PodView, is_pod_type
 from ..props import get
 from ..rule import Finding, Rule
 from ._common import NSA_POD, cis, on_pods, pss
@@ -25,9 +25,13 @@ RULE = Rule(
     remediation_steps="Remove securityContext.privileged (or set it to false) on every "
     "container, init container and ephemeral container; grant a single capability instead "
     "if one is truly needed.",
-    frameworks=(pss("Privileged Containers", "Baseline"),
-                cis("5.2.2 Minimize the admission of privileged containers"), NSA_POD),
+    frameworks=(
+        pss("Privileged Containers", "Baseline"),
+        cis("5.2.2 Minimize the admission of privileged containers"),
+        NSA_POD,
+    ),
     enforcement=EnforcementLevel.MANDATORY,
     check=on_pods(check),
+    applies_to=is_pod_type,
     tags=("pss", "baseline"),
 )

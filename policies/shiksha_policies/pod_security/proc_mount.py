@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from pulumi_policy import EnforcementLevel, Severity
 
-from ..kube import PodView
+from ..kube import PodView, is_pod_type
 from ..props import get
 from ..rule import Finding, Rule
 from ._common import cis, is_bad, on_pods, pss
@@ -24,8 +24,12 @@ RULE = Rule(
     description="Containers must keep the default masked /proc mount.",
     severity=Severity.HIGH,
     remediation_steps="Remove securityContext.procMount or set it to Default.",
-    frameworks=(pss("/proc Mount Type", "Baseline"), cis("5.7.3 Apply Security Context to Your Pods and Containers")),
+    frameworks=(
+        pss("/proc Mount Type", "Baseline"),
+        cis("5.7.3 Apply Security Context to Your Pods and Containers"),
+    ),
     enforcement=EnforcementLevel.MANDATORY,
     check=on_pods(check),
+    applies_to=is_pod_type,
     tags=("pss", "baseline"),
 )

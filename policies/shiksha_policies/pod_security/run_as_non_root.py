@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from pulumi_policy import EnforcementLevel, Severity
 
-from ..kube import PodView
+from ..kube import PodView, is_pod_type
 from ..props import get, is_unknown
 from ..remediations import run_as_non_root
 from ..rule import Finding, Rule
@@ -24,12 +24,17 @@ def check(pod: PodView) -> Iterator[Finding]:
         if own is False:
             yield Finding(c.sc_path("runAsNonRoot"), "is false; must be true", c.name)
         elif pod_value is None:
-            yield Finding(c.sc_path("runAsNonRoot"),
-                          f"is unset and so is {pod.path('securityContext', 'runAsNonRoot')}; "
-                          "one of them must be true", c.name)
+            yield Finding(
+                c.sc_path("runAsNonRoot"),
+                f"is unset and so is {pod.path('securityContext', 'runAsNonRoot')}; one of them must be true",
+                c.name,
+            )
         elif not is_unknown(pod_value) and pod_value is not True:
-            yield Finding(c.sc_path("runAsNonRoot"),
-                          f"is {show(own)} and the pod default is {show(pod_value)}; must be true", c.name)
+            yield Finding(
+                c.sc_path("runAsNonRoot"),
+                f"is {show(own)} and the pod default is {show(pod_value)}; must be true",
+                c.name,
+            )
 
 
 RULE = Rule(
@@ -39,10 +44,14 @@ RULE = Rule(
     remediation_steps="Set spec.securityContext.runAsNonRoot: true on the pod (containers "
     "inherit it) and remove any container-level runAsNonRoot: false; build the image with a "
     "numeric non-root USER (remediation available).",
-    frameworks=(pss("Running as Non-root", "Restricted"),
-                cis("5.2.7 Minimize the admission of root containers"), NSA_POD),
+    frameworks=(
+        pss("Running as Non-root", "Restricted"),
+        cis("5.2.7 Minimize the admission of root containers"),
+        NSA_POD,
+    ),
     enforcement=EnforcementLevel.MANDATORY,
     check=on_pods(check),
+    applies_to=is_pod_type,
     remediate=run_as_non_root,
     tags=("pss", "restricted"),
 )

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from pulumi_policy import EnforcementLevel, Severity
 
-from ..kube import PodView
+from ..kube import PodView, is_pod_type
 from ..props import get
 from ..rule import Finding, Rule
 from ._common import NSA_POD, cis, on_pods, pss
@@ -24,10 +24,15 @@ RULE = Rule(
     name="pss-restricted-run-as-non-root-user",
     description="No pod or container may set runAsUser to 0.",
     severity=Severity.HIGH,
-    remediation_steps="Set runAsUser to the image's non-root UID (the estate's images use 1000) or remove it.",
-    frameworks=(pss("Running as Non-root user", "Restricted"),
-                cis("5.2.7 Minimize the admission of root containers"), NSA_POD),
+    remediation_steps="Set runAsUser to the image's non-root UID (the estate's images use 1000) "
+    "or remove it.",
+    frameworks=(
+        pss("Running as Non-root user", "Restricted"),
+        cis("5.2.7 Minimize the admission of root containers"),
+        NSA_POD,
+    ),
     enforcement=EnforcementLevel.MANDATORY,
     check=on_pods(check),
+    applies_to=is_pod_type,
     tags=("pss", "restricted"),
 )

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 from pulumi_policy import EnforcementLevel, Severity
 
-from ..kube import PodView
-from ..props import get, is_unknown
+from ..kube import PodView, is_pod_type
+from ..props import get
 from ..remediations import seccomp_runtime_default
 from ..rule import Finding, Rule
 from ._common import NSA_POD, cis, is_bad, on_pods, pss
@@ -25,14 +25,17 @@ def check(pod: PodView) -> Iterator[Finding]:
     for c in pod.containers():
         own = get(c.body, "securityContext", "seccompProfile", "type")
         if is_bad(own, ALLOWED):
-            yield Finding(c.sc_path("seccompProfile", "type"),
-                          f"is {own!r}; must be RuntimeDefault or Localhost", c.name)
+            yield Finding(
+                c.sc_path("seccompProfile", "type"),
+                f"is {own!r}; must be RuntimeDefault or Localhost",
+                c.name,
+            )
         elif own is None and pod_type is None:
-            yield Finding(c.sc_path("seccompProfile", "type"),
-                          f"is unset and so is {pod_path}; one must be RuntimeDefault or Localhost",
-                          c.name)
-        elif own is None and is_unknown(pod_type):
-            continue
+            yield Finding(
+                c.sc_path("seccompProfile", "type"),
+                f"is unset and so is {pod_path}; one must be RuntimeDefault or Localhost",
+                c.name,
+            )
 
 
 RULE = Rule(
@@ -41,10 +44,14 @@ RULE = Rule(
     severity=Severity.HIGH,
     remediation_steps="Set spec.securityContext.seccompProfile.type: RuntimeDefault on the pod "
     "(containers inherit it) (remediation available).",
-    frameworks=(pss("Seccomp", "Restricted"),
-                cis("5.7.2 Ensure that the seccomp profile is set to docker/default in your pod definitions"), NSA_POD),
+    frameworks=(
+        pss("Seccomp", "Restricted"),
+        cis("5.7.2 Ensure that the seccomp profile is set to docker/default in your pod definitions"),
+        NSA_POD,
+    ),
     enforcement=EnforcementLevel.MANDATORY,
     check=on_pods(check),
+    applies_to=is_pod_type,
     remediate=seccomp_runtime_default,
     tags=("pss", "restricted"),
 )

@@ -7,7 +7,7 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, Severity
 
-from ..kube import PodView
+from ..kube import PodView, is_pod_type
 from ..props import get, is_unknown
 from ..rule import Finding, Rule
 from ._common import cis, is_bad, on_pods, pss
@@ -20,8 +20,12 @@ def _judge(opts: Any, path: Any, container: str | None) -> Iterator[Finding]:
         return
     t = opts.get("type")
     if is_bad(t, ALLOWED_TYPES):
-        yield Finding(path("type"), f"is {t!r}; must be unset or one of "
-                      "container_t, container_init_t, container_kvm_t, container_engine_t", container)
+        yield Finding(
+            path("type"),
+            f"is {t!r}; must be unset or one of "
+            "container_t, container_init_t, container_kvm_t, container_engine_t",
+            container,
+        )
     for field in ("user", "role"):
         v = opts.get(field)
         if v is not None and not is_unknown(v) and v != "":
@@ -29,11 +33,17 @@ def _judge(opts: Any, path: Any, container: str | None) -> Iterator[Finding]:
 
 
 def check(pod: PodView) -> Iterator[Finding]:
-    yield from _judge(get(pod.spec, "securityContext", "seLinuxOptions"),
-                      lambda f: pod.path("securityContext", "seLinuxOptions", f), None)
+    yield from _judge(
+        get(pod.spec, "securityContext", "seLinuxOptions"),
+        lambda f: pod.path("securityContext", "seLinuxOptions", f),
+        None,
+    )
     for c in pod.containers():
-        yield from _judge(get(c.body, "securityContext", "seLinuxOptions"),
-                          lambda f, c=c: c.sc_path("seLinuxOptions", f), c.name)
+        yield from _judge(
+            get(c.body, "securityContext", "seLinuxOptions"),
+            lambda f, c=c: c.sc_path("seLinuxOptions", f),
+            c.name,
+        )
 
 
 RULE = Rule(
@@ -45,5 +55,6 @@ RULE = Rule(
     frameworks=(pss("SELinux", "Baseline"), cis("5.7.3 Apply Security Context to Your Pods and Containers")),
     enforcement=EnforcementLevel.MANDATORY,
     check=on_pods(check),
+    applies_to=is_pod_type,
     tags=("pss", "baseline"),
 )

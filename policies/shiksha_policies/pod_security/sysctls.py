@@ -6,24 +6,26 @@ from collections.abc import Iterator
 
 from pulumi_policy import EnforcementLevel, Severity
 
-from ..kube import PodView
+from ..kube import PodView, is_pod_type
 from ..props import as_list, get, is_unknown
 from ..rule import Finding, Rule
 from ._common import on_pods, pss
 
 # The Baseline allowed values as of Kubernetes 1.29+ (PSS page, Sysctls control).
-SAFE_SYSCTLS = frozenset({
-    "kernel.shm_rmid_forced",
-    "net.ipv4.ip_local_port_range",
-    "net.ipv4.ip_unprivileged_port_start",
-    "net.ipv4.tcp_syncookies",
-    "net.ipv4.ping_group_range",
-    "net.ipv4.ip_local_reserved_ports",
-    "net.ipv4.tcp_keepalive_time",
-    "net.ipv4.tcp_fin_timeout",
-    "net.ipv4.tcp_keepalive_intvl",
-    "net.ipv4.tcp_keepalive_probes",
-})
+SAFE_SYSCTLS = frozenset(
+    {
+        "kernel.shm_rmid_forced",
+        "net.ipv4.ip_local_port_range",
+        "net.ipv4.ip_unprivileged_port_start",
+        "net.ipv4.tcp_syncookies",
+        "net.ipv4.ping_group_range",
+        "net.ipv4.ip_local_reserved_ports",
+        "net.ipv4.tcp_keepalive_time",
+        "net.ipv4.tcp_fin_timeout",
+        "net.ipv4.tcp_keepalive_intvl",
+        "net.ipv4.tcp_keepalive_probes",
+    }
+)
 
 
 def check(pod: PodView) -> Iterator[Finding]:
@@ -34,8 +36,10 @@ def check(pod: PodView) -> Iterator[Finding]:
     for i, s in enumerate(sysctls):
         name = s.get("name") if isinstance(s, dict) else None
         if isinstance(name, str) and name not in SAFE_SYSCTLS:
-            yield Finding(pod.path("securityContext", "sysctls", i, "name"),
-                          f"is {name!r}; only the safe sysctls are allowed")
+            yield Finding(
+                pod.path("securityContext", "sysctls", i, "name"),
+                f"is {name!r}; only the safe sysctls are allowed",
+            )
 
 
 RULE = Rule(
@@ -47,5 +51,6 @@ RULE = Rule(
     frameworks=(pss("Sysctls", "Baseline"),),
     enforcement=EnforcementLevel.MANDATORY,
     check=on_pods(check),
+    applies_to=is_pod_type,
     tags=("pss", "baseline"),
 )

@@ -6,15 +6,23 @@ from collections.abc import Iterator
 
 from pulumi_policy import EnforcementLevel, Severity
 
-from ..kube import PodView
+from ..kube import PodView, is_pod_type
 from ..props import as_list, get, is_unknown
 from ..rule import Finding, Rule
 from ._common import on_pods, pss
 
-ALLOWED = frozenset({
-    "configMap", "csi", "downwardAPI", "emptyDir", "ephemeral",
-    "persistentVolumeClaim", "projected", "secret",
-})
+ALLOWED = frozenset(
+    {
+        "configMap",
+        "csi",
+        "downwardAPI",
+        "emptyDir",
+        "ephemeral",
+        "persistentVolumeClaim",
+        "projected",
+        "secret",
+    }
+)
 
 
 def check(pod: PodView) -> Iterator[Finding]:
@@ -27,9 +35,11 @@ def check(pod: PodView) -> Iterator[Finding]:
             continue
         for key, value in v.items():
             if key != "name" and key not in ALLOWED and value is not None:
-                yield Finding(pod.path("volumes", i, key),
-                              f"(volume {v.get('name')!r}) is a {key} volume; Restricted allows only "
-                              + ", ".join(sorted(ALLOWED)))
+                yield Finding(
+                    pod.path("volumes", i, key),
+                    f"(volume {v.get('name')!r}) is a {key} volume; Restricted allows only "
+                    + ", ".join(sorted(ALLOWED)),
+                )
 
 
 RULE = Rule(
@@ -41,5 +51,6 @@ RULE = Rule(
     frameworks=(pss("Volume Types", "Restricted"),),
     enforcement=EnforcementLevel.MANDATORY,
     check=on_pods(check),
+    applies_to=is_pod_type,
     tags=("pss", "restricted"),
 )

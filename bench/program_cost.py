@@ -1,0 +1,106 @@
+"""What the component layer costs: the program under mocks vs the same objects registered raw.
+
+For the prod stack and for generated estates of 10, 50 and 200 workloads, this runs the
+real program under Pulumi's mocks, then registers exactly the Kubernetes objects it
+produced directly with the provider's resource classes (no components, no config model),
+side by side in one process, and prints milliseconds per resource and the ratio.
+
+    .venv/bin/python -m bench.program_cost [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.config.defaults import PLATFORM_WORKLOADS
+from tests.support.program import Snapshot, run_program
+
+P = "shiksha-setu"
+
+
+def generated_workloads(count: int) -> dict[str, Any]:
+    """`count` stateless workloads shaped like the API, and the platform's own switched off."""
+    template = {k: v for k, v in PLATFORM_WORKLOADS["frontend"].items()}
+    workloads: dict[str, Any] = {name: {"enabled": False} for name in PLATFORM_WORKLOADS}
+    for index in range(count):
+        workloads[f"w{index:03d}"] = {**template, "component": f"generated{index % 7}"}
+    return workloads
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def _resource_class(api_version: str, kind: str) -> Callable[..., Any]:
+    group, _, version = api_version.rpartition("/")
+    module_name = {"": "core", "networking.k8s.io": "networking", "rbac.authorization.k8s.io": "rbac"}.get(
+        group, group.split(".")[0]
+    )
+    module = getattr(getattr(k8s, module_name, None), version, None)
+    cls = getattr(module, kind, None) if module is not None else None
+    if cls is None:
+        return lambda name, **kw: k8s.apiextensions.CustomResource(
+            name, api_version=api_version, kind=kind, **kw
+        )
+    return cls  # type: ignore[no-any-return]
+
+
+def raw_program(objects: list[dict[str, Any]]) -> Callable[[], None]:
+    def program() -> None:
+        provider = k8s.Provider("kubernetes")
+        opts = pulumi.ResourceOptions(provider=provider)
+        for index, manifest in enumerate(objects):
+            cls = _resource_class(manifest["apiVersion"], manifest["kind"])
+            kwargs = {_snake(k): v for k, v in manifest.items() if k not in ("apiVersion", "kind")}
+            cls(f"{manifest['kind'].lower()}-{index}", opts=opts, **kwargs)
+
+    return program
+
+
+def timed(run: Callable[[], Snapshot], repeat: int) -> tuple[float, Snapshot]:
+    times, snapshot = [], None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        snapshot = run()
+        times.append(time.perf_counter() - start)
+    assert snapshot is not None
+    return statistics.median(times), snapshot
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--sizes", default="10,50,200")
+    args = parser.parse_args()
+
+    cases: list[tuple[str, dict[str, Any]]] = [("prod estate", {})]
+    cases += [
+        (f"{n} workloads", {f"{P}:workloads": generated_workloads(n)}) for n in map(int, args.sizes.split(","))
+    ]
+    # Imports and first-use caches are paid once per process, not per resource.
+    run_program("prod")
+    print(f"{'estate':<16}{'objects':>8}{'components ms':>15}{'raw ms':>9}{'ms/obj comp':>13}"
+          f"{'ms/obj raw':>12}{'ratio':>7}")
+    for label, overrides in cases:
+        component_time, snapshot = timed(lambda o=overrides: run_program("prod", overrides=o), args.repeat)
+        objects = [r.manifest for r in snapshot.kubernetes_objects()]
+        raw_time, raw = timed(lambda objs=objects: run_program("prod", program=raw_program(objs)), args.repeat)
+        assert len(raw.kubernetes_objects()) == len(objects)
+        count = len(objects)
+        print(
+            f"{label:<16}{count:>8}{component_time * 1000:>15.0f}{raw_time * 1000:>9.0f}"
+            f"{component_time * 1000 / count:>13.2f}{raw_time * 1000 / count:>12.2f}"
+            f"{component_time / raw_time:>7.2f}"
+        )
+
+
+if __name__ == "__main__":
+    main()

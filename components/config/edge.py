@@ -1,0 +1,169 @@
+"""The platform's edge intent, shared by the Kubernetes edge (IngressWithHeaders) and the
+NGINX of the docker-host target, so the two never drift."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field, PositiveFloat, PositiveInt, model_validator
+
+from .base import DnsLabel, StrictModel
+
+_HOSTNAME = re.compile(
+    r"^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)+$"
+)
+
+
+def _check_hostname(value: str) -> str:
+    if not _HOSTNAME.match(value):
+        raise ValueError("expected a fully qualified lower-case DNS name such as app.example.org")
+    return value
+
+
+def _check_header_value(value: str) -> str:
+    if "\n" in value or "\r" in value:
+        raise ValueError("a header value must not contain a newline")
+    return value
+
+
+def _check_duration_seconds(value: int) -> int:
+    if value <= 0:
+        raise ValueError("expected a positive number of seconds")
+    return value
+
+
+Hostname = Annotated[str, AfterValidator(_check_hostname)]
+HeaderValue = Annotated[str, AfterValidator(_check_header_value)]
+Seconds = Annotated[int, AfterValidator(_check_duration_seconds)]
+
+
+class SecurityHeaders(StrictModel):
+    strict_transport_security: HeaderValue = "max-age=63072000; includeSubDomains; preload"
+    x_frame_options: HeaderValue = "DENY"
+    x_content_type_options: HeaderValue = "nosniff"
+    referrer_policy: HeaderValue = "strict-origin-when-cross-origin"
+    permissions_policy: HeaderValue = "camera=(), microphone=(self), geolocation=(), payment=()"
+    content_security_policy: HeaderValue = (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data: https:; font-src 'self' data:; connect-src 'self' wss:; "
+        "frame-ancestors 'none'; base-uri 'self'; form-action 'self'; upgrade-insecure-requests"
+    )
+
+    def as_headers(self) -> dict[str, str]:
+        """Header name -> value, in the form every edge implementation sends them."""
+        names = {
+            "strict_transport_security": "Strict-Transport-Security",
+            "x_frame_options": "X-Frame-Options",
+            "x_content_type_options": "X-Content-Type-Options",
+            "referrer_policy": "Referrer-Policy",
+            "permissions_policy": "Permissions-Policy",
+            "content_security_policy": "Content-Security-Policy",
+        }
+        return {header: getattr(self, field) for field, header in names.items()}
+
+
+class RateLimits(StrictModel):
+    requests_per_second: PositiveFloat = 20
+    burst_multiplier: PositiveInt = 5
+    connections_per_client: PositiveInt = 20
+    global_requests_per_second: PositiveFloat = 1000
+    status_code: int = Field(default=429, ge=400, le=599)
+
+
+class Cors(StrictModel):
+    allowed_origins: list[str] = Field(default_factory=lambda: ["https://shikshasetu.example.org"])
+    allowed_methods: list[str] = Field(
+        default_factory=lambda: ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+    )
+    allowed_headers: list[str] = Field(
+        default_factory=lambda: ["Authorization", "Content-Type", "X-Request-ID"]
+    )
+    allow_credentials: bool = True
+    max_age_seconds: Seconds = 600
+
+    @model_validator(mode="after")
+    def _no_wildcard_with_credentials(self) -> Cors:
+        if self.allow_credentials and "*" in self.allowed_origins:
+            raise ValueError("a wildcard origin '*' cannot be combined with allowCredentials: true")
+        for origin in self.allowed_origins:
+            if origin != "*" and not re.match(r"^https?://[a-z0-9.-]+(:\d+)?$", origin):
+                raise ValueError(f"origin {origin!r} is not scheme://host[:port]")
+        return self
+
+
+class Route(StrictModel):
+    """A path prefix and the workload (and port name) that serves it."""
+
+    path: str
+    backend: DnsLabel
+    port: DnsLabel = "http"
+
+    @model_validator(mode="after")
+    def _absolute(self) -> Route:
+        if not self.path.startswith("/"):
+            raise ValueError(f"path {self.path!r} must start with '/'")
+        return self
+
+
+class Timeouts(StrictModel):
+    read_seconds: Seconds = 60
+    send_seconds: Seconds = 60
+    connect_seconds: Seconds = 5
+    # Only the ML endpoints wait this long; everything else keeps the short timeouts.
+    ml_read_seconds: Seconds = 600
+    ml_send_seconds: Seconds = 600
+    stream_read_seconds: Seconds = 3600
+
+
+TlsProtocol = Literal["TLSv1.2", "TLSv1.3"]
+SUPPORTED_TLS: tuple[TlsProtocol, ...] = ("TLSv1.2", "TLSv1.3")
+
+
+class TlsSettings(StrictModel):
+    protocols: list[TlsProtocol] = Field(default_factory=lambda: list(SUPPORTED_TLS))
+    ciphers: str = (
+        "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256:"
+        "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+        "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"
+        "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256"
+    )
+    cert_manager_issuer: str = "letsencrypt-prod"
+    secret_name: DnsLabel = "shiksha-setu-tls"  # noqa: S105 (a Secret's name, not its value)
+
+
+class EdgeSpec(StrictModel):
+    hosts: list[Hostname] = Field(default_factory=lambda: ["shikshasetu.example.org"])
+    routes: list[Route] = Field(
+        default_factory=lambda: [
+            Route(path="/api", backend="api"),
+            Route(path="/ws", backend="api"),
+            Route(path="/", backend="frontend"),
+        ]
+    )
+    # Served by the API but slow (model inference): the long timeouts apply only here.
+    ml_paths: list[str] = Field(default_factory=lambda: ["/api/v2/ml", "/api/v2/chat"])
+    # Server-Sent Events: never buffered.
+    stream_paths: list[str] = Field(default_factory=lambda: ["/api/v2/chat/stream"])
+    websocket_paths: list[str] = Field(default_factory=lambda: ["/ws"])
+    blocked_paths: list[str] = Field(
+        default_factory=lambda: [
+            "/wp-admin",
+            "/wp-login.php",
+            "/phpmyadmin",
+            "/phpMyAdmin",
+            "/.env",
+            "/.git",
+            "/.svn",
+            "/.htaccess",
+            "/xmlrpc.php",
+            "/cgi-bin",
+            "/server-status",
+        ]
+    )
+    headers: SecurityHeaders = SecurityHeaders()
+    rate_limits: RateLimits = RateLimits()
+    cors: Cors = Cors()
+    timeouts: Timeouts = Timeouts()
+    tls: TlsSettings = TlsSettings()
+    max_body_size_mb: PositiveInt = 25

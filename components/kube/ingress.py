@@ -1,0 +1,150 @@
+"""networking.k8s.io/v1 Ingress objects for the ingress-nginx controller, and the ConfigMap
+its `custom-headers` annotation reads the security headers from.
+
+The edge is split into Ingresses by timeout class, because ingress-nginx applies proxy
+timeouts per Ingress (per location): the ML paths wait 600 s, WebSocket and streaming
+paths stay open for the stream timeout, and everything else keeps the short timeouts.
+Headers never go through configuration snippets: those are disabled by default in the
+controller because they let an Ingress inject arbitrary NGINX config.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from components.config.edge import EdgeSpec
+from components.config.ingress import IngressSpec
+
+from .metadata import metadata
+
+NGINX = "nginx.ingress.kubernetes.io"
+CERT_MANAGER = "cert-manager.io"
+
+
+@dataclass(frozen=True)
+class Backend:
+    """The Service (and port number) a path is sent to."""
+
+    service: str
+    port: int
+
+
+@dataclass(frozen=True)
+class EdgePath:
+    path: str
+    backend: Backend
+
+
+@dataclass(frozen=True)
+class EdgePlan:
+    """The edge's paths grouped by timeout class; each group keeps its order."""
+
+    standard: Sequence[EdgePath]
+    ml: Sequence[EdgePath]
+    streaming: Sequence[EdgePath]
+
+
+def whole(value: float) -> int:
+    """Controllers take integer rates; the config check refuses fractions before this."""
+    assert float(value).is_integer(), value
+    return int(value)
+
+
+def headers_config_map(name: str, namespace: Any, labels: Mapping[str, str], edge: EdgeSpec) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": metadata(name, namespace, labels),
+        "data": edge.headers.as_headers(),
+    }
+
+
+def _common_annotations(edge: EdgeSpec, ingress: IngressSpec, namespace: str) -> dict[str, str]:
+    limits, cors = edge.rate_limits, edge.cors
+    annotations = {
+        # HTTPS only: plain HTTP answers with a redirect, even before a certificate exists.
+        f"{NGINX}/ssl-redirect": "true",
+        f"{NGINX}/force-ssl-redirect": "true",
+        f"{NGINX}/proxy-body-size": f"{edge.max_body_size_mb}m",
+        f"{NGINX}/proxy-connect-timeout": str(edge.timeouts.connect_seconds),
+        # Per client address: requests per second, the burst above it, open connections.
+        f"{NGINX}/limit-rps": str(whole(limits.requests_per_second)),
+        f"{NGINX}/limit-burst-multiplier": str(limits.burst_multiplier),
+        f"{NGINX}/limit-connections": str(limits.connections_per_client),
+        f"{NGINX}/enable-cors": "true",
+        f"{NGINX}/cors-allow-origin": ", ".join(cors.allowed_origins),
+        f"{NGINX}/cors-allow-methods": ", ".join(cors.allowed_methods),
+        f"{NGINX}/cors-allow-headers": ", ".join(cors.allowed_headers),
+        f"{NGINX}/cors-allow-credentials": "true" if cors.allow_credentials else "false",
+        f"{NGINX}/cors-max-age": str(cors.max_age_seconds),
+        # The security headers, from a ConfigMap of this namespace (namespace/name).
+        f"{NGINX}/custom-headers": f"{namespace}/{ingress.ingress_nginx.headers_config_map}",
+    }
+    return {**annotations, **ingress.extra_annotations}
+
+
+def _timeouts(read: int, send: int) -> dict[str, str]:
+    return {f"{NGINX}/proxy-read-timeout": str(read), f"{NGINX}/proxy-send-timeout": str(send)}
+
+
+def _ingress(
+    name: str,
+    namespace: str,
+    labels: Mapping[str, str],
+    annotations: Mapping[str, str],
+    edge: EdgeSpec,
+    ingress: IngressSpec,
+    paths: Sequence[EdgePath],
+) -> dict[str, Any]:
+    http_paths = [
+        {
+            "path": p.path,
+            "pathType": "Prefix",
+            "backend": {"service": {"name": p.backend.service, "port": {"number": p.backend.port}}},
+        }
+        for p in paths
+    ]
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "Ingress",
+        "metadata": metadata(name, namespace, labels, annotations),
+        "spec": {
+            "ingressClassName": ingress.ingress_nginx.ingress_class,
+            "tls": [{"hosts": list(edge.hosts), "secretName": edge.tls.secret_name}],
+            "rules": [{"host": host, "http": {"paths": http_paths}} for host in edge.hosts],
+        },
+    }
+
+
+def ingresses(
+    name: str,
+    namespace: str,
+    labels: Mapping[str, str],
+    edge: EdgeSpec,
+    ingress: IngressSpec,
+    plan: EdgePlan,
+) -> list[dict[str, Any]]:
+    common = _common_annotations(edge, ingress, namespace)
+    timeouts = edge.timeouts
+    main = {**common, **_timeouts(timeouts.read_seconds, timeouts.send_seconds)}
+    if ingress.cert_manager.enabled:
+        # Only one Ingress asks cert-manager for the certificate: ingress-shim names the
+        # Certificate after the secret, so a second asking Ingress would fight over it.
+        key = "cluster-issuer" if ingress.cert_manager.issuer_kind == "ClusterIssuer" else "issuer"
+        main[f"{CERT_MANAGER}/{key}"] = edge.tls.cert_manager_issuer
+    objects = [_ingress(name, namespace, labels, main, edge, ingress, plan.standard)]
+    if plan.ml:
+        ml = {**common, **_timeouts(timeouts.ml_read_seconds, timeouts.ml_send_seconds)}
+        objects.append(_ingress(f"{name}-ml", namespace, labels, ml, edge, ingress, plan.ml))
+    if plan.streaming:
+        streaming = {
+            **common,
+            **_timeouts(timeouts.stream_read_seconds, timeouts.stream_read_seconds),
+            # WebSocket upgrades need HTTP/1.1 to the backend; SSE must reach clients unbuffered.
+            f"{NGINX}/proxy-http-version": "1.1",
+            f"{NGINX}/proxy-buffering": "off",
+        }
+        objects.append(_ingress(f"{name}-streaming", namespace, labels, streaming, edge, ingress, plan.streaming))
+    return objects

@@ -1,0 +1,457 @@
+"""The NGINX edge of the docker-host target: typed config -> nginx.conf text.
+
+The edge intent (routes, headers, rate limits, TLS, streaming, blocked paths) is the same
+`EdgeSpec` the Kubernetes ingress is built from, so the two edges never drift; only
+NGINX's own tuning comes from `NginxSettings`. Paths and listen ports are parameters, so
+tests run the very same text under a temporary prefix on loopback ports.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from components.config.docker_host import NginxSettings
+from components.config.edge import EdgeSpec
+
+# Every text type an API or SPA sends that compresses well (text/html is always on).
+GZIP_TYPES = (
+    "application/atom+xml",
+    "application/geo+json",
+    "application/javascript",
+    "application/json",
+    "application/ld+json",
+    "application/manifest+json",
+    "application/problem+json",
+    "application/rdf+xml",
+    "application/rss+xml",
+    "application/vnd.ms-fontobject",
+    "application/wasm",
+    "application/x-javascript",
+    "application/x-web-app-manifest+json",
+    "application/xhtml+xml",
+    "application/xml",
+    "font/eot",
+    "font/otf",
+    "font/ttf",
+    "image/bmp",
+    "image/svg+xml",
+    "image/x-icon",
+    "text/cache-manifest",
+    "text/calendar",
+    "text/css",
+    "text/javascript",
+    "text/markdown",
+    "text/plain",
+    "text/vcard",
+    "text/vnd.rim.location.xloc",
+    "text/vtt",
+    "text/x-component",
+    "text/x-cross-domain-policy",
+    "text/xml",
+)
+
+# One JSON object per request: what log pipelines parse without regexes.
+JSON_LOG_FIELDS = (
+    ("time", "$time_iso8601"),
+    ("request_id", "$req_id"),
+    ("remote_addr", "$remote_addr"),
+    ("host", "$host"),
+    ("method", "$request_method"),
+    ("uri", "$request_uri"),
+    ("protocol", "$server_protocol"),
+    ("status", "$status"),
+    ("body_bytes_sent", "$body_bytes_sent"),
+    ("request_time", "$request_time"),
+    ("upstream_addr", "$upstream_addr"),
+    ("upstream_status", "$upstream_status"),
+    ("upstream_response_time", "$upstream_response_time"),
+    ("user_agent", "$http_user_agent"),
+    ("referer", "$http_referer"),
+    ("tls_protocol", "$ssl_protocol"),
+)
+
+# Minimal types table: the container's /etc/nginx/mime.types is not on every test host.
+MIME_TYPES = {
+    "text/html": "html htm",
+    "text/css": "css",
+    "application/javascript": "js mjs",
+    "application/json": "json map",
+    "image/svg+xml": "svg",
+    "image/png": "png",
+    "image/jpeg": "jpg jpeg",
+    "image/webp": "webp",
+    "image/x-icon": "ico",
+    "font/woff2": "woff2",
+    "font/woff": "woff",
+    "application/wasm": "wasm",
+    "text/plain": "txt",
+}
+
+
+# What every proxied request carries upstream. Connection "" keeps upstream keepalive.
+PROXY_HEADERS = {
+    "Connection": '""',
+    "Host": "$host",
+    "X-Request-ID": "$req_id",
+    "X-Real-IP": "$remote_addr",
+    "X-Forwarded-For": "$proxy_add_x_forwarded_for",
+    "X-Forwarded-Proto": "$scheme",
+}
+
+
+class NginxConfigError(ValueError):
+    """The typed config cannot be expressed as a safe nginx.conf; names the config key."""
+
+
+@dataclass(frozen=True)
+class NginxPaths:
+    """Filesystem locations, which differ between the container and a test's temp dir."""
+
+    pid: str
+    cert: str
+    key: str
+    # The chain OCSP responses are verified against (ssl_trusted_certificate).
+    trusted_cert: str
+    temp_dir: str
+    access_log: str = "/dev/stdout"
+    error_log: str = "/dev/stderr"
+
+
+@dataclass(frozen=True)
+class Listen:
+    http_port: int = 8080
+    https_port: int = 8443
+    address: str = ""
+    # The port clients see for HTTPS (443 behind Docker's port mapping), for redirects.
+    public_https_port: int = 443
+
+
+def _quote(value: str, key: str) -> str:
+    """An nginx string literal; values with newlines or unescapable quotes are refused."""
+    if "\n" in value or "\r" in value:
+        raise NginxConfigError(f"{key}: got {value!r}: a value must not contain a newline")
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _rate(per_second: float, key: str) -> str:
+    if not per_second > 0:
+        raise NginxConfigError(
+            f"{key}: got {per_second!r}: expected a positive number of requests per second"
+        )
+    # nginx rates are integers per second or per minute; fractions go per minute.
+    if float(per_second).is_integer():
+        return f"{int(per_second)}r/s"
+    per_minute = round(per_second * 60)
+    if per_minute < 1:
+        raise NginxConfigError(f"{key}: got {per_second!r}: nginx cannot limit below 1 request per minute")
+    return f"{per_minute}r/m"
+
+
+def _split_ciphers(ciphers: str) -> tuple[str, str]:
+    """OpenSSL takes TLS 1.3 suites (TLS_*) and TLS 1.2 ciphers through different calls."""
+    names = [c for c in ciphers.split(":") if c]
+    tls13 = ":".join(c for c in names if c.startswith("TLS_"))
+    tls12 = ":".join(c for c in names if not c.startswith("TLS_"))
+    return tls12, tls13
+
+
+def _blocked_regex(paths: list[str]) -> str:
+    """One case-insensitive regex: dot-files anywhere in the path, other paths as prefixes."""
+    anywhere = sorted({re.escape(p.lstrip("/")) for p in paths if p.startswith("/.")}, key=str.lower)
+    prefixes = sorted({re.escape(p.lstrip("/")).lower() for p in paths if not p.startswith("/.")})
+    parts = []
+    if prefixes:
+        parts.append(f"^/({'|'.join(prefixes)})")
+    if anywhere:
+        parts.append(f"/({'|'.join(anywhere)})(/|$)")
+    return "|".join(parts)
+
+
+def _check_path(path: str, key: str) -> str:
+    if not re.fullmatch(r"/[A-Za-z0-9._~/-]*", path):
+        raise NginxConfigError(f"{key}: got {path!r}: expected a URL path of letters, digits and ._~/-")
+    return path
+
+
+def _check_upstream(address: str, key: str) -> str:
+    host, sep, port = address.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise NginxConfigError(
+            f"{key}: got {address!r}: expected host:port (an upstream needs an explicit port)"
+        )
+    return address
+
+
+def render_nginx_conf(
+    edge: EdgeSpec,
+    settings: NginxSettings,
+    upstreams: Mapping[str, str],
+    paths: NginxPaths,
+    listen: Listen = Listen(),
+    user: str | None = None,
+) -> str:
+    """nginx.conf for `edge`. `upstreams` maps each route backend to its host:port;
+    `user` is needed only when the master process runs as root."""
+    for name, address in upstreams.items():
+        _check_upstream(address, f"dockerHost.nginx.upstreams.{name}")
+    for index, route in enumerate(edge.routes):
+        if route.backend not in upstreams:
+            raise NginxConfigError(
+                f"edge.routes[{index}].backend: got {route.backend!r}: no upstream address for it "
+                f"(known: {sorted(upstreams)})"
+            )
+        _check_path(route.path, f"edge.routes[{index}].path")
+    rl = edge.rate_limits
+    per_client = _rate(rl.requests_per_second, "edge.rateLimits.requestsPerSecond")
+    global_rate = _rate(rl.global_requests_per_second, "edge.rateLimits.globalRequestsPerSecond")
+    burst = max(1, round(rl.requests_per_second * rl.burst_multiplier))
+    # The first half of the burst is served at once, the rest smoothed to the rate.
+    delay = max(1, burst // 2)
+    for protocol in edge.tls.protocols:
+        if protocol not in ("TLSv1.2", "TLSv1.3"):
+            raise NginxConfigError(
+                f"edge.tls.protocols: got {protocol!r}: only TLSv1.2 and TLSv1.3 are allowed"
+            )
+    tls12, tls13 = _split_ciphers(edge.tls.ciphers)
+    headers = {
+        name: _quote(value, f"edge.headers.{name}") for name, value in edge.headers.as_headers().items()
+    }
+    t = edge.timeouts
+    server_names = " ".join(edge.hosts)
+    https_suffix = "" if listen.public_https_port == 443 else f":{listen.public_https_port}"
+    addr = f"{listen.address}:" if listen.address else ""
+    ofc = settings.open_file_cache
+    pool = settings.thread_pool
+
+    out: list[str] = []
+    w = out.append
+    w("# Generated by components/render/nginx.py from the stack's edge config; do not edit.")
+    if user:
+        w(f"user {user};")
+    w(f"worker_processes {settings.worker_processes};")
+    w(f"worker_rlimit_nofile {settings.worker_rlimit_nofile};")
+    w(f"pid {paths.pid};")
+    w(f"error_log {paths.error_log} warn;")
+    w(f"thread_pool {pool.name} threads={pool.threads} max_queue={pool.max_queue};")
+    w("")
+    w("events {")
+    w(f"    worker_connections {settings.worker_connections};")
+    w("    multi_accept on;")
+    w("}")
+    w("")
+    w("http {")
+    w("    types {")
+    for mime, exts in MIME_TYPES.items():
+        w(f"        {mime} {exts};")
+    w("    }")
+    w("    default_type application/octet-stream;")
+    w("    server_tokens off;")
+    w(f"    client_body_temp_path {paths.temp_dir}/client_body;")
+    w(f"    proxy_temp_path {paths.temp_dir}/proxy;")
+    w(f"    fastcgi_temp_path {paths.temp_dir}/fastcgi;")
+    w(f"    uwsgi_temp_path {paths.temp_dir}/uwsgi;")
+    w(f"    scgi_temp_path {paths.temp_dir}/scgi;")
+    w("")
+    w("    # Keep a well-formed client X-Request-ID for tracing across services; otherwise mint one.")
+    w("    map $http_x_request_id $req_id {")
+    w("        default $request_id;")
+    w('        "~^[A-Za-z0-9._:-]{1,128}$" $http_x_request_id;')
+    w("    }")
+    w("    map $http_upgrade $connection_upgrade {")
+    w("        default upgrade;")
+    w("        '' '';")
+    w("    }")
+    w("    map $http_origin $cors_origin {")
+    w('        default "";')
+    for origin in edge.cors.allowed_origins:
+        if origin == "*":
+            w('        "~.+" "*";')
+        else:
+            w(f"        {_quote(origin, 'edge.cors.allowedOrigins')} $http_origin;")
+    w("    }")
+    w("")
+    log_fields = ",".join(f'"{name}":"{var}"' for name, var in JSON_LOG_FIELDS)
+    w(f"    log_format json_combined escape=json '{{{log_fields}}}';")
+    w(f"    access_log {paths.access_log} json_combined;")
+    w("")
+    w("    sendfile on;")
+    w("    tcp_nopush on;")
+    w("    tcp_nodelay on;")
+    w(f"    aio threads={pool.name};")
+    w(f"    keepalive_timeout {settings.keepalive_timeout_seconds}s;")
+    w(f"    client_max_body_size {edge.max_body_size_mb}m;")
+    w(f"    open_file_cache max={ofc.max} inactive={ofc.inactive_seconds}s;")
+    w(f"    open_file_cache_valid {ofc.valid_seconds}s;")
+    w(f"    open_file_cache_min_uses {ofc.min_uses};")
+    w("    open_file_cache_errors on;")
+    w("")
+    w("    gzip on;")
+    w("    gzip_vary on;")
+    w("    gzip_proxied any;")
+    w(f"    gzip_comp_level {settings.gzip_level};")
+    w(f"    gzip_min_length {settings.gzip_min_length};")
+    w("    gzip_types")
+    for mime in GZIP_TYPES:
+        w(f"        {mime}")
+    w("        ;")
+    w("")
+    w("    # A global zone caps the whole edge; the per-client zone stops one client hogging it.")
+    w(f"    limit_req_zone $server_name zone=global:1m rate={global_rate};")
+    w(f"    limit_req_zone $binary_remote_addr zone=per_client:10m rate={per_client};")
+    w("    limit_conn_zone $binary_remote_addr zone=conn_per_client:10m;")
+    w("    limit_conn_zone $server_name zone=conn_per_server:1m;")
+    w(f"    limit_req_status {rl.status_code};")
+    w(f"    limit_conn_status {rl.status_code};")
+    w("    limit_req_log_level warn;")
+    w("")
+    for name in sorted(upstreams):
+        w(f"    upstream {name}_upstream {{")
+        w(f"        server {upstreams[name]};")
+        w(f"        keepalive {settings.upstream_keepalive};")
+        w("    }")
+    w("")
+    w("    ssl_session_cache shared:SSL:10m;")
+    w("    ssl_session_timeout 1d;")
+    w("    # Tickets would reuse one key across sessions and undo forward secrecy.")
+    w("    ssl_session_tickets off;")
+    w(f"    ssl_protocols {' '.join(edge.tls.protocols)};")
+    if tls12:
+        w(f"    ssl_ciphers {tls12};")
+    if tls13:
+        w(f"    ssl_conf_command Ciphersuites {tls13};")
+    w("    ssl_prefer_server_ciphers off;")
+    w("    ssl_stapling on;")
+    w("    ssl_stapling_verify on;")
+    w(f"    ssl_trusted_certificate {paths.trusted_cert};")
+    w(f"    resolver {' '.join(settings.resolvers)} valid={settings.resolver_valid_seconds}s ipv6=off;")
+    w("    resolver_timeout 5s;")
+    w("")
+    if settings.reject_unknown_hosts:
+        w("    # Unknown Host or SNI: closed without a response, never served by the application.")
+        w("    server {")
+        w(f"        listen {addr}{listen.http_port} default_server;")
+        w("        return 444;")
+        w("    }")
+        w("    server {")
+        w(f"        listen {addr}{listen.https_port} ssl default_server;")
+        w("        ssl_reject_handshake on;")
+        w("    }")
+    w("    server {")
+    w(f"        listen {addr}{listen.http_port};")
+    w(f"        server_name {server_names};")
+    w(f"        return 301 https://$host{https_suffix}$request_uri;")
+    w("    }")
+    w("")
+    w("    server {")
+    default = "" if settings.reject_unknown_hosts else " default_server"
+    w(f"        listen {addr}{listen.https_port} ssl http2{default};")
+    w(f"        server_name {server_names};")
+    w(f"        ssl_certificate {paths.cert};")
+    w(f"        ssl_certificate_key {paths.key};")
+    w("")
+    w(f"        limit_conn conn_per_client {rl.connections_per_client};")
+    w(f"        limit_conn conn_per_server {settings.connections_per_server};")
+    w(f"        limit_req zone=per_client burst={burst} delay={delay};")
+    w(f"        limit_req zone=global burst={max(1, round(rl.global_requests_per_second))} nodelay;")
+    w("")
+    w("        # Security headers on every response (locations below add none, so they inherit).")
+    for name, value in headers.items():
+        w(f"        add_header {name} {value} always;")
+    w("        add_header X-Request-ID $req_id always;")
+    w("        add_header Access-Control-Allow-Origin $cors_origin always;")
+    if edge.cors.allow_credentials:
+        w("        add_header Access-Control-Allow-Credentials true always;")
+    methods = _quote(", ".join(edge.cors.allowed_methods), "edge.cors.allowedMethods")
+    w(f"        add_header Access-Control-Allow-Methods {methods} always;")
+    allowed_headers = _quote(", ".join(edge.cors.allowed_headers), "edge.cors.allowedHeaders")
+    w(f"        add_header Access-Control-Allow-Headers {allowed_headers} always;")
+    w(f"        add_header Access-Control-Max-Age {edge.cors.max_age_seconds} always;")
+    w("")
+    w("        proxy_http_version 1.1;")
+    for name, value in PROXY_HEADERS.items():
+        w(f"        proxy_set_header {name} {value};")
+    w(f"        proxy_connect_timeout {t.connect_seconds}s;")
+    w(f"        proxy_read_timeout {t.read_seconds}s;")
+    w(f"        proxy_send_timeout {t.send_seconds}s;")
+    w("")
+    if edge.blocked_paths:
+        for index, path in enumerate(edge.blocked_paths):
+            _check_path(path, f"edge.blockedPaths[{index}]")
+        w("        # Scanners' favourite targets: refused before any upstream sees them.")
+        w(f'        location ~* "{_blocked_regex(edge.blocked_paths)}" {{')
+        w(f"            return {settings.blocked_status};")
+        w("        }")
+        w("")
+
+    def proxied(path: str, backend: str, extra: list[str]) -> None:
+        # Plain prefix locations, so the blocked-path regex above still wins inside them.
+        w(f"        location {path} {{")
+        w("            if ($request_method = OPTIONS) {")
+        w("                return 204;")
+        w("            }")
+        for line in extra:
+            w(f"            {line}")
+        w(f"            proxy_pass http://{backend}_upstream;")
+        w("        }")
+
+    route_backend = {route.path: route.backend for route in edge.routes}
+
+    def backend_of(path: str, key: str) -> str:
+        # The longest route prefix that covers `path` serves it.
+        matches = [p for p in route_backend if path.startswith(p.rstrip("/") + "/") or p in (path, "/")]
+        if not matches:
+            raise NginxConfigError(f"{key}: got {path!r}: no edge route covers it")
+        return route_backend[max(matches, key=len)]
+
+    special: set[str] = set()
+    for index, path in enumerate(edge.stream_paths):
+        _check_path(path, f"edge.streamPaths[{index}]")
+        special.add(path)
+        w("        # Server-Sent Events: every event goes to the client as the upstream writes it.")
+        proxied(
+            path,
+            backend_of(path, f"edge.streamPaths[{index}]"),
+            [
+                "proxy_buffering off;",
+                "proxy_cache off;",
+                "gzip off;",
+                "chunked_transfer_encoding on;",
+                f"proxy_read_timeout {t.stream_read_seconds}s;",
+                f"proxy_send_timeout {t.stream_read_seconds}s;",
+            ],
+        )
+    for index, path in enumerate(edge.websocket_paths):
+        _check_path(path, f"edge.websocketPaths[{index}]")
+        special.add(path)
+        proxied(
+            path,
+            backend_of(path, f"edge.websocketPaths[{index}]"),
+            [
+                # A location with its own proxy_set_header inherits none from the server.
+                *(f"proxy_set_header {n} {v};" for n, v in PROXY_HEADERS.items() if n != "Connection"),
+                "proxy_set_header Upgrade $http_upgrade;",
+                "proxy_set_header Connection $connection_upgrade;",
+                "proxy_buffering off;",
+                f"proxy_read_timeout {t.stream_read_seconds}s;",
+            ],
+        )
+    for index, path in enumerate(edge.ml_paths):
+        _check_path(path, f"edge.mlPaths[{index}]")
+        if path in special:
+            continue
+        special.add(path)
+        w("        # Model inference is slow: only these paths wait this long.")
+        proxied(
+            path,
+            backend_of(path, f"edge.mlPaths[{index}]"),
+            [f"proxy_read_timeout {t.ml_read_seconds}s;", f"proxy_send_timeout {t.ml_send_seconds}s;"],
+        )
+    for route in edge.routes:
+        if route.path in special:
+            continue
+        proxied(route.path, route.backend, [])
+    w("    }")
+    w("}")
+    return "\n".join(out) + "\n"

@@ -1,0 +1,154 @@
+"""`pulumi preview` / `up` / `destroy` of the local stack with the real engine, the real
+Kubernetes provider (render-to-directory) and the real policy pack.
+
+What the engine registers is compared with what the same program registers under
+Pulumi's mocks (tests/support/program.py), which shares no code with the engine."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import kubernetes_validate
+import pytest
+import yaml
+
+from tests.support.program import TEST_SECRETS, run_program
+
+from .conftest import Project, steps_by_op, type_and_name
+
+pytestmark = [pytest.mark.engine, pytest.mark.slow, pytest.mark.xdist_group("engine")]
+
+# The secrets Pulumi.local.yaml carries; the mocked run gets stand-ins for the same keys.
+LOCAL_SECRET_KEYS = ("postgresPassword", "redisPassword", "pagerdutyRoutingKey")
+KUBERNETES_VERSION = "1.34.0"
+MANDATORY_POLICY = "pss-restricted-run-as-non-root"
+
+
+def _engine_only(type_: str, name: str) -> bool:
+    """Resources the engine adds on its own: the stack and the default providers."""
+    return type_ == "pulumi:pulumi:Stack" or (type_.startswith("pulumi:providers:") and name.startswith("default"))
+
+
+@pytest.fixture(scope="module")
+def mocked_local() -> Counter[tuple[str, str]]:
+    snapshot = run_program("local", secrets={k: TEST_SECRETS[k] for k in LOCAL_SECRET_KEYS})
+    return Counter((r.type, r.name) for r in snapshot.resources)
+
+
+@pytest.fixture(scope="module")
+def mocked_manifest_count() -> int:
+    snapshot = run_program("local", secrets={k: TEST_SECRETS[k] for k in LOCAL_SECRET_KEYS})
+    return len(snapshot.kubernetes_objects())
+
+
+def _created(preview: dict[str, Any]) -> Counter[tuple[str, str]]:
+    ops = steps_by_op(preview)
+    assert set(ops) <= {"create"}, f"a first preview only creates, got {sorted(ops)}"
+    pairs = (type_and_name(urn) for urn in ops.get("create", []))
+    return Counter(pair for pair in pairs if not _engine_only(*pair))
+
+
+def test_preview_of_local_registers_the_whole_estate(
+    make_project: Callable[..., Project], mocked_local: Counter[tuple[str, str]]
+) -> None:
+    project = make_project()
+    project.select("local")
+    preview = project.pulumi("preview", "--json", "--policy-pack", "policies").json()
+
+    created = _created(preview)
+    assert sum(mocked_local.values()) > 30
+    assert created == mocked_local
+    # The engine's own summary counts the same steps (plus the stack and default providers).
+    assert preview["changeSummary"]["create"] == len(steps_by_op(preview)["create"])
+
+
+def test_make_preview_script_logs_in_creates_the_stack_and_enforces_the_pack(
+    make_project: Callable[..., Project],
+) -> None:
+    project = make_project()
+    result = project.stack_script("local", "preview")
+
+    assert result.returncode == 0, result.output[-6000:]
+    assert "shiksha-setu-policies" in result.output
+    assert "done: pulumi preview --policy-pack policies (local)" in result.output
+    state = project.env["PULUMI_BACKEND_URL"].removeprefix("file://")
+    stacks = list((project.dir.parent / state).glob(".pulumi/stacks/shiksha-setu/local.json*"))
+    assert stacks, "stack.sh did not create the local stack in the test's own backend"
+
+
+def _opt_out_api(config: dict[str, Any]) -> None:
+    workloads = config.setdefault("shiksha-setu:workloads", {})
+    workloads["api"] = {
+        "security": {"runAsNonRoot": False, "optOutReason": "engine test: the pack must still block this"}
+    }
+
+
+def test_policy_pack_blocks_a_workload_opted_out_of_its_security_context(
+    make_project: Callable[..., Project],
+) -> None:
+    project = make_project(_opt_out_api)
+    project.select("local")
+
+    # The program accepts the opt-out (it carries a reason) ...
+    project.pulumi("preview")
+    # ... and the policy pack refuses it as a mandatory violation.
+    result = project.pulumi("preview", "--policy-pack", "policies", check=False)
+    assert result.returncode != 0
+    assert MANDATORY_POLICY in result.output
+    assert "mandatory" in result.output.lower()
+
+
+def _manifests(project: Project) -> list[dict[str, Any]]:
+    documents = []
+    for path in project.rendered():
+        documents.extend(doc for doc in yaml.safe_load_all(path.read_text()) if doc)
+    return documents
+
+
+def test_up_renders_valid_manifests_is_idempotent_and_destroy_empties_the_stack(
+    make_project: Callable[..., Project], mocked_manifest_count: int
+) -> None:
+    project = make_project()
+    up = project.stack_script("local", "up")
+    assert up.returncode == 0, up.output[-6000:]
+
+    manifests = _manifests(project)
+    assert len(manifests) == mocked_manifest_count
+    failures = []
+    for manifest in manifests:
+        try:
+            kubernetes_validate.validate(manifest, KUBERNETES_VERSION, strict=True)
+        except kubernetes_validate.ValidationError as error:
+            failures.append(f"{manifest.get('kind')}/{manifest['metadata'].get('name')}: {error.message}")
+    assert failures == []
+    # Secrets reach the rendered Secret objects only base64-encoded, never in plain text.
+    rendered_text = "".join(p.read_text() for p in project.rendered())
+    assert "kind: Secret" in rendered_text
+
+    again = project.pulumi("up", "--yes", "--expect-no-changes", "--policy-pack", "policies", check=False)
+    assert again.returncode == 0, again.output[-6000:]
+
+    destroy = project.stack_script("local", "destroy")
+    assert destroy.returncode == 0, destroy.output[-6000:]
+    deployment = project.pulumi("stack", "export").json()["deployment"]
+    assert not deployment.get("resources")
+    assert project.rendered() == []
+
+
+def test_bad_stack_config_fails_preview_before_any_resource_is_registered(
+    make_project: Callable[..., Project],
+) -> None:
+    def zero_replicas(config: dict[str, Any]) -> None:
+        config.setdefault("shiksha-setu:workloads", {})["api"] = {"replicas": 0}
+
+    project = make_project(zero_replicas)
+    project.select("local")
+    result = project.pulumi("preview", "--json", "--policy-pack", "policies", check=False)
+
+    assert result.returncode != 0
+    assert "shiksha-setu:workloads.api.replicas" in result.output
+    assert "got 0" in result.output
+    registered = [type_and_name(urn) for urns in steps_by_op(result.json()).values() for urn in urns]
+    assert [pair for pair in registered if not _engine_only(*pair)] == []

@@ -1,0 +1,37 @@
+"""Every generated Kubernetes object validates against the official OpenAPI schemas, strictly."""
+
+from __future__ import annotations
+
+import copy
+
+import kubernetes_validate
+import pytest
+
+from tests.support.program import Snapshot
+
+# The Kubernetes minor the estate targets; kubernetes-validate ships its schemas offline.
+KUBERNETES_VERSION = "1.34.0"
+
+
+def _validate(manifest: dict) -> None:
+    kubernetes_validate.validate(manifest, KUBERNETES_VERSION, strict=True)
+
+
+def test_every_object_validates_strictly(estate: Snapshot) -> None:
+    objects = estate.kubernetes_objects()
+    assert len(objects) > 30
+    failures = []
+    for resource in objects:
+        try:
+            _validate(resource.manifest)
+        except kubernetes_validate.ValidationError as error:
+            failures.append(f"{resource.kind}/{resource.name}: {error.message} at {list(error.path)}")
+    assert failures == []
+
+
+def test_the_validator_catches_a_mistake(prod: Snapshot) -> None:
+    # Guards the test above against validating nothing: a typo'd field must fail.
+    manifest = copy.deepcopy(prod.one("Deployment", "api").manifest)
+    manifest["spec"]["template"]["spec"]["containers"][0]["securityContex"] = {}
+    with pytest.raises(kubernetes_validate.ValidationError):
+        _validate(manifest)

@@ -1,0 +1,49 @@
+"""Secrets stay Pulumi secrets from config to cluster: never plaintext anywhere else."""
+
+from __future__ import annotations
+
+import json
+
+from tests.support.program import TEST_SECRETS, Snapshot
+
+
+def _contains_secret(value: object) -> list[str]:
+    text = json.dumps(value, default=str)
+    return [key for key, secret in TEST_SECRETS.items() if secret in text]
+
+
+def test_secret_values_only_inside_kubernetes_secrets(estate: Snapshot) -> None:
+    seen_in_secrets = set()
+    for resource in estate.resources:
+        found = _contains_secret(resource.inputs)
+        if resource.kind == "Secret":
+            seen_in_secrets.update(found)
+            if found:
+                assert resource.secret_paths == ["stringData"], resource.name
+        else:
+            assert found == [], f"{resource.type} {resource.name} carries {found} in plaintext"
+    # The test would pass vacuously if no secret reached the cluster at all.
+    assert {"postgresPassword", "redisPassword"} <= seen_in_secrets
+
+
+def test_workloads_reference_secrets_never_embed_them(estate: Snapshot) -> None:
+    for _workload, template in estate.pod_templates():
+        for container in template["spec"]["containers"]:
+            for env in container["env"]:
+                if env["name"].endswith(("_URL", "PASSWORD")) and "value" not in env:
+                    assert "secretKeyRef" in env["valueFrom"]
+
+
+def test_credentials_follow_declared_connections(prod: Snapshot) -> None:
+    def secret_keys(name: str) -> set[str]:
+        return set(prod.one("Secret", f"{name}-env").inputs["stringData"])
+
+    assert secret_keys("api") == {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL"}
+    assert secret_keys("beat") == {"REDIS_URL", "CELERY_BROKER_URL"}
+    assert not [s for s in prod.kubernetes_objects() if s.kind == "Secret" and s.name == "frontend-env"]
+
+
+def test_stack_outputs_hold_no_secret(estate: Snapshot) -> None:
+    assert estate.outputs["namespace"] == "shiksha-setu"
+    assert _contains_secret(estate.outputs) == []
+    assert estate.output_secret_paths == []

@@ -1,0 +1,84 @@
+"""The generated Prometheus config and rule files, judged by promtool itself."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from .conftest import RULE_TESTS, Rendered, require_tool
+from .discovery import as_static, with_serviceaccount
+
+pytestmark = pytest.mark.promtool
+
+KUBERNETES_SD_PROBE = "scrape_configs:\n- job_name: probe\n  kubernetes_sd_configs: [{role: endpointslice}]\n"
+
+
+def promtool(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([require_tool("promtool"), *args], capture_output=True, text=True, cwd=cwd, timeout=120)
+
+
+def supports_kubernetes_sd(tmp_path: Path) -> bool:
+    probe = tmp_path / "sd-probe.yml"
+    probe.write_text(KUBERNETES_SD_PROBE)
+    return promtool("check", "config", "--syntax-only", str(probe)).returncode == 0
+
+
+def test_generated_config_and_its_rule_files_pass_check_config(rendered: Rendered, tmp_path: Path) -> None:
+    # promtool insists that the kubelet jobs' token file exists; outside a pod it does not.
+    serviceaccount = tmp_path / "serviceaccount"
+    serviceaccount.mkdir()
+    (serviceaccount / "token").write_text("stand-in")
+    (serviceaccount / "ca.crt").write_text("stand-in")
+    adjusted = with_serviceaccount(yaml.safe_load(rendered.prometheus_yml.read_text()), str(serviceaccount))
+    if not supports_kubernetes_sd(tmp_path):
+        # Debian's build has no Kubernetes discovery: the same targets, found statically.
+        adjusted = as_static(adjusted, {}, "127.0.0.1:9", rendered.config.namespace.name)
+    target = rendered.prometheus_yml.with_name("prometheus-checked.yml")
+    target.write_text(yaml.safe_dump(adjusted, sort_keys=False))
+    result = promtool("check", "config", str(target))
+    assert result.returncode == 0, result.stdout + result.stderr
+    # check config also checks every rule file the config loads: all of them must be found.
+    for name in sorted(p.name for p in rendered.rules_dir.glob("*.yml")):
+        assert f"rules/{name}" in result.stdout + result.stderr
+
+
+def test_promtool_rejects_a_broken_config(rendered: Rendered) -> None:
+    """The check above can fail: a timeout above the interval is refused."""
+    config = yaml.safe_load(rendered.prometheus_yml.read_text())
+    config["scrape_configs"][0]["scrape_interval"] = "5s"
+    config["scrape_configs"][0]["scrape_timeout"] = "30s"
+    rendered.prometheus_yml.write_text(yaml.safe_dump(config))
+    assert promtool("check", "config", "--syntax-only", str(rendered.prometheus_yml)).returncode != 0
+
+
+def test_every_rule_file_passes_check_rules(rendered: Rendered) -> None:
+    files = sorted(rendered.rules_dir.glob("*.yml"))
+    assert len(files) >= 7
+    for path in files:
+        result = promtool("check", "rules", str(path))
+        assert result.returncode == 0, f"{path.name}: {result.stdout}{result.stderr}"
+        assert "SUCCESS" in result.stdout
+
+
+@pytest.mark.parametrize("test_file", sorted(p.name for p in RULE_TESTS.glob("*.yml")))
+def test_rule_unit_tests(rendered: Rendered, test_file: str) -> None:
+    # The test files name `rules/<group>.yml` relative to themselves.
+    workdir = rendered.rules_dir.parent
+    shutil.copy(RULE_TESTS / test_file, workdir / test_file)
+    result = promtool("test", "rules", test_file, cwd=workdir)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_rule_unit_tests_can_fail(rendered: Rendered) -> None:
+    """A threshold change the unit tests must notice: 10% errors no longer fire at 20%."""
+    workdir = rendered.rules_dir.parent
+    api = rendered.rules_dir / "api.yml"
+    api.write_text(api.read_text().replace("> 0.05", "> 0.2"))
+    shutil.copy(RULE_TESTS / "api.yml", workdir / "api.yml")
+    result = promtool("test", "rules", "api.yml", cwd=workdir)
+    assert result.returncode != 0
+    assert "APIHighErrorRatio" in result.stdout + result.stderr

@@ -1,0 +1,229 @@
+"""A real nginx on loopback running the generated configuration, in front of an upstream
+the test serves. Used by the nginx tests and by bench/nginx_edge.py."""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import http.server
+import json
+import os
+import pwd
+import signal
+import socket
+import ssl
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from components.config.docker_host import NginxSettings
+from components.config.edge import EdgeSpec
+from components.render.nginx import Listen, NginxPaths, render_nginx_conf
+
+HOST = "shikshasetu.example.org"
+SSE_EVENTS = 5
+SSE_GAP_SECONDS = 0.4
+BIG_BODY = json.dumps([{"id": i, "title": f"Lesson {i}", "body": "Shiksha Setu " * 8} for i in range(300)])
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def make_certificate(directory: Path, host: str = HOST) -> tuple[Path, Path]:
+    cert, key = directory / "tls.crt", directory / "tls.key"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-keyout", str(key), "-out", str(cert), "-subj", f"/CN={host}",
+         "-addext", f"subjectAltName=DNS:{host}"],
+        check=True, capture_output=True,
+    )
+    return cert, key
+
+
+@dataclass
+class Upstream:
+    """Records what reached it; serves JSON echoes, a large body and an SSE stream."""
+
+    port: int = 0
+    seen: list[dict[str, Any]] = field(default_factory=list)
+    sse_sent: list[float] = field(default_factory=list)
+    server: http.server.ThreadingHTTPServer | None = None
+
+    def start(self) -> Upstream:
+        upstream = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (stdlib signature)
+                pass
+
+            def _send(self, status: int, body: bytes, content_type: str) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_GET(self) -> None:  # noqa: N802 (stdlib handler name)
+                upstream.seen.append({"path": self.path, "headers": dict(self.headers.items())})
+                if self.path.startswith("/api/v2/chat/stream"):
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/event-stream")
+                    self.send_header("Cache-Control", "no-cache")
+                    self.send_header("Connection", "close")
+                    self.end_headers()
+                    self.wfile.flush()
+                    for index in range(SSE_EVENTS):
+                        self.wfile.write(f"id: {index}\ndata: token-{index}\n\n".encode())
+                        self.wfile.flush()
+                        upstream.sse_sent.append(time.monotonic())
+                        time.sleep(SSE_GAP_SECONDS)
+                    self.close_connection = True
+                elif self.path.startswith("/api/big"):
+                    self._send(200, BIG_BODY.encode(), "application/json")
+                elif self.path.startswith("/bench"):
+                    self._send(200, b'{"ok":true}', "application/json")
+                else:
+                    body = json.dumps(
+                        {"path": self.path, "request_id": self.headers.get("X-Request-ID")}
+                    ).encode()
+                    self._send(200, body, "application/json")
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.server.daemon_threads = True
+        self.port = int(self.server.server_address[1])
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+
+    @property
+    def paths(self) -> list[str]:
+        return [item["path"] for item in self.seen]
+
+
+@dataclass
+class RunningNginx:
+    process: subprocess.Popen[bytes]
+    http_port: int
+    https_port: int
+    directory: Path
+    conf: str
+
+    def error_log(self) -> str:
+        path = self.directory / "error.log"
+        return path.read_text() if path.exists() else ""
+
+
+def nginx_user() -> str | None:
+    """As root the master needs `user` for its workers; the test's own user keeps file access simple."""
+    if os.geteuid() != 0:
+        return None
+    return pwd.getpwuid(os.geteuid()).pw_name
+
+
+def write_config(
+    directory: Path,
+    edge: EdgeSpec,
+    settings: NginxSettings,
+    upstream_address: str,
+    https_port: int,
+    http_port: int,
+) -> Path:
+    cert, key = make_certificate(directory)
+    (directory / "temp").mkdir(exist_ok=True)
+    paths = NginxPaths(
+        pid=str(directory / "nginx.pid"),
+        cert=str(cert),
+        key=str(key),
+        trusted_cert=str(cert),
+        temp_dir=str(directory / "temp"),
+        access_log=str(directory / "access.log"),
+        error_log=str(directory / "error.log"),
+    )
+    upstreams = {route.backend: upstream_address for route in edge.routes}
+    text = render_nginx_conf(
+        edge, settings, upstreams, paths,
+        Listen(http_port=http_port, https_port=https_port, address="127.0.0.1", public_https_port=https_port),
+        user=nginx_user(),
+    )
+    conf = directory / "nginx.conf"
+    conf.write_text(text)
+    return conf
+
+
+def loopback_settings(**overrides: Any) -> NginxSettings:
+    # Loopback only: OCSP lookups (which a self-signed certificate never triggers) stay local.
+    return NginxSettings.model_validate({"resolvers": ["127.0.0.1"], **overrides})
+
+
+@contextlib.contextmanager
+def running_nginx(nginx: str, conf: Path, http_port: int, https_port: int) -> Iterator[RunningNginx]:
+    directory = conf.parent
+    process = subprocess.Popen(
+        [nginx, "-p", str(directory), "-c", str(conf), "-g", "daemon off;"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    running = RunningNginx(process, http_port, https_port, directory, conf.read_text())
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            if process.poll() is not None:
+                output = process.stdout.read().decode() if process.stdout else ""
+                raise RuntimeError(f"nginx exited with {process.returncode}: {output}{running.error_log()}")
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", https_port), timeout=0.2):
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"nginx did not listen on {https_port}: {running.error_log()}")
+            time.sleep(0.05)
+        yield running
+    finally:
+        if process.poll() is None:
+            # SIGQUIT: graceful stop, the master waits for its workers.
+            process.send_signal(signal.SIGQUIT)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        if process.stdout:
+            process.stdout.close()
+
+
+class EdgeConnection(http.client.HTTPSConnection):
+    """HTTPS to 127.0.0.1 with the edge host as SNI, trusting the test's certificate."""
+
+    def __init__(self, port: int, cafile: Path, host: str = HOST, timeout: float = 10, **ssl_opts: Any):
+        context = ssl.create_default_context(cafile=str(cafile))
+        for name, value in ssl_opts.items():
+            setattr(context, name, value)
+        super().__init__(host, port, timeout=timeout, context=context)
+        self._edge_context = context
+
+    def connect(self) -> None:
+        sock = socket.create_connection(("127.0.0.1", self.port), self.timeout)
+        self.sock = self._edge_context.wrap_socket(sock, server_hostname=self.host)
+
+
+def get(
+    port: int, cafile: Path, path: str, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, str], bytes]:
+    conn = EdgeConnection(port, cafile)
+    try:
+        conn.request("GET", path, headers=headers or {})
+        response = conn.getresponse()
+        body = response.read()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, body
+    finally:
+        conn.close()

@@ -1,0 +1,22 @@
+"""Finding the real tools the tests drive; in CI a missing tool is a failure, never a skip."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+CACHE_BIN = Path(os.environ.get("SHIKSHA_CACHE", Path.home() / ".cache" / "shiksha-setu")) / "bin"
+VENV_BIN = Path(__file__).resolve().parents[2] / ".venv" / "bin"
+
+
+def require_tool(name: str) -> str:
+    path = shutil.which(name) or shutil.which(name, path=f"{CACHE_BIN}:{VENV_BIN}")
+    if path:
+        return path
+    message = f"{name} is not installed; `make setup` installs it"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)

@@ -1,0 +1,1 @@
+"""Developer and CI tools of the Shiksha Setu infrastructure program."""

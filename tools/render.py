@@ -1,0 +1,128 @@
+"""Renders every Kubernetes object a stack registers, under Pulumi's mocks, to YAML files.
+
+    python -m tools.render <stack> [--out DIR]     (make render STACK=<stack>)
+
+The files land in rendered/<stack>-mock/NN-kind-name.yaml, one object each, in the
+order the program registers them. checkov scans them (scripts/checkov.sh) and people
+read them in review. No engine, cluster or cloud account is involved: the objects are
+exactly what the program hands `pulumi up`, with the test stand-ins of
+tests/support/program.py in place of the stack's secrets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tests.support.program import ROOT, run_program
+
+_UNSAFE = re.compile(r"[^a-z0-9.-]+")
+# Dependency order, as one would apply them: what others live in or refer to comes first.
+# Sorting (rather than keeping registration order, which follows the resolution of
+# outputs) keeps the numbering stable, so a diff of two renders shows real changes only.
+KIND_ORDER = [
+    "Namespace",
+    "ResourceQuota",
+    "LimitRange",
+    "PriorityClass",
+    "ServiceAccount",
+    "Role",
+    "ClusterRole",
+    "RoleBinding",
+    "ClusterRoleBinding",
+    "NetworkPolicy",
+    "Secret",
+    "ConfigMap",
+    "PersistentVolumeClaim",
+    "Service",
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "Job",
+    "CronJob",
+    "PodDisruptionBudget",
+    "HorizontalPodAutoscaler",
+    "Ingress",
+]
+
+
+def stacks(root: Path = ROOT) -> list[str]:
+    return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
+
+
+def _order(manifest: dict[str, Any]) -> tuple[int, str, str, str]:
+    kind = str(manifest.get("kind", ""))
+    metadata = manifest.get("metadata") or {}
+    rank = KIND_ORDER.index(kind) if kind in KIND_ORDER else len(KIND_ORDER)
+    return rank, kind, str(metadata.get("namespace", "")), str(metadata.get("name", ""))
+
+
+def file_name(index: int, width: int, manifest: dict[str, Any]) -> str:
+    kind = str(manifest.get("kind") or "object").lower()
+    metadata = manifest.get("metadata") or {}
+    # The namespace is part of the name so two objects of one kind and name never collide.
+    name = "-".join(str(part) for part in (metadata.get("namespace"), metadata.get("name")) if part)
+    return f"{index:0{width}d}-{_UNSAFE.sub('-', kind)}-{_UNSAFE.sub('-', name.lower()) or 'unnamed'}.yaml"
+
+
+def _ints(value: Any) -> Any:
+    """Turns integral floats back into ints. The mock monitor carries inputs as protobuf
+    Structs, whose only number type is double, so runAsUser 1000 arrives as 1000.0, which
+    is not what the program sent and not a valid integer field for the API server."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {key: _ints(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_ints(item) for item in value]
+    return value
+
+
+def render(stack: str, out_dir: Path) -> list[Path]:
+    """Writes the stack's objects to out_dir, replacing whatever an earlier render left there
+    (a stale file of a removed object would otherwise still be scanned)."""
+    snapshot = run_program(stack)
+    manifests = sorted((_ints(obj.manifest) for obj in snapshot.kubernetes_objects()), key=_order)
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    out_dir.mkdir(parents=True)
+    width = max(2, len(str(len(manifests))))
+    written = []
+    for index, manifest in enumerate(manifests, start=1):
+        path = out_dir / file_name(index, width, manifest)
+        path.write_text(yaml.safe_dump(manifest, sort_keys=False, default_flow_style=False))
+        written.append(path)
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.render", description=__doc__.splitlines()[0])
+    parser.add_argument("stack", help="the <stack> of a Pulumi.<stack>.yaml")
+    parser.add_argument("--out", type=Path, help="output directory (default rendered/<stack>-mock)")
+    args = parser.parse_args(argv)
+    known = stacks()
+    if args.stack not in known:
+        print(
+            f"no stack {args.stack!r}: Pulumi.{args.stack}.yaml not found (stacks: {', '.join(known)})",
+            file=sys.stderr,
+        )
+        return 2
+    out_dir = args.out or ROOT / "rendered" / f"{args.stack}-mock"
+    started = time.monotonic()
+    written = render(args.stack, out_dir)
+    print(
+        f"rendered {len(written)} objects of stack {args.stack} to {out_dir} "
+        f"({time.monotonic() - started:.1f} s)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
