@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -98,7 +99,13 @@ def main() -> int:
         startup = time.perf_counter() - t
         info = pack.info()
         pack.configure({})
-        print(f"pack started and answered in {startup:.2f} s; {len(info.policies)} policies", flush=True)
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+        # Other work on the machine inflates every figure; the load average says how much.
+        print(
+            f"pack started and answered in {startup:.2f} s; {len(info.policies)} policies; "
+            f"{os.cpu_count()} CPUs, load average {load}",
+            flush=True,
+        )
         try:
             estate = prod_estate(args.stack)
         except Exception as exc:

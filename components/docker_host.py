@@ -22,7 +22,6 @@ from __future__ import annotations
 import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pulumi
 import pulumi_docker as docker
@@ -41,6 +40,7 @@ from components.wiring import wire
 
 FRONTEND = "frontend"
 BACKEND = "backend"
+LOOPBACK = "loopback"
 # The ENTRYPOINT of images whose command we wrap (when the workload keeps the image's own).
 IMAGE_ENTRYPOINTS = {"postgres": ["docker-entrypoint.sh"], "redis": ["docker-entrypoint.sh"]}
 # nginx-unprivileged listens above 1024 and runs as uid/gid 101, so no capability is needed.
@@ -76,7 +76,10 @@ def networks_of(name: str, config: EstateConfig) -> list[str]:
         nets.append(BACKEND)
     if any(route.backend == name for route in config.edge.routes) or spec.egress_internet:
         nets.append(FRONTEND)
-    return nets or [BACKEND]
+    nets = nets or [BACKEND]
+    if name in config.docker_host.loopback_ports:
+        nets.append(LOOPBACK)
+    return nets
 
 
 def _http_check(tool: str, url: str, timeout: int) -> list[str]:
@@ -140,19 +143,21 @@ class _Files:
     """Files written into tmpfs directories at container start, from environment variables."""
 
     env: dict[str, pulumi.Input[str]] = field(default_factory=dict)
+    secret_env: dict[str, pulumi.Input[str]] = field(default_factory=dict)
     lines: list[str] = field(default_factory=list)
     directories: list[str] = field(default_factory=list)
 
-    def add(self, directory: str, files: Mapping[str, pulumi.Input[str]]) -> None:
+    def add(self, directory: str, files: Mapping[str, pulumi.Input[str]], secret: bool = False) -> None:
         self.directories.append(directory)
         for filename, content in files.items():
-            var = f"SHIKSHA_FILE_{len(self.env)}"
-            self.env[var] = content
+            var = f"SHIKSHA_FILE_{len(self.env) + len(self.secret_env)}"
+            (self.secret_env if secret else self.env)[var] = content
             self.lines.append(f'printf "%s" "${var}" > {shlex.quote(f"{directory}/{filename}")}')
 
     def wrap(self, command: Sequence[str]) -> tuple[list[str], list[str]]:
         """(entrypoints, command): write the files, drop their variables, exec the command."""
-        script = " && ".join([*self.lines, f"unset {' '.join(self.env)}", 'exec "$@"'])
+        names = " ".join(sorted([*self.env, *self.secret_env]))
+        script = " && ".join([*self.lines, f"unset {names}", 'exec "$@"'])
         return ["/bin/sh", "-c", script, "sh"], list(command)
 
 
@@ -160,8 +165,13 @@ def _labels(values: Mapping[str, str]) -> list[docker.ContainerLabelArgs]:
     return [docker.ContainerLabelArgs(label=k, value=v) for k, v in sorted(values.items())]
 
 
-def _env(plain: Mapping[str, str], secret: Mapping[str, pulumi.Input[str]]) -> list[pulumi.Input[str]]:
-    envs: list[pulumi.Input[str]] = [f"{k}={v}" for k, v in sorted(plain.items())]
+def _env(
+    plain: Mapping[str, pulumi.Input[str]], secret: Mapping[str, pulumi.Input[str]]
+) -> list[pulumi.Input[str]]:
+    envs: list[pulumi.Input[str]] = [
+        f"{k}={v}" if isinstance(v, str) else pulumi.Output.concat(k, "=", v)
+        for k, v in sorted(plain.items())
+    ]
     for key, value in sorted(secret.items()):
         # Each secret variable stays a secret Output (and the state encrypts it).
         envs.append(pulumi.Output.secret(pulumi.Output.concat(key, "=", value)))
@@ -204,6 +214,22 @@ class DockerHost(pulumi.ComponentResource):
                 opts=child,
             ),
         }
+        if host.loopback_ports:
+            # Docker publishes no port of a container that is only on internal networks
+            # (moby/moby#36174). This bridge exists only for the loopback ports: bindings
+            # default to 127.0.0.1 and, without masquerading, it gives no route out either.
+            self.networks[LOOPBACK] = docker.Network(
+                f"{prefix}-{LOOPBACK}",
+                name=f"{prefix}-{LOOPBACK}",
+                driver="bridge",
+                internal=False,
+                options={
+                    "com.docker.network.bridge.enable_ip_masquerade": "false",
+                    "com.docker.network.bridge.host_binding_ipv4": "127.0.0.1",
+                },
+                labels=[docker.NetworkLabelArgs(label=k, value=v) for k, v in sorted(common.items())],
+                opts=child,
+            )
 
         pulls: dict[str, docker.RemoteImage] = {}
 
@@ -262,7 +288,7 @@ class DockerHost(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         tmpfs_opts = f"rw,noexec,nosuid,nodev,size={_mb(host.tmpfs_size)}m"
         tmpfs = {path: tmpfs_opts for path in spec.writable_paths}
-        env = dict(spec.env)
+        env: dict[str, pulumi.Input[str]] = dict(spec.env)
         secret = dict(secret_env)
         if name == "redis" and secrets.get("redisPassword") is not None:
             # redis-cli reads it, so the health check authenticates like a client does.
@@ -270,7 +296,7 @@ class DockerHost(pulumi.ComponentResource):
 
         written = _Files()
         for group in files:
-            written.add(group.mount_path, group.files)
+            written.add(group.mount_path, group.files, secret=group.secret)
             tmpfs[group.mount_path] = tmpfs_opts
         if spec.command is not None:
             entrypoints: list[str] | None = list(spec.command)
@@ -278,7 +304,7 @@ class DockerHost(pulumi.ComponentResource):
         else:
             entrypoints = None
             command = list(spec.args or [])
-        if written.env:
+        if written.lines:
             original = entrypoints if entrypoints is not None else IMAGE_ENTRYPOINTS.get(spec.image)
             if original is None:
                 raise DockerHostError(
@@ -286,7 +312,8 @@ class DockerHost(pulumi.ComponentResource):
                     "after writing its config files"
                 )
             entrypoints, command = written.wrap([*original, *command])
-            secret.update(written.env)
+            env.update(written.env)
+            secret.update(written.secret_env)
 
         volumes = []
         if spec.storage is not None:
@@ -412,7 +439,7 @@ class DockerHost(pulumi.ComponentResource):
             image=settings.image,
             entrypoints=entrypoints,
             command=command,
-            envs=_env({}, written.env),
+            envs=_env(written.env, {}),
             user=f"{NGINX_UID}:{NGINX_UID}",
             read_only=True,
             tmpfs={"/tmp": tmpfs_opts, NGINX_CONF_DIR: tmpfs_opts, "/var/cache/nginx": tmpfs_opts},
@@ -468,7 +495,7 @@ def build_docker_host_estate(config: EstateConfig, secrets: EstateSecrets) -> Es
     host = config.docker_host
     provider = docker.Provider("docker", host=host.host) if host.host else docker.Provider("docker")
     with_provider = pulumi.ResourceOptions(providers={"docker": provider})
-    refs = image_refs(config, secrets, project_dir=Path(__file__).resolve().parents[1])
+    refs = image_refs(config, secrets)
     estate = DockerHost("docker-host", config, secrets, refs, opts=with_provider)
     return Estate(
         {

@@ -9,6 +9,8 @@ import pulumi_kubernetes as k8s
 
 from components.config.estate import EstateConfig
 from components.config.secrets import EstateSecrets
+from components.images import image_refs
+from components.ingress_with_headers import IngressWithHeaders, IngressWithHeadersArgs, check_edge
 from components.monitoring_stack import MonitoringStack, MonitoringStackArgs
 from components.platform_namespace import PlatformNamespace, PlatformNamespaceArgs
 from components.secure_deployment import SecureDeployment, SecureDeploymentArgs
@@ -33,11 +35,14 @@ def kubernetes_provider(config: EstateConfig) -> k8s.Provider:
 
 def build_kubernetes_estate(config: EstateConfig, secrets: EstateSecrets) -> Estate:
     check_intent(config)
+    check_edge(config)
     provider = kubernetes_provider(config)
     with_provider = pulumi.ResourceOptions(providers=[provider])
     namespace = PlatformNamespace(
         "platform", PlatformNamespaceArgs(config.namespace, config.part_of), opts=with_provider
     )
+    # Pinned references, or `repository@digest` of this stack's builds: a new image rolls the pods.
+    refs = image_refs(config, secrets)
     deployments: dict[str, SecureDeployment] = {}
     for name in config.enabled_workloads:
         wiring = wire(name, config, secrets)
@@ -46,7 +51,7 @@ def build_kubernetes_estate(config: EstateConfig, secrets: EstateSecrets) -> Est
             SecureDeploymentArgs(
                 spec=wiring.spec,
                 namespace=namespace.name,
-                image=config.images.pinned[wiring.spec.image],
+                image=refs[wiring.spec.image],
                 part_of=config.part_of,
                 version=config.version,
                 files=wiring.files,
@@ -64,6 +69,9 @@ def build_kubernetes_estate(config: EstateConfig, secrets: EstateSecrets) -> Est
             "monitoring", MonitoringStackArgs(config, secrets, namespace.name), opts=with_provider
         )
 
+    if config.ingress.enabled:
+        IngressWithHeaders("edge", IngressWithHeadersArgs(config, namespace.name), opts=with_provider)
+
     if config.network.enabled:
         ZeroTrustNetwork(
             "network", ZeroTrustNetworkArgs(network_intent(config), namespace.name), opts=with_provider
@@ -75,9 +83,7 @@ def build_kubernetes_estate(config: EstateConfig, secrets: EstateSecrets) -> Est
             "services": {
                 name: d.service_name for name, d in deployments.items() if config.workloads[name].ports
             },
-            "images": {
-                name: config.images.pinned[spec.image] for name, spec in config.enabled_workloads.items()
-            },
+            "images": {name: refs[spec.image] for name, spec in config.enabled_workloads.items()},
         }
     )
 

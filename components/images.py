@@ -22,6 +22,7 @@ from components.config.images import BuildSpec, ImageBuild
 from components.config.secrets import EstateSecrets
 
 OCI = "org.opencontainers.image"
+PROJECT_DIR = Path(__file__).resolve().parents[1]
 
 
 def oci_labels(build: BuildSpec, version: str, key: str) -> dict[str, str]:
@@ -104,7 +105,8 @@ def image_refs(
         # required_secrets asks for it whenever builds are configured; this guards direct callers.
         raise ValueError("shiksha-setu:registryPassword: required to push images.build to the registry")
     used = {spec.image for spec in config.enabled_workloads.values()}
-    base = project_dir or Path.cwd()
+    # Relative paths are relative to the Pulumi project (this repository), wherever pulumi runs.
+    base = project_dir or PROJECT_DIR
     for key, image in build.images.items():
         if key not in used:
             continue

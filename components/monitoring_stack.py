@@ -75,7 +75,7 @@ def prometheus_spec(config: EstateConfig) -> WorkloadSpec:
         storage=StorageSpec(size=p.storage_size, mount_path=prom.DATA_DIR, storage_class=p.storage_class),
         writable_paths=["/tmp"],
         termination_grace_period_seconds=120,
-        automount_token_reason=(
+        automount_token_reason=(  # noqa: S106 (a reason, not a token)
             "Kubernetes service discovery of the platform namespace's endpointslices, pods and "
             "services (read-only Role), and kubelet scrapes when node metrics are enabled"
         ),
@@ -115,7 +115,10 @@ def blackbox_spec(config: EstateConfig) -> WorkloadSpec:
         component=COMPONENT,
         image="blackbox-exporter",
         replicas=2,
-        args=[f"--config.file={BLACKBOX_CONFIG_DIR}/blackbox.yml", f"--web.listen-address=:{prom.BLACKBOX_PORT}"],
+        args=[
+            f"--config.file={BLACKBOX_CONFIG_DIR}/blackbox.yml",
+            f"--web.listen-address=:{prom.BLACKBOX_PORT}",
+        ],
         ports={"http": prom.BLACKBOX_PORT},
         connects_to=probed,
         # The public probes go out through the edge's public address, as users do.
@@ -143,13 +146,15 @@ def exporter_specs(config: EstateConfig) -> dict[str, WorkloadSpec]:
         if key == "postgres":
             pg = config.workloads["postgres"]
             pg_port = next(iter(pg.ports.values()))
+            database = pg.env.get("POSTGRES_DB", "postgres")
             specs[name] = WorkloadSpec(
                 component=COMPONENT,
                 image=name,
                 replicas=1,
                 ports={port_name: port},
                 env={
-                    "DATA_SOURCE_URI": f"postgres:{pg_port}/{pg.env.get('POSTGRES_DB', 'postgres')}?sslmode=disable",
+                    # In-cluster traffic; the server's pg_hba requires SCRAM, not TLS.
+                    "DATA_SOURCE_URI": f"postgres:{pg_port}/{database}?sslmode=disable",
                     "DATA_SOURCE_USER": pg.env.get("POSTGRES_USER", "postgres"),
                 },
                 connects_to=["postgres"],
@@ -182,7 +187,7 @@ def exporter_specs(config: EstateConfig) -> dict[str, WorkloadSpec]:
                 ports={port_name: port},
                 resources=_resources("50m", "64Mi", "200m", "256Mi"),
                 probes=probes,
-                automount_token_reason=(
+                automount_token_reason=(  # noqa: S106 (a reason, not a token)
                     "kube-state-metrics lists and watches pods, poddisruptionbudgets and "
                     "resourcequotas of the platform namespace (read-only Role)"
                 ),
@@ -334,13 +339,19 @@ class MonitoringStack(pulumi.ComponentResource):
             k8s.rbac.v1.ClusterRoleBinding(
                 cluster_name,
                 metadata=metadata(cluster_name, None, labels),
-                role_ref={"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": cluster_name},
+                role_ref={
+                    "apiGroup": "rbac.authorization.k8s.io",
+                    "kind": "ClusterRole",
+                    "name": cluster_name,
+                },
                 subjects=[{"kind": "ServiceAccount", "name": prom.PROMETHEUS, "namespace": args.namespace}],
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[cluster_role]),
             )
 
         am_files = [
-            ConfigFiles("config", am.CONFIG_DIR, {"alertmanager.yml": am.render_alertmanager(spec.alertmanager)}),
+            ConfigFiles(
+                "config", am.CONFIG_DIR, {"alertmanager.yml": am.render_alertmanager(spec.alertmanager)}
+            ),
             ConfigFiles(
                 "templates",
                 am.TEMPLATES_DIR,
@@ -364,7 +375,11 @@ class MonitoringStack(pulumi.ComponentResource):
                 prom.BLACKBOX,
                 blackbox_spec(config),
                 images.blackbox_exporter,
-                [ConfigFiles("config", BLACKBOX_CONFIG_DIR, {"blackbox.yml": render_blackbox(spec.blackbox)})],
+                [
+                    ConfigFiles(
+                        "config", BLACKBOX_CONFIG_DIR, {"blackbox.yml": render_blackbox(spec.blackbox)}
+                    )
+                ],
             )
 
         exporter_images = {

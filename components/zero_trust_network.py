@@ -189,8 +189,8 @@ def plan_policies(intent: NetworkIntent) -> list[dict[str, Any]]:
         ),
     ]
     for name in sorted(set(ingress) | set(egress)):
-        workload = workloads.get(name)
-        component = workload.component if workload is not None else name
+        known = workloads.get(name)
+        component = known.component if known is not None else name
         policy_name = f"{name}-netpol"
         # Both directions are always listed: a workload with no rule in a direction is
         # locked there by its own policy too, not only by the baseline.

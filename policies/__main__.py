@@ -7,6 +7,6 @@ import sys
 # too keeps `python policies/__main__.py`-style launches importing the same package.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from shiksha_policies.pack import serve  # noqa: E402
+from shiksha_policies.pack import serve
 
 serve()

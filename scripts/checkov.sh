@@ -7,6 +7,7 @@
 # Skipped checks and the reason for each live in .checkov.yaml.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib.sh
 . scripts/lib.sh
 
 CHECKOV_VERSION=3.3.30
@@ -35,6 +36,7 @@ mkdir -p "$OUT"
 # --skip-download: checkov otherwise fetches guideline links from its vendor's API, which
 # is neither reachable nor wanted here; the checks themselves ship in the package.
 export BC_SKIP_MAPPING=TRUE CHECKOV_RUN_SCA_PACKAGE_SCAN_V2=false
+# shellcheck disable=SC2317  # called through `step`, which shellcheck cannot follow
 scan() { # scan framework args...   (SARIF to $OUT/<framework>.sarif)
   local framework="$1"; shift
   # Bounded: a scan stuck on a network call must fail the job, not hold it until the CI timeout.

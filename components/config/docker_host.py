@@ -27,6 +27,13 @@ def _check_upstream(value: str) -> str:
 Upstream = Annotated[str, AfterValidator(_check_upstream)]
 
 
+HealthTool = Literal["curl", "node", "python"]
+
+
+def _health_tools() -> dict[str, HealthTool]:
+    return {"backend": "curl", "frontend": "node", "vllm": "python"}
+
+
 class ThreadPool(StrictModel):
     name: DnsLabel = "default"
     threads: PositiveInt = 32
@@ -54,7 +61,7 @@ class NginxSettings(StrictModel):
     keepalive_timeout_seconds: PositiveInt = 65
     upstream_keepalive: PositiveInt = 32
     # Per-server (virtual host) concurrent connection cap, next to the per-client one of edge.
-    connections_per_server: PositiveInt = 10000
+    connections_per_server: int = Field(default=10000, ge=1, le=65535)
     # 127.0.0.11 is Docker's embedded DNS on user-defined networks: OCSP lookups go through it.
     resolvers: list[str] = Field(default_factory=lambda: ["127.0.0.11"], min_length=1)
     resolver_valid_seconds: PositiveInt = 300
@@ -79,12 +86,11 @@ class DockerHostSpec(StrictModel):
     http_port: int = Field(default=80, ge=1, le=65535)
     https_port: int = Field(default=443, ge=1, le=65535)
     bind_address: str = "0.0.0.0"  # noqa: S104 (the edge is meant to be reachable)
-    # Workloads (datastores) published for host-local admin tools: always on 127.0.0.1 only.
-    loopback_ports: dict[DnsLabel, int] = Field(default_factory=lambda: {"postgres": 5432, "redis": 6379})
+    # Workload -> host port, published for host-local admin tools, always on 127.0.0.1 only.
+    # Off by default: `docker exec` reaches the datastores without any published port.
+    loopback_ports: dict[DnsLabel, int] = Field(default_factory=dict)
     # How each image checks its own HTTP health (frontend images have node, not curl).
-    http_health_tool: dict[str, Literal["curl", "node", "python"]] = Field(
-        default_factory=lambda: {"backend": "curl", "frontend": "node", "vllm": "python"}
-    )
+    http_health_tool: dict[str, HealthTool] = Field(default_factory=_health_tools)
     # Docker health checks that replace the probe-derived one, per workload.
     healthchecks: dict[DnsLabel, list[str]] = Field(
         # redis-cli reads REDISCLI_AUTH, so the check proves the password too.

@@ -63,6 +63,13 @@ Repository = Annotated[str, AfterValidator(_check_repository)]
 RegistryHost = Annotated[str, AfterValidator(_check_registry)]
 
 
+BuildPlatform = Literal["linux/amd64", "linux/arm64"]
+
+
+def _both_platforms() -> list[BuildPlatform]:
+    return ["linux/amd64", "linux/arm64"]
+
+
 class ImageBuild(StrictModel):
     """One image built from the application source."""
 
@@ -90,9 +97,7 @@ class BuildSpec(StrictModel):
     context: str
     registry: RegistryHost
     username: str = Field(min_length=1)
-    platforms: list[Literal["linux/amd64", "linux/arm64"]] = Field(
-        default_factory=lambda: ["linux/amd64", "linux/arm64"], min_length=1
-    )
+    platforms: list[BuildPlatform] = Field(default_factory=_both_platforms, min_length=1)
     cache_repository: Repository
     # OCI label inputs. `created` comes from the commit, not the clock, so an unchanged
     # source gives an unchanged build (and no rollout).

@@ -131,7 +131,9 @@ class BlackboxSpec(StrictModel):
     targets: dict[DnsLabel, ProbeTarget] = Field(
         default_factory=lambda: {
             "public-site": ProbeTarget(url="https://shikshasetu.example.org/", module="https_2xx"),
-            "public-api-health": ProbeTarget(url="https://shikshasetu.example.org/api/health", module="https_2xx"),
+            "public-api-health": ProbeTarget(
+                url="https://shikshasetu.example.org/api/health", module="https_2xx"
+            ),
             "api-ready": ProbeTarget(url="http://api:8000/health/ready", module="http_2xx"),
             "frontend": ProbeTarget(url="http://frontend:3000/", module="http_2xx"),
             "vllm-health": ProbeTarget(url="http://vllm:8000/health", module="http_2xx"),
@@ -191,9 +193,9 @@ ALERT_GROUPS = ("api", "task-queue", "workers", "datastores", "ml-pipeline", "ku
 class AlertsSpec(StrictModel):
     runbook_base_url: HttpUrl = "https://runbooks.shikshasetu.example.org/alerts"
     thresholds: AlertThresholds = AlertThresholds()
-    disabled_groups: list[Literal["api", "task-queue", "workers", "datastores", "ml-pipeline", "kubernetes", "probes"]] = (
-        Field(default_factory=list)
-    )
+    disabled_groups: list[
+        Literal["api", "task-queue", "workers", "datastores", "ml-pipeline", "kubernetes", "probes"]
+    ] = Field(default_factory=list)
     # Stack-specific rules, rendered as their own rule files next to the built-in groups.
     extra_groups: dict[DnsLabel, list[AlertRule]] = Field(default_factory=dict)
 
@@ -291,7 +293,9 @@ class AlertmanagerSpec(StrictModel):
         default_factory=lambda: [
             Route(severity="critical", receiver="pagerduty-critical", group_wait="10s", repeat_interval="1h"),
             Route(severity="warning", receiver="platform-warnings", mute_intervals=["maintenance"]),
-            Route(severity="info", receiver="info-log", mute_intervals=["maintenance"], repeat_interval="24h"),
+            Route(
+                severity="info", receiver="info-log", mute_intervals=["maintenance"], repeat_interval="24h"
+            ),
         ]
     )
     inhibit_rules: list[InhibitRule] = Field(default_factory=lambda: [InhibitRule()])
@@ -309,9 +313,7 @@ class AlertmanagerSpec(StrictModel):
     def pagerduty_enabled(self) -> bool:
         used = {route.receiver for route in self.routes} | {self.default_receiver}
         return any(
-            receiver.pagerduty is not None
-            for name, receiver in self.receivers.items()
-            if name in used
+            receiver.pagerduty is not None for name, receiver in self.receivers.items() if name in used
         )
 
     @model_validator(mode="after")
@@ -351,7 +353,9 @@ class PrometheusSpec(StrictModel):
     @model_validator(mode="after")
     def _fits(self) -> PrometheusSpec:
         if duration_seconds(self.scrape_timeout) > duration_seconds(self.scrape_interval):
-            raise ValueError(f"scrapeTimeout {self.scrape_timeout} exceeds scrapeInterval {self.scrape_interval}")
+            raise ValueError(
+                f"scrapeTimeout {self.scrape_timeout} exceeds scrapeInterval {self.scrape_interval}"
+            )
         factors = {"B": 1, "KB": 2**10, "MB": 2**20, "GB": 2**30, "TB": 2**40, "PB": 2**50}
         match = re.match(r"^(\d+)(\D+)$", self.retention_size)
         assert match is not None
@@ -371,6 +375,16 @@ class MonitoringImages(StrictModel):
     kube_state_metrics: PinnedImage = "registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.13.0"
 
 
+class ExportersSpec(StrictModel):
+    """PostgreSQL, Redis and the namespace's objects have no /metrics of their own: these
+    exporters, deployed next to Prometheus, give the datastore and Kubernetes alerts their
+    series. A datastore's exporter is deployed only while the datastore is."""
+
+    postgres: bool = True
+    redis: bool = True
+    kube_state_metrics: bool = True
+
+
 def _default_jobs() -> dict[str, ScrapeJob]:
     return {
         "api": ScrapeJob(workload="api", port="metrics", interval="10s", timeout="5s"),
@@ -383,12 +397,7 @@ class MonitoringSpec(StrictModel):
     enabled: bool = True
     prometheus: PrometheusSpec = PrometheusSpec()
     jobs: dict[DnsLabel, ScrapeJob] = Field(default_factory=_default_jobs)
-    # PostgreSQL, Redis and the namespace's objects have no /metrics of their own:
-    # these exporters, deployed next to Prometheus, give the datastore and Kubernetes alerts
-    # their series. An exporter is deployed only when its workload is.
-    exporters: dict[Literal["postgres", "redis", "kube-state-metrics"], bool] = Field(
-        default_factory=lambda: {"postgres": True, "redis": True, "kube-state-metrics": True}
-    )
+    exporters: ExportersSpec = ExportersSpec()
     exporter_interval: Duration = "30s"
     nodes: NodeScrape = NodeScrape()
     # Series nobody queries but every scrape stores: runtime internals with many buckets.

@@ -17,7 +17,9 @@ def required_secrets(config: EstateConfig) -> dict[str, str]:
     if any(spec.enabled and spec.image == "redis" for spec in config.workloads.values()):
         needed["redisPassword"] = "the Redis password (requirepass)"
     if config.monitoring.enabled and config.monitoring.alertmanager.pagerduty_enabled:
-        needed["pagerdutyRoutingKey"] = "the PagerDuty Events v2 routing key of Alertmanager's critical receiver"
+        needed["pagerdutyRoutingKey"] = (
+            "the PagerDuty Events v2 routing key of Alertmanager's critical receiver"
+        )
     if config.images.build is not None:
         needed["registryPassword"] = (
             f"the token that pushes images.build to {config.images.build.registry} "

@@ -52,7 +52,9 @@ def whole(value: float) -> int:
     return int(value)
 
 
-def headers_config_map(name: str, namespace: Any, labels: Mapping[str, str], edge: EdgeSpec) -> dict[str, Any]:
+def headers_config_map(
+    name: str, namespace: Any, labels: Mapping[str, str], edge: EdgeSpec
+) -> dict[str, Any]:
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",
@@ -146,5 +148,7 @@ def ingresses(
             f"{NGINX}/proxy-http-version": "1.1",
             f"{NGINX}/proxy-buffering": "off",
         }
-        objects.append(_ingress(f"{name}-streaming", namespace, labels, streaming, edge, ingress, plan.streaming))
+        objects.append(
+            _ingress(f"{name}-streaming", namespace, labels, streaming, edge, ingress, plan.streaming)
+        )
     return objects

@@ -86,7 +86,8 @@ def merge_rules(pairs: Sequence[tuple[Peer, PolicyPort | None]]) -> list[PolicyR
     by_ports: dict[tuple[PolicyPort, ...], list[Peer]] = {}
     for peer, ports in ports_of.items():
         # A peer allowed on every port needs no port list at all.
-        key = () if None in ports else tuple(sorted(ports, key=_port_key))  # type: ignore[arg-type]
+        concrete = [port for port in ports if port is not None]
+        key = () if None in ports else tuple(sorted(concrete, key=_port_key))
         by_ports.setdefault(key, []).append(peer)
     return [
         PolicyRule(tuple(sorted(peers, key=repr)), ports)

@@ -30,12 +30,12 @@ def notification_template(runbook_base_url: str) -> str:
         f"{{{{ else }}}}{default}{{{{ end }}}}"
         "{{ end }}\n"
         '{{ define "shiksha.title" }}'
-        "[{{ .Status | toUpper }}{{ if eq .Status \"firing\" }}:{{ .Alerts.Firing | len }}{{ end }}] "
+        '[{{ .Status | toUpper }}{{ if eq .Status "firing" }}:{{ .Alerts.Firing | len }}{{ end }}] '
         "{{ .CommonLabels.alertname }} ({{ .CommonLabels.severity }})"
         "{{ end }}\n"
         '{{ define "shiksha.description" }}'
         "{{ range .Alerts }}{{ .Annotations.summary }}: {{ .Annotations.description }}\n{{ end }}"
-        "Runbook: {{ template \"shiksha.runbook\" . }}"
+        'Runbook: {{ template "shiksha.runbook" . }}'
         "{{ end }}\n"
     )
 

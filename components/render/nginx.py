@@ -12,6 +12,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from pydantic.alias_generators import to_camel
+
 from components.config.docker_host import NginxSettings
 from components.config.edge import EdgeSpec
 
@@ -206,6 +208,16 @@ def render_nginx_conf(
     rl = edge.rate_limits
     per_client = _rate(rl.requests_per_second, "edge.rateLimits.requestsPerSecond")
     global_rate = _rate(rl.global_requests_per_second, "edge.rateLimits.globalRequestsPerSecond")
+    if rl.connections_per_client > 65535:
+        raise NginxConfigError(
+            f"edge.rateLimits.connectionsPerClient: got {rl.connections_per_client}: "
+            "nginx allows at most 65535"
+        )
+    if settings.connections_per_server > 65535:
+        raise NginxConfigError(
+            f"dockerHost.nginx.connectionsPerServer: got {settings.connections_per_server}: "
+            "nginx allows at most 65535"
+        )
     burst = max(1, round(rl.requests_per_second * rl.burst_multiplier))
     # The first half of the burst is served at once, the rest smoothed to the rate.
     delay = max(1, burst // 2)
@@ -216,7 +228,9 @@ def render_nginx_conf(
             )
     tls12, tls13 = _split_ciphers(edge.tls.ciphers)
     headers = {
-        name: _quote(value, f"edge.headers.{name}") for name, value in edge.headers.as_headers().items()
+        # X-Frame-Options -> edge.headers.xFrameOptions, the key the stack config uses.
+        name: _quote(value, f"edge.headers.{to_camel(name.lower().replace('-', '_'))}")
+        for name, value in edge.headers.as_headers().items()
     }
     t = edge.timeouts
     server_names = " ".join(edge.hosts)

@@ -30,11 +30,11 @@ RULE_GLOB = "../rules/*.yml"
 
 SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 
-# Exporter key in monitoring.exporters -> (workload, port name, port, workload it reads).
+# Field of monitoring.exporters -> (workload, port name, port, workload it reads).
 EXPORTERS: dict[str, tuple[str, str, int, str | None]] = {
     "postgres": ("postgres-exporter", "metrics", 9187, "postgres"),
     "redis": ("redis-exporter", "metrics", 9121, "redis"),
-    "kube-state-metrics": ("kube-state-metrics", "metrics", 8080, None),
+    "kube_state_metrics": ("kube-state-metrics", "metrics", 8080, None),
 }
 
 
@@ -56,7 +56,7 @@ def enabled_exporters(config: EstateConfig) -> dict[str, tuple[str, str, int]]:
     return {
         key: (name, port_name, port)
         for key, (name, port_name, port, subject) in EXPORTERS.items()
-        if config.monitoring.exporters.get(key, False) and (subject is None or subject in enabled)
+        if getattr(config.monitoring.exporters, key) and (subject is None or subject in enabled)
     }
 
 
@@ -86,8 +86,18 @@ def _drop_metrics(config: EstateConfig) -> list[dict[str, Any]]:
 def _clean_instance() -> list[dict[str, Any]]:
     # host:port -> host; a pod's name, when discovery knows it, is better still.
     return [
-        {"source_labels": ["__address__"], "regex": "(.+?)(?::\\d+)?", "target_label": "instance", "replacement": "$1"},
-        {"source_labels": ["__meta_kubernetes_pod_name"], "regex": "(.+)", "target_label": "instance", "replacement": "$1"},
+        {
+            "source_labels": ["__address__"],
+            "regex": "(.+?)(?::\\d+)?",
+            "target_label": "instance",
+            "replacement": "$1",
+        },
+        {
+            "source_labels": ["__meta_kubernetes_pod_name"],
+            "regex": "(.+)",
+            "target_label": "instance",
+            "replacement": "$1",
+        },
     ]
 
 
@@ -101,7 +111,10 @@ def _service_job(config: EstateConfig, job: ServiceJob) -> dict[str, Any]:
         ],
         "relabel_configs": [
             {
-                "source_labels": ["__meta_kubernetes_service_name", "__meta_kubernetes_endpointslice_port_name"],
+                "source_labels": [
+                    "__meta_kubernetes_service_name",
+                    "__meta_kubernetes_endpointslice_port_name",
+                ],
                 "regex": f"{job.workload};{job.port}",
                 "action": "keep",
             },
@@ -200,7 +213,10 @@ def prometheus_config(config: EstateConfig) -> dict[str, Any]:
         "rule_files": [RULE_GLOB],
         "alerting": {
             "alertmanagers": [
-                {"api_version": "v2", "static_configs": [{"targets": [f"{ALERTMANAGER}:{ALERTMANAGER_PORT}"]}]}
+                {
+                    "api_version": "v2",
+                    "static_configs": [{"targets": [f"{ALERTMANAGER}:{ALERTMANAGER_PORT}"]}],
+                }
             ]
         },
         "scrape_configs": jobs,

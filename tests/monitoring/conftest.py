@@ -76,7 +76,9 @@ def render_to(root: Path, config: EstateConfig) -> Rendered:
     rendered.alertmanager_yml.write_text(am.render_alertmanager(config.monitoring.alertmanager))
     templates = root / "alertmanager" / "templates"
     templates.mkdir(parents=True)
-    (templates / "shiksha.tmpl").write_text(am.notification_template(config.monitoring.alerts.runbook_base_url))
+    (templates / "shiksha.tmpl").write_text(
+        am.notification_template(config.monitoring.alerts.runbook_base_url)
+    )
     rendered.blackbox_yml.parent.mkdir(parents=True)
     rendered.blackbox_yml.write_text(render_blackbox(config.monitoring.blackbox))
     return rendered

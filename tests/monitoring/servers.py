@@ -33,7 +33,7 @@ def local_endpoint(body: str) -> Iterator[LocalEndpoint]:
     endpoint = LocalEndpoint(body)
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's method name)
+        def do_GET(self) -> None:
             data = endpoint.body.encode()
             self.send_response(200)
             self.send_header("Content-Type", "text/plain; version=0.0.4")
@@ -41,7 +41,7 @@ def local_endpoint(body: str) -> Iterator[LocalEndpoint]:
             self.end_headers()
             self.wfile.write(data)
 
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", "0"))
             raw = self.rfile.read(length)
             try:

@@ -27,7 +27,10 @@ def _alert(name: str, severity: str, namespace: str, runbook: str | None) -> dic
     annotations = {"summary": f"{name} test", "description": "posted by the test"}
     if runbook:
         annotations["runbook_url"] = runbook
-    return {"labels": {"alertname": name, "severity": severity, "namespace": namespace}, "annotations": annotations}
+    return {
+        "labels": {"alertname": name, "severity": severity, "namespace": namespace},
+        "annotations": annotations,
+    }
 
 
 def test_inhibition_and_pagerduty_delivery(rendered: Rendered, tmp_path: Path) -> None:
@@ -81,7 +84,9 @@ def test_inhibition_and_pagerduty_delivery(rendered: Rendered, tmp_path: Path) -
 
             def settled() -> dict[tuple[str, str, str], dict[str, Any]] | None:
                 found = states()
-                inhibited = found and found[("TLSCertificateExpiringSoon", "warning", ns)]["state"] == "suppressed"
+                inhibited = (
+                    found and found[("TLSCertificateExpiringSoon", "warning", ns)]["state"] == "suppressed"
+                )
                 return found if inhibited else None
 
             status = wait_for("the warning to be inhibited", settled, 30, log)

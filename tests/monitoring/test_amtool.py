@@ -20,8 +20,12 @@ def amtool(*args: str) -> subprocess.CompletedProcess[str]:
 
 def route_test(rendered: Rendered, expected: str, *labels: str) -> subprocess.CompletedProcess[str]:
     return amtool(
-        "config", "routes", "test", f"--config.file={rendered.alertmanager_yml}",
-        f"--verify.receivers={expected}", *labels,
+        "config",
+        "routes",
+        "test",
+        f"--config.file={rendered.alertmanager_yml}",
+        f"--verify.receivers={expected}",
+        *labels,
     )
 
 
@@ -43,7 +47,10 @@ def test_check_config_refuses_an_undefined_receiver(rendered: Rendered) -> None:
 @pytest.mark.parametrize(
     ("labels", "receiver"),
     [
-        (("alertname=APIHighErrorRatio", "severity=critical", "namespace=shiksha-setu"), "pagerduty-critical"),
+        (
+            ("alertname=APIHighErrorRatio", "severity=critical", "namespace=shiksha-setu"),
+            "pagerduty-critical",
+        ),
         (("alertname=TLSCertificateExpiringSoon", "severity=critical"), "pagerduty-critical"),
         (("alertname=HighTaskQueueDepth", "severity=warning", "namespace=shiksha-setu"), "platform-warnings"),
         (("alertname=EndpointProbeSlow", "severity=info"), "info-log"),

@@ -18,7 +18,9 @@ KUBERNETES_SD_PROBE = "scrape_configs:\n- job_name: probe\n  kubernetes_sd_confi
 
 
 def promtool(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([require_tool("promtool"), *args], capture_output=True, text=True, cwd=cwd, timeout=120)
+    return subprocess.run(
+        [require_tool("promtool"), *args], capture_output=True, text=True, cwd=cwd, timeout=120
+    )
 
 
 def supports_kubernetes_sd(tmp_path: Path) -> bool:

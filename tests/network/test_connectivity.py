@@ -205,7 +205,7 @@ def test_stated_cluster_addresses_open_exactly_the_api_server_and_kubelets(tmp_p
         tmp_path, run_program("prod", overrides={"network": network}), EDGE_NS["gateway-api"]
     )
     api_server, nodes = block("10.0.0.1/32"), block("10.20.0.0/16")
-    addresses = {
+    addresses: dict[str, dict[tuple[str, int | str], Intervals]] = {
         **INTERNET,
         # Only the workloads that declared they need their token reach the API server.
         PROMETHEUS: {("TCP", 443): api_server, ("TCP", 6443): api_server, ("TCP", 10250): nodes},

@@ -39,10 +39,26 @@ def free_port() -> int:
 def make_certificate(directory: Path, host: str = HOST) -> tuple[Path, Path]:
     cert, key = directory / "tls.crt", directory / "tls.key"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-         "-keyout", str(key), "-out", str(cert), "-subj", f"/CN={host}",
-         "-addext", f"subjectAltName=DNS:{host}"],
-        check=True, capture_output=True,
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-subj",
+            f"/CN={host}",
+            "-addext",
+            f"subjectAltName=DNS:{host}",
+        ],
+        check=True,
+        capture_output=True,
     )
     return cert, key
 
@@ -62,7 +78,7 @@ class Upstream:
         class Handler(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (stdlib signature)
+            def log_message(self, format: str, *args: Any) -> None:
                 pass
 
             def _send(self, status: int, body: bytes, content_type: str) -> None:
@@ -72,7 +88,7 @@ class Upstream:
                 self.end_headers()
                 self.wfile.write(body)
 
-            def do_GET(self) -> None:  # noqa: N802 (stdlib handler name)
+            def do_GET(self) -> None:
                 upstream.seen.append({"path": self.path, "headers": dict(self.headers.items())})
                 if self.path.startswith("/api/v2/chat/stream"):
                     self.send_response(200)
@@ -154,7 +170,10 @@ def write_config(
     )
     upstreams = {route.backend: upstream_address for route in edge.routes}
     text = render_nginx_conf(
-        edge, settings, upstreams, paths,
+        edge,
+        settings,
+        upstreams,
+        paths,
         Listen(http_port=http_port, https_port=https_port, address="127.0.0.1", public_https_port=https_port),
         user=nginx_user(),
     )
@@ -173,7 +192,8 @@ def running_nginx(nginx: str, conf: Path, http_port: int, https_port: int) -> It
     directory = conf.parent
     process = subprocess.Popen(
         [nginx, "-p", str(directory), "-c", str(conf), "-g", "daemon off;"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     running = RunningNginx(process, http_port, https_port, directory, conf.read_text())
     try:
@@ -182,7 +202,10 @@ def running_nginx(nginx: str, conf: Path, http_port: int, https_port: int) -> It
             if process.poll() is not None:
                 output = process.stdout.read().decode() if process.stdout else ""
                 raise RuntimeError(f"nginx exited with {process.returncode}: {output}{running.error_log()}")
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", https_port), timeout=0.2):
+            with (
+                contextlib.suppress(OSError),
+                socket.create_connection(("127.0.0.1", https_port), timeout=0.2),
+            ):
                 break
             if time.monotonic() > deadline:
                 raise RuntimeError(f"nginx did not listen on {https_port}: {running.error_log()}")

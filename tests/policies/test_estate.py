@@ -6,6 +6,8 @@ sent to the pack over its gRPC interface exactly as the engine would send it.
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -20,6 +22,7 @@ pytestmark = pytest.mark.timeout(600)
 STACKS = ["prod", "local"]
 
 
+@functools.cache
 def estate(stack: str) -> list[tuple[str, dict[str, Any], str]]:
     """(type, inputs, name) of every custom resource the program registers for a stack."""
     run = getattr(program, "run_program", None) or program.snapshot
@@ -65,7 +68,7 @@ def test_estate_workloads_are_judged(pack: PackProcess, stack: str) -> None:
     if not workloads:
         pytest.skip(f"the {stack} estate has no Kubernetes workloads (docker-host target)")
     rtype, props, name = workloads[0]
-    broken = json.loads(json.dumps(props))
+    broken = copy.deepcopy(props)
     broken["spec"]["template"]["spec"]["containers"][0].setdefault("securityContext", {})[
         "allowPrivilegeEscalation"
     ] = True

@@ -15,6 +15,7 @@ STACK_POLICIES = {
     "pdb-allows-disruption",
     "platform-namespace-quota",
     "shiksha-exemptions-applied",
+    "edge-tls-hsts",
 }
 REMEDIABLE = {
     "pss-restricted-seccomp",

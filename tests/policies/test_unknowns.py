@@ -149,5 +149,9 @@ def test_an_undecidable_check_reports_nothing_through_the_pack_wrapper() -> None
     opts = PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [], None)
     args = ResourceValidationArgs("kubernetes:core/v1:Pod", {}, "urn:x", "x", opts, None, {})
     reported: list[str] = []
-    policy.validate(args, lambda m, u=None: reported.append(m))
+
+    def report(message: str, urn: str | None = None) -> None:
+        reported.append(message)
+
+    policy.validate(args, report)
     assert reported == []

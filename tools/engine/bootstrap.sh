@@ -79,7 +79,12 @@ build_cli() {
   else
     echo "==> pulumi CLI v$PULUMI_VERSION: cached in $out"
   fi
-  for f in "$out"/pulumi*; do ln -sf "$f" "$BIN/$(basename "$f")"; done
+  for f in "$out"/pulumi-*; do ln -sf "$f" "$BIN/$(basename "$f")"; done
+  # The CLI takes the language host beside its own (symlink-resolved) path as the one
+  # bundled with it and warns on every run when PATH offers another; a hard link puts
+  # the CLI itself in $BIN, so the host linked there is the bundled one.
+  rm -f "$BIN/pulumi"
+  ln "$out/pulumi" "$BIN/pulumi" 2>/dev/null || cp "$out/pulumi" "$BIN/pulumi"
 }
 
 # --- Python language host ----------------------------------------------------

@@ -13,7 +13,9 @@ def rules(t: AlertThresholds, _namespace: str) -> list[AlertRule]:
             for_="2m",
             severity="critical",
             summary="No API pod is being scraped successfully",
-            description="Prometheus has had no healthy API target for 2 minutes; the platform is likely down.",
+            description=(
+                "Prometheus has had no healthy API target for 2 minutes; the platform is likely down."
+            ),
             runbook="api-down",
         ),
         AlertRule(
@@ -36,13 +38,17 @@ def rules(t: AlertThresholds, _namespace: str) -> list[AlertRule]:
         AlertRule(
             alert="APIHighLatencyP95",
             expr=(
-                'histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{job="api"}[5m])))'
+                "histogram_quantile(0.95, sum by (le) "
+                '(rate(http_request_duration_seconds_bucket{job="api"}[5m])))'
                 f" > {t.api_p95_latency_seconds}"
             ),
             for_="10m",
             severity="warning",
             summary="API P95 latency is {{ $value | humanizeDuration }}",
-            description=f"The 95th percentile of API request latency has exceeded {t.api_p95_latency_seconds}s for 10 minutes.",
+            description=(
+                f"The 95th percentile of API request latency has exceeded {t.api_p95_latency_seconds}s for "
+                "10 minutes."
+            ),
             runbook="api-high-latency",
         ),
     ]

@@ -6,9 +6,10 @@ from components.config.monitoring import AlertRule, AlertThresholds
 
 
 def rules(t: AlertThresholds, namespace: str) -> list[AlertRule]:
+    postgres = f'namespace="{namespace}",container="postgres"'
     pg_memory = (
-        f'max by (pod) (container_memory_working_set_bytes{{namespace="{namespace}",container="postgres"}})'
-        f' / max by (pod) (kube_pod_container_resource_limits{{namespace="{namespace}",container="postgres",resource="memory"}})'
+        f"max by (pod) (container_memory_working_set_bytes{{{postgres}}})"
+        f' / max by (pod) (kube_pod_container_resource_limits{{{postgres},resource="memory"}})'
         f" > {t.memory_saturation_ratio}"
     )
     return [
@@ -30,7 +31,10 @@ def rules(t: AlertThresholds, namespace: str) -> list[AlertRule]:
             for_="10m",
             severity="warning",
             summary="PostgreSQL uses {{ $value | humanizePercentage }} of max_connections",
-            description=f"More than {t.connection_saturation_ratio:.0%} of max_connections are in use; new connections will soon be refused.",
+            description=(
+                f"More than {t.connection_saturation_ratio:.0%} of max_connections are in use; new "
+                "connections will soon be refused."
+            ),
             runbook="postgres-connection-saturation",
         ),
         AlertRule(
@@ -38,8 +42,12 @@ def rules(t: AlertThresholds, namespace: str) -> list[AlertRule]:
             expr=pg_memory,
             for_="15m",
             severity="warning",
-            summary="PostgreSQL pod {{ $labels.pod }} is at {{ $value | humanizePercentage }} of its memory limit",
-            description="The database container's working set is close to its limit; the kernel will OOM-kill it.",
+            summary=(
+                "PostgreSQL pod {{ $labels.pod }} is at {{ $value | humanizePercentage }} of its memory limit"
+            ),
+            description=(
+                "The database container's working set is close to its limit; the kernel will OOM-kill it."
+            ),
             runbook="postgres-memory",
         ),
         AlertRule(
@@ -63,10 +71,7 @@ def rules(t: AlertThresholds, namespace: str) -> list[AlertRule]:
         AlertRule(
             alert="RedisMemoryHigh",
             # Without maxmemory the ratio is meaningless; the guard keeps it from dividing by 0.
-            expr=(
-                "redis_memory_used_bytes / (redis_memory_max_bytes > 0)"
-                f" > {t.memory_saturation_ratio}"
-            ),
+            expr=(f"redis_memory_used_bytes / (redis_memory_max_bytes > 0) > {t.memory_saturation_ratio}"),
             for_="10m",
             severity="warning",
             summary="Redis memory at {{ $value | humanizePercentage }} of maxmemory",

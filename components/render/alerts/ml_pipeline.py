@@ -19,18 +19,21 @@ def rules(t: AlertThresholds, _namespace: str) -> list[AlertRule]:
         AlertRule(
             alert="VLLMHighLatencyP95",
             expr=(
-                'histogram_quantile(0.95, sum by (le) (rate(vllm:e2e_request_latency_seconds_bucket[5m])))'
+                "histogram_quantile(0.95, sum by (le) (rate(vllm:e2e_request_latency_seconds_bucket[5m])))"
                 f" > {t.vllm_p95_latency_seconds}"
             ),
             for_="10m",
             severity="warning",
             summary="vLLM P95 request latency is {{ $value | humanizeDuration }}",
-            description=f"The 95th percentile of end-to-end inference latency has exceeded {t.vllm_p95_latency_seconds}s for 10 minutes.",
+            description=(
+                "The 95th percentile of end-to-end inference latency has exceeded "
+                f"{t.vllm_p95_latency_seconds}s for 10 minutes."
+            ),
             runbook="vllm-latency",
         ),
         AlertRule(
             alert="VLLMQueueBacklog",
-            expr=f'sum(vllm:num_requests_waiting) > {t.vllm_queue_depth}',
+            expr=f"sum(vllm:num_requests_waiting) > {t.vllm_queue_depth}",
             for_="5m",
             severity="warning",
             summary="{{ $value }} inference requests are waiting",
@@ -40,11 +43,13 @@ def rules(t: AlertThresholds, _namespace: str) -> list[AlertRule]:
         AlertRule(
             alert="VLLMGPUCacheFull",
             # vLLM reports the KV-cache share of GPU memory as a 0-1 fraction despite the name.
-            expr=f'max(vllm:gpu_cache_usage_perc) > {t.vllm_gpu_cache_ratio}',
+            expr=f"max(vllm:gpu_cache_usage_perc) > {t.vllm_gpu_cache_ratio}",
             for_="10m",
             severity="warning",
             summary="vLLM GPU KV cache at {{ $value | humanizePercentage }}",
-            description="The GPU memory vLLM reserves for its KV cache is nearly full; requests are being preempted.",
+            description=(
+                "The GPU memory vLLM reserves for its KV cache is nearly full; requests are being preempted."
+            ),
             runbook="vllm-gpu-memory",
         ),
     ]

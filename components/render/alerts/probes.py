@@ -16,7 +16,9 @@ def rules(t: AlertThresholds, _namespace: str) -> list[AlertRule]:
             for_="5m",
             severity="critical",
             summary="Probe {{ $labels.probe }} ({{ $labels.instance }}) is failing",
-            description="The blackbox exporter has not reached {{ $labels.instance }} successfully for 5 minutes.",
+            description=(
+                "The blackbox exporter has not reached {{ $labels.instance }} successfully for 5 minutes."
+            ),
             runbook="endpoint-probe-failed",
         ),
         AlertRule(
@@ -36,7 +38,10 @@ def rules(t: AlertThresholds, _namespace: str) -> list[AlertRule]:
             for_="1h",
             severity="warning",
             summary="TLS certificate of {{ $labels.instance }} expires in {{ $value | humanize }} days",
-            description=f"The certificate served at {{{{ $labels.instance }}}} expires in less than {t.certificate_expiry_days} days; renewal has not happened.",
+            description=(
+                "The certificate served at {{ $labels.instance }} expires in less than "
+                f"{t.certificate_expiry_days} days; renewal has not happened."
+            ),
             runbook="tls-certificate-expiry",
         ),
         AlertRule(
@@ -45,7 +50,10 @@ def rules(t: AlertThresholds, _namespace: str) -> list[AlertRule]:
             for_="10m",
             severity="critical",
             summary="TLS certificate of {{ $labels.instance }} expires in {{ $value | humanize }} days",
-            description=f"The certificate served at {{{{ $labels.instance }}}} expires in less than {CRITICAL_EXPIRY_DAYS} days; browsers will soon refuse the site.",
+            description=(
+                "The certificate served at {{ $labels.instance }} expires in less than "
+                f"{CRITICAL_EXPIRY_DAYS} days; browsers will soon refuse the site."
+            ),
             runbook="tls-certificate-expiry",
         ),
     ]

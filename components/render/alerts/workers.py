@@ -13,7 +13,9 @@ def rules(_t: AlertThresholds, _namespace: str) -> list[AlertRule]:
             for_="5m",
             severity="critical",
             summary="No Celery worker is up",
-            description="No worker metrics endpoint has answered for 5 minutes; background tasks are not processed.",
+            description=(
+                "No worker metrics endpoint has answered for 5 minutes; background tasks are not processed."
+            ),
             runbook="celery-workers-down",
         ),
         AlertRule(

@@ -27,7 +27,7 @@ def check(resources: list[StackResource], config: Mapping[str, Any]) -> Iterator
             ns = namespace_of(r.props)
             # One whose namespace is not yet known may well be the platform's.
             if is_unknown(ns) or ns == namespace:
-                present.add(k)  # type: ignore[arg-type]
+                present.add(k)
     for wanted in ("ResourceQuota", "LimitRange"):
         if wanted not in present:
             # Reported against the stack: the problem is an object that does not exist.

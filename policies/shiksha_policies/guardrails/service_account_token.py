@@ -14,6 +14,7 @@ from typing import Any
 from pulumi_policy import Severity
 
 from ..kube import describe, fmt_path, pod_view
+from ..pod_security._common import show
 from ..props import get, is_unknown
 from ..rule import Finding, Rule, StackResource
 from ._common import ANNOTATION_TOKEN_REASON, ESTATE, cis, kind, namespace_of, nsa
@@ -38,25 +39,48 @@ def check(resources: list[StackResource], _config: Mapping[str, Any]) -> Iterato
                 accounts[(ns, name)] = r
             else:
                 unidentified_account = True
-            if _declared(get(r.props, "metadata", "annotations")):
-                continue
-            v = r.props.get("automountServiceAccountToken")
-            if not is_unknown(v) and v is not False:
-                yield (
-                    describe(r.resource_type, r.props, r.name),
-                    Finding(
-                        "automountServiceAccountToken",
-                        f"is {v if v is not None else 'unset (defaults to true)'}; must be false unless "
-                        f"annotated {ANNOTATION_TOKEN_REASON}",
-                        urn=r.urn,
-                    ),
-                )
+    pods = []
+    declared_accounts: set[tuple[str, str]] = set()
+    declared_by_unknown = False  # a declaring pod whose namespace or account is not yet known
     for r in resources:
         pod = pod_view(r.resource_type, r.props)
-        if pod is None or is_unknown(pod.spec) or not isinstance(pod.spec, dict):
+        if pod is None:
             continue
+        if not isinstance(pod.spec, dict):
+            declared_by_unknown = declared_by_unknown or is_unknown(pod.spec)
+            continue
+        sa_name = pod.spec.get("serviceAccountName")
+        sa_name = "default" if sa_name is None or sa_name == "" else sa_name
+        ns = namespace_of(r.props)
         if _declared(pod.annotations):
+            # The pod template's reason also declares the need of the account it runs as.
+            if isinstance(sa_name, str) and isinstance(ns, str):
+                declared_accounts.add((ns, sa_name))
+            else:
+                declared_by_unknown = True
             continue
+        pods.append((r, pod, sa_name, ns))
+
+    for key, sa in accounts.items():
+        if (
+            _declared(get(sa.props, "metadata", "annotations"))
+            or key in declared_accounts
+            or declared_by_unknown
+        ):
+            continue
+        v = sa.props.get("automountServiceAccountToken")
+        if not is_unknown(v) and v is not False:
+            yield (
+                describe(sa.resource_type, sa.props, sa.name),
+                Finding(
+                    "automountServiceAccountToken",
+                    f"is {show(v) if v is not None else 'unset (defaults to true)'}; must be false unless "
+                    f"annotated {ANNOTATION_TOKEN_REASON} (on it or on a pod template using it)",
+                    urn=sa.urn,
+                ),
+            )
+
+    for r, pod, sa_name, ns in pods:
         v = pod.spec.get("automountServiceAccountToken")
         if v is False or is_unknown(v):
             continue
@@ -73,34 +97,35 @@ def check(resources: list[StackResource], _config: Mapping[str, Any]) -> Iterato
                 ),
             )
             continue
-        sa_name = pod.spec.get("serviceAccountName")
-        sa_name = "default" if sa_name is None or sa_name == "" else sa_name
-        ns = namespace_of(r.props)
         if is_unknown(sa_name) or is_unknown(ns):
             continue
-        sa = accounts.get((ns, sa_name))
-        if sa is None and unidentified_account:
+        account = accounts.get((ns, sa_name))
+        if account is None and unidentified_account:
             continue
-        if sa is None:
+        if account is None:
             yield (
                 label,
                 Finding(
                     path,
-                    f"is unset and ServiceAccount {ns}/{sa_name} is not in this "
-                    "stack, so the token is mounted; set it to false",
+                    f"is unset and ServiceAccount {ns}/{sa_name} is not in this stack, so the token "
+                    "is mounted; set it to false",
                     urn=r.urn,
                 ),
             )
             continue
-        sa_value = sa.props.get("automountServiceAccountToken")
-        if sa_value is False or is_unknown(sa_value) or _declared(get(sa.props, "metadata", "annotations")):
+        sa_value = account.props.get("automountServiceAccountToken")
+        if (
+            sa_value is False
+            or is_unknown(sa_value)
+            or _declared(get(account.props, "metadata", "annotations"))
+        ):
             continue
         yield (
             label,
             Finding(
                 path,
-                f"is unset and ServiceAccount {ns}/{sa_name} does not disable "
-                "automount, so the token is mounted; set it to false",
+                f"is unset and ServiceAccount {ns}/{sa_name} does not disable automount, so the token "
+                "is mounted; set it to false",
                 urn=r.urn,
             ),
         )

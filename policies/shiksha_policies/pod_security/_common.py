@@ -41,7 +41,12 @@ def on_pods(check: PodCheck) -> Callable[[Subject, Mapping[str, Any]], list[Find
 
 
 def show(value: Any) -> str:
-    return repr(value) if value is not None else "unset"
+    """A field value as a manifest would spell it."""
+    if value is None:
+        return "unset"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(value)
 
 
 def is_bad(value: Any, allowed: Iterable[Any]) -> bool:

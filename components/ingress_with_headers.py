@@ -1,0 +1,165 @@
+"""IngressWithHeaders: the platform's edge on Kubernetes, from the shared EdgeSpec.
+
+`ingress.mode` picks the implementation:
+  - gateway-api (default): Gateway + HTTPRoutes, rate limits and CORS through the
+    policy provider extension point (components/kube/gateway.py, POLICY_PROVIDERS);
+  - ingress-nginx: Ingresses with the controller's annotations, security headers through
+    its custom-headers ConfigMap (the controller must list the header names in its
+    `global-allowed-response-headers` setting; `allowed_response_headers` gives the value).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.config.errors import ConfigError
+from components.config.estate import EstateConfig
+from components.kube import gateway as gw
+from components.kube import ingress as ing
+from components.kube.labels import MANAGED_BY
+
+COMPONENT = "edge"
+
+
+def _covers(prefix: str, path: str) -> bool:
+    """Prefix matching on whole path elements, as both Ingress and Gateway API match."""
+    return prefix in ("/", path) or path.startswith(prefix.rstrip("/") + "/")
+
+
+def _paths(config: EstateConfig) -> dict[str, list[str]]:
+    edge = config.edge
+    return {
+        "mlPaths": edge.ml_paths,
+        "streamPaths": edge.stream_paths,
+        "websocketPaths": edge.websocket_paths,
+    }
+
+
+def edge_errors(config: EstateConfig, project: str = "shiksha-setu") -> list[str]:
+    """What the Kubernetes edge cannot serve; each message starts with its config key."""
+    edge, problems = config.edge, []
+    for key, paths in _paths(config).items():
+        for index, path in enumerate(paths):
+            if not path.startswith("/"):
+                problems.append(f"{project}:edge.{key}[{index}]: got {path!r}: a path starts with '/'")
+            elif not any(_covers(route.path, path) for route in edge.routes):
+                problems.append(
+                    f"{project}:edge.{key}[{index}]: got {path!r}: no edge.routes prefix serves it "
+                    f"(a path needs a backend; routes: {[r.path for r in edge.routes]})"
+                )
+    if (
+        config.ingress.mode == "ingress-nginx"
+        and not float(edge.rate_limits.requests_per_second).is_integer()
+    ):
+        problems.append(
+            f"{project}:edge.rateLimits.requestsPerSecond: got {edge.rate_limits.requests_per_second}: "
+            "ingress-nginx takes whole requests per second"
+        )
+    if (
+        config.ingress.mode == "gateway-api"
+        and config.ingress.gateway_api.policy_provider == "envoy-gateway"
+        and not float(edge.rate_limits.global_requests_per_second).is_integer()
+    ):
+        problems.append(
+            f"{project}:edge.rateLimits.globalRequestsPerSecond: got "
+            f"{edge.rate_limits.global_requests_per_second}: Envoy Gateway takes whole requests per second"
+        )
+    if len(edge.hosts) > 32:
+        problems.append(
+            f"{project}:edge.hosts: got {len(edge.hosts)} hosts: a Gateway holds at most 64 listeners"
+        )
+    return problems
+
+
+def check_edge(config: EstateConfig) -> None:
+    """Refuses an edge the controllers cannot serve, before anything is registered."""
+    if config.ingress.enabled and (problems := edge_errors(config)):
+        raise ConfigError(problems)
+
+
+def _backend(config: EstateConfig, path: str) -> ing.Backend:
+    route = max((r for r in config.edge.routes if _covers(r.path, path)), key=lambda r: len(r.path))
+    return ing.Backend(route.backend, config.workloads[route.backend].ports[route.port])
+
+
+def edge_plan(config: EstateConfig) -> ing.EdgePlan:
+    """Every path of the edge, in its timeout class, with the Service that serves it."""
+    edge = config.edge
+    streaming = list(dict.fromkeys([*edge.stream_paths, *edge.websocket_paths]))
+    ml = [p for p in dict.fromkeys(edge.ml_paths) if p not in streaming]
+    special = set(streaming) | set(ml)
+    standard = [r.path for r in edge.routes if r.path not in special]
+    return ing.EdgePlan(
+        standard=[ing.EdgePath(p, _backend(config, p)) for p in standard],
+        ml=[ing.EdgePath(p, _backend(config, p)) for p in ml],
+        streaming=[ing.EdgePath(p, _backend(config, p)) for p in streaming],
+    )
+
+
+def allowed_response_headers(config: EstateConfig) -> str:
+    """The ingress-nginx `global-allowed-response-headers` value the custom headers need."""
+    return ",".join(config.edge.headers.as_headers())
+
+
+def edge_objects(config: EstateConfig, namespace: Any) -> list[dict[str, Any]]:
+    """Every object of the edge for the configured mode, as plain dicts."""
+    labels = {
+        "app.kubernetes.io/name": "edge",
+        "app.kubernetes.io/component": COMPONENT,
+        "app.kubernetes.io/part-of": config.part_of,
+        "app.kubernetes.io/managed-by": MANAGED_BY,
+    }
+    edge, ingress, plan = config.edge, config.ingress, edge_plan(config)
+    name = config.part_of
+    if ingress.mode == "ingress-nginx":
+        return [
+            ing.headers_config_map(ingress.ingress_nginx.headers_config_map, namespace, labels, edge),
+            *ing.ingresses(name, namespace, labels, edge, ingress, plan),
+        ]
+    gateway_name = ingress.gateway_api.gateway_name
+    provider = gw.POLICY_PROVIDERS[ingress.gateway_api.policy_provider]
+    return [
+        gw.gateway(gateway_name, namespace, labels, edge, ingress),
+        gw.redirect_route(f"{name}-http-redirect", namespace, labels, gateway_name, edge),
+        gw.https_route(name, namespace, labels, gateway_name, edge, plan),
+        *provider(gw.PolicyContext(namespace, labels, edge, name)),
+    ]
+
+
+@dataclass(frozen=True)
+class IngressWithHeadersArgs:
+    config: EstateConfig
+    # The namespace's name as an Output, so the edge waits for the namespace's guardrails.
+    namespace: pulumi.Input[str]
+
+
+class IngressWithHeaders(pulumi.ComponentResource):
+    def __init__(self, name: str, args: IngressWithHeadersArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("shiksha:index:IngressWithHeaders", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        config = args.config
+        for obj in edge_objects(config, config.namespace.name):
+            meta = {**obj["metadata"], "namespace": args.namespace}
+            kind, object_name = obj["kind"], meta["name"]
+            if kind == "ConfigMap":
+                k8s.core.v1.ConfigMap(object_name, metadata=meta, data=obj["data"], opts=child)
+            elif kind == "Ingress":
+                k8s.networking.v1.Ingress(object_name, metadata=meta, spec=obj["spec"], opts=child)
+            else:
+                # Gateway API and policy-attachment kinds: CRDs installed with the controller.
+                k8s.apiextensions.CustomResource(
+                    f"{kind.lower()}-{object_name}",
+                    api_version=obj["apiVersion"],
+                    kind=kind,
+                    metadata=meta,
+                    spec=obj["spec"],
+                    opts=child,
+                )
+        outputs: dict[str, Any] = {"mode": config.ingress.mode}
+        if config.ingress.mode == "ingress-nginx":
+            outputs["allowedResponseHeaders"] = allowed_response_headers(config)
+        self.register_outputs(outputs)
