@@ -126,7 +126,7 @@ def plan_policies(intent: NetworkIntent) -> list[dict[str, Any]]:
             if spec.ingress_controller
             else intent.controller_namespace_labels
         ),
-        spec.ingress_controller.pod_labels if spec.ingress_controller else None,
+        (spec.ingress_controller.pod_labels or None) if spec.ingress_controller else None,
     )
     for route in intent.routes:
         if route.backend in workloads:

@@ -66,9 +66,9 @@ def _order(manifest: dict[str, Any]) -> tuple[int, str, str, str]:
 
 def file_name(index: int, width: int, manifest: dict[str, Any]) -> str:
     kind = str(manifest.get("kind") or "object").lower()
-    metadata = manifest.get("metadata") or {}
-    # The namespace is part of the name so two objects of one kind and name never collide.
-    name = "-".join(str(part) for part in (metadata.get("namespace"), metadata.get("name")) if part)
+    # The number alone keeps file names unique, so objects of one kind and name in two
+    # namespaces need no namespace in the name.
+    name = str((manifest.get("metadata") or {}).get("name") or "")
     return f"{index:0{width}d}-{_UNSAFE.sub('-', kind)}-{_UNSAFE.sub('-', name.lower()) or 'unnamed'}.yaml"
 
 

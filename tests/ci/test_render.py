@@ -47,7 +47,7 @@ def test_every_object_is_rendered_once_and_named_after_it(
         obj = _load(path)
         assert obj["kind"].lower() == m["kind"] and obj["apiVersion"]
         meta = obj["metadata"]
-        assert m["name"] == "-".join(p for p in (meta.get("namespace"), meta["name"]) if p)
+        assert m["name"] == meta["name"]
         seen.add((obj["kind"], meta.get("namespace"), meta["name"]))
     assert seen == {
         (r.kind, r.inputs["metadata"].get("namespace"), r.inputs["metadata"]["name"]) for r in expected
@@ -92,4 +92,4 @@ def test_an_unknown_stack_is_refused(capsys: pytest.CaptureFixture[str]) -> None
 
 def test_file_names_are_safe() -> None:
     manifest = {"kind": "ConfigMap", "metadata": {"namespace": "ns", "name": "Odd_Name/x"}}
-    assert render.file_name(7, 3, manifest) == "007-configmap-ns-odd-name-x.yaml"
+    assert render.file_name(7, 3, manifest) == "007-configmap-odd-name-x.yaml"

@@ -11,6 +11,9 @@ from tests.support.program import Snapshot
 
 # The Kubernetes minor the estate targets; kubernetes-validate ships its schemas offline.
 KUBERNETES_VERSION = "1.34.0"
+# Custom resources are not in the core schemas; tests/ingress validates the Gateway API (and its
+# extension) objects against the CRD schemas shipped there. Any other unknown group fails below.
+CRD_GROUPS = {"gateway.networking.k8s.io", "gateway.envoyproxy.io"}
 
 
 def _validate(manifest: dict) -> None:
@@ -22,6 +25,8 @@ def test_every_object_validates_strictly(estate: Snapshot) -> None:
     assert len(objects) > 30
     failures = []
     for resource in objects:
+        if resource.manifest["apiVersion"].split("/")[0] in CRD_GROUPS:
+            continue
         try:
             _validate(resource.manifest)
         except kubernetes_validate.ValidationError as error:

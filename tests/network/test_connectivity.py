@@ -248,3 +248,10 @@ def test_an_unintended_path_fails_the_comparison(
     found = connectivity(tmp_path, run_program("prod", overrides=overrides), EDGE_NS["gateway-api"])
     problems = differences(found, intended(EDGE), INTERNET)
     assert [p for p in problems if p.startswith(opened)], problems
+
+
+def test_a_missing_analyzer_fails_under_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Under CI the proof must run: a missing nca is a failure, never a silent skip.
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception):
+        require_tool("nca-not-installed-anywhere")
