@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
 # Debian packages: the real tools the tests run (promtool, amtool, nginx, wrk, etcd).
-APT_PACKAGES=(prometheus prometheus-alertmanager nginx-light wrk openssl)
+APT_PACKAGES=(prometheus prometheus-alertmanager nginx-light wrk openssl jq shellcheck)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
