@@ -15,6 +15,7 @@ import re
 import statistics
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import pulumi
@@ -50,7 +51,7 @@ def _resource_class(api_version: str, kind: str) -> Callable[..., Any]:
         return lambda name, **kw: k8s.apiextensions.CustomResource(
             name, api_version=api_version, kind=kind, **kw
         )
-    return cls  # type: ignore[no-any-return]
+    return cls
 
 
 def raw_program(objects: list[dict[str, Any]]) -> Callable[[], None]:
@@ -83,16 +84,19 @@ def main() -> None:
 
     cases: list[tuple[str, dict[str, Any]]] = [("prod estate", {})]
     cases += [
-        (f"{n} workloads", {f"{P}:workloads": generated_workloads(n)}) for n in map(int, args.sizes.split(","))
+        (f"{n} workloads", {f"{P}:workloads": generated_workloads(n)})
+        for n in map(int, args.sizes.split(","))
     ]
     # Imports and first-use caches are paid once per process, not per resource.
     run_program("prod")
-    print(f"{'estate':<16}{'objects':>8}{'components ms':>15}{'raw ms':>9}{'ms/obj comp':>13}"
-          f"{'ms/obj raw':>12}{'ratio':>7}")
+    print(
+        f"{'estate':<16}{'objects':>8}{'components ms':>15}{'raw ms':>9}{'ms/obj comp':>13}"
+        f"{'ms/obj raw':>12}{'ratio':>7}"
+    )
     for label, overrides in cases:
-        component_time, snapshot = timed(lambda o=overrides: run_program("prod", overrides=o), args.repeat)
+        component_time, snapshot = timed(partial(run_program, "prod", overrides=overrides), args.repeat)
         objects = [r.manifest for r in snapshot.kubernetes_objects()]
-        raw_time, raw = timed(lambda objs=objects: run_program("prod", program=raw_program(objs)), args.repeat)
+        raw_time, raw = timed(partial(run_program, "prod", program=raw_program(objects)), args.repeat)
         assert len(raw.kubernetes_objects()) == len(objects)
         count = len(objects)
         print(
