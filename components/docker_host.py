@@ -251,6 +251,20 @@ class DockerHost(pulumi.ComponentResource):
                     f"shiksha-setu:dockerHost.loopbackPorts.{workload}: {port} is not a TCP port"
                 )
 
+        for workload, paths in host.volume_paths.items():
+            spec_of = config.workloads.get(workload)
+            if spec_of is None:
+                raise DockerHostError(
+                    f"shiksha-setu:dockerHost.volumePaths.{workload}: not a workload "
+                    f"(known: {sorted(config.workloads)})"
+                )
+            for path in paths:
+                if path not in spec_of.writable_paths:
+                    raise DockerHostError(
+                        f"shiksha-setu:dockerHost.volumePaths.{workload}: {path!r} is not one of "
+                        f"the workload's writablePaths {spec_of.writable_paths}"
+                    )
+
         self.containers: dict[str, docker.Container] = {}
         self.volumes: dict[str, docker.Volume] = {}
         for workload in config.enabled_workloads:
@@ -287,7 +301,8 @@ class DockerHost(pulumi.ComponentResource):
         prefix = host.name_prefix
         child = pulumi.ResourceOptions(parent=self)
         tmpfs_opts = f"rw,noexec,nosuid,nodev,size={_mb(host.tmpfs_size)}m"
-        tmpfs = {path: tmpfs_opts for path in spec.writable_paths}
+        on_volumes = host.volume_paths.get(name, [])
+        tmpfs = {path: tmpfs_opts for path in spec.writable_paths if path not in on_volumes}
         env: dict[str, pulumi.Input[str]] = dict(spec.env)
         secret = dict(secret_env)
         if name == "redis" and secrets.get("redisPassword") is not None:
@@ -328,6 +343,16 @@ class DockerHost(pulumi.ComponentResource):
             volumes.append(
                 docker.ContainerVolumeArgs(volume_name=volume.name, container_path=spec.storage.mount_path)
             )
+        for path in on_volumes:
+            suffix = path.strip("/").replace("/", "-")
+            volume = docker.Volume(
+                f"{prefix}-{name}-{suffix}",
+                name=f"{prefix}-{name}-{suffix}",
+                labels=[docker.VolumeLabelArgs(label=k, value=v) for k, v in sorted(common.items())],
+                opts=pulumi.ResourceOptions(parent=self, protect=True, retain_on_delete=True),
+            )
+            self.volumes[f"{name}-{suffix}"] = volume
+            volumes.append(docker.ContainerVolumeArgs(volume_name=volume.name, container_path=path))
 
         ports = []
         if name in host.loopback_ports:
@@ -369,6 +394,7 @@ class DockerHost(pulumi.ComponentResource):
             memory_swap=_mb(spec.resources.limits.memory),
             cpus=_cpus(spec.resources.limits.cpu),
             gpus="all" if spec.gpu is not None else None,
+            shm_size=host.shm_size_mb.get(name),
             healthcheck=healthcheck(name, spec, host),
             restart=host.restart,
             max_retry_count=5 if host.restart == "on-failure" else None,

@@ -97,6 +97,14 @@ class DockerHostSpec(StrictModel):
         default_factory=lambda: {"redis": ["CMD-SHELL", "redis-cli ping | grep -q PONG"]}
     )
     tmpfs_size: MemoryQuantity = "64Mi"
+    # Writable paths too big or too valuable for a tmpfs: named volumes instead, per workload.
+    # Model weights and the Hugging Face cache are gigabytes and must survive restarts.
+    volume_paths: dict[DnsLabel, list[AbsolutePath]] = Field(
+        default_factory=lambda: {"vllm": ["/models", "/cache"]}
+    )
+    # /dev/shm in MiB, per workload: PostgreSQL's parallel queries use POSIX shared memory
+    # and fail on Docker's 64 MiB default.
+    shm_size_mb: dict[DnsLabel, PositiveInt] = Field(default_factory=lambda: {"postgres": 256})
     log_max_size: str = Field(default="10m", pattern=r"^\d+[kmg]$")
     log_max_files: PositiveInt = 5
     nginx: NginxSettings = NginxSettings()

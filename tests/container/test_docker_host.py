@@ -118,7 +118,10 @@ def test_limits_writable_paths_and_health_follow_the_workload_spec(
         if spec.resources.limits.cpu.endswith("m")
         else float(spec.resources.limits.cpu) * 1000
     )
-    assert set(spec.writable_paths) <= set(container["tmpfs"])
+    # Every writable path is writable: a tmpfs, or a named volume where dockerHost.volumePaths says so.
+    on_volumes = {v["containerPath"] for v in container.get("volumes") or []}
+    assert set(spec.writable_paths) <= set(container["tmpfs"]) | on_volumes
+    assert not set(container["tmpfs"]) & on_volumes
     assert container["user"] == f"{spec.security.run_as_user}:{spec.security.run_as_group}"
     probe = spec.probes.readiness or spec.probes.liveness
     check = container["healthcheck"]
@@ -199,7 +202,12 @@ def test_postgres_tuning_and_scram(host: Snapshot, config: Any) -> None:
 
 def test_postgres_and_redis_keep_data_on_named_volumes(host: Snapshot, config: Any) -> None:
     volumes = {r.inputs["name"] for r in host.of_type(VOLUME)}
-    assert volumes == {"shiksha-postgres-data", "shiksha-redis-data"}
+    assert volumes == {
+        "shiksha-postgres-data",
+        "shiksha-redis-data",
+        "shiksha-vllm-models",
+        "shiksha-vllm-cache",
+    }
     containers = _containers(host)
     for name in ("postgres", "redis"):
         mounts = containers[name].inputs["volumes"]
@@ -299,3 +307,26 @@ def test_explicit_upstream_address_reaches_nginx() -> None:
     nginx = _containers(snapshot)["nginx"].inputs
     conf = next(item.split("=", 1)[1] for item in nginx["envs"] if item.startswith("SHIKSHA_FILE_"))
     assert "server 10.0.0.5:8000;" in conf
+
+
+def test_model_weights_live_on_volumes_not_tmpfs(host: Snapshot) -> None:
+    vllm = _containers(host)["vllm"].inputs
+    assert {v["containerPath"]: v["volumeName"] for v in vllm["volumes"]} == {
+        "/models": "shiksha-vllm-models",
+        "/cache": "shiksha-vllm-cache",
+    }
+    assert set(vllm["tmpfs"]) == {"/tmp"}
+    assert vllm["gpus"] == "all"
+
+
+def test_postgres_gets_shared_memory(host: Snapshot, config: Any) -> None:
+    containers = _containers(host)
+    assert containers["postgres"].inputs["shmSize"] == config.docker_host.shm_size_mb["postgres"]
+    assert "shmSize" not in containers["api"].inputs
+
+
+def test_volume_paths_must_be_writable_paths() -> None:
+    with pytest.raises(ValueError, match=re.escape("shiksha-setu:dockerHost.volumePaths.api: '/srv'")):
+        run_program(
+            "prod", overrides={**DOCKER_HOST, "shiksha-setu:dockerHost": {"volumePaths": {"api": ["/srv"]}}}
+        )

@@ -28,7 +28,9 @@ MANDATORY_POLICY = "pss-restricted-run-as-non-root"
 
 def _engine_only(type_: str, name: str) -> bool:
     """Resources the engine adds on its own: the stack and the default providers."""
-    return type_ == "pulumi:pulumi:Stack" or (type_.startswith("pulumi:providers:") and name.startswith("default"))
+    return type_ == "pulumi:pulumi:Stack" or (
+        type_.startswith("pulumi:providers:") and name.startswith("default")
+    )
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +103,7 @@ def test_policy_pack_blocks_a_workload_opted_out_of_its_security_context(
 
 
 def _manifests(project: Project) -> list[dict[str, Any]]:
-    documents = []
+    documents: list[dict[str, Any]] = []
     for path in project.rendered():
         documents.extend(doc for doc in yaml.safe_load_all(path.read_text()) if doc)
     return documents
@@ -123,9 +125,12 @@ def test_up_renders_valid_manifests_is_idempotent_and_destroy_empties_the_stack(
         except kubernetes_validate.ValidationError as error:
             failures.append(f"{manifest.get('kind')}/{manifest['metadata'].get('name')}: {error.message}")
     assert failures == []
-    # Secrets reach the rendered Secret objects only base64-encoded, never in plain text.
+    # The stack's secrets never appear in plain text in what the provider wrote.
     rendered_text = "".join(p.read_text() for p in project.rendered())
-    assert "kind: Secret" in rendered_text
+    for key in LOCAL_SECRET_KEYS:
+        value = project.pulumi("config", "get", f"shiksha-setu:{key}").stdout.strip()
+        assert len(value) >= 16
+        assert value not in rendered_text, f"{key} is in plain text in rendered/local"
 
     again = project.pulumi("up", "--yes", "--expect-no-changes", "--policy-pack", "policies", check=False)
     assert again.returncode == 0, again.output[-6000:]

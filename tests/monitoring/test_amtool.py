@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .conftest import Rendered, require_tool
+from components.config.loader import parse_estate
+
+from .conftest import Rendered, render_to, require_tool
 
 pytestmark = pytest.mark.amtool
 
@@ -71,10 +73,6 @@ def test_route_test_can_fail(rendered: Rendered) -> None:
 
 def test_routes_follow_the_config(tmp_path: Path) -> None:
     """Routing comes from the config model, not from a fixed file."""
-    from components.config.loader import parse_estate
-
-    from .conftest import render_to
-
     config = parse_estate(
         {
             "monitoring": {

@@ -9,6 +9,7 @@ import pytest
 from components.config.errors import ConfigError
 from components.config.loader import parse_estate
 from components.config.monitoring import duration_seconds
+from components.monitoring_stack import reference_problems
 
 
 def problems(monitoring: dict[str, Any]) -> str:
@@ -122,9 +123,7 @@ def test_blackbox_target_with_unknown_module() -> None:
     assert "targets.x.module: got 'tcp_connect'" in message
 
 
-def test_scrape_job_for_unknown_port_is_refused_before_registration() -> None:
-    from components.monitoring_stack import reference_problems
-
+def test_scrape_job_for_unknown_port_is_refused() -> None:
     config = parse_estate({"monitoring": {"jobs": {"api": {"workload": "api", "port": "grpc"}}}})
     assert reference_problems(config) == [
         "shiksha-setu:monitoring.jobs.api.port: got 'grpc': workload 'api' has no such port "
