@@ -136,3 +136,37 @@ def test_without_the_inhibition_rule_the_warning_stays_active(tmp_path: Path) ->
         while time.monotonic() < deadline:
             assert statuses(api)[("TLSCertificateExpiringSoon", "warning", ns)]["state"] == "active"
             time.sleep(0.5)
+
+
+@pytest.mark.parametrize("muted", [True, False], ids=["inside-window", "no-window"])
+def test_maintenance_window_mutes_warnings_but_not_pages(tmp_path: Path, muted: bool) -> None:
+    """A window covering the whole day, so "now" is inside it; short group waits (config,
+    not test plumbing) so delivery is observable in seconds."""
+    window = [{"times": [{"startTime": "00:00", "endTime": "24:00"}], "location": "UTC"}]
+    routes = [
+        {"severity": "critical", "receiver": "pagerduty-critical", "groupWait": "1s"},
+        {
+            "severity": "warning",
+            "receiver": "platform-warnings",
+            "groupWait": "1s",
+            "muteIntervals": ["maintenance"] if muted else [],
+        },
+    ]
+    config = parse_estate(
+        {"monitoring": {"alertmanager": {"muteIntervals": {"maintenance": window}, "routes": routes}}}
+    )
+    rendered = render_to(tmp_path / "rendered", config)
+    ns = config.namespace.name
+    with local_endpoint("") as receiver, alertmanager(rendered, tmp_path, receiver) as api:
+        posted = [
+            _alert("PostgresDown", "critical", ns, None),
+            _alert("HighTaskQueueDepth", "warning", ns, None),
+        ]
+        assert post_json(f"{api}/alerts", posted) == 200
+        wait_for("the page", lambda: [p for p, _ in receiver.posts if p == "/pagerduty"], 30)
+        if muted:
+            # The page went out; give the warning the same chance, and more, to not arrive.
+            time.sleep(4)
+            assert [p for p, _ in receiver.posts if p.startswith("/webhook/")] == []
+        else:
+            wait_for("the warning", lambda: [p for p, _ in receiver.posts if p.startswith("/webhook/")], 30)

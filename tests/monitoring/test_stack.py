@@ -256,3 +256,8 @@ def test_pagerduty_key_required_only_when_used() -> None:
 def test_monitoring_can_be_disabled() -> None:
     snap = run_program("prod", overrides={"monitoring": {"enabled": False}})
     assert not snap.of_type("shiksha:index:MonitoringStack")
+
+
+def test_scrape_job_naming_a_missing_port_stops_the_program() -> None:
+    with pytest.raises(ConfigError, match=r"monitoring\.jobs\.api\.port: got 'grpc'"):
+        run_program("prod", overrides={"monitoring": {"jobs": {"api": {"workload": "api", "port": "grpc"}}}})
