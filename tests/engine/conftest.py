@@ -112,7 +112,8 @@ def copy_project(destination: Path, edit_local: Callable[[dict[str, Any]], None]
         edit_local(data.setdefault("config", {}))
         path.write_text(yaml.safe_dump(data, sort_keys=False))
     # Pulumi.yaml and PulumiPolicy.yaml name the virtualenv relative to the project.
-    (destination / ".venv").symlink_to(ROOT / ".venv")
+    # SHIKSHA_ENGINE_VENV points at another one, e.g. to try pins before requirements.txt moves.
+    (destination / ".venv").symlink_to(os.environ.get("SHIKSHA_ENGINE_VENV", ROOT / ".venv"))
     return destination
 
 

@@ -103,6 +103,24 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str, str]] = [
         "shiksha-setu:workloads.worker.connectsTo",
         "'rabbitmq'",
     ),
+    (
+        "scrape job of a missing workload",
+        {f"{P}:monitoring": {"jobs": {"celery": {"workload": "celery", "port": "metrics"}}}},
+        "shiksha-setu:monitoring.jobs.celery.workload",
+        "names no workload",
+    ),
+    (
+        "network rule from a missing workload",
+        {f"{P}:network": {"rules": [{"from": "ghost", "to": {"workload": "api"}, "ports": ["http"]}]}},
+        "shiksha-setu:network.rules[0].from",
+        "names no workload",
+    ),
+    (
+        "edge route to a missing port",
+        {f"{P}:edge": {"routes": [{"path": "/", "backend": "frontend", "port": "https"}]}},
+        "shiksha-setu:edge.routes",
+        "has no port 'https'",
+    ),
 ]
 
 
