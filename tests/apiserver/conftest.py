@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -13,14 +14,26 @@ from tests.support.program import Snapshot
 
 from .controlplane import ControlPlane, ControlPlaneError, missing_binaries
 from .estate import AppliedEstate, apply_all, crds_for, ident, manifests, wait_for_crds
+from .figures import FIGURES, say
 from .kube import Kube
 
+HERE = Path(__file__).parent
 
-def _say(config: pytest.Config, line: str) -> None:
-    # Through the terminal reporter so the figures show without -s.
-    reporter = config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_line(line)
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # One xdist worker runs every test here, so the session starts one control plane
+    # rather than one per worker (`--dist loadgroup`). The marker exists only with xdist.
+    if config.pluginmanager.hasplugin("xdist"):
+        for item in items:
+            if HERE in item.path.parents:
+                item.add_marker(pytest.mark.xdist_group("apiserver"))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if FIGURES:
+        terminalreporter.section("API server figures")
+        for line in FIGURES:
+            terminalreporter.write_line(line)
 
 
 @pytest.fixture(scope="session")
@@ -42,9 +55,9 @@ def control_plane(
         except ControlPlaneError as e:
             pytest.fail(f"control plane did not start: {e}")
         t = cp.timings
-        _say(
+        say(
             pytestconfig,
-            f"\ncontrol plane up in {t['total']:.1f} s (pki {t['pki']:.1f}, etcd {t['etcd']:.1f}, "
+            f"control plane up in {t['total']:.1f} s (pki {t['pki']:.1f}, etcd {t['etcd']:.1f}, "
             f"kube-apiserver {t['kube-apiserver']:.1f}, kube-controller-manager "
             f"{t['kube-controller-manager']:.1f}) at {cp.server}, kubeconfig {cp.kubeconfig}",
         )
@@ -72,7 +85,5 @@ def applied(kube: Kube, prod: Snapshot, pytestconfig: pytest.Config) -> AppliedE
     first = apply_all(kube, objects)
     seconds = time.monotonic() - t0
     second = apply_all(kube, objects)
-    _say(
-        pytestconfig, f"\nprod estate: {len(objects)} objects applied in {seconds:.1f} s (server-side apply)"
-    )
+    say(pytestconfig, f"prod estate: {len(objects)} objects applied in {seconds:.1f} s (server-side apply)")
     return AppliedEstate(objects, first, second, seconds)

@@ -15,8 +15,7 @@ from kubernetes.utils import parse_quantity
 from .estate import AppliedEstate
 from .kube import Kube
 
-# One worker runs them all, so xdist starts one control plane, not one per worker.
-pytestmark = [pytest.mark.apiserver, pytest.mark.slow, pytest.mark.xdist_group("apiserver")]
+pytestmark = [pytest.mark.apiserver, pytest.mark.slow]
 
 PSA = 'violates PodSecurity "restricted:latest"'
 
@@ -86,7 +85,10 @@ def compliant(platform: dict[str, Any], kube: Kube) -> dict[str, Any]:
 
 def test_privileged_pod_is_rejected(compliant: dict[str, Any], kube: Kube) -> None:
     pod = copy.deepcopy(compliant)
-    pod["spec"]["containers"][0]["securityContext"]["privileged"] = True
+    ctx = pod["spec"]["containers"][0]["securityContext"]
+    # Validation itself refuses privileged with allowPrivilegeEscalation=false.
+    del ctx["allowPrivilegeEscalation"]
+    ctx["privileged"] = True
     status, message, _ = _create(kube, pod)
     assert status == 403, message
     assert PSA in message
@@ -160,9 +162,12 @@ def test_unknown_service_account_is_rejected(compliant: dict[str, Any], kube: Ku
     assert 'serviceaccount "no-such-account" not found' in message
 
 
-def test_service_account_token_is_projected(compliant: dict[str, Any], kube: Kube) -> None:
+def test_default_service_account_token_is_projected(compliant: dict[str, Any], kube: Kube) -> None:
+    """The controller manager made `default` in the platform namespace, and ServiceAccount
+    admission mounts its token (the estate's own accounts opt out of automounting)."""
     pod = copy.deepcopy(compliant)
     del pod["spec"]["automountServiceAccountToken"]
+    pod["spec"]["serviceAccountName"] = "default"
     status, message, body = _create(kube, pod, dry_run=True)
     assert status == 201, message
     volumes = [v for v in body["spec"].get("volumes", []) if v["name"].startswith("kube-api-access-")]

@@ -11,8 +11,7 @@ import pytest
 from .estate import AppliedEstate, ident
 from .kube import FIELD_MANAGER, Kube
 
-# One worker runs them all, so xdist starts one control plane, not one per worker.
-pytestmark = [pytest.mark.apiserver, pytest.mark.slow, pytest.mark.xdist_group("apiserver")]
+pytestmark = [pytest.mark.apiserver, pytest.mark.slow]
 
 # Kinds no controller writes back to, so any change of resourceVersion is ours.
 NO_CONTROLLER = {
@@ -53,7 +52,7 @@ def test_second_apply_changes_nothing(applied: AppliedEstate) -> None:
             changed.append(
                 f"{key}: resourceVersion {before['resourceVersion']} -> {after['resourceVersion']}"
             )
-    assert not changed
+    assert not changed, "\n".join(changed)
 
 
 def test_dry_run_apply_reports_no_difference(applied: AppliedEstate, kube: Kube) -> None:
@@ -71,7 +70,7 @@ def test_dry_run_apply_reports_no_difference(applied: AppliedEstate, kube: Kube)
             k: v for k, v in dry.body.items() if k not in ("metadata", "status")
         }:
             differing.append(ident(obj))
-    assert not differing
+    assert not differing, differing
 
 
 def test_apply_produces_no_warnings(applied: AppliedEstate) -> None:

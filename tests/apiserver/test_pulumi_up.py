@@ -19,13 +19,13 @@ from tests.support.program import PROJECT, ROOT, TEST_SECRETS, run_program, stac
 
 from .controlplane import CONTEXT, ControlPlane
 from .estate import ident, manifests
+from .figures import say
 from .kube import Kube
 
 pytestmark = [
     pytest.mark.apiserver,
     pytest.mark.engine,
     pytest.mark.slow,
-    pytest.mark.xdist_group("apiserver"),
 ]
 
 ENGINE = ("pulumi", "pulumi-language-python", "pulumi-language-python-exec")
@@ -152,9 +152,8 @@ def test_pulumi_up_twice_then_destroy(pulumi: Pulumi, kube: Kube, pytestconfig: 
     resources = yaml.safe_load(exported)["deployment"].get("resources") or []
     assert not resources, f"the stack still holds {len(resources)} resources after destroy"
 
-    reporter = pytestconfig.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_line(
-            f"\npulumi against the control plane: up {up_seconds:.1f} s, second up {again_seconds:.1f} s, "
-            f"destroy {destroy_seconds:.1f} s ({len(expected)} Kubernetes objects); log {pulumi.log}"
-        )
+    say(
+        pytestconfig,
+        f"pulumi against the control plane: up {up_seconds:.1f} s, second up {again_seconds:.1f} s, "
+        f"destroy {destroy_seconds:.1f} s ({len(expected)} Kubernetes objects); log {pulumi.log}",
+    )

@@ -10,13 +10,14 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+import jsonschema
 import kubernetes_validate
 import pytest
 import yaml
 
 from tests.support.program import TEST_SECRETS, run_program
 
-from .conftest import Project, steps_by_op, type_and_name
+from .conftest import ROOT, Project, steps_by_op, type_and_name
 
 pytestmark = [pytest.mark.engine, pytest.mark.slow, pytest.mark.xdist_group("engine")]
 
@@ -24,6 +25,8 @@ pytestmark = [pytest.mark.engine, pytest.mark.slow, pytest.mark.xdist_group("eng
 LOCAL_SECRET_KEYS = ("postgresPassword", "redisPassword", "pagerdutyRoutingKey")
 KUBERNETES_VERSION = "1.34.0"
 MANDATORY_POLICY = "pss-restricted-run-as-non-root"
+# CRD schemas of the edge's custom resources (Gateway API, Envoy Gateway), see its README.
+CRD_DATA = ROOT / "tests" / "ingress" / "data"
 
 
 def _engine_only(type_: str, name: str) -> bool:
@@ -102,6 +105,40 @@ def test_policy_pack_blocks_a_workload_opted_out_of_its_security_context(
     assert "mandatory" in result.output.lower()
 
 
+def _crd_schemas() -> dict[tuple[str, str], dict[str, Any]]:
+    """(apiVersion, kind) -> openAPIV3Schema of the edge CRDs the repository ships as test data."""
+    schemas = {}
+    for path in CRD_DATA.glob("*.yaml"):
+        for crd in yaml.safe_load_all(path.read_text()):
+            if not crd or crd.get("kind") != "CustomResourceDefinition":
+                continue
+            group, kind = crd["spec"]["group"], crd["spec"]["names"]["kind"]
+            for version in crd["spec"]["versions"]:
+                schemas[(f"{group}/{version['name']}", kind)] = version["schema"]["openAPIV3Schema"]
+    return schemas
+
+
+def _validation_failures(manifests: list[dict[str, Any]]) -> list[str]:
+    crds = _crd_schemas()
+    failures: list[str] = []
+    for manifest in manifests:
+        name = f"{manifest.get('kind')}/{manifest['metadata'].get('name')}"
+        crd_schema = crds.get((manifest["apiVersion"], manifest["kind"]))
+        if crd_schema is not None:
+            errors = list(jsonschema.Draft7Validator(crd_schema).iter_errors(manifest))
+            failures.extend(f"{name}: {error.message} at {list(error.path)}" for error in errors)
+            continue
+        try:
+            kubernetes_validate.validate(manifest, KUBERNETES_VERSION, strict=True)
+        except kubernetes_validate.ValidationError as error:
+            failures.append(f"{name}: {error.message} at {list(error.path)}")
+        except kubernetes_validate.SchemaNotFoundError:
+            failures.append(
+                f"{name}: no schema for {manifest['apiVersion']} (neither built in nor a known CRD)"
+            )
+    return failures
+
+
 def _manifests(project: Project) -> list[dict[str, Any]]:
     documents: list[dict[str, Any]] = []
     for path in project.rendered():
@@ -118,13 +155,7 @@ def test_up_renders_valid_manifests_is_idempotent_and_destroy_empties_the_stack(
 
     manifests = _manifests(project)
     assert len(manifests) == mocked_manifest_count
-    failures = []
-    for manifest in manifests:
-        try:
-            kubernetes_validate.validate(manifest, KUBERNETES_VERSION, strict=True)
-        except kubernetes_validate.ValidationError as error:
-            failures.append(f"{manifest.get('kind')}/{manifest['metadata'].get('name')}: {error.message}")
-    assert failures == []
+    assert _validation_failures(manifests) == []
     # The stack's secrets never appear in plain text in what the provider wrote.
     rendered_text = "".join(p.read_text() for p in project.rendered())
     for key in LOCAL_SECRET_KEYS:
@@ -157,3 +188,23 @@ def test_bad_stack_config_fails_preview_before_any_resource_is_registered(
     assert "got 0" in result.output
     registered = [type_and_name(urn) for urns in steps_by_op(result.json()).values() for urn in urns]
     assert [pair for pair in registered if not _engine_only(*pair)] == []
+
+
+def test_the_manifest_validation_catches_mistakes() -> None:
+    # Guards the up test against validating nothing: a typo in a built-in kind, a wrong
+    # type in a custom resource and an unknown group must each be reported.
+    typo = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "typo"},
+        "dta": {"a": "b"},
+    }
+    wrong_type = {
+        "apiVersion": "gateway.networking.k8s.io/v1",
+        "kind": "HTTPRoute",
+        "metadata": {"name": "wrong-type"},
+        "spec": {"hostnames": "not-a-list"},
+    }
+    unknown = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "unknown"}}
+    failures = _validation_failures([typo, wrong_type, unknown])
+    assert [f.split(":")[0] for f in failures] == ["ConfigMap/typo", "HTTPRoute/wrong-type", "Widget/unknown"]

@@ -15,7 +15,7 @@ REPO="$(cd "$HERE/../.." && pwd)"
 PULUMI_VERSION=3.260.0
 # The Kubernetes provider module has no tags; kubernetes/go.mod requires the commit
 # of release v4.25.0 (f47bc2d6, the only provider commit the proxy serves; see
-# kubernetes/README.md for how it was identified).
+# tools/engine/README.md for how it was identified).
 KUBERNETES_VERSION=4.25.0
 export PULUMI_HOME="${PULUMI_HOME:-$SHIKSHA_CACHE/pulumi-home}"
 export PULUMI_SKIP_UPDATE_CHECK=true
@@ -48,6 +48,8 @@ check_pins() {
   local want
   want=$(pinned pulumi)
   [ "$want" = "$PULUMI_VERSION" ] || fail "$REQUIREMENTS pins pulumi==$want but the engine is built at $PULUMI_VERSION (the Go module proxy serves github.com/pulumi/pulumi/pkg/v3 at $PULUMI_VERSION); align the two"
+  want=$(sed -n 's/^pulumi==\([^ ]*\).*/\1/p' "$REPO/policies/requirements.txt")
+  [ -z "$want" ] || [ "$want" = "$PULUMI_VERSION" ] || fail "policies/requirements.txt pins pulumi==$want but the engine is built at $PULUMI_VERSION; align the two"
   want=$(pinned pulumi-kubernetes)
   [ "$want" = "$KUBERNETES_VERSION" ] || fail "$REQUIREMENTS pins pulumi-kubernetes==$want but the Kubernetes provider is built at $KUBERNETES_VERSION; align the two"
 }
@@ -89,7 +91,7 @@ build_cli() {
 
 # --- Python language host ----------------------------------------------------
 build_language_python() {
-  local out="$ENGINE/pulumi-language-python-$PULUMI_VERSION-$(langhost_hash)"
+  local out="$ENGINE/pulumi-language-python-$PULUMI_VERSION-$(recipe_hash langhost)"
   if ! done_dir "$out"; then
     rm -rf "$out"; mkdir -p "$out"
     build_step shiksha-setu/tools/engine/langhost \
@@ -101,11 +103,14 @@ build_language_python() {
   fi
   ln -sf "$out/pulumi-language-python" "$BIN/pulumi-language-python"
 }
-langhost_hash() { cat "$HERE"/langhost/*.go "$HERE/langhost/go.mod" "$HERE/langhost/go.sum" 2>/dev/null | sha256sum | cut -c1-12; }
+recipe_hash() { # recipe_hash dir -> short hash of the sources and scripts that build it
+  cat "$HERE/$1"/*.go "$HERE/$1"/*.sh "$HERE/$1/go.mod" "$HERE/$1/go.sum" 2>/dev/null | sha256sum | cut -c1-12
+}
 
 # --- Kubernetes provider -----------------------------------------------------
 build_kubernetes() {
-  local out="$ENGINE/pulumi-resource-kubernetes-$KUBERNETES_VERSION"
+  # Keyed by the recipe too, so a change of commit or replacement rebuilds it.
+  local out="$ENGINE/pulumi-resource-kubernetes-$KUBERNETES_VERSION-$(recipe_hash kubernetes)"
   if ! done_dir "$out"; then
     rm -rf "$out"; mkdir -p "$out"
     bash "$HERE/kubernetes/build.sh" "$KUBERNETES_VERSION" "$out" \
