@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import yaml
-
 from components.config.estate import EstateConfig
 from components.config.monitoring import AlertRule
+from components.render.yaml_text import dump_yaml
 
 from .alerts import alert_groups
 
@@ -42,5 +41,5 @@ def rule_files(config: EstateConfig) -> dict[str, str]:
                 }
             ]
         }
-        files[f"{group}.yml"] = yaml.safe_dump(document, sort_keys=False, width=1000)
+        files[f"{group}.yml"] = dump_yaml(document)
     return files

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import yaml
-
 from components.config.monitoring import AlertmanagerSpec
+from components.render.yaml_text import dump_yaml
 
 CONFIG_DIR = "/etc/alertmanager/config"
 TEMPLATES_DIR = "/etc/alertmanager/templates"
@@ -114,4 +113,4 @@ def alertmanager_config(spec: AlertmanagerSpec, routing_key_path: str | None = N
 
 
 def render_alertmanager(spec: AlertmanagerSpec) -> str:
-    return yaml.safe_dump(alertmanager_config(spec), sort_keys=False, width=1000)
+    return dump_yaml(alertmanager_config(spec))

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import yaml
-
 from components.config.monitoring import BlackboxSpec
+from components.render.yaml_text import dump_yaml
 
 
 def blackbox_config(spec: BlackboxSpec) -> dict[str, Any]:
@@ -26,4 +25,4 @@ def blackbox_config(spec: BlackboxSpec) -> dict[str, Any]:
 
 
 def render_blackbox(spec: BlackboxSpec) -> str:
-    return yaml.safe_dump(blackbox_config(spec), sort_keys=False)
+    return dump_yaml(blackbox_config(spec), width=80)

@@ -9,10 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
-
 from components.config.estate import EstateConfig
 from components.config.monitoring import duration_seconds
+from components.render.yaml_text import dump_yaml
 
 PROMETHEUS = "prometheus"
 PROMETHEUS_PORT = 9090
@@ -224,4 +223,4 @@ def prometheus_config(config: EstateConfig) -> dict[str, Any]:
 
 
 def render_prometheus(config: EstateConfig) -> str:
-    return yaml.safe_dump(prometheus_config(config), sort_keys=False, width=1000)
+    return dump_yaml(prometheus_config(config))

@@ -19,7 +19,7 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 BINARIES = ("etcd", "kube-apiserver", "kube-controller-manager")
 CONTEXT = "shiksha-apiserver-test"
@@ -310,7 +310,3 @@ contexts:
 current-context: {CONTEXT}
 """
         )
-
-
-def describe(cp: ControlPlane) -> dict[str, Any]:
-    return {"server": cp.server, "kubeconfig": str(cp.kubeconfig), "timings": cp.timings}

@@ -6,6 +6,7 @@ deprecations speak."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,15 @@ from kubernetes import config
 from kubernetes.dynamic import DynamicClient
 
 FIELD_MANAGER = "shiksha-setu-apiserver-test"
+
+
+_WARNING = re.compile(r'^\d{3} \S+ "(?P<text>(?:[^"\\]|\\.)*)"')
+
+
+def _warning_text(header: str) -> str:
+    """The text of an RFC 7234 Warning header as the API server sends it: 299 - "text"."""
+    match = _WARNING.match(header)
+    return re.sub(r"\\(.)", r"\1", match["text"]) if match else header
 
 
 @dataclass
@@ -68,7 +78,7 @@ class Kube:
             parsed = json.loads(raw.data) if raw.data else {}
         except ValueError:
             parsed = {"message": raw.data.decode(errors="replace")}
-        return Response(raw.status, parsed, list(raw.headers.getlist("Warning")))
+        return Response(raw.status, parsed, [_warning_text(w) for w in raw.headers.getlist("Warning")])
 
     def apply(self, obj: dict[str, Any], *, dry_run: bool = False) -> Response:
         """Server-side apply as the Pulumi provider does it (one field manager, forced)."""

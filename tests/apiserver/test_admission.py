@@ -95,6 +95,29 @@ def test_privileged_pod_is_rejected(compliant: dict[str, Any], kube: Kube) -> No
     assert 'privileged (container "probe" must not set securityContext.privileged=true)' in message
 
 
+def test_workload_that_would_violate_is_warned_about(compliant: dict[str, Any], kube: Kube) -> None:
+    """The control for the estate's no-warnings test: the Warning headers it reads are
+    where Pod Security speaks about workloads (which it warns about, not rejects)."""
+    template = copy.deepcopy(compliant)
+    template["spec"]["containers"][0]["securityContext"]["runAsUser"] = 0
+    del template["spec"]["containers"][0]["securityContext"]["runAsNonRoot"]
+    labels = {"app": "warning-probe"}
+    deployment = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "warning-probe", "namespace": compliant["metadata"]["namespace"]},
+        "spec": {
+            "selector": {"matchLabels": labels},
+            "template": {"metadata": {"labels": labels}, "spec": template["spec"]},
+        },
+    }
+    response = kube.apply(deployment, dry_run=True)
+    assert response.status < 300, response.message
+    assert any(
+        'would violate PodSecurity "restricted:latest"' in w and "runAsUser=0" in w for w in response.warnings
+    ), response.warnings
+
+
 def test_pod_running_as_root_is_rejected(compliant: dict[str, Any], kube: Kube) -> None:
     pod = copy.deepcopy(compliant)
     ctx = pod["spec"]["containers"][0]["securityContext"]

@@ -70,7 +70,7 @@ def test_dry_run_apply_reports_no_difference(applied: AppliedEstate, kube: Kube)
             k: v for k, v in dry.body.items() if k not in ("metadata", "status")
         }:
             differing.append(ident(obj))
-    assert not differing, differing
+    assert not differing, "\n".join(differing)
 
 
 def test_apply_produces_no_warnings(applied: AppliedEstate) -> None:

@@ -2,8 +2,9 @@
 # Builds the control plane the API server tests run (tests/apiserver): kube-apiserver
 # and kube-controller-manager from the k8s.io/kubernetes module, and etcd from the
 # go.etcd.io/etcd/server/v3 version that release requires, all from the Go module
-# proxy with this machine's Go toolchain. Debian's etcd-server (3.4) is older than
-# the etcd 3.5+ that current API servers support, so etcd is built too.
+# proxy with this machine's Go toolchain. Debian's etcd-server (3.4.23 in bookworm) is
+# older than the etcd 3.5+ that current API servers support (this release's own client
+# is etcd v3.7.0), so etcd is built too.
 # Everything lands in $SHIKSHA_CACHE/kube/<kubernetes version>/ and is linked into
 # $SHIKSHA_CACHE/bin; a complete directory whose stamp matches tools/kube/go.{mod,sum}
 # is not rebuilt, so a warm run costs well under a second.
@@ -16,14 +17,18 @@ fail() { echo "!!! kube bootstrap: $*" >&2; exit 1; }
 command -v go >/dev/null || fail "the go command is missing (Go 1.26 is needed to build the control plane)"
 
 # The pins live in go.mod only, so the built version and the module graph cannot drift.
-modver() { (cd "$HERE" && go list -m -f '{{.Version}}' "$1"); }
+# Read with sed rather than `go list -m`, so a warm run needs neither the module cache
+# nor the network.
+modver() { sed -n "s|^[[:space:]]*\(require \)\{0,1\}$1 \(v[^ ]*\).*|\2|p" "$HERE/go.mod" | head -1; }
 KUBE_VERSION=$(modver k8s.io/kubernetes)
 ETCD_VERSION=$(modver go.etcd.io/etcd/server/v3)
 OUT="$SHIKSHA_CACHE/kube/$KUBE_VERSION"
 BIN="$SHIKSHA_CACHE/bin"
 mkdir -p "$BIN"
 
-[ -n "$KUBE_VERSION" ] && [ -n "$ETCD_VERSION" ] || fail "cannot read the k8s.io/kubernetes and etcd pins from $HERE/go.mod"
+if [ -z "$KUBE_VERSION" ] || [ -z "$ETCD_VERSION" ]; then
+  fail "cannot read the k8s.io/kubernetes and etcd pins from $HERE/go.mod"
+fi
 
 # Only the Go module proxy: a module it does not serve fails here, not at a VCS host.
 export GOPROXY="${GOPROXY:-https://proxy.golang.org}"
@@ -48,7 +53,7 @@ rm -rf "$OUT"; mkdir -p "$OUT"
 
 # The same version variables the upstream release build stamps (hack/lib/version.sh),
 # so /version reports the release and clients' version checks see a real server.
-commit=$(cd "$HERE" && go mod download -json "k8s.io/kubernetes@$KUBE_VERSION" | sed -n 's/^\t\t"Hash": "\(.*\)",\{0,1\}$/\1/p' | head -1)
+commit=$(cd "$HERE" && go mod download -json "k8s.io/kubernetes@$KUBE_VERSION" | sed -n 's/^\t\t"Hash": "\(.*\)",\{0,1\}$/\1/p' | head -1) || commit=""
 minor=${KUBE_VERSION#v1.}; minor=${minor%%.*}
 ldflags="-s -w"
 for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
