@@ -21,6 +21,7 @@ setup:            ## system packages, virtualenv, Python and Go tools
 	@bash scripts/setup.sh
 engine: setup     ## the Pulumi CLI, language host and providers, built from the Go module proxy
 	@bash tools/engine/bootstrap.sh
+	@bash tools/kube/bootstrap.sh
 preview: engine   ## main job: preview the local stack with the policy pack enforced
 	@bash scripts/stack.sh $(STACK) preview
 up: engine        ## pulumi up of the local stack (writes manifests to rendered/local)

@@ -114,12 +114,16 @@ def network_policy(
     """
     spec: dict[str, Any] = {"podSelector": {"matchLabels": dict(pod_labels)} if pod_labels else {}}
     types = []
+    # A direction with no rules is expressed by policyTypes alone: the API server drops an
+    # empty rule list, so sending one would rewrite the object on every apply.
     if ingress is not None:
         types.append("Ingress")
-        spec["ingress"] = [rule.as_dict("from") for rule in ingress]
+        if ingress:
+            spec["ingress"] = [rule.as_dict("from") for rule in ingress]
     if egress is not None:
         types.append("Egress")
-        spec["egress"] = [rule.as_dict("to") for rule in egress]
+        if egress:
+            spec["egress"] = [rule.as_dict("to") for rule in egress]
     spec["policyTypes"] = types
     return {
         "apiVersion": "networking.k8s.io/v1",
