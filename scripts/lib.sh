@@ -15,15 +15,3 @@ step() { # step "what" command...
     return $rc
   fi
 }
-
-# Runs a command only when the hash of the given files changed since its last success.
-stamp_ok() { # stamp_ok name file...
-  local name="$1"; shift
-  local want; want=$(cat "$@" 2>/dev/null | sha256sum | cut -c1-16)
-  [ -f "$SHIKSHA_CACHE/stamps/$name" ] && [ "$(cat "$SHIKSHA_CACHE/stamps/$name")" = "$want" ]
-}
-stamp_set() {
-  local name="$1"; shift
-  mkdir -p "$SHIKSHA_CACHE/stamps"
-  cat "$@" 2>/dev/null | sha256sum | cut -c1-16 > "$SHIKSHA_CACHE/stamps/$name"
-}

@@ -18,11 +18,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   done
 fi
 
-# Project virtualenv (Pulumi.yaml points the language host at it).
+# Project virtualenv (Pulumi.yaml points the language host at it). The stamp lives inside
+# the virtualenv, so a fresh clone or a recreated .venv always installs.
 [ -x .venv/bin/python ] || step "create .venv" python3 -m venv .venv
-if ! stamp_ok venv-$(pwd | sha256sum | cut -c1-8) requirements.txt requirements-dev.txt policies/requirements.txt; then
+want=$(cat requirements.txt requirements-dev.txt policies/requirements.txt | sha256sum | cut -c1-16)
+if [ "$(cat .venv/.requirements-stamp 2>/dev/null)" != "$want" ]; then
   step "pip install requirements-dev.txt into .venv" .venv/bin/pip install -q --disable-pip-version-check -r requirements-dev.txt
-  stamp_set venv-$(pwd | sha256sum | cut -c1-8) requirements.txt requirements-dev.txt policies/requirements.txt
+  echo "$want" > .venv/.requirements-stamp
 fi
 
 # Tools whose own pins clash with ours live in their own virtualenvs in the cache.
