@@ -46,3 +46,21 @@ go_tool() { # go_tool module@version command
   ln -sf "$dir/$cmd" "$SHIKSHA_CACHE/bin/$cmd"
 }
 go_tool github.com/rhysd/actionlint/cmd/actionlint@v1.7.12 actionlint
+
+# Debian's promtool is built without Kubernetes service discovery, so it cannot check the
+# generated discovery sections; build the same release (2.42.0) from its Go module.
+PROMTOOL_VERSION=v0.42.0
+promtool_dir="$SHIKSHA_CACHE/go-tools/promtool-$PROMTOOL_VERSION"
+if [ ! -x "$promtool_dir/promtool" ]; then
+  build_promtool() {
+    local src tmp
+    src=$(go mod download -json "github.com/prometheus/prometheus@$PROMTOOL_VERSION" | jq -r .Dir)
+    tmp=$(mktemp -d)
+    cp -r "$src"/. "$tmp" && chmod -R u+w "$tmp"
+    (cd "$tmp" && go build -trimpath -ldflags='-s -w' -o "$promtool_dir/promtool" ./cmd/promtool)
+    rm -rf "$tmp"
+  }
+  step "build promtool $PROMTOOL_VERSION with Kubernetes discovery (cached in $promtool_dir)" build_promtool
+fi
+ln -sf "$promtool_dir/promtool" "$SHIKSHA_CACHE/bin/promtool"
+
