@@ -16,7 +16,6 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.config.errors import ConfigError
 from components.config.estate import EstateConfig
 from components.kube import gateway as gw
 from components.kube import ingress as ing
@@ -73,12 +72,6 @@ def edge_errors(config: EstateConfig, project: str = "shiksha-setu") -> list[str
             f"{project}:edge.hosts: got {len(edge.hosts)} hosts: a Gateway holds at most 64 listeners"
         )
     return problems
-
-
-def check_edge(config: EstateConfig) -> None:
-    """Refuses an edge the controllers cannot serve, before anything is registered."""
-    if config.ingress.enabled and (problems := edge_errors(config)):
-        raise ConfigError(problems)
 
 
 def _backend(config: EstateConfig, path: str) -> ing.Backend:

@@ -20,9 +20,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import monitoring_stack
-from components.config.errors import ConfigError
 from components.config.estate import EstateConfig
-from components.config.network import METRICS_PORT, NetworkSpec, intent_errors
+from components.config.network import METRICS_PORT, NetworkSpec
 from components.config.workloads import WorkloadSpec
 from components.kube.labels import MANAGED_BY, selector_labels
 from components.kube.network_policy import Peer, PolicyPort, merge_rules, network_policy
@@ -288,10 +287,3 @@ def unreachable(intent: NetworkIntent) -> list[str]:
             f"(port {intent.kubelet_port}); set it to the node address ranges"
         )
     return notes
-
-
-def check_intent(config: EstateConfig, project: str = "shiksha-setu") -> None:
-    """Refuses rules naming what does not exist, before anything is registered."""
-    problems = intent_errors(config.network, config.workloads)
-    if problems:
-        raise ConfigError([f"{project}:{problem}" for problem in problems])
