@@ -24,7 +24,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.config.defaults import PLATFORM_WORKLOADS
-from tests.support.program import Snapshot, run_program
+from tests.support.program import Recorded, Snapshot, run_program
 
 P = "shiksha-setu"
 FORK = multiprocessing.get_context("fork")
@@ -57,14 +57,27 @@ def _resource_class(api_version: str, kind: str) -> Callable[..., Any]:
     return cls
 
 
-def raw_program(objects: list[dict[str, Any]]) -> Callable[[], None]:
+def raw_program(recorded: list[Recorded]) -> Callable[[], None]:
+    """The same objects as a hand-written program would register them: plain values, but
+    the same ordering (each object waits for the objects it waited for under the
+    components) and the same secret inputs, or the baseline would be a program that
+    creates workloads before their namespace and stores passwords in plain state."""
+    index_of = {r.urn: index for index, r in enumerate(recorded)}
+
     def program() -> None:
         provider = k8s.Provider("kubernetes")
-        opts = pulumi.ResourceOptions(provider=provider)
-        for index, manifest in enumerate(objects):
+        created: list[Any] = []
+        for index, resource in enumerate(recorded):
+            manifest = resource.manifest
             cls = _resource_class(manifest["apiVersion"], manifest["kind"])
-            kwargs = {_snake(k): v for k, v in manifest.items() if k not in ("apiVersion", "kind")}
-            cls(f"{manifest['kind'].lower()}-{index}", opts=opts, **kwargs)
+            kwargs = {
+                _snake(k): pulumi.Output.secret(v) if k in resource.secret_paths else v
+                for k, v in manifest.items()
+                if k not in ("apiVersion", "kind")
+            }
+            waits_for = [created[index_of[urn]] for urn in resource.dependencies if urn in index_of]
+            opts = pulumi.ResourceOptions(provider=provider, depends_on=waits_for)
+            created.append(cls(f"{manifest['kind'].lower()}-{index}", opts=opts, **kwargs))
 
     return program
 
@@ -121,7 +134,7 @@ def main() -> None:
         f"{'ms/obj raw':>12}{'ratio':>7}"
     )
     for label, overrides in cases:
-        objects = [r.manifest for r in run_program("prod", overrides=overrides).kubernetes_objects()]
+        objects = run_program("prod", overrides=overrides).kubernetes_objects()
         component_time, raw_time, component_count, raw_count = timed_pair(
             partial(run_program, "prod", overrides=overrides),
             partial(run_program, "prod", program=raw_program(objects)),

@@ -69,6 +69,7 @@ def build_kubernetes_estate(config: EstateConfig, secrets: EstateSecrets) -> Est
                 files=wiring.files,
                 secret_env=wiring.secret_env,
                 skip_await=config.kubernetes.skip_await,
+                redact_secret_values=config.kubernetes.redacts_secret_values,
             ),
             opts=pulumi.ResourceOptions(
                 providers=[provider],

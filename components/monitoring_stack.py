@@ -297,6 +297,7 @@ class MonitoringStack(pulumi.ComponentResource):
                     files=files or [],
                     secret_env=secret_env or {},
                     skip_await=config.kubernetes.skip_await,
+                    redact_secret_values=config.kubernetes.redacts_secret_values,
                 ),
                 opts=child,
             )

@@ -19,6 +19,7 @@ from components.kube.workload import deployment_spec, statefulset_spec
 
 SKIP_AWAIT = "pulumi.com/skipAwait"
 CHECKSUM = "checksum/config"
+REDACTED = "<not rendered: set kubernetes.renderSecretValues to write secret values>"
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,8 @@ class SecureDeploymentArgs:
     # Env var -> secret value; reaches the pod only through a Kubernetes Secret.
     secret_env: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     skip_await: bool = False
+    # Secrets keep their keys but not their values (a render target writes plain files).
+    redact_secret_values: bool = False
 
 
 class SecureDeployment(pulumi.ComponentResource):
@@ -70,18 +73,24 @@ class SecureDeployment(pulumi.ComponentResource):
             opts=child,
         )
 
+        def secret(object_name: str, values: Mapping[str, pulumi.Input[str]]) -> None:
+            k8s.core.v1.Secret(
+                object_name,
+                metadata=metadata(object_name, args.namespace, labels),
+                type="Opaque",
+                string_data={
+                    key: REDACTED if args.redact_secret_values else pulumi.Output.secret(value)
+                    for key, value in values.items()
+                },
+                opts=child,
+            )
+
         mounts: list[VolumeMount] = []
         plain_files = []
         for files in args.files:
             object_name = f"{name}-{files.name}"
             if files.secret:
-                k8s.core.v1.Secret(
-                    object_name,
-                    metadata=metadata(object_name, args.namespace, labels),
-                    type="Opaque",
-                    string_data={k: pulumi.Output.secret(v) for k, v in files.files.items()},
-                    opts=child,
-                )
+                secret(object_name, files.files)
             else:
                 k8s.core.v1.ConfigMap(
                     object_name,
@@ -96,13 +105,7 @@ class SecureDeployment(pulumi.ComponentResource):
         secret_env: dict[str, tuple[pulumi.Input[str], str]] = {}
         if args.secret_env:
             env_secret = f"{name}-env"
-            k8s.core.v1.Secret(
-                env_secret,
-                metadata=metadata(env_secret, args.namespace, labels),
-                type="Opaque",
-                string_data={k: pulumi.Output.secret(v) for k, v in args.secret_env.items()},
-                opts=child,
-            )
+            secret(env_secret, args.secret_env)
             secret_env = {var: (env_secret, var) for var in args.secret_env}
 
         template = pod_template(

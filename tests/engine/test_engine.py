@@ -6,6 +6,7 @@ Pulumi's mocks (tests/support/program.py), which shares no code with the engine.
 
 from __future__ import annotations
 
+import base64
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -156,12 +157,22 @@ def test_up_renders_valid_manifests_is_idempotent_and_destroy_empties_the_stack(
     manifests = _manifests(project)
     assert len(manifests) == mocked_manifest_count
     assert _validation_failures(manifests) == []
-    # The stack's secrets never appear in plain text in what the provider wrote.
+    # The stack's secrets are not in what the provider wrote, in plain text or in the
+    # base64 the provider encodes Secrets with; the Secrets are there with their keys.
     rendered_text = "".join(p.read_text() for p in project.rendered())
+    secret_data = [
+        text
+        for manifest in manifests
+        if manifest["kind"] == "Secret"
+        for text in [base64.b64decode(v).decode() for v in (manifest.get("data") or {}).values()]
+        + list((manifest.get("stringData") or {}).values())
+    ]
+    assert len(secret_data) >= 4
     for key in LOCAL_SECRET_KEYS:
         value = project.pulumi("config", "get", f"shiksha-setu:{key}").stdout.strip()
         assert len(value) >= 16
         assert value not in rendered_text, f"{key} is in plain text in rendered/local"
+        assert not [data for data in secret_data if value in data], f"{key} is base64 in rendered/local"
 
     again = project.pulumi("up", "--yes", "--expect-no-changes", "--policy-pack", "policies", check=False)
     assert again.returncode == 0, again.output[-6000:]

@@ -45,6 +45,8 @@ class Recorded:
     custom: bool
     secret_paths: list[str] = field(default_factory=list)
     aliases: list[str] = field(default_factory=list)
+    # URNs this resource waits for: depends_on plus every resource behind an Output input.
+    dependencies: list[str] = field(default_factory=list)
 
     @property
     def parent_types(self) -> list[str]:
@@ -148,6 +150,7 @@ class _RecordingMonitor(mocks.MockMonitor):
                     custom=request.custom,
                     secret_paths=list(_secret_paths(raw)),
                     aliases=[str(alias) for alias in request.aliases],
+                    dependencies=list(request.dependencies),
                 )
             )
         return response
