@@ -14,6 +14,8 @@ MOD=github.com/pulumi/pulumi-kubernetes/provider/v4
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/shiksha-k8s-provider.XXXXXX")"
 trap 'rm -rf "$WORK"' EXIT
 
+# `go list -m` only reads the module cache; on a cold machine the source is fetched first.
+step "go mod download $MOD (the version go.mod here requires)" bash -c "cd '$HERE' && go mod download '$MOD'"
 src=$(cd "$HERE" && go list -m -f '{{.Dir}}' "$MOD")
 [ -n "$src" ] && [ -f "$src/cmd/pulumi-resource-kubernetes/schema.json" ] \
   || { echo "!!! $MOD: module source not found in the Go module cache (go list -m $MOD)" >&2; exit 1; }
