@@ -11,11 +11,14 @@ side by side in one process, and prints milliseconds per resource and the ratio.
 from __future__ import annotations
 
 import argparse
-import gc
+import cProfile
 import multiprocessing
+import pstats
 import re
+import resource
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 from multiprocessing.connection import Connection
 from typing import Any
@@ -23,6 +26,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.collector import prepare_collector
 from components.config.defaults import PLATFORM_WORKLOADS
 from tests.support.program import Recorded, Snapshot, run_program
 
@@ -67,53 +71,89 @@ def raw_program(recorded: list[Recorded]) -> Callable[[], None]:
     def program() -> None:
         provider = k8s.Provider("kubernetes")
         created: list[Any] = []
-        for index, resource in enumerate(recorded):
-            manifest = resource.manifest
+        for index, recorded_object in enumerate(recorded):
+            manifest = recorded_object.manifest
             cls = _resource_class(manifest["apiVersion"], manifest["kind"])
             kwargs = {
-                _snake(k): pulumi.Output.secret(v) if k in resource.secret_paths else v
+                _snake(k): pulumi.Output.secret(v) if k in recorded_object.secret_paths else v
                 for k, v in manifest.items()
                 if k not in ("apiVersion", "kind")
             }
-            waits_for = [created[index_of[urn]] for urn in resource.dependencies if urn in index_of]
+            waits_for = [created[index_of[urn]] for urn in recorded_object.dependencies if urn in index_of]
             opts = pulumi.ResourceOptions(provider=provider, depends_on=waits_for)
             created.append(cls(f"{manifest['kind'].lower()}-{index}", opts=opts, **kwargs))
 
     return program
 
 
-def _run_in_child(run: Callable[[], Snapshot], conn: Connection) -> None:
-    gc.collect()
+@dataclass
+class Figures:
+    cpu_seconds: float
+    objects: int
+    peak_mib: float
+    calls: int = 0
+
+
+def _measure(run: Callable[[], Snapshot], count_calls: bool) -> Figures:
+    prepare_collector()  # as __main__.py does for a real run, on both sides alike
+    profile = cProfile.Profile() if count_calls else None
     # CPU time of this process: what the program costs, not what else the machine did.
     start = time.process_time()
+    if profile is not None:
+        profile.enable()
     snapshot = run()
-    conn.send((time.process_time() - start, len(snapshot.kubernetes_objects())))
+    if profile is not None:
+        profile.disable()
+    elapsed = time.process_time() - start
+    return Figures(
+        elapsed,
+        len(snapshot.kubernetes_objects()),
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        pstats.Stats(profile).total_calls if profile is not None else 0,  # type: ignore[attr-defined]
+    )
+
+
+def _run_in_child(run: Callable[[], Snapshot], count_calls: bool, conn: Connection) -> None:
+    conn.send(_measure(run, count_calls))
     conn.close()
 
 
-def timed(run: Callable[[], Snapshot]) -> tuple[float, int]:
+def in_child(run: Callable[[], Snapshot], count_calls: bool = False) -> Figures:
     """One run in a forked child: every run starts from the same warm process, and no run
     pays for the garbage (or the Pulumi runtime state) an earlier run left behind."""
     parent, child = FORK.Pipe(duplex=False)
-    process = FORK.Process(target=_run_in_child, args=(run, child))
+    process = FORK.Process(target=_run_in_child, args=(run, count_calls, child))
     process.start()
-    elapsed, count = parent.recv()
+    figures: Figures = parent.recv()
     process.join()
-    return elapsed, count
+    return figures
 
 
-def timed_pair(
+def side_by_side(
     first: Callable[[], Snapshot], second: Callable[[], Snapshot], repeat: int
-) -> tuple[float, float, int, int]:
+) -> tuple[Figures, Figures]:
     """Alternates the two and keeps each one's fastest, so load from elsewhere on the
-    machine hits both sides alike and a stray pause does not count."""
-    best = [float("inf"), float("inf")]
-    counts = [0, 0]
+    machine hits both sides alike and a stray pause does not count. Python function calls
+    are counted in one more (profiled, so untimed) run each: a figure no load can move."""
+    best: list[Figures | None] = [None, None]
     for _ in range(repeat):
         for index, run in enumerate((first, second)):
-            elapsed, counts[index] = timed(run)
-            best[index] = min(best[index], elapsed)
-    return best[0], best[1], counts[0], counts[1]
+            figures = in_child(run)
+            current = best[index]
+            if current is None or figures.cpu_seconds < current.cpu_seconds:
+                best[index] = figures
+    results = []
+    for index, run in enumerate((first, second)):
+        kept = best[index]
+        assert kept is not None
+        kept.calls = in_child(run, count_calls=True).calls
+        results.append(kept)
+    return results[0], results[1]
+
+
+def _row(values: list[Any], columns: list[tuple[str, int]]) -> str:
+    cells = zip(values, (width for _, width in columns), strict=True)
+    return "".join(f"{v:>{w}}" if i else f"{v:<{w}}" for i, (v, w) in enumerate(cells))
 
 
 def main() -> None:
@@ -129,24 +169,29 @@ def main() -> None:
     ]
     # Imports and first-use caches are paid once per process, not per resource.
     run_program("prod")
-    print(
-        f"{'estate':<16}{'objects':>8}{'components ms':>15}{'raw ms':>9}{'ms/obj comp':>13}"
-        f"{'ms/obj raw':>12}{'ratio':>7}"
-    )
+    columns = [
+        ("estate", 15), ("objects", 8), ("comp ms", 9), ("raw ms", 8), ("ms/obj comp", 12),
+        ("ms/obj raw", 11), ("ratio", 6), ("calls/obj comp", 15), ("calls/obj raw", 14),
+        ("calls ratio", 12), ("peak MiB comp", 14), ("peak MiB raw", 13),
+    ]  # fmt: skip
+    print(_row([title for title, _ in columns], columns))
     for label, overrides in cases:
         objects = run_program("prod", overrides=overrides).kubernetes_objects()
-        component_time, raw_time, component_count, raw_count = timed_pair(
+        comp, raw = side_by_side(
             partial(run_program, "prod", overrides=overrides),
             partial(run_program, "prod", program=raw_program(objects)),
             args.repeat,
         )
-        assert component_count == raw_count == len(objects)
         count = len(objects)
-        print(
-            f"{label:<16}{count:>8}{component_time * 1000:>15.0f}{raw_time * 1000:>9.0f}"
-            f"{component_time * 1000 / count:>13.2f}{raw_time * 1000 / count:>12.2f}"
-            f"{component_time / raw_time:>7.2f}"
-        )
+        assert comp.objects == raw.objects == count
+        values = [
+            label, count, f"{comp.cpu_seconds * 1000:.0f}", f"{raw.cpu_seconds * 1000:.0f}",
+            f"{comp.cpu_seconds * 1000 / count:.2f}", f"{raw.cpu_seconds * 1000 / count:.2f}",
+            f"{comp.cpu_seconds / raw.cpu_seconds:.2f}", f"{comp.calls / count:.0f}",
+            f"{raw.calls / count:.0f}", f"{comp.calls / raw.calls:.2f}", f"{comp.peak_mib:.0f}",
+            f"{raw.peak_mib:.0f}",
+        ]  # fmt: skip
+        print(_row(values, columns))
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ server) all take the estate from here, so they judge exactly what `pulumi up` wo
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import runpy
 from collections.abc import Callable, Iterator, Mapping
@@ -230,4 +231,8 @@ def run_program(
         error = exc
     finally:
         loop.close()
+        # __main__.py switches the collector off for its one-run process (components/collector.py);
+        # this process runs many programs, so it gets its collector back after each.
+        gc.unfreeze()
+        gc.enable()
     return Snapshot(stack, monitor.recorded, monitor.stack_outputs, monitor.stack_output_secret_paths, error)
