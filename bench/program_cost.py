@@ -2,10 +2,12 @@
 
 For the prod stack and for generated estates of 10, 50 and 200 workloads, this runs the
 real program under Pulumi's mocks, then registers exactly the Kubernetes objects it
-produced directly with the provider's resource classes (no components, no config model),
-side by side in one process, and prints milliseconds per resource and the ratio.
+produced directly with the provider's resource classes (no components, no config model,
+the same dependency graph and secret inputs), side by side in one process, and prints
+per estate: CPU milliseconds per object on each side and their ratio (medians of forked
+runs), Python function calls per object (deterministic) and peak memory.
 
-    .venv/bin/python -m bench.program_cost [--repeat 3]
+    .venv/bin/python -m bench.program_cost [--repeat 9] [--sizes 10,50,200]
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import multiprocessing
 import pstats
 import re
 import resource
+import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -131,24 +134,25 @@ def in_child(run: Callable[[], Snapshot], count_calls: bool = False) -> Figures:
 
 def side_by_side(
     first: Callable[[], Snapshot], second: Callable[[], Snapshot], repeat: int
-) -> tuple[Figures, Figures]:
-    """Alternates the two and keeps each one's fastest, so load from elsewhere on the
-    machine hits both sides alike and a stray pause does not count. Python function calls
-    are counted in one more (profiled, so untimed) run each: a figure no load can move."""
-    best: list[Figures | None] = [None, None]
+) -> tuple[Figures, Figures, float]:
+    """Runs the two alternately, `repeat` pairs, and returns each side's median run and the
+    median of the pairs' ratios: the two runs of a pair are back to back, so load from
+    elsewhere on the machine hits both alike, and a median ignores the odd lucky or
+    unlucky run that a best-of or a mean would keep. Python function calls are counted in
+    one more (profiled, so untimed) run each: a figure no load can move."""
+    samples: list[list[Figures]] = [[], []]
     for _ in range(repeat):
         for index, run in enumerate((first, second)):
-            figures = in_child(run)
-            current = best[index]
-            if current is None or figures.cpu_seconds < current.cpu_seconds:
-                best[index] = figures
+            samples[index].append(in_child(run))
+    ratios = [a.cpu_seconds / b.cpu_seconds for a, b in zip(*samples, strict=True)]
     results = []
     for index, run in enumerate((first, second)):
-        kept = best[index]
-        assert kept is not None
-        kept.calls = in_child(run, count_calls=True).calls
-        results.append(kept)
-    return results[0], results[1]
+        runs = samples[index]
+        median = sorted(runs, key=lambda figures: figures.cpu_seconds)[len(runs) // 2]
+        median.peak_mib = max(figures.peak_mib for figures in runs)
+        median.calls = in_child(run, count_calls=True).calls
+        results.append(median)
+    return results[0], results[1], statistics.median(ratios)
 
 
 def _row(values: list[Any], columns: list[tuple[str, int]]) -> str:
@@ -158,7 +162,7 @@ def _row(values: list[Any], columns: list[tuple[str, int]]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=9, help="pairs of runs per estate")
     parser.add_argument("--sizes", default="10,50,200")
     args = parser.parse_args()
 
@@ -177,7 +181,7 @@ def main() -> None:
     print(_row([title for title, _ in columns], columns))
     for label, overrides in cases:
         objects = run_program("prod", overrides=overrides).kubernetes_objects()
-        comp, raw = side_by_side(
+        comp, raw, ratio = side_by_side(
             partial(run_program, "prod", overrides=overrides),
             partial(run_program, "prod", program=raw_program(objects)),
             args.repeat,
@@ -187,7 +191,7 @@ def main() -> None:
         values = [
             label, count, f"{comp.cpu_seconds * 1000:.0f}", f"{raw.cpu_seconds * 1000:.0f}",
             f"{comp.cpu_seconds * 1000 / count:.2f}", f"{raw.cpu_seconds * 1000 / count:.2f}",
-            f"{comp.cpu_seconds / raw.cpu_seconds:.2f}", f"{comp.calls / count:.0f}",
+            f"{ratio:.2f}", f"{comp.calls / count:.0f}",
             f"{raw.calls / count:.0f}", f"{comp.calls / raw.calls:.2f}", f"{comp.peak_mib:.0f}",
             f"{raw.peak_mib:.0f}",
         ]  # fmt: skip
