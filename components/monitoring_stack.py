@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -226,6 +227,23 @@ def scrape_targets(config: EstateConfig) -> list[tuple[str, str]]:
 
 
 ALERTMANAGER_TARGET = (prom.ALERTMANAGER, "http")
+
+
+def in_cluster_webhooks(config: EstateConfig) -> dict[str, str]:
+    """Receivers whose webhook is a Service name (no dots, or a cluster-local name), by
+    receiver: the network needs a rule for those, unlike public HTTPS endpoints."""
+    if not config.monitoring.enabled:
+        return {}
+    hosts = {
+        name: urlsplit(receiver.webhook.url).hostname or ""
+        for name, receiver in config.monitoring.alertmanager.receivers.items()
+        if receiver.webhook is not None
+    }
+    return {
+        name: host
+        for name, host in hosts.items()
+        if host and ("." not in host or host.endswith((".svc", ".cluster.local")))
+    }
 
 
 def kubelet_port(config: EstateConfig) -> int | None:

@@ -13,7 +13,7 @@ baseline denies both directions; everything not derived from intent stays denied
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
@@ -51,6 +51,8 @@ class NetworkIntent:
     scrape_targets: Sequence[tuple[str, str]] = ()
     # The kubelet port Prometheus scrapes on every node, when node metrics are on.
     kubelet_port: int | None = None
+    # Alertmanager receivers whose webhook is a Service inside the cluster: receiver -> host.
+    alert_webhooks: Mapping[str, str] = field(default_factory=dict)
 
 
 def metrics_scrape_targets(workloads: Mapping[str, WorkloadSpec]) -> list[tuple[str, str]]:
@@ -267,6 +269,7 @@ def network_intent(config: EstateConfig) -> NetworkIntent:
         routes=[Route(r.backend, r.port) for r in config.edge.routes] if config.ingress.enabled else [],
         scrape_targets=targets,
         kubelet_port=monitoring_stack.kubelet_port(config),
+        alert_webhooks=monitoring_stack.in_cluster_webhooks(config),
     )
 
 
@@ -286,4 +289,15 @@ def unreachable(intent: NetworkIntent) -> list[str]:
             f"network.nodes.cidrs is empty: {spec.prometheus} cannot scrape the kubelets "
             f"(port {intent.kubelet_port}); set it to the node address ranges"
         )
+    for receiver, host in intent.alert_webhooks.items():
+        service = host.split(".")[0]
+        # A rule to a namespace or an address block may be the one; only the relay's own
+        # workload name, or nothing at all from Alertmanager, is certain.
+        reaches = [r for r in spec.rules if r.from_ == spec.alertmanager and r.to.workload in (None, service)]
+        if not reaches:
+            notes.append(
+                f"monitoring.alertmanager.receivers.{receiver}.webhook.url: {host} is in the cluster "
+                f"but no network.rules entry lets {spec.alertmanager} call it; the NetworkPolicies "
+                "drop this receiver's alerts"
+            )
     return notes

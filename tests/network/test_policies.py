@@ -284,12 +284,32 @@ def test_a_refused_rule_registers_nothing() -> None:
 
 def test_cut_off_workloads_are_named_until_the_cluster_addresses_are_stated() -> None:
     notes = unreachable(network_intent(parse_estate({})))
-    assert len(notes) == 2
+    assert len(notes) == 3
     assert notes[0].startswith("network.kubernetesApi.cidrs is empty: kube-state-metrics, prometheus ")
     assert notes[1].startswith(
         "network.nodes.cidrs is empty: prometheus cannot scrape the kubelets (port 10250)"
     )
-    stated = parse_estate(
-        {"network": {"kubernetesApi": {"cidrs": ["10.0.0.1/32"]}, "nodes": {"cidrs": ["10.20.0.0/16"]}}}
+    # The default warnings receiver is a chat relay Service the estate does not run.
+    assert notes[2].startswith(
+        "monitoring.alertmanager.receivers.platform-warnings.webhook.url: chatops-relay is in the "
+        "cluster but no network.rules entry lets alertmanager call it"
     )
+    addresses = {"kubernetesApi": {"cidrs": ["10.0.0.1/32"]}, "nodes": {"cidrs": ["10.20.0.0/16"]}}
+    relay_rule = {
+        "from": "alertmanager",
+        "to": {"namespace": {"namespaceLabels": {"kubernetes.io/metadata.name": "chatops"}}},
+        "ports": [8080],
+    }
+    stated = parse_estate({"network": {**addresses, "rules": [relay_rule]}})
     assert unreachable(network_intent(stated)) == []
+    # A rule from Alertmanager to some other workload does not reach the relay.
+    elsewhere = {**relay_rule, "to": {"workload": "api"}, "ports": ["http"]}
+    other = parse_estate({"network": {**addresses, "rules": [elsewhere]}})
+    assert [n.split(":")[0] for n in unreachable(network_intent(other))] == [
+        "monitoring.alertmanager.receivers.platform-warnings.webhook.url"
+    ]
+    # A public HTTPS webhook is the internet egress's business, not a rule's.
+    public = {"webhook": {"url": "https://chat.example.org/hooks/alerts"}}
+    every = {"pagerduty-critical": {"pagerduty": {}}, "platform-warnings": public, "info-log": {}}
+    receivers = {"monitoring": {"alertmanager": {"receivers": every}}}
+    assert unreachable(network_intent(parse_estate({"network": addresses, **receivers}))) == []
