@@ -38,6 +38,11 @@ HeaderValue = Annotated[str, AfterValidator(_check_header_value)]
 Seconds = Annotated[int, AfterValidator(_check_duration_seconds)]
 
 
+# A path every edge (NGINX, ingress-nginx, Gateway API) takes literally: no spaces, no
+# regex or query characters.
+URL_PATH = re.compile(r"/[A-Za-z0-9._~/-]*")
+
+
 class SecurityHeaders(StrictModel):
     strict_transport_security: HeaderValue = "max-age=63072000; includeSubDomains; preload"
     x_frame_options: HeaderValue = "DENY"
@@ -146,7 +151,11 @@ class EdgeSpec(StrictModel):
     # Server-Sent Events: never buffered.
     stream_paths: list[str] = Field(default_factory=lambda: ["/api/v2/chat/stream"])
     websocket_paths: list[str] = Field(default_factory=lambda: ["/ws"])
+    # Answered by the edge itself (dockerHost.nginx.blockedStatus from NGINX, 403 from
+    # ingress-nginx, 500 from a Gateway API gateway), never proxied. At most 64: the
+    # match limit of one HTTPRoute rule.
     blocked_paths: list[str] = Field(
+        max_length=64,
         default_factory=lambda: [
             "/wp-admin",
             "/wp-login.php",
@@ -159,7 +168,7 @@ class EdgeSpec(StrictModel):
             "/xmlrpc.php",
             "/cgi-bin",
             "/server-status",
-        ]
+        ],
     )
     headers: SecurityHeaders = SecurityHeaders()
     rate_limits: RateLimits = RateLimits()

@@ -132,6 +132,11 @@ def https_route(
         + [_rule(p, headers, timeouts.ml_read_seconds) for p in plan.ml]
         + [_rule(p, headers, timeouts.stream_read_seconds) for p in plan.streaming]
     )
+    if edge.blocked_paths:
+        # A rule without backendRefs is answered by the gateway itself with a 500 (the
+        # HTTPRouteNoBackendRefs conformance test), and the longest prefix wins, so a probe
+        # for /wp-admin never reaches the frontend that "/" would send it to.
+        rules.append({"matches": [{"path": {"type": "PathPrefix", "value": p}} for p in edge.blocked_paths]})
     return {
         "apiVersion": GATEWAY_API,
         "kind": "HTTPRoute",

@@ -151,4 +151,14 @@ def ingresses(
         objects.append(
             _ingress(f"{name}-streaming", namespace, labels, streaming, edge, ingress, plan.streaming)
         )
+    if edge.blocked_paths:
+        # Every client address is denied (403) before anything is proxied, without the
+        # configuration snippets the controller disables; an Ingress path still has to
+        # name a backend, which is never reached.
+        blocked = {**main, f"{NGINX}/denylist-source-range": "0.0.0.0/0,::/0"}
+        blocked.pop(f"{CERT_MANAGER}/cluster-issuer", None)
+        blocked.pop(f"{CERT_MANAGER}/issuer", None)
+        unreachable = [*plan.standard, *plan.ml, *plan.streaming][0].backend
+        paths = [EdgePath(path, unreachable) for path in edge.blocked_paths]
+        objects.append(_ingress(f"{name}-blocked", namespace, labels, blocked, edge, ingress, paths))
     return objects

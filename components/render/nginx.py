@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pydantic.alias_generators import to_camel
 
 from components.config.docker_host import NginxSettings
-from components.config.edge import EdgeSpec
+from components.config.edge import URL_PATH, EdgeSpec
 
 # Every text type an API or SPA sends that compresses well (text/html is always on).
 GZIP_TYPES = (
@@ -172,7 +172,7 @@ def _blocked_regex(paths: list[str]) -> str:
 
 
 def _check_path(path: str, key: str) -> str:
-    if not re.fullmatch(r"/[A-Za-z0-9._~/-]*", path):
+    if not URL_PATH.fullmatch(path):
         raise NginxConfigError(f"{key}: got {path!r}: expected a URL path of letters, digits and ._~/-")
     return path
 

@@ -67,3 +67,19 @@ def validate_custom_resource(obj: dict[str, Any]) -> None:
     if schema is None:
         raise LookupError(f"no CRD schema shipped for {obj['apiVersion']} {obj['kind']}")
     jsonschema.Draft7Validator(schema).validate(obj)
+
+
+# Common attack paths (the changelog's exploit blocking), answered by the edge itself.
+BLOCKED = [
+    "/wp-admin",
+    "/wp-login.php",
+    "/phpmyadmin",
+    "/phpMyAdmin",
+    "/.env",
+    "/.git",
+    "/.svn",
+    "/.htaccess",
+    "/xmlrpc.php",
+    "/cgi-bin",
+    "/server-status",
+]

@@ -42,6 +42,18 @@ from tests.support.program import run_program
         ),
         ({"ingress": {"mode": "traefik"}}, "shiksha-setu:ingress.mode: got 'traefik'"),
         (
+            {"edge": {"blockedPaths": ["/wp-admin", "wp-login.php"]}},
+            "shiksha-setu:edge.blockedPaths[1]: got 'wp-login.php': expected a URL path",
+        ),
+        (
+            {"edge": {"blockedPaths": ["/.env", "/admin(.*)"]}},
+            "shiksha-setu:edge.blockedPaths[1]: got '/admin(.*)': expected a URL path",
+        ),
+        (
+            {"edge": {"blockedPaths": [f"/probe{i}" for i in range(65)]}},
+            "shiksha-setu:edge.blockedPaths",
+        ),
+        (
             {
                 "ingress": {
                     "extraAnnotations": {

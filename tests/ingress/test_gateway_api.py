@@ -9,7 +9,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from tests.ingress.support import by_kind, edge_objects, validate_custom_resource
+from tests.ingress.support import BLOCKED, by_kind, edge_objects, validate_custom_resource
 from tests.support.program import Snapshot, run_program
 
 NS = "shiksha-setu"
@@ -24,8 +24,11 @@ SECURITY_HEADERS = {
 
 
 def rules_by_path(route: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The rules that proxy somewhere, by their one path."""
     found = {}
     for rule in route["spec"]["rules"]:
+        if "backendRefs" not in rule:
+            continue
         [match] = rule["matches"]
         assert match["path"]["type"] == "PathPrefix"
         found[match["path"]["value"]] = rule
@@ -189,3 +192,19 @@ def test_no_edge_means_no_edge_objects_and_no_path_from_the_controller() -> None
     policies = [r.inputs for r in snapshot.kubernetes_objects() if r.kind == "NetworkPolicy"]
     assert policies
     assert "envoy-gateway-system" not in str(policies)
+
+
+def test_attack_paths_get_a_rule_with_no_backend(prod: Snapshot) -> None:
+    """Gateway API: a rule without backendRefs is answered by the gateway with a 500 and
+    the longest prefix wins, so these never reach the frontend behind "/"."""
+    route = by_kind(prod, "HTTPRoute")["shiksha-setu"]
+    [blocked] = [rule for rule in route["spec"]["rules"] if "backendRefs" not in rule]
+    assert blocked == {"matches": [{"path": {"type": "PathPrefix", "value": p}} for p in BLOCKED]}
+    # Without it they would match the frontend's catch-all.
+    assert rules_by_path(route)["/"]["backendRefs"][0]["name"] == "frontend"
+
+
+def test_no_blocked_paths_means_no_blocking_rule() -> None:
+    snapshot = run_program("prod", overrides={"edge": {"blockedPaths": []}})
+    route = by_kind(snapshot, "HTTPRoute")["shiksha-setu"]
+    assert all("backendRefs" in rule for rule in route["spec"]["rules"])

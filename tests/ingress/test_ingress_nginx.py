@@ -13,7 +13,7 @@ import pytest
 
 from components.config.loader import parse_estate
 from components.ingress_with_headers import allowed_response_headers
-from tests.ingress.support import by_kind, edge_objects
+from tests.ingress.support import BLOCKED, by_kind, edge_objects
 from tests.support.program import Snapshot, run_program
 
 KUBERNETES_VERSION = "1.34.0"
@@ -49,11 +49,12 @@ def paths(ingress: dict[str, Any]) -> dict[str, tuple[str, int]]:
     }
 
 
-def test_the_edge_is_three_ingresses_and_the_headers_config_map(nginx: Snapshot) -> None:
+def test_the_edge_is_four_ingresses_and_the_headers_config_map(nginx: Snapshot) -> None:
     kinds = sorted((o["kind"], o["metadata"]["name"]) for o in edge_objects(nginx))
     assert kinds == [
         ("ConfigMap", "edge-security-headers"),
         ("Ingress", "shiksha-setu"),
+        ("Ingress", "shiksha-setu-blocked"),
         ("Ingress", "shiksha-setu-ml"),
         ("Ingress", "shiksha-setu-streaming"),
     ]
@@ -82,6 +83,7 @@ def test_only_the_ml_paths_wait_600_seconds(nginx: Snapshot) -> None:
     }
     assert timeouts == {
         "shiksha-setu": ("60", "60", "5"),
+        "shiksha-setu-blocked": ("60", "60", "5"),
         "shiksha-setu-ml": ("600", "600", "5"),
         "shiksha-setu-streaming": ("3600", "3600", "5"),
     }
@@ -141,6 +143,7 @@ def test_tls_for_every_host_and_one_certificate_request(nginx: Snapshot) -> None
     }
     assert issuers == {
         "shiksha-setu": "letsencrypt-prod",
+        "shiksha-setu-blocked": None,
         "shiksha-setu-ml": None,
         "shiksha-setu-streaming": None,
     }
@@ -187,3 +190,15 @@ def test_more_hosts_and_origins_reach_every_ingress() -> None:
     assert (
         ingresses["shiksha-setu"]["metadata"]["annotations"]["cert-manager.io/issuer"] == "letsencrypt-prod"
     )
+
+
+def test_attack_paths_are_denied_to_every_client_without_snippets(nginx: Snapshot) -> None:
+    ingresses = by_kind(nginx, "Ingress")
+    blocked = ingresses["shiksha-setu-blocked"]
+    assert blocked["metadata"]["annotations"][A + "denylist-source-range"] == "0.0.0.0/0,::/0"
+    assert sorted(paths(blocked)) == sorted(BLOCKED)
+    # Only this Ingress denies anyone; the others serve every client.
+    for name, ingress in ingresses.items():
+        if name != "shiksha-setu-blocked":
+            assert A + "denylist-source-range" not in ingress["metadata"]["annotations"], name
+    assert "cert-manager.io/cluster-issuer" not in blocked["metadata"]["annotations"]
