@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
-from ..kube import PodView, pod_view
-from ..props import is_unknown
+from ..kube import Container, PodView, pod_view
+from ..props import as_list, get, is_unknown
 from ..rule import CIS, NSA, PSS, Finding, Framework, Subject
 
 PSS_URL = "https://kubernetes.io/docs/concepts/security/pod-security-standards/"
@@ -52,3 +52,20 @@ def show(value: Any) -> str:
 def is_bad(value: Any, allowed: Iterable[Any]) -> bool:
     """True only for a known, set value outside the allowed ones."""
     return value is not None and not is_unknown(value) and value not in set(allowed)
+
+
+def added_capabilities_outside(
+    container: Container, allowed: frozenset[str], rule_text: str
+) -> Iterator[Finding]:
+    """A finding per entry of capabilities.add not in `allowed` (unknowns are not judged)."""
+    added = as_list(get(container.body, "securityContext", "capabilities", "add"))
+    if is_unknown(added):
+        return
+    assert isinstance(added, list)
+    for i, cap in enumerate(added):
+        if isinstance(cap, str) and cap not in allowed:
+            yield Finding(
+                container.at("securityContext", "capabilities", "add", i),
+                f"adds {cap!r}; {rule_text}",
+                container.name,
+            )

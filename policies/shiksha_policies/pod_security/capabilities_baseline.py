@@ -7,9 +7,8 @@ from collections.abc import Iterator
 from pulumi_policy import EnforcementLevel, Severity
 
 from ..kube import PodView, is_pod_type
-from ..props import as_list, get, is_unknown
 from ..rule import Finding, Rule
-from ._common import cis, on_pods, pss
+from ._common import added_capabilities_outside, cis, on_pods, pss
 
 # The Baseline profile's allowed values for capabilities.add, as the PSS page lists them.
 ALLOWED_ADD = frozenset(
@@ -33,17 +32,9 @@ ALLOWED_ADD = frozenset(
 
 def check(pod: PodView) -> Iterator[Finding]:
     for c in pod.containers():
-        added = as_list(get(c.body, "securityContext", "capabilities", "add"))
-        if is_unknown(added):
-            continue
-        assert isinstance(added, list)
-        for i, cap in enumerate(added):
-            if isinstance(cap, str) and cap not in ALLOWED_ADD:
-                yield Finding(
-                    c.at("securityContext", "capabilities", "add", i),
-                    f"adds {cap!r}; Baseline allows only {', '.join(sorted(ALLOWED_ADD))}",
-                    c.name,
-                )
+        yield from added_capabilities_outside(
+            c, ALLOWED_ADD, f"Baseline allows only {', '.join(sorted(ALLOWED_ADD))}"
+        )
 
 
 RULE = Rule(

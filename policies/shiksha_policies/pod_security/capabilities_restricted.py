@@ -10,7 +10,9 @@ from ..kube import PodView, is_pod_type
 from ..props import as_list, get, is_unknown
 from ..remediations import drop_all_capabilities
 from ..rule import Finding, Rule
-from ._common import NSA_POD, cis, on_pods, pss
+from ._common import NSA_POD, added_capabilities_outside, cis, on_pods, pss
+
+ALLOWED_ADD = frozenset({"NET_BIND_SERVICE"})
 
 
 def check(pod: PodView) -> Iterator[Finding]:
@@ -25,17 +27,7 @@ def check(pod: PodView) -> Iterator[Finding]:
             yield Finding(
                 c.sc_path("capabilities", "drop"), f"is {drop if drop else 'unset'}; must include ALL", c.name
             )
-        add = as_list(get(caps, "add"))
-        if is_unknown(add):
-            continue
-        assert isinstance(add, list)
-        for i, cap in enumerate(add):
-            if isinstance(cap, str) and cap != "NET_BIND_SERVICE":
-                yield Finding(
-                    c.at("securityContext", "capabilities", "add", i),
-                    f"adds {cap!r}; only NET_BIND_SERVICE may be added",
-                    c.name,
-                )
+        yield from added_capabilities_outside(c, ALLOWED_ADD, "only NET_BIND_SERVICE may be added")
 
 
 RULE = Rule(
