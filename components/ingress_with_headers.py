@@ -16,7 +16,6 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.config.edge import URL_PATH
 from components.config.estate import EstateConfig
 from components.kube import gateway as gw
 from components.kube import ingress as ing
@@ -51,12 +50,6 @@ def edge_errors(config: EstateConfig, project: str = "shiksha-setu") -> list[str
                     f"{project}:edge.{key}[{index}]: got {path!r}: no edge.routes prefix serves it "
                     f"(a path needs a backend; routes: {[r.path for r in edge.routes]})"
                 )
-    for index, path in enumerate(edge.blocked_paths):
-        if not URL_PATH.fullmatch(path):
-            problems.append(
-                f"{project}:edge.blockedPaths[{index}]: got {path!r}: "
-                "expected a URL path of letters, digits and ._~/-"
-            )
     if (
         config.ingress.mode == "ingress-nginx"
         and not float(edge.rate_limits.requests_per_second).is_integer()

@@ -33,14 +33,21 @@ def _check_duration_seconds(value: int) -> int:
     return value
 
 
-Hostname = Annotated[str, AfterValidator(_check_hostname)]
-HeaderValue = Annotated[str, AfterValidator(_check_header_value)]
-Seconds = Annotated[int, AfterValidator(_check_duration_seconds)]
-
-
 # A path every edge (NGINX, ingress-nginx, Gateway API) takes literally: no spaces, no
 # regex or query characters.
 URL_PATH = re.compile(r"/[A-Za-z0-9._~/-]*")
+
+
+def check_url_path(value: str) -> str:
+    if not URL_PATH.fullmatch(value):
+        raise ValueError("expected a URL path of letters, digits and ._~/-")
+    return value
+
+
+Hostname = Annotated[str, AfterValidator(_check_hostname)]
+HeaderValue = Annotated[str, AfterValidator(_check_header_value)]
+Seconds = Annotated[int, AfterValidator(_check_duration_seconds)]
+UrlPath = Annotated[str, AfterValidator(check_url_path)]
 
 
 class SecurityHeaders(StrictModel):
@@ -154,7 +161,7 @@ class EdgeSpec(StrictModel):
     # Answered by the edge itself (dockerHost.nginx.blockedStatus from NGINX, 403 from
     # ingress-nginx, 500 from a Gateway API gateway), never proxied. At most 64: the
     # match limit of one HTTPRoute rule.
-    blocked_paths: list[str] = Field(
+    blocked_paths: list[UrlPath] = Field(
         max_length=64,
         default_factory=lambda: [
             "/wp-admin",

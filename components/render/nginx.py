@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pydantic.alias_generators import to_camel
 
 from components.config.docker_host import NginxSettings
-from components.config.edge import URL_PATH, EdgeSpec
+from components.config.edge import EdgeSpec, check_url_path
 
 # Every text type an API or SPA sends that compresses well (text/html is always on).
 GZIP_TYPES = (
@@ -172,9 +172,10 @@ def _blocked_regex(paths: list[str]) -> str:
 
 
 def _check_path(path: str, key: str) -> str:
-    if not URL_PATH.fullmatch(path):
-        raise NginxConfigError(f"{key}: got {path!r}: expected a URL path of letters, digits and ._~/-")
-    return path
+    try:
+        return check_url_path(path)
+    except ValueError as error:
+        raise NginxConfigError(f"{key}: got {path!r}: {error}") from None
 
 
 def _check_upstream(address: str, key: str) -> str:
@@ -390,9 +391,7 @@ def render_nginx_conf(
     w(f"        proxy_read_timeout {t.read_seconds}s;")
     w(f"        proxy_send_timeout {t.send_seconds}s;")
     w("")
-    if edge.blocked_paths:
-        for index, path in enumerate(edge.blocked_paths):
-            _check_path(path, f"edge.blockedPaths[{index}]")
+    if edge.blocked_paths:  # each one a URL path already (EdgeSpec.blocked_paths)
         w("        # Scanners' favourite targets: refused before any upstream sees them.")
         w(f'        location ~* "{_blocked_regex(edge.blocked_paths)}" {{')
         w(f"            return {settings.blocked_status};")
