@@ -130,7 +130,8 @@ def ingresses(
 ) -> list[dict[str, Any]]:
     common = _common_annotations(edge, ingress, namespace)
     timeouts = edge.timeouts
-    main = {**common, **_timeouts(timeouts.read_seconds, timeouts.send_seconds)}
+    standard = {**common, **_timeouts(timeouts.read_seconds, timeouts.send_seconds)}
+    main = dict(standard)
     if ingress.cert_manager.enabled:
         # Only one Ingress asks cert-manager for the certificate: ingress-shim names the
         # Certificate after the secret, so a second asking Ingress would fight over it.
@@ -155,9 +156,7 @@ def ingresses(
         # Every client address is denied (403) before anything is proxied, without the
         # configuration snippets the controller disables; an Ingress path still has to
         # name a backend, which is never reached.
-        blocked = {**main, f"{NGINX}/denylist-source-range": "0.0.0.0/0,::/0"}
-        blocked.pop(f"{CERT_MANAGER}/cluster-issuer", None)
-        blocked.pop(f"{CERT_MANAGER}/issuer", None)
+        blocked = {**standard, f"{NGINX}/denylist-source-range": "0.0.0.0/0,::/0"}
         unreachable = [*plan.standard, *plan.ml, *plan.streaming][0].backend
         paths = [EdgePath(path, unreachable) for path in edge.blocked_paths]
         objects.append(_ingress(f"{name}-blocked", namespace, labels, blocked, edge, ingress, paths))
