@@ -195,40 +195,33 @@ class DockerHost(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         common = {"app.kubernetes.io/part-of": config.part_of, "app.kubernetes.io/managed-by": "pulumi"}
 
+        def network(key: str, internal: bool, options: dict[str, str] | None = None) -> docker.Network:
+            return docker.Network(
+                f"{prefix}-{key}",
+                name=f"{prefix}-{key}",
+                driver="bridge",
+                internal=internal,
+                options=options,
+                labels=[docker.NetworkLabelArgs(label=k, value=v) for k, v in sorted(common.items())],
+                opts=child,
+            )
+
         self.networks = {
-            FRONTEND: docker.Network(
-                f"{prefix}-{FRONTEND}",
-                name=f"{prefix}-{FRONTEND}",
-                driver="bridge",
-                internal=False,
-                labels=[docker.NetworkLabelArgs(label=k, value=v) for k, v in sorted(common.items())],
-                opts=child,
-            ),
+            FRONTEND: network(FRONTEND, internal=False),
             # No gateway out: the datastores and internal services cannot reach the internet.
-            BACKEND: docker.Network(
-                f"{prefix}-{BACKEND}",
-                name=f"{prefix}-{BACKEND}",
-                driver="bridge",
-                internal=True,
-                labels=[docker.NetworkLabelArgs(label=k, value=v) for k, v in sorted(common.items())],
-                opts=child,
-            ),
+            BACKEND: network(BACKEND, internal=True),
         }
         if host.loopback_ports:
             # Docker publishes no port of a container that is only on internal networks
             # (moby/moby#36174). This bridge exists only for the loopback ports: bindings
             # default to 127.0.0.1 and, without masquerading, it gives no route out either.
-            self.networks[LOOPBACK] = docker.Network(
-                f"{prefix}-{LOOPBACK}",
-                name=f"{prefix}-{LOOPBACK}",
-                driver="bridge",
+            self.networks[LOOPBACK] = network(
+                LOOPBACK,
                 internal=False,
                 options={
                     "com.docker.network.bridge.enable_ip_masquerade": "false",
                     "com.docker.network.bridge.host_binding_ipv4": "127.0.0.1",
                 },
-                labels=[docker.NetworkLabelArgs(label=k, value=v) for k, v in sorted(common.items())],
-                opts=child,
             )
 
         pulls: dict[str, docker.RemoteImage] = {}
