@@ -293,8 +293,7 @@ def unreachable(intent: NetworkIntent) -> list[str]:
         service = host.split(".")[0]
         # A rule to a namespace or an address block may be the one; only the relay's own
         # workload name, or nothing at all from Alertmanager, is certain.
-        reaches = [r for r in spec.rules if r.from_ == spec.alertmanager and r.to.workload in (None, service)]
-        if not reaches:
+        if not any(r.from_ == spec.alertmanager and r.to.workload in (None, service) for r in spec.rules):
             notes.append(
                 f"monitoring.alertmanager.receivers.{receiver}.webhook.url: {host} is in the cluster "
                 f"but no network.rules entry lets {spec.alertmanager} call it; the NetworkPolicies "
