@@ -4,8 +4,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
-# Debian packages: the real tools the tests run (promtool, amtool, nginx, wrk, etcd).
-APT_PACKAGES=(prometheus prometheus-alertmanager prometheus-blackbox-exporter nginx-light wrk openssl jq shellcheck)
+# Debian packages: the real tools the tests run (promtool, amtool, nginx, wrk, redis-server,
+# PostgreSQL 15, Graphviz).
+APT_PACKAGES=(prometheus prometheus-alertmanager prometheus-blackbox-exporter nginx-light wrk openssl jq shellcheck redis-server postgresql-15 graphviz)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -13,7 +14,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   step "apt-get update" $SUDO apt-get update -qq
   step "apt-get install ${missing[*]}" env DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
   # Debian starts these services on install; the tests start their own copies.
-  for svc in nginx prometheus prometheus-alertmanager prometheus-blackbox-exporter prometheus-node-exporter; do
+  for svc in nginx prometheus prometheus-alertmanager prometheus-blackbox-exporter prometheus-node-exporter redis-server postgresql; do
     $SUDO service "$svc" stop >/dev/null 2>&1 || true
   done
 fi
