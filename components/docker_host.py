@@ -34,7 +34,7 @@ from components.config.workloads import WorkloadSpec
 from components.estate import Estate
 from components.images import image_refs
 from components.kube.labels import recommended_labels
-from components.render.nginx import Listen, NginxPaths, render_nginx_conf
+from components.render.nginx import Listen, NginxPaths, origin_auth_map, render_nginx_conf
 from components.secure_deployment import ConfigFiles
 from components.wiring import wire
 
@@ -48,6 +48,7 @@ NGINX_UID = 101
 NGINX_HTTP, NGINX_HTTPS = 8080, 8443
 NGINX_CONF_DIR = "/etc/nginx/generated"
 NGINX_TLS_DIR = "/etc/nginx/tls"
+CDN_ORIGIN_AUTH_FILE = "cdn-origin-auth.conf"
 
 
 class DockerHostError(ValueError):
@@ -275,7 +276,7 @@ class DockerHost(pulumi.ComponentResource):
                 common,
             )
 
-        self.edge = self._nginx(config, pull("nginx", host.nginx.image), common)
+        self.edge = self._nginx(config, secrets, pull("nginx", host.nginx.image), common)
         self.register_outputs({})
 
     def _container(
@@ -408,7 +409,11 @@ class DockerHost(pulumi.ComponentResource):
         )
 
     def _nginx(
-        self, config: EstateConfig, pulled: docker.RemoteImage, common: Mapping[str, str]
+        self,
+        config: EstateConfig,
+        secrets: EstateSecrets,
+        pulled: docker.RemoteImage,
+        common: Mapping[str, str],
     ) -> docker.Container:
         host = config.docker_host
         settings = host.nginx
@@ -428,12 +433,19 @@ class DockerHost(pulumi.ComponentResource):
                 key=f"{NGINX_TLS_DIR}/tls.key",
                 trusted_cert=f"{NGINX_TLS_DIR}/chain.crt",
                 temp_dir="/tmp",
+                cdn_origin_auth=f"{NGINX_CONF_DIR}/{CDN_ORIGIN_AUTH_FILE}",
             ),
             Listen(http_port=NGINX_HTTP, https_port=NGINX_HTTPS, public_https_port=host.https_port),
+            cdn=config.cdn,
         )
         self.nginx_conf = conf
         written = _Files()
         written.add(NGINX_CONF_DIR, {"nginx.conf": conf})
+        if config.cdn.enabled:
+            # The shared origin-auth value reaches nginx only as a secret file, never in nginx.conf.
+            cdn = config.cdn
+            auth = secrets["cdnOriginAuth"].apply(lambda value: origin_auth_map(cdn, value))
+            written.add(NGINX_CONF_DIR, {CDN_ORIGIN_AUTH_FILE: pulumi.Output.secret(auth)}, secret=True)
         entrypoints, command = written.wrap(
             ["nginx", "-c", f"{NGINX_CONF_DIR}/nginx.conf", "-g", "daemon off;"]
         )
@@ -458,7 +470,7 @@ class DockerHost(pulumi.ComponentResource):
             image=settings.image,
             entrypoints=entrypoints,
             command=command,
-            envs=_env(written.env, {}),
+            envs=_env(written.env, written.secret_env),
             user=f"{NGINX_UID}:{NGINX_UID}",
             read_only=True,
             tmpfs={"/tmp": tmpfs_opts, NGINX_CONF_DIR: tmpfs_opts, "/var/cache/nginx": tmpfs_opts},

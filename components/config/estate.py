@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from .base import DnsLabel, StrictModel
+from .cdn import CdnSpec, cdn_problems
 from .datastores import PostgresTuning, RedisSettings
 from .docker_host import DockerHostSpec
 from .edge import EdgeSpec
@@ -34,6 +35,7 @@ class EstateConfig(StrictModel):
     network: NetworkSpec = NetworkSpec()
     monitoring: MonitoringSpec = MonitoringSpec()
     docker_host: DockerHostSpec = DockerHostSpec()
+    cdn: CdnSpec = CdnSpec()
 
     @property
     def enabled_workloads(self) -> dict[str, WorkloadSpec]:
@@ -67,4 +69,7 @@ class EstateConfig(StrictModel):
                     f"edge.routes path {route.path!r}: workload {route.backend!r} has no port "
                     f"{route.port!r} (ports: {sorted(backend.ports)})"
                 )
+        cdn = cdn_problems(self.cdn, self.edge, self.ingress, self.workloads, self.target)
+        if cdn:
+            raise ValueError("; ".join(cdn))
         return self

@@ -16,7 +16,13 @@ from .secrets import EstateSecrets, required_secrets
 
 PROJECT = "shiksha-setu"
 # Secret keys are read as Outputs, never into the model.
-SECRET_KEYS = ("postgresPassword", "redisPassword", "pagerdutyRoutingKey", "registryPassword")
+SECRET_KEYS = (
+    "postgresPassword",
+    "redisPassword",
+    "pagerdutyRoutingKey",
+    "registryPassword",
+    "cdnOriginAuth",
+)
 
 
 def _all_config() -> dict[str, Any]:

@@ -25,6 +25,8 @@ def required_secrets(config: EstateConfig) -> dict[str, str]:
             f"the token that pushes images.build to {config.images.build.registry} "
             f"as {config.images.build.username}"
         )
+    if config.cdn.enabled:
+        needed["cdnOriginAuth"] = f"the value the CDN sends in {config.cdn.origin_auth_header}"
     return needed
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from pydantic.alias_generators import to_camel
 
+from components.config.cdn import CdnSpec, check_origin_auth_secret, path_classes, served_hosts
 from components.config.docker_host import NginxSettings
 from components.config.edge import EdgeSpec, check_url_path
 
@@ -119,6 +120,8 @@ class NginxPaths:
     temp_dir: str
     access_log: str = "/dev/stdout"
     error_log: str = "/dev/stderr"
+    # The include file holding the CDN origin-auth check (origin_auth_map); only with cdn on.
+    cdn_origin_auth: str = ""
 
 
 @dataclass(frozen=True)
@@ -194,9 +197,12 @@ def render_nginx_conf(
     paths: NginxPaths,
     listen: Listen = Listen(),
     user: str | None = None,
+    cdn: CdnSpec | None = None,
 ) -> str:
     """nginx.conf for `edge`. `upstreams` maps each route backend to its host:port;
-    `user` is needed only when the master process runs as root."""
+    `user` is needed only when the master process runs as root; `cdn` defaults to the
+    model's defaults (Cache-Control by path class, no CDN)."""
+    cdn = cdn or CdnSpec()
     for name, address in upstreams.items():
         _check_upstream(address, f"dockerHost.nginx.upstreams.{name}")
     for index, route in enumerate(edge.routes):
@@ -234,7 +240,8 @@ def render_nginx_conf(
         for name, value in edge.headers.as_headers().items()
     }
     t = edge.timeouts
-    server_names = " ".join(edge.hosts)
+    server_names = " ".join(served_hosts(edge, cdn))
+    proxy_headers = {**PROXY_HEADERS, **cdn_proxy_headers(cdn)}
     https_suffix = "" if listen.public_https_port == 443 else f":{listen.public_https_port}"
     addr = f"{listen.address}:" if listen.address else ""
     ofc = settings.open_file_cache
@@ -286,6 +293,8 @@ def render_nginx_conf(
         else:
             w(f"        {_quote(origin, 'edge.cors.allowedOrigins')} $http_origin;")
     w("    }")
+    out.extend(cache_control_maps(edge, cdn))
+    out.extend(origin_auth_include(cdn, paths))
     w("")
     log_fields = ",".join(f'"{name}":"{var}"' for name, var in JSON_LOG_FIELDS)
     w(f"    log_format json_combined escape=json '{{{log_fields}}}';")
@@ -303,7 +312,8 @@ def render_nginx_conf(
     w("    open_file_cache_errors on;")
     w("")
     w("    gzip on;")
-    w("    gzip_vary on;")
+    # With Cache-Control by class the server sends one Vary itself (cache_control_server_lines).
+    w(f"    gzip_vary {'off' if cdn.cache_control.enabled else 'on'};")
     w("    gzip_proxied any;")
     w(f"    gzip_comp_level {settings.gzip_level};")
     w(f"    gzip_min_length {settings.gzip_min_length};")
@@ -383,9 +393,11 @@ def render_nginx_conf(
     allowed_headers = _quote(", ".join(edge.cors.allowed_headers), "edge.cors.allowedHeaders")
     w(f"        add_header Access-Control-Allow-Headers {allowed_headers} always;")
     w(f"        add_header Access-Control-Max-Age {edge.cors.max_age_seconds} always;")
+    out.extend(cache_control_server_lines(cdn))
+    out.extend(origin_server_lines(cdn))
     w("")
     w("        proxy_http_version 1.1;")
-    for name, value in PROXY_HEADERS.items():
+    for name, value in proxy_headers.items():
         w(f"        proxy_set_header {name} {value};")
     w(f"        proxy_connect_timeout {t.connect_seconds}s;")
     w(f"        proxy_read_timeout {t.read_seconds}s;")
@@ -443,7 +455,7 @@ def render_nginx_conf(
             backend_of(path, f"edge.websocketPaths[{index}]"),
             [
                 # A location with its own proxy_set_header inherits none from the server.
-                *(f"proxy_set_header {n} {v};" for n, v in PROXY_HEADERS.items() if n != "Connection"),
+                *(f"proxy_set_header {n} {v};" for n, v in proxy_headers.items() if n != "Connection"),
                 "proxy_set_header Upgrade $http_upgrade;",
                 "proxy_set_header Connection $connection_upgrade;",
                 "proxy_buffering off;",
@@ -468,3 +480,119 @@ def render_nginx_conf(
     w("    }")
     w("}")
     return "\n".join(out) + "\n"
+
+
+# --- CDN: Cache-Control by path class and the origin's CDN-only access --------------------
+# Kept apart (and quoted by their own helper) while the renderer's quoting is reworked.
+
+# Statuses a cache may keep: an error or a redirect under /assets/ must never live for a year.
+_CACHEABLE_STATUS = "(200|203|206|304)"
+
+
+def _cdn_quote(value: str, key: str, variables: bool = False) -> str:
+    """An nginx string literal. `$` starts a variable in add_header and map values, so it is
+    refused unless the literal is a regex (`variables=True`); newlines end a directive."""
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
+        raise NginxConfigError(f"{key}: got {value!r}: a value must not contain control characters")
+    if "$" in value and not variables:
+        raise NginxConfigError(f"{key}: got {value!r}: '$' would be read as an nginx variable")
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _header_variable(header: str) -> str:
+    """X-Shiksha-Origin-Auth -> $http_x_shiksha_origin_auth (the header name is validated)."""
+    return "$http_" + header.lower().replace("-", "_")
+
+
+def cache_control_maps(edge: EdgeSpec, cdn: CdnSpec) -> list[str]:
+    """http-level maps: the path class of $uri (longest prefix first, as locations match),
+    then the header value from the class, the status and the content type."""
+    cc = cdn.cache_control
+    if not cc.enabled:
+        return []
+    lines = [
+        "",
+        "    # Cache-Control by path class (cdn.cacheControl): hashed assets for a year,",
+        "    # the SPA's HTML revalidated on every use, the API and everything unknown never stored.",
+        "    map $uri $edge_cache_class {",
+        "        default private;",
+    ]
+    for index, item in enumerate(path_classes(edge, cdn)):
+        pattern = _cdn_quote("~^" + re.escape(item.prefix), f"cdn.pathClasses[{index}]", variables=True)
+        lines.append(f"        {pattern} {item.cache_class};")
+    lines += [
+        "    }",
+        '    map "$edge_cache_class:$status:$sent_http_content_type" $edge_cache_control {',
+        f"        default {_cdn_quote(cc.private, 'cdn.cacheControl.private')};",
+        # `serve --single` answers a missing asset with index.html: that is HTML, not immutable.
+        f'        "~^immutable:{_CACHEABLE_STATUS}:(?!text/html)"'
+        f" {_cdn_quote(cc.immutable, 'cdn.cacheControl.immutable')};",
+        f'        "~^(immutable|revalidate):{_CACHEABLE_STATUS}:"'
+        f" {_cdn_quote(cc.revalidate, 'cdn.cacheControl.revalidate')};",
+        "    }",
+    ]
+    return lines
+
+
+def cache_control_server_lines(cdn: CdnSpec) -> list[str]:
+    """Server-level, so every location inherits them with the security headers."""
+    if not cdn.cache_control.enabled:
+        return []
+    return [
+        "        # The edge decides caching: an upstream's own Cache-Control is replaced.",
+        "        proxy_hide_header Cache-Control;",
+        "        add_header Cache-Control $edge_cache_control always;",
+        # One Vary for every response: gzip picks the body by Accept-Encoding and CORS answers
+        # reflect Origin, so a shared cache must key on both (gzip_vary is off for this).
+        '        add_header Vary "Accept-Encoding, Origin" always;',
+    ]
+
+
+def cdn_proxy_headers(cdn: CdnSpec) -> dict[str, str]:
+    """The shared origin-auth value stops at the edge: an empty value drops the header."""
+    return {cdn.origin_auth_header: '""'} if cdn.enabled else {}
+
+
+def origin_auth_include(cdn: CdnSpec, paths: NginxPaths) -> list[str]:
+    if not cdn.enabled:
+        return []
+    if not paths.cdn_origin_auth:
+        raise NginxConfigError("cdn.enabled: the origin-auth include file has no path (NginxPaths)")
+    return [
+        "    # $cdn_origin_authorized: 1 only with the CDN's shared header (secret cdnOriginAuth).",
+        f"    include {_cdn_quote(paths.cdn_origin_auth, 'cdn.originAuthInclude')};",
+    ]
+
+
+def origin_server_lines(cdn: CdnSpec) -> list[str]:
+    if not cdn.enabled:
+        return []
+    lines = [
+        "",
+        "        # Only the CDN reaches the origin: from its address ranges, with the shared header.",
+    ]
+    for index, cidr in enumerate(cdn.allowed_ranges):
+        lines.append(f"        allow {_cdn_quote(cidr, f'cdn.allowedRanges[{index}]')};")
+    lines += [
+        "        deny all;",
+        "        if ($cdn_origin_authorized != 1) {",
+        "            return 403;",
+        "        }",
+    ]
+    return lines
+
+
+def origin_auth_map(cdn: CdnSpec, secret: str) -> str:
+    """The include file: the secret as an exact, case-sensitive regex (a map's plain strings
+    ignore case). Rendered inside the secret Output's apply, written only as a secret file."""
+    try:
+        check_origin_auth_secret(secret)
+    except ValueError as error:
+        raise NginxConfigError(str(error)) from None
+    pattern = _cdn_quote("~^" + re.escape(secret) + "$", "cdnOriginAuth", variables=True)
+    return (
+        f"map {_header_variable(cdn.origin_auth_header)} $cdn_origin_authorized {{\n"
+        "    default 0;\n"
+        f"    {pattern} 1;\n"
+        "}\n"
+    )

@@ -1,0 +1,205 @@
+"""What a CDN in front of the edge needs from it: a Cache-Control per path class, and, when a
+CDN is switched on, the origin settings that keep everyone else away from the origin.
+
+Path classes (longest matching prefix wins, NGINX's and Gateway API's own rule):
+  - immutable: hashed build assets (`cacheControl.immutablePrefixes`, Vite's `/assets/` by
+    default): a new build gets new names, so caches may keep them for a year;
+  - revalidate: every other path of a route served by a static backend (the SPA's HTML shell,
+    robots.txt, ...): `no-cache`, stored but checked on every use, so a deploy shows at once;
+  - private: everything else (the API, WebSockets, paths no class names): `no-store`, because
+    API answers carry one user's data and must never sit in a shared cache.
+Unknown is private: a new API route is never cached by accident.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field, model_validator
+
+from .base import DnsLabel, StrictModel
+from .edge import EdgeSpec, HeaderValue, Hostname, UrlPath
+from .ingress import IngressSpec
+from .workloads import WorkloadSpec
+
+CacheClass = Literal["immutable", "revalidate", "private"]
+
+# Headers a CDN must not be able to spoof or that the application itself reads.
+_RESERVED_HEADERS = {
+    "authorization",
+    "connection",
+    "content-length",
+    "content-type",
+    "cookie",
+    "forwarded",
+    "host",
+    "origin",
+    "proxy-authorization",
+    "te",
+    "transfer-encoding",
+    "upgrade",
+    "x-forwarded-for",
+    "x-forwarded-host",
+    "x-forwarded-proto",
+    "x-real-ip",
+    "x-request-id",
+}
+_HEADER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,62}")
+
+
+def _check_header_name(value: str) -> str:
+    if not _HEADER_NAME.fullmatch(value):
+        raise ValueError("expected an HTTP header name of letters, digits and '-' (at most 63)")
+    if value.lower() in _RESERVED_HEADERS:
+        raise ValueError(f"{value!r} is a header the edge or the application already uses; pick your own")
+    return value
+
+
+def _check_cdn_range(value: str) -> str:
+    try:
+        network = ipaddress.ip_network(value, strict=True)
+    except ValueError as error:
+        raise ValueError(f"expected a CIDR network such as 203.0.113.0/24 ({error})") from None
+    if network.prefixlen == 0:
+        raise ValueError("a range of every address would let anyone reach the origin")
+    return value
+
+
+HeaderName = Annotated[str, AfterValidator(_check_header_name)]
+CdnRange = Annotated[str, AfterValidator(_check_cdn_range)]
+
+
+class CacheControlSpec(StrictModel):
+    """On by default: correct Cache-Control helps browsers as much as a CDN."""
+
+    enabled: bool = True
+    # Vite's output directory for content-hashed files (docker/Dockerfile.frontend builds dist/).
+    immutable_prefixes: list[UrlPath] = Field(default_factory=lambda: ["/assets/"])
+    # Workloads that serve files: their routes are HTML/static, every other backend is private.
+    static_backends: list[DnsLabel] = Field(default_factory=lambda: ["frontend"])
+    immutable: HeaderValue = "public, max-age=31536000, immutable"
+    revalidate: HeaderValue = "no-cache"
+    private: HeaderValue = "no-store"
+
+    def value(self, cache_class: CacheClass) -> str:
+        return str(getattr(self, cache_class))
+
+
+class CdnSpec(StrictModel):
+    """`enabled: false` (the default) keeps today's edge: anyone may reach it directly."""
+
+    enabled: bool = False
+    # The name the CDN connects to; served besides edge.hosts with the same certificate.
+    origin_host: Hostname | None = None
+    # The CDN's published edge address ranges: the only clients the origin answers.
+    allowed_ranges: list[CdnRange] = Field(default_factory=list)
+    # The CDN adds this header with the secret `cdnOriginAuth`; requests without it get 403.
+    origin_auth_header: HeaderName = "X-Shiksha-Origin-Auth"
+    cache_control: CacheControlSpec = CacheControlSpec()
+
+    @model_validator(mode="after")
+    def _complete_when_enabled(self) -> CdnSpec:
+        if self.enabled and not self.allowed_ranges:
+            raise ValueError(
+                "allowedRanges: a CDN that is on needs its address ranges (the origin refuses everyone else)"
+            )
+        return self
+
+
+@dataclass(frozen=True)
+class PathClass:
+    prefix: str
+    cache_class: CacheClass
+    # The workload serving the prefix (the longest edge route that covers it).
+    backend: str
+
+
+def _covers(prefix: str, path: str) -> bool:
+    # Plain string prefixes, as NGINX's prefix locations match.
+    return path.startswith(prefix)
+
+
+def path_classes(edge: EdgeSpec, cdn: CdnSpec) -> list[PathClass]:
+    """Every prefix with its class, longest first: the first match of a path is its class."""
+    cc = cdn.cache_control
+    found: dict[str, PathClass] = {}
+    for route in edge.routes:
+        cache_class: CacheClass = "revalidate" if route.backend in cc.static_backends else "private"
+        found[route.path] = PathClass(route.path, cache_class, route.backend)
+    for prefix in cc.immutable_prefixes:
+        covering = [r for r in edge.routes if _covers(r.path, prefix)]
+        backend = max(covering, key=lambda r: len(r.path)).backend if covering else ""
+        found[prefix] = PathClass(prefix, "immutable", backend)
+    return sorted(found.values(), key=lambda c: (-len(c.prefix), c.prefix))
+
+
+def class_of(path: str, classes: list[PathClass]) -> CacheClass:
+    for item in classes:
+        if _covers(item.prefix, path):
+            return item.cache_class
+    return "private"
+
+
+def served_hosts(edge: EdgeSpec, cdn: CdnSpec) -> list[str]:
+    """The edge's hosts plus the origin host the CDN connects to."""
+    if cdn.enabled and cdn.origin_host and cdn.origin_host not in edge.hosts:
+        return [*edge.hosts, cdn.origin_host]
+    return list(edge.hosts)
+
+
+def cdn_problems(
+    cdn: CdnSpec,
+    edge: EdgeSpec,
+    ingress: IngressSpec,
+    workloads: Mapping[str, WorkloadSpec],
+    target: str = "kubernetes",
+) -> list[str]:
+    """Cross-references the cdn section makes; each message starts with its config key."""
+    problems = []
+    cc = cdn.cache_control
+    for index, name in enumerate(cc.static_backends):
+        if name not in workloads:
+            problems.append(
+                f"cdn.cacheControl.staticBackends[{index}]: got {name!r}: not a workload "
+                f"(known: {sorted(workloads)})"
+            )
+    for cls in path_classes(edge, cdn):
+        if cls.cache_class != "immutable":
+            continue
+        index = cc.immutable_prefixes.index(cls.prefix)
+        if cls.backend not in cc.static_backends:
+            # Caching an API answer for a year would hand one user's data to everyone.
+            problems.append(
+                f"cdn.cacheControl.immutablePrefixes[{index}]: got {cls.prefix!r}: served by "
+                f"{cls.backend or 'no edge route'!r}, not by a static backend "
+                f"(cdn.cacheControl.staticBackends: {cc.static_backends})"
+            )
+    if cdn.enabled and target == "kubernetes" and ingress.enabled:
+        if ingress.mode == "ingress-nginx":
+            problems.append(
+                "cdn.enabled: ingress-nginx cannot require the origin-auth header without the "
+                "configuration snippets this estate refuses; use ingress.mode: gateway-api"
+            )
+        elif ingress.gateway_api.policy_provider == "none":
+            problems.append(
+                "cdn.enabled: ingress.gatewayApi.policyProvider 'none' attaches no policy, so nothing "
+                "would enforce cdn.allowedRanges or the origin-auth header; use envoy-gateway"
+            )
+    return problems
+
+
+def check_origin_auth_secret(value: str) -> str:
+    """The shared value is compared exactly; an empty or short one would be guessable, and a
+    control character could never be sent by the CDN. Checked where the secret is resolved."""
+    if len(value) < 16:
+        raise ValueError(
+            "shiksha-setu:cdnOriginAuth: expected at least 16 characters "
+            "(a random value such as `openssl rand -hex 32`)"
+        )
+    if any(ord(ch) < 0x21 or ord(ch) == 0x7F for ch in value):
+        raise ValueError("shiksha-setu:cdnOriginAuth: expected printable characters without spaces")
+    return value
