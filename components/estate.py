@@ -83,7 +83,11 @@ def build_kubernetes_estate(config: EstateConfig, secrets: EstateSecrets) -> Est
         )
 
     if config.ingress.enabled:
-        IngressWithHeaders("edge", IngressWithHeadersArgs(config, namespace.name), opts=with_provider)
+        IngressWithHeaders(
+            "edge",
+            IngressWithHeadersArgs(config, namespace.name, secrets.get("cdnOriginAuth")),
+            opts=with_provider,
+        )
 
     if config.network.enabled:
         ZeroTrustNetwork(

@@ -16,10 +16,13 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.config.cdn import check_origin_auth_secret, served_hosts
+from components.config.errors import ConfigError
 from components.config.estate import EstateConfig
 from components.kube import gateway as gw
 from components.kube import ingress as ing
 from components.kube.labels import MANAGED_BY
+from components.secure_deployment import REDACTED
 
 COMPONENT = "edge"
 
@@ -107,6 +110,8 @@ def edge_objects(config: EstateConfig, namespace: Any) -> list[dict[str, Any]]:
         "app.kubernetes.io/managed-by": MANAGED_BY,
     }
     edge, ingress, plan = config.edge, config.ingress, edge_plan(config)
+    # With a CDN, the origin host it connects to is served like the public hosts.
+    edge = edge.model_copy(update={"hosts": served_hosts(edge, config.cdn)})
     name = config.part_of
     if ingress.mode == "ingress-nginx":
         return [
@@ -118,9 +123,27 @@ def edge_objects(config: EstateConfig, namespace: Any) -> list[dict[str, Any]]:
     return [
         gw.gateway(gateway_name, namespace, labels, edge, ingress),
         gw.redirect_route(f"{name}-http-redirect", namespace, labels, gateway_name, edge),
-        gw.https_route(name, namespace, labels, gateway_name, edge, plan),
-        *provider(gw.PolicyContext(namespace, labels, edge, name)),
+        gw.https_route(name, namespace, labels, gateway_name, edge, plan, config.cdn),
+        *provider(gw.PolicyContext(namespace, labels, edge, name, config.cdn)),
+        *([gw.cdn_origin_secret(name, namespace, labels)] if config.cdn.enabled else []),
     ]
+
+
+def _cdn_origin_secret(
+    name: str,
+    meta: dict[str, Any],
+    config: EstateConfig,
+    value: pulumi.Output[str] | None,
+    opts: pulumi.ResourceOptions,
+) -> None:
+    """The CDN's shared value, kept a secret Output (and redacted where manifests are files)."""
+    if value is None:
+        raise ConfigError(["shiksha-setu:cdnOriginAuth: cdn.enabled needs the secret"])
+    checked: pulumi.Output[str] = value.apply(check_origin_auth_secret)
+    data: pulumi.Input[str] = (
+        REDACTED if config.kubernetes.redacts_secret_values else pulumi.Output.secret(checked)
+    )
+    k8s.core.v1.Secret(name, metadata=meta, type="Opaque", string_data={gw.CDN_CLIENT_ID: data}, opts=opts)
 
 
 @dataclass(frozen=True)
@@ -128,6 +151,8 @@ class IngressWithHeadersArgs:
     config: EstateConfig
     # The namespace's name as an Output, so the edge waits for the namespace's guardrails.
     namespace: pulumi.Input[str]
+    # The secret cdnOriginAuth, with cdn.enabled: the value the CDN's header must carry.
+    cdn_origin_auth: pulumi.Output[str] | None = None
 
 
 class IngressWithHeaders(pulumi.ComponentResource):
@@ -140,6 +165,8 @@ class IngressWithHeaders(pulumi.ComponentResource):
             kind, object_name = obj["kind"], meta["name"]
             if kind == "ConfigMap":
                 k8s.core.v1.ConfigMap(object_name, metadata=meta, data=obj["data"], opts=child)
+            elif kind == "Secret":
+                _cdn_origin_secret(object_name, meta, config, args.cdn_origin_auth, child)
             elif kind == "Ingress":
                 k8s.networking.v1.Ingress(object_name, metadata=meta, spec=obj["spec"], opts=child)
             else:

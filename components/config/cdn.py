@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
@@ -132,12 +132,12 @@ def path_classes(edge: EdgeSpec, cdn: CdnSpec) -> list[PathClass]:
         found[route.path] = PathClass(route.path, cache_class, route.backend)
     for prefix in cc.immutable_prefixes:
         covering = [r for r in edge.routes if _covers(r.path, prefix)]
-        backend = max(covering, key=lambda r: len(r.path)).backend if covering else ""
-        found[prefix] = PathClass(prefix, "immutable", backend)
+        if covering:  # a prefix no route serves is never answered, so it needs no class
+            found[prefix] = PathClass(prefix, "immutable", max(covering, key=lambda r: len(r.path)).backend)
     return sorted(found.values(), key=lambda c: (-len(c.prefix), c.prefix))
 
 
-def class_of(path: str, classes: list[PathClass]) -> CacheClass:
+def class_of(path: str, classes: Sequence[PathClass]) -> CacheClass:
     for item in classes:
         if _covers(item.prefix, path):
             return item.cache_class
@@ -175,7 +175,7 @@ def cdn_problems(
             # Caching an API answer for a year would hand one user's data to everyone.
             problems.append(
                 f"cdn.cacheControl.immutablePrefixes[{index}]: got {cls.prefix!r}: served by "
-                f"{cls.backend or 'no edge route'!r}, not by a static backend "
+                f"{cls.backend!r}, not by a static backend "
                 f"(cdn.cacheControl.staticBackends: {cc.static_backends})"
             )
     if cdn.enabled and target == "kubernetes" and ingress.enabled:

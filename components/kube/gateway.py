@@ -12,9 +12,10 @@ for another implementation is one function and one name in `ingress.gatewayApi.p
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from components.config.cdn import CdnSpec, PathClass, class_of, path_classes
 from components.config.edge import EdgeSpec
 from components.config.ingress import IngressSpec
 
@@ -105,15 +106,15 @@ def redirect_route(
     }
 
 
-def _rule(path: EdgePath, headers: Mapping[str, str], seconds: int) -> dict[str, Any]:
+def _rule(
+    path: EdgePath, headers: Mapping[str, str], seconds: int, added: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    modifier: dict[str, Any] = {"set": [{"name": k, "value": v} for k, v in headers.items()]}
+    if added:
+        modifier["add"] = [{"name": k, "value": v} for k, v in added.items()]
     return {
         "matches": [{"path": {"type": "PathPrefix", "value": path.path}}],
-        "filters": [
-            {
-                "type": "ResponseHeaderModifier",
-                "responseHeaderModifier": {"set": [{"name": k, "value": v} for k, v in headers.items()]},
-            }
-        ],
+        "filters": [{"type": "ResponseHeaderModifier", "responseHeaderModifier": modifier}],
         "backendRefs": [{"kind": "Service", "name": path.backend.service, "port": path.backend.port}],
         # The whole exchange, and each try at the backend, may take this long.
         "timeouts": {"request": f"{seconds}s", "backendRequest": f"{seconds}s"},
@@ -121,16 +122,31 @@ def _rule(path: EdgePath, headers: Mapping[str, str], seconds: int) -> dict[str,
 
 
 def https_route(
-    name: str, namespace: Any, labels: Mapping[str, str], gateway_name: str, edge: EdgeSpec, plan: EdgePlan
+    name: str,
+    namespace: Any,
+    labels: Mapping[str, str],
+    gateway_name: str,
+    edge: EdgeSpec,
+    plan: EdgePlan,
+    cdn: CdnSpec | None = None,
 ) -> dict[str, Any]:
     """One route for every path; Gateway API picks the longest matching prefix, so the ML
     and streaming rules win over the route prefixes that contain them."""
-    headers = edge.headers.as_headers()
+    cdn = cdn or CdnSpec()
     timeouts = edge.timeouts
+    # Without Cache-Control by class the hashed assets need no rule of their own.
+    classes = path_classes(edge, cdn) if cdn.cache_control.enabled else []
+
+    def rule(p: EdgePath, seconds: int) -> dict[str, Any]:
+        return _rule(
+            p, {**edge.headers.as_headers(), **cache_headers(p.path, classes, cdn)}, seconds, vary(cdn)
+        )
+
     rules = (
-        [_rule(p, headers, timeouts.read_seconds) for p in plan.standard]
-        + [_rule(p, headers, timeouts.ml_read_seconds) for p in plan.ml]
-        + [_rule(p, headers, timeouts.stream_read_seconds) for p in plan.streaming]
+        [rule(p, timeouts.read_seconds) for p in plan.standard]
+        + [rule(p, timeouts.read_seconds) for p in immutable_paths(plan, classes)]
+        + [rule(p, timeouts.ml_read_seconds) for p in plan.ml]
+        + [rule(p, timeouts.stream_read_seconds) for p in plan.streaming]
     )
     if edge.blocked_paths:
         # A rule without backendRefs is answered by the gateway itself with a 500 (the
@@ -157,6 +173,7 @@ class PolicyContext:
     labels: Mapping[str, str]
     edge: EdgeSpec
     route_name: str
+    cdn: CdnSpec = field(default_factory=CdnSpec)
 
 
 PolicyProvider = Callable[[PolicyContext], Sequence[dict[str, Any]]]
@@ -209,6 +226,8 @@ def envoy_gateway_policies(context: PolicyContext) -> list[dict[str, Any]]:
                     "allowCredentials": cors.allow_credentials,
                     "maxAge": f"{cors.max_age_seconds}s",
                 },
+                # Envoy Gateway applies one SecurityPolicy per route: the CDN's checks live here.
+                **envoy_cdn_origin(context),
             },
         },
     ]
@@ -218,6 +237,78 @@ def no_policies(context: PolicyContext) -> list[dict[str, Any]]:
     """Rate limits and CORS are left to the cluster's operators."""
     del context
     return []
+
+
+# --- CDN: Cache-Control by path class and the CDN-only origin ------------------------------
+# ResponseHeaderModifier cannot look at the status or the content type, so on the Gateway
+# a 404 (or `serve --single`'s index.html fallback) under an immutable prefix would be
+# marked immutable too: the frontend must answer a missing asset with 404 (docs/cdn.md).
+
+CDN_CLIENT_ID = "cdn"
+
+
+def cache_headers(path: str, classes: Sequence[PathClass], cdn: CdnSpec) -> dict[str, str]:
+    """`set` replaces the backend's own Cache-Control, as the NGINX edge does."""
+    if not cdn.cache_control.enabled:
+        return {}
+    return {"Cache-Control": cdn.cache_control.value(class_of(path, classes))}
+
+
+def vary(cdn: CdnSpec) -> dict[str, str]:
+    """`add`, never `set`: the compressor's and the backend's Vary values stay."""
+    return {"Vary": "Accept-Encoding, Origin"} if cdn.cache_control.enabled else {}
+
+
+def immutable_paths(plan: EdgePlan, classes: Sequence[PathClass]) -> list[EdgePath]:
+    """A rule per hashed-asset prefix, sent where its covering route goes."""
+    by_path = {p.path: p.backend for p in [*plan.standard, *plan.ml, *plan.streaming]}
+    found = []
+    for item in classes:
+        if item.cache_class != "immutable" or item.prefix in by_path:
+            continue
+        covering = max((p for p in by_path if item.prefix.startswith(p)), key=len)
+        found.append(EdgePath(item.prefix, by_path[covering]))
+    return found
+
+
+def cdn_secret_name(route_name: str) -> str:
+    return f"{route_name}-cdn-origin-auth"
+
+
+def cdn_origin_secret(route_name: str, namespace: Any, labels: Mapping[str, str]) -> dict[str, Any]:
+    """The Secret Envoy Gateway reads the shared value from (client id `cdn`); its data is the
+    Pulumi secret cdnOriginAuth, filled in by the component, never in this dict."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": metadata(cdn_secret_name(route_name), namespace, labels),
+        "type": "Opaque",
+    }
+
+
+def envoy_cdn_origin(context: PolicyContext) -> dict[str, Any]:
+    """With a CDN: the shared header checked as an API key (taken off before the backend),
+    and only the CDN's address ranges allowed."""
+    cdn = context.cdn
+    if not cdn.enabled:
+        return {}
+    return {
+        "apiKeyAuth": {
+            "credentialRefs": [{"kind": "Secret", "name": cdn_secret_name(context.route_name)}],
+            "extractFrom": [{"headers": [cdn.origin_auth_header]}],
+            "sanitize": True,
+        },
+        "authorization": {
+            "defaultAction": "Deny",
+            "rules": [
+                {
+                    "name": "cdn-ranges",
+                    "action": "Allow",
+                    "principal": {"clientCIDRs": list(cdn.allowed_ranges)},
+                }
+            ],
+        },
+    }
 
 
 POLICY_PROVIDERS: dict[str, PolicyProvider] = {

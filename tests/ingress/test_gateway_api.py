@@ -96,6 +96,7 @@ def test_only_the_ml_paths_wait_600_seconds(prod: Snapshot) -> None:
     assert timeouts == {
         "/api": ("60s", "60s"),
         "/": ("60s", "60s"),
+        "/assets/": ("60s", "60s"),  # the hashed assets' own rule (Cache-Control, tests/cdn)
         "/api/v2/ml": ("600s", "600s"),
         "/api/v2/chat": ("600s", "600s"),
         # Streams and WebSockets stay open for the stream timeout.
@@ -106,6 +107,7 @@ def test_only_the_ml_paths_wait_600_seconds(prod: Snapshot) -> None:
     assert backends == {
         "/api": [("api", 8000)],
         "/": [("frontend", 3000)],
+        "/assets/": [("frontend", 3000)],
         "/api/v2/ml": [("api", 8000)],
         "/api/v2/chat": [("api", 8000)],
         "/api/v2/chat/stream": [("api", 8000)],
