@@ -40,3 +40,5 @@ checkov: setup
 	@bash scripts/checkov.sh
 bench: setup
 	@bash scripts/bench.sh
+diagram:          ## the prod estate's allowed connections and edge routes, drawn to docs/estate.svg
+	$(PY) -m tools.diagram prod --out docs/estate.svg
