@@ -16,7 +16,7 @@ import pytest
 from components.config import parse_estate
 from components.config.cdn import CdnSpec
 from components.config.edge import EdgeSpec
-from components.render.nginx import Listen, NginxConfigError, NginxPaths, origin_auth_map, render_nginx_conf
+from components.render.nginx import NginxConfigError, NginxPaths, origin_auth_map, render_nginx_conf
 from tests.nginx import harness
 from tests.support.tools import require_tool
 
@@ -94,34 +94,12 @@ def _edge() -> EdgeSpec:
 def _nginx(
     nginx: str, directory: Path, upstream: Upstream, cdn: CdnSpec, secret: str = SECRET
 ) -> Iterator[harness.RunningNginx]:
-    cert, key = harness.make_certificate(directory)
-    (directory / "temp").mkdir()
-    include = directory / "cdn-origin-auth.conf"
-    if cdn.enabled:
-        include.write_text(origin_auth_map(cdn, secret))
-    paths = NginxPaths(
-        pid=str(directory / "nginx.pid"),
-        cert=str(cert),
-        key=str(key),
-        trusted_cert=str(cert),
-        temp_dir=str(directory / "temp"),
-        access_log=str(directory / "access.log"),
-        error_log=str(directory / "error.log"),
-        cdn_origin_auth=str(include),
-    )
-    edge = _edge()
     http_port, https_port = harness.free_port(), harness.free_port()
-    text = render_nginx_conf(
-        edge,
-        harness.loopback_settings(),
-        {route.backend: f"127.0.0.1:{upstream.port}" for route in edge.routes},
-        paths,
-        Listen(http_port=http_port, https_port=https_port, address="127.0.0.1", public_https_port=https_port),
-        user=harness.nginx_user(),
-        cdn=cdn,
-    )
-    conf = directory / "nginx.conf"
-    conf.write_text(text)
+    settings = harness.loopback_settings()
+    address = f"127.0.0.1:{upstream.port}"
+    conf = harness.write_config(directory, _edge(), settings, address, https_port, http_port, cdn=cdn)
+    if cdn.enabled:
+        (directory / harness.CDN_ORIGIN_AUTH).write_text(origin_auth_map(cdn, secret))
     with harness.running_nginx(nginx, conf, http_port, https_port) as running:
         yield running
 

@@ -20,11 +20,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from components.config.cdn import CdnSpec
 from components.config.docker_host import NginxSettings
 from components.config.edge import EdgeSpec
 from components.render.nginx import Listen, NginxPaths, render_nginx_conf
 
 HOST = "shikshasetu.example.org"
+CDN_ORIGIN_AUTH = "cdn-origin-auth.conf"
 SSE_EVENTS = 5
 SSE_GAP_SECONDS = 0.4
 BIG_BODY = json.dumps([{"id": i, "title": f"Lesson {i}", "body": "Shiksha Setu " * 8} for i in range(300)])
@@ -156,7 +158,9 @@ def write_config(
     upstream_address: str,
     https_port: int,
     http_port: int,
+    cdn: CdnSpec | None = None,
 ) -> Path:
+    """With `cdn` on, the caller writes the origin-auth include (CDN_ORIGIN_AUTH) itself."""
     cert, key = make_certificate(directory)
     (directory / "temp").mkdir(exist_ok=True)
     paths = NginxPaths(
@@ -167,6 +171,7 @@ def write_config(
         temp_dir=str(directory / "temp"),
         access_log=str(directory / "access.log"),
         error_log=str(directory / "error.log"),
+        cdn_origin_auth=str(directory / CDN_ORIGIN_AUTH),
     )
     upstreams = {route.backend: upstream_address for route in edge.routes}
     text = render_nginx_conf(
@@ -176,6 +181,7 @@ def write_config(
         paths,
         Listen(http_port=http_port, https_port=https_port, address="127.0.0.1", public_https_port=https_port),
         user=nginx_user(),
+        cdn=cdn,
     )
     conf = directory / "nginx.conf"
     conf.write_text(text)
