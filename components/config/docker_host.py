@@ -62,9 +62,9 @@ HealthcheckTest = Annotated[list[Text], AfterValidator(_check_healthcheck)]
 
 
 class ThreadPool(StrictModel):
-    name: Annotated[str, fullmatch(r"[A-Za-z0-9_]+", "an NGINX thread pool name: letters, digits, '_'", 64)] = (
-        "default"
-    )
+    name: Annotated[
+        str, fullmatch(r"[A-Za-z0-9_]+", "an NGINX thread pool name: letters, digits, '_'", 64)
+    ] = "default"
     threads: PositiveInt32 = 32
     max_queue: PositiveInt32 = 65536
 
@@ -108,7 +108,12 @@ class NginxSettings(StrictModel):
 
 class DockerHostSpec(StrictModel):
     # Docker daemon address (unix:// or ssh://); the local daemon when unset.
-    host: Annotated[str, fullmatch(r"(unix|ssh|tcp)://[!-~]+", "a Docker daemon address (unix://, ssh:// or tcp://)")] | None = None
+    host: (
+        Annotated[
+            str, fullmatch(r"(unix|ssh|tcp)://[!-~]+", "a Docker daemon address (unix://, ssh:// or tcp://)")
+        ]
+        | None
+    ) = None
     name_prefix: DnsLabel = "shiksha"
     restart: Literal["unless-stopped", "always", "on-failure"] = "unless-stopped"
     # Published entry points of the NGINX container (the only container published beyond loopback).
@@ -135,7 +140,9 @@ class DockerHostSpec(StrictModel):
     # /dev/shm in MiB, per workload: PostgreSQL's parallel queries use POSIX shared memory
     # and fail on Docker's 64 MiB default.
     shm_size_mb: dict[Dns1035Label, PositiveInt32] = Field(default_factory=lambda: {"postgres": 256})
-    log_max_size: Annotated[str, fullmatch(r"[1-9][0-9]{0,8}[kmg]", "a log size such as 10m (k, m or g)")] = "10m"
+    log_max_size: Annotated[str, fullmatch(r"[1-9][0-9]{0,8}[kmg]", "a log size such as 10m (k, m or g)")] = (
+        "10m"
+    )
     log_max_files: PositiveInt32 = 5
     nginx: NginxSettings = NginxSettings()
 

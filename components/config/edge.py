@@ -18,7 +18,6 @@ from .types import (
     PositiveInt32,
     Seconds,
     UrlPath,
-    check_url_path as check_url_path,  # re-exported for the NGINX renderer
 )
 
 
@@ -128,7 +127,7 @@ class EdgeSpec(StrictModel):
             Route(path="/api", backend="api"),
             Route(path="/ws", backend="api"),
             Route(path="/", backend="frontend"),
-        ]
+        ],
     )
     # Served by the API but slow (model inference): the long timeouts apply only here.
     ml_paths: list[UrlPath] = Field(default_factory=lambda: ["/api/v2/ml", "/api/v2/chat"])

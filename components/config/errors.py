@@ -20,17 +20,26 @@ class ConfigError(ValueError):
 
 
 def config_key(project: str, loc: tuple[Any, ...]) -> str:
-    """`("workloads", "api", "replicas")` -> `shiksha-setu:workloads.api.replicas`."""
-    head, *rest = [str(part) for part in loc] or ["<root>"]
-    path = head
-    for part in rest:
-        path += f"[{part}]" if part.isdigit() else f".{part}"
+    """`("workloads", "api", "replicas")` -> `shiksha-setu:workloads.api.replicas`; an int
+    is a list index (`edge.routes[0]`), a string a mapping key even when it is digits."""
+    # A key with a newline or other invisible characters is shown quoted.
+    shown = [str(part) if str(part).isprintable() else repr(part) for part in loc] or ["<root>"]
+    path = shown[0]
+    for part, text in zip(loc[1:], shown[1:], strict=True):
+        path += f"[{text}]" if isinstance(part, int) else f".{text}"
     return f"{project}:{path}"
 
 
 def _short(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+def holds(node: Any, part: Any) -> bool:
+    """Whether `part` is a key of mapping `node` or an index of list `node`."""
+    if isinstance(node, dict):
+        return part in node
+    return isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
 
 
 def data_loc(data: Any, loc: tuple[Any, ...]) -> tuple[tuple[Any, ...], bool]:
@@ -41,9 +50,7 @@ def data_loc(data: Any, loc: tuple[Any, ...]) -> tuple[tuple[Any, ...], bool]:
     for part in loc:
         if part == "[key]":
             return tuple(path), True  # the mapping key itself is the bad value
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        if holds(node, part):
             node = node[part]
         elif isinstance(node, dict | list):
             # A key that is not there: missing or unknown, still the path's last part.
@@ -107,7 +114,9 @@ def from_validation_error(
             # Cross-field checks on the root name their own key path in the message.
             problems.append(f"{project}:{message}")
         elif item["type"] == "extra_forbidden":
-            text = _unknown_key(root, loc) if root is not None else "unknown key (not part of the estate model)"
+            text = (
+                _unknown_key(root, loc) if root is not None else "unknown key (not part of the estate model)"
+            )
             problems.append(f"{config_key(project, loc)}: {text}")
         elif item["type"] == "missing" or not exists:
             problems.append(f"{config_key(project, loc)}: required key is missing")

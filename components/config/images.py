@@ -58,7 +58,9 @@ def _check_created(value: str) -> str:
 
 def _check_relative_path(value: str) -> str:
     if not re.fullmatch(r"[A-Za-z0-9_.][A-Za-z0-9._/-]*", value, re.ASCII) or ".." in value.split("/"):
-        raise ValueError("expected a path relative to the build context (letters, digits, ._/-), without '..'")
+        raise ValueError(
+            "expected a path relative to the build context (letters, digits, ._/-), without '..'"
+        )
     return value
 
 
@@ -96,7 +98,9 @@ class BuildSpec(StrictModel):
     to `registry`, with a registry cache imported and exported under `cacheRepository`."""
 
     # The application source checkout (absolute, or relative to the Pulumi project directory).
-    context: Annotated[str, fullmatch(r"[A-Za-z0-9_./][A-Za-z0-9._/-]*", "a directory path (letters, digits, ._/-)", 1024)]
+    context: Annotated[
+        str, fullmatch(r"[A-Za-z0-9_./][A-Za-z0-9._/-]*", "a directory path (letters, digits, ._/-)", 1024)
+    ]
     registry: RegistryHost
     username: Annotated[Line, Field(min_length=1)]
     platforms: list[BuildPlatform] = Field(default_factory=_both_platforms, min_length=1)

@@ -17,7 +17,7 @@ from pulumi.runtime import config as runtime_config
 from pydantic import ValidationError
 
 from .defaults import DEFAULTS, deep_merge
-from .errors import ConfigError, data_loc, from_validation_error
+from .errors import ConfigError, data_loc, from_validation_error, holds
 from .estate import EstateConfig
 from .references import reference_problems
 from .secrets import EstateSecrets, required_secrets
@@ -65,9 +65,7 @@ def _validate(data: Any) -> EstateConfig:
 def _lookup(data: Any, path: tuple[Any, ...]) -> Any:
     node = data
     for part in path:
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        if holds(node, part):
             node = node[part]
         else:
             return _DROPPED

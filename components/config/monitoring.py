@@ -50,6 +50,7 @@ BUILT_IN_JOBS = (*MONITORING_WORKLOADS, "nodes", "cadvisor", "blackbox")
 Severity = Literal["critical", "warning", "info"]
 SEVERITIES: tuple[str, ...] = ("critical", "warning", "info")
 
+
 def _check_http_url(value: str) -> str:
     if not re.fullmatch(r"https?://[^\s/?#]+(/[!-~]*)?", value, re.ASCII):
         raise ValueError("expected an absolute http:// or https:// URL")
@@ -100,7 +101,9 @@ class NodeScrape(StrictModel):
     kubelet_port: Port = 10250
 
 
-BlackboxModuleName = Annotated[str, fullmatch(r"[A-Za-z0-9_]+", "a module name: letters, digits and '_'", 128)]
+BlackboxModuleName = Annotated[
+    str, fullmatch(r"[A-Za-z0-9_]+", "a module name: letters, digits and '_'", 128)
+]
 
 
 class BlackboxModule(StrictModel):
@@ -150,7 +153,9 @@ class AlertRule(StrictModel):
     severity: Severity
     summary: str = Field(min_length=1)
     description: str = Field(min_length=1)
-    runbook: Annotated[str, fullmatch(r"[a-z0-9][a-z0-9/_-]*", "a runbook page: lower-case letters, digits, /_-", 256)]
+    runbook: Annotated[
+        str, fullmatch(r"[a-z0-9][a-z0-9/_-]*", "a runbook page: lower-case letters, digits, /_-", 256)
+    ]
     labels: dict[PromLabelName, str] = Field(default_factory=dict)
 
     @model_validator(mode="after")

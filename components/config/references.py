@@ -241,13 +241,21 @@ class _Checks:
                 )
             elif not backend.enabled and route.backend not in explicit:
                 self.add(_got(f"{key}.backend", route.backend, "names a disabled workload"))
-        special = {"mlPaths": edge.ml_paths, "streamPaths": edge.stream_paths, "websocketPaths": edge.websocket_paths}
+        special = {
+            "mlPaths": edge.ml_paths,
+            "streamPaths": edge.stream_paths,
+            "websocketPaths": edge.websocket_paths,
+        }
         seen: dict[str, str] = {}
         for field, paths in {**special, "blockedPaths": edge.blocked_paths}.items():
             for index, path in enumerate(paths):
                 if path in seen:
                     self.add(
-                        _got(f"edge.{field}[{index}]", path, f"is already in edge.{seen[path]} (one location per path)")
+                        _got(
+                            f"edge.{field}[{index}]",
+                            path,
+                            f"is already in edge.{seen[path]} (one location per path)",
+                        )
                     )
                 seen.setdefault(path, field)
         for field, paths in special.items():
@@ -386,7 +394,9 @@ class _Checks:
             if target is not None:
                 if target not in running:
                     self.add(
-                        _got(f"{at}.to.workload", target, f"names no enabled workload (known: {known})", target)
+                        _got(
+                            f"{at}.to.workload", target, f"names no enabled workload (known: {known})", target
+                        )
                     )
                     continue
                 exposed = running[target].ports
@@ -465,7 +475,9 @@ class _Checks:
             )
         services = sum(1 for spec in running.values() if spec.ports)
         if services > quota.services:
-            self.add(Problem("namespace.quota.services", f"{quota.services} is below the {services} Services"))
+            self.add(
+                Problem("namespace.quota.services", f"{quota.services} is below the {services} Services")
+            )
         claims = sum(spec.replicas for spec in running.values() if spec.kind == "StatefulSet")
         if claims > quota.persistent_volume_claims:
             self.add(
@@ -539,11 +551,22 @@ class _Checks:
                             f"is not one of the workload's writablePaths {spec.writable_paths}",
                         )
                     )
-                volumes.append((f"dockerHost.volumePaths.{workload}", docker_volume_name(host.name_prefix, workload, path)))
+                volumes.append(
+                    (
+                        f"dockerHost.volumePaths.{workload}",
+                        docker_volume_name(host.name_prefix, workload, path),
+                    )
+                )
         for name, spec in self.enabled.items():
             if spec.storage is not None:
-                volumes.append((f"workloads.{name}.storage", docker_volume_name(host.name_prefix, name, None)))
-            if spec.probes.readiness is None and spec.probes.liveness is None and name not in host.healthchecks:
+                volumes.append(
+                    (f"workloads.{name}.storage", docker_volume_name(host.name_prefix, name, None))
+                )
+            if (
+                spec.probes.readiness is None
+                and spec.probes.liveness is None
+                and name not in host.healthchecks
+            ):
                 self.add(
                     Problem(
                         f"workloads.{name}.probes",

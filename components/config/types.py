@@ -3,7 +3,7 @@ consumes it (the Kubernetes API server, Prometheus, Alertmanager, Docker).
 
 Every pattern is matched against the whole string (`fullmatch`; `$` would accept a
 trailing newline) and spells its digits `[0-9]` (`\\d` and `int()` accept non-ASCII
-digits such as '８'). Integers are strict: no booleans, no numeric strings, no floats.
+digits such as U+FF18, a full-width 8). Integers are strict: no booleans, no numeric strings, no floats.
 """
 
 from __future__ import annotations
@@ -51,9 +51,7 @@ DNS_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
 DNS1035_LABEL = r"[a-z]([-a-z0-9]*[a-z0-9])?"
 _LABEL_NAME = r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?"
 
-DnsLabel = Annotated[
-    str, fullmatch(DNS_LABEL, "a DNS-1123 label: lower-case letters, digits and '-'", 63)
-]
+DnsLabel = Annotated[str, fullmatch(DNS_LABEL, "a DNS-1123 label: lower-case letters, digits and '-'", 63)]
 DnsSubdomain = Annotated[
     str,
     fullmatch(
@@ -63,7 +61,9 @@ DnsSubdomain = Annotated[
 # Names a Service (and so a DNS name) is derived from: a letter first.
 Dns1035Label = Annotated[
     str,
-    fullmatch(DNS1035_LABEL, "a DNS-1035 label: a lower-case letter, then lower-case letters, digits, '-'", 63),
+    fullmatch(
+        DNS1035_LABEL, "a DNS-1035 label: a lower-case letter, then lower-case letters, digits, '-'", 63
+    ),
 ]
 
 
@@ -87,9 +87,7 @@ PortName = Annotated[str, AfterValidator(_check_port_name)]
 
 def _check_label_key(value: str) -> str:
     prefix, slash, name = value.rpartition("/")
-    if slash and not (
-        len(prefix) <= 253 and re.fullmatch(rf"{DNS_LABEL}(\.{DNS_LABEL})*", prefix, re.ASCII)
-    ):
+    if slash and not (len(prefix) <= 253 and re.fullmatch(rf"{DNS_LABEL}(\.{DNS_LABEL})*", prefix, re.ASCII)):
         raise ValueError("expected a label key whose prefix (before '/') is a DNS-1123 subdomain")
     if not (len(name) <= 63 and re.fullmatch(_LABEL_NAME, name, re.ASCII)):
         raise ValueError(
@@ -113,7 +111,9 @@ LabelValue = Annotated[str, AfterValidator(_check_label_value)]
 Labels = dict[LabelKey, LabelValue]
 
 # Environment variable names as a POSIX shell exports them.
-EnvName = Annotated[str, fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", "an environment variable name: letters, digits, '_'", 255)]
+EnvName = Annotated[
+    str, fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", "an environment variable name: letters, digits, '_'", 255)
+]
 
 
 # --- text -------------------------------------------------------------------------------
@@ -153,9 +153,15 @@ Hostname = Annotated[str, AfterValidator(_check_hostname)]
 # A path every edge (NGINX, ingress-nginx, Gateway API) and every probe takes literally:
 # no spaces, quotes, regex, query or template characters.
 URL_PATH = r"/[A-Za-z0-9._~/-]*"
-_url_path = fullmatch(URL_PATH, "a URL path: '/' then letters, digits and ._~/-", 1024)
-check_url_path = _url_path.func
-UrlPath = Annotated[str, _url_path]
+
+
+def check_url_path(value: str) -> str:
+    if len(value) > 1024 or not re.fullmatch(URL_PATH, value, re.ASCII):
+        raise ValueError("expected a URL path: '/' then letters, digits and ._~/-, at most 1024 characters")
+    return value
+
+
+UrlPath = Annotated[str, AfterValidator(check_url_path)]
 
 # An absolute file system path of plain segments (no '..', no empty segment).
 _SEGMENT = r"[A-Za-z0-9_][A-Za-z0-9._-]*"
@@ -238,7 +244,9 @@ def _check_memory(value: str) -> str:
     except ValueError:
         raise ValueError("expected a positive Kubernetes memory quantity such as 512Mi or 2Gi") from None
     if amount < 1 or amount != amount.to_integral_value() or amount > INT64_MAX:
-        raise ValueError("expected a positive Kubernetes memory quantity in whole bytes, such as 512Mi or 2Gi")
+        raise ValueError(
+            "expected a positive Kubernetes memory quantity in whole bytes, such as 512Mi or 2Gi"
+        )
     return value
 
 
@@ -280,7 +288,10 @@ Duration = Annotated[str, AfterValidator(_check_duration)]
 
 # Prometheus label names (the legacy, portable character set).
 PromLabelName = Annotated[
-    str, fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", "a Prometheus label name: letters, digits, '_', not a digit first", 1024)
+    str,
+    fullmatch(
+        r"[A-Za-z_][A-Za-z0-9_]*", "a Prometheus label name: letters, digits, '_', not a digit first", 1024
+    ),
 ]
 
 
@@ -294,7 +305,12 @@ def _check_re2(value: str) -> str:
     try:
         re2.compile(value, options)
     except re2.error as error:
-        raise ValueError(f"not a valid RE2 regular expression ({error})") from None
+        reason = (
+            error.args[0].decode(errors="replace")
+            if error.args and isinstance(error.args[0], bytes)
+            else error
+        )
+        raise ValueError(f"not a valid RE2 regular expression ({reason})") from None
     return value
 
 

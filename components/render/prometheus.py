@@ -27,7 +27,6 @@ RULE_GLOB = "../rules/*.yml"
 SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 
 
-
 @dataclass(frozen=True)
 class ServiceJob:
     """A scrape job over the pods behind one Service port."""
