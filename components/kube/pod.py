@@ -8,7 +8,7 @@ from typing import Any
 
 import pulumi
 
-from components.config.workloads import WorkloadSpec
+from components.config.workloads import WorkloadSpec, writable_volume_name
 
 from .probes import probe
 from .security import container_security_context, opt_out_annotations, pod_security_context
@@ -24,10 +24,6 @@ class VolumeMount:
     object_name: pulumi.Input[str]
     mount_path: str
     secret: bool = False
-
-
-def _volume_name(path: str) -> str:
-    return "writable" + path.replace("/", "-").replace(".", "-").replace("_", "-")
 
 
 def _scheduling(spec: WorkloadSpec, selector: Mapping[str, str]) -> dict[str, Any]:
@@ -95,10 +91,10 @@ def pod_template(
         for var, (secret, key) in sorted((secret_env or {}).items())
     ]
     volumes: list[dict[str, Any]] = [
-        {"name": _volume_name(path), "emptyDir": {"sizeLimit": "1Gi"}} for path in spec.writable_paths
+        {"name": writable_volume_name(path), "emptyDir": {"sizeLimit": "1Gi"}} for path in spec.writable_paths
     ]
     volume_mounts: list[dict[str, Any]] = [
-        {"name": _volume_name(path), "mountPath": path} for path in spec.writable_paths
+        {"name": writable_volume_name(path), "mountPath": path} for path in spec.writable_paths
     ]
     for mount in mounts:
         source = (
