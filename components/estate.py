@@ -7,13 +7,11 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.config.errors import ConfigError
 from components.config.estate import EstateConfig
-from components.config.network import intent_errors
 from components.config.secrets import EstateSecrets
 from components.images import image_refs
-from components.ingress_with_headers import IngressWithHeaders, IngressWithHeadersArgs, edge_errors
-from components.monitoring_stack import MonitoringStack, MonitoringStackArgs, reference_problems
+from components.ingress_with_headers import IngressWithHeaders, IngressWithHeadersArgs
+from components.monitoring_stack import MonitoringStack, MonitoringStackArgs
 from components.platform_namespace import PlatformNamespace, PlatformNamespaceArgs
 from components.secure_deployment import SecureDeployment, SecureDeploymentArgs
 from components.wiring import wire
@@ -35,19 +33,8 @@ def kubernetes_provider(config: EstateConfig) -> k8s.Provider:
     return k8s.Provider("kubernetes", context=kube.context, enable_server_side_apply=True)
 
 
-def check_references(config: EstateConfig) -> None:
-    """Every cross-reference the components resolve, all checked before anything is registered."""
-    problems = [f"shiksha-setu:{p}" for p in intent_errors(config.network, config.workloads)]
-    if config.ingress.enabled:
-        problems += edge_errors(config)
-    if config.monitoring.enabled:
-        problems += reference_problems(config)
-    if problems:
-        raise ConfigError(problems)
-
-
 def build_kubernetes_estate(config: EstateConfig, secrets: EstateSecrets) -> Estate:
-    check_references(config)
+    # The config passed the gate (components/config/loader.py): every reference resolves.
     provider = kubernetes_provider(config)
     with_provider = pulumi.ResourceOptions(providers=[provider])
     namespace = PlatformNamespace(

@@ -17,13 +17,14 @@ import ipaddress
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
-from .base import DnsLabel, StrictModel
-from .edge import EdgeSpec, HeaderValue, Hostname, UrlPath
+from .base import StrictModel
+from .edge import EdgeSpec
 from .ingress import IngressSpec
+from .types import Cidr, DnsLabel, Hostname, UrlPath, fullmatch
 from .workloads import WorkloadSpec
 
 CacheClass = Literal["immutable", "revalidate", "private"]
@@ -60,17 +61,21 @@ def _check_header_name(value: str) -> str:
 
 
 def _check_cdn_range(value: str) -> str:
-    try:
-        network = ipaddress.ip_network(value, strict=True)
-    except ValueError as error:
-        raise ValueError(f"expected a CIDR network such as 203.0.113.0/24 ({error})") from None
-    if network.prefixlen == 0:
+    if ipaddress.ip_network(value, strict=True).prefixlen == 0:
         raise ValueError("a range of every address would let anyone reach the origin")
     return value
 
 
 HeaderName = Annotated[str, AfterValidator(_check_header_name)]
-CdnRange = Annotated[str, AfterValidator(_check_cdn_range)]
+# A Cache-Control value: printable ASCII without '$' (NGINX would read a variable) or '"'.
+CacheValue = Annotated[
+    str,
+    fullmatch(
+        r"[\x20-\x21\x23\x25-\x7e]+", "a Cache-Control value of printable ASCII without '$' or '\"'", 256
+    ),
+]
+# Cidr first: only a valid network reaches the /0 check.
+CdnRange = Annotated[Cidr, AfterValidator(_check_cdn_range)]
 
 
 class CacheControlSpec(StrictModel):
@@ -81,9 +86,9 @@ class CacheControlSpec(StrictModel):
     immutable_prefixes: list[UrlPath] = Field(default_factory=lambda: ["/assets/"])
     # Workloads that serve files: their routes are HTML/static, every other backend is private.
     static_backends: list[DnsLabel] = Field(default_factory=lambda: ["frontend"])
-    immutable: HeaderValue = "public, max-age=31536000, immutable"
-    revalidate: HeaderValue = "no-cache"
-    private: HeaderValue = "no-store"
+    immutable: CacheValue = "public, max-age=31536000, immutable"
+    revalidate: CacheValue = "no-cache"
+    private: CacheValue = "no-store"
 
     def value(self, cache_class: CacheClass) -> str:
         return str(getattr(self, cache_class))
@@ -157,37 +162,49 @@ def cdn_problems(
     ingress: IngressSpec,
     workloads: Mapping[str, WorkloadSpec],
     target: str = "kubernetes",
-) -> list[str]:
-    """Cross-references the cdn section makes; each message starts with its config key."""
-    problems = []
+) -> list[tuple[str, Any, str]]:
+    """Cross-references the cdn section makes, as (config key, value, what is wrong);
+    references.py reports them with every other cross-reference."""
+    problems: list[tuple[str, Any, str]] = []
     cc = cdn.cache_control
     for index, name in enumerate(cc.static_backends):
         if name not in workloads:
             problems.append(
-                f"cdn.cacheControl.staticBackends[{index}]: got {name!r}: not a workload "
-                f"(known: {sorted(workloads)})"
+                (
+                    f"cdn.cacheControl.staticBackends[{index}]",
+                    name,
+                    f"names no workload (known: {sorted(workloads)})",
+                )
             )
     for cls in path_classes(edge, cdn):
-        if cls.cache_class != "immutable":
-            continue
-        index = cc.immutable_prefixes.index(cls.prefix)
-        if cls.backend not in cc.static_backends:
+        if cls.cache_class == "immutable" and cls.backend not in cc.static_backends:
             # Caching an API answer for a year would hand one user's data to everyone.
             problems.append(
-                f"cdn.cacheControl.immutablePrefixes[{index}]: got {cls.prefix!r}: served by "
-                f"{cls.backend!r}, not by a static backend "
-                f"(cdn.cacheControl.staticBackends: {cc.static_backends})"
+                (
+                    f"cdn.cacheControl.immutablePrefixes[{cc.immutable_prefixes.index(cls.prefix)}]",
+                    cls.prefix,
+                    f"served by {cls.backend!r}, not by a static backend "
+                    f"(cdn.cacheControl.staticBackends: {cc.static_backends})",
+                )
             )
     if cdn.enabled and target == "kubernetes" and ingress.enabled:
         if ingress.mode == "ingress-nginx":
             problems.append(
-                "cdn.enabled: ingress-nginx cannot require the origin-auth header without the "
-                "configuration snippets this estate refuses; use ingress.mode: gateway-api"
+                (
+                    "cdn.enabled",
+                    True,
+                    "ingress-nginx cannot require the origin-auth header without the configuration "
+                    "snippets this estate refuses; use ingress.mode: gateway-api",
+                )
             )
         elif ingress.gateway_api.policy_provider == "none":
             problems.append(
-                "cdn.enabled: ingress.gatewayApi.policyProvider 'none' attaches no policy, so nothing "
-                "would enforce cdn.allowedRanges or the origin-auth header; use envoy-gateway"
+                (
+                    "cdn.enabled",
+                    True,
+                    "ingress.gatewayApi.policyProvider 'none' attaches no policy, so nothing would "
+                    "enforce cdn.allowedRanges or the origin-auth header; use envoy-gateway",
+                )
             )
     return problems
 

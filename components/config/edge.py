@@ -6,19 +6,19 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, PositiveFloat, PositiveInt, model_validator
+from pydantic import AfterValidator, Field, PositiveFloat, model_validator
 
-from .base import DnsLabel, StrictModel
-
-_HOSTNAME = re.compile(
-    r"^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)+$"
+from .base import StrictModel
+from .types import (
+    Dns1035Label,
+    DnsLabel,
+    DnsSubdomain,
+    Hostname,
+    PortName,
+    PositiveInt32,
+    Seconds,
+    UrlPath,
 )
-
-
-def _check_hostname(value: str) -> str:
-    if not _HOSTNAME.match(value):
-        raise ValueError("expected a fully qualified lower-case DNS name such as app.example.org")
-    return value
 
 
 def _check_header_value(value: str) -> str:
@@ -27,27 +27,7 @@ def _check_header_value(value: str) -> str:
     return value
 
 
-def _check_duration_seconds(value: int) -> int:
-    if value <= 0:
-        raise ValueError("expected a positive number of seconds")
-    return value
-
-
-# A path every edge (NGINX, ingress-nginx, Gateway API) takes literally: no spaces, no
-# regex or query characters.
-URL_PATH = re.compile(r"/[A-Za-z0-9._~/-]*")
-
-
-def check_url_path(value: str) -> str:
-    if not URL_PATH.fullmatch(value):
-        raise ValueError("expected a URL path of letters, digits and ._~/-")
-    return value
-
-
-Hostname = Annotated[str, AfterValidator(_check_hostname)]
 HeaderValue = Annotated[str, AfterValidator(_check_header_value)]
-Seconds = Annotated[int, AfterValidator(_check_duration_seconds)]
-UrlPath = Annotated[str, AfterValidator(check_url_path)]
 
 
 class SecurityHeaders(StrictModel):
@@ -76,11 +56,12 @@ class SecurityHeaders(StrictModel):
 
 
 class RateLimits(StrictModel):
-    requests_per_second: PositiveFloat = 20
-    burst_multiplier: PositiveInt = 5
-    connections_per_client: PositiveInt = 20
-    global_requests_per_second: PositiveFloat = 1000
-    status_code: int = Field(default=429, ge=400, le=599)
+    # Finite (no NaN or infinity, see StrictModel) and below int32 once made whole.
+    requests_per_second: Annotated[PositiveFloat, Field(le=2**31 - 1)] = 20
+    burst_multiplier: PositiveInt32 = 5
+    connections_per_client: PositiveInt32 = 20
+    global_requests_per_second: Annotated[PositiveFloat, Field(le=2**31 - 1)] = 1000
+    status_code: Annotated[int, Field(strict=True, ge=400, le=599)] = 429
 
 
 class Cors(StrictModel):
@@ -99,7 +80,7 @@ class Cors(StrictModel):
         if self.allow_credentials and "*" in self.allowed_origins:
             raise ValueError("a wildcard origin '*' cannot be combined with allowCredentials: true")
         for origin in self.allowed_origins:
-            if origin != "*" and not re.match(r"^https?://[a-z0-9.-]+(:\d+)?$", origin):
+            if origin != "*" and not re.fullmatch(r"https?://[a-z0-9.-]+(:[0-9]{1,5})?", origin, re.ASCII):
                 raise ValueError(f"origin {origin!r} is not scheme://host[:port]")
         return self
 
@@ -107,15 +88,9 @@ class Cors(StrictModel):
 class Route(StrictModel):
     """A path prefix and the workload (and port name) that serves it."""
 
-    path: str
-    backend: DnsLabel
-    port: DnsLabel = "http"
-
-    @model_validator(mode="after")
-    def _absolute(self) -> Route:
-        if not self.path.startswith("/"):
-            raise ValueError(f"path {self.path!r} must start with '/'")
-        return self
+    path: UrlPath
+    backend: Dns1035Label
+    port: PortName = "http"
 
 
 class Timeouts(StrictModel):
@@ -140,24 +115,25 @@ class TlsSettings(StrictModel):
         "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"
         "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256"
     )
-    cert_manager_issuer: str = "letsencrypt-prod"
+    cert_manager_issuer: DnsSubdomain = "letsencrypt-prod"
     secret_name: DnsLabel = "shiksha-setu-tls"  # noqa: S105 (a Secret's name, not its value)
 
 
 class EdgeSpec(StrictModel):
-    hosts: list[Hostname] = Field(default_factory=lambda: ["shikshasetu.example.org"])
+    hosts: list[Hostname] = Field(default_factory=lambda: ["shikshasetu.example.org"], min_length=1)
     routes: list[Route] = Field(
+        min_length=1,
         default_factory=lambda: [
             Route(path="/api", backend="api"),
             Route(path="/ws", backend="api"),
             Route(path="/", backend="frontend"),
-        ]
+        ],
     )
     # Served by the API but slow (model inference): the long timeouts apply only here.
-    ml_paths: list[str] = Field(default_factory=lambda: ["/api/v2/ml", "/api/v2/chat"])
+    ml_paths: list[UrlPath] = Field(default_factory=lambda: ["/api/v2/ml", "/api/v2/chat"])
     # Server-Sent Events: never buffered.
-    stream_paths: list[str] = Field(default_factory=lambda: ["/api/v2/chat/stream"])
-    websocket_paths: list[str] = Field(default_factory=lambda: ["/ws"])
+    stream_paths: list[UrlPath] = Field(default_factory=lambda: ["/api/v2/chat/stream"])
+    websocket_paths: list[UrlPath] = Field(default_factory=lambda: ["/ws"])
     # Answered by the edge itself (dockerHost.nginx.blockedStatus from NGINX, 403 from
     # ingress-nginx, 500 from a Gateway API gateway), never proxied. At most 64: the
     # match limit of one HTTPRoute rule.
@@ -182,4 +158,4 @@ class EdgeSpec(StrictModel):
     cors: Cors = Cors()
     timeouts: Timeouts = Timeouts()
     tls: TlsSettings = TlsSettings()
-    max_body_size_mb: PositiveInt = 25
+    max_body_size_mb: PositiveInt32 = 25

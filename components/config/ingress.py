@@ -12,8 +12,9 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from .base import DnsLabel, StrictModel
+from .base import StrictModel
 from .network import NAMESPACE_NAME_LABEL
+from .types import DnsLabel, LabelKey, Text
 
 
 class IngressNginxSpec(StrictModel):
@@ -49,7 +50,7 @@ class IngressSpec(StrictModel):
     cert_manager: CertManagerSpec = CertManagerSpec()
     # Extra annotations on every edge object, for implementation-specific knobs that have
     # no key here (an escape hatch, reviewed like code: snippets are refused).
-    extra_annotations: dict[str, str] = Field(default_factory=dict)
+    extra_annotations: dict[LabelKey, Text] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _no_snippets(self) -> IngressSpec:

@@ -16,7 +16,8 @@ from pydantic.alias_generators import to_camel
 
 from components.config.cdn import CdnSpec, check_origin_auth_secret, path_classes, served_hosts
 from components.config.docker_host import NginxSettings
-from components.config.edge import EdgeSpec, check_url_path
+from components.config.edge import EdgeSpec
+from components.config.types import check_url_path
 
 # Every text type an API or SPA sends that compresses well (text/html is always on).
 GZIP_TYPES = (

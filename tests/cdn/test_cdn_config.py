@@ -60,9 +60,13 @@ def test_a_new_api_route_is_never_cached() -> None:
         (
             {"cacheControl": {"staticBackends": ["web"]}},
             "cdn.cacheControl.staticBackends[0]",
-            "not a workload",
+            "names no workload",
         ),
-        ({"cacheControl": {"immutable": "public\nX-Injected: 1"}}, "cdn.cacheControl.immutable", "newline"),
+        ({"cacheControl": {"immutable": "public\nX-Injected: 1"}}, "cdn.cacheControl.immutable", "printable"),
+        ({"cacheControl": {"private": "no-store$uri"}}, "cdn.cacheControl.private", "without '$'"),
+        ({"cacheControl": {"revalidate": ""}}, "cdn.cacheControl.revalidate", "printable"),
+        ({**CDN, "allowedRanges": ["\uff11\uff10.0.0.0/8"]}, "cdn.allowedRanges[0]", "CIDR"),
+        ({**CDN, "originAuthHeader": "X-\u00c4uth"}, "cdn.originAuthHeader", "header name"),
     ],
 )
 def test_bad_cdn_config_names_the_key(cdn: dict[str, Any], key: str, fragment: str) -> None:

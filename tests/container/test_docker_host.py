@@ -326,7 +326,7 @@ def test_postgres_gets_shared_memory(host: Snapshot, config: Any) -> None:
 
 
 def test_volume_paths_must_be_writable_paths() -> None:
-    with pytest.raises(ValueError, match=re.escape("shiksha-setu:dockerHost.volumePaths.api: '/srv'")):
+    with pytest.raises(ValueError, match=re.escape("shiksha-setu:dockerHost.volumePaths.api: got '/srv'")):
         run_program(
             "prod", overrides={**DOCKER_HOST, "shiksha-setu:dockerHost": {"volumePaths": {"api": ["/srv"]}}}
         )
