@@ -2,29 +2,67 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, PositiveInt
 
 from .base import AbsolutePath, CpuQuantity, DnsLabel, MemoryQuantity, StrictModel
+from .edge import Seconds
 from .images import PinnedImage
 
+# Addresses written into nginx.conf (`server`, `resolver`): a host name, an IPv4 address or
+# a bracketed IPv6 address, then the port. Whole-string matches, ASCII digits only.
 _HOST_PORT = re.compile(
-    r"^(?P<host>[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9a-fA-F:.]+\]):(?P<port>\d{1,5})$"
+    r"(?P<host>[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|\[(?P<ipv6>[0-9a-fA-F:.]+)\])"
+    r"(:(?P<port>[0-9]{1,5}))?",
+    re.ASCII,
 )
 
 
-def _check_upstream(value: str) -> str:
-    match = _HOST_PORT.match(value)
-    if not match:
-        raise ValueError("expected host:port (an upstream needs an explicit port), such as api:8000")
-    if not 1 <= int(match.group("port")) <= 65535:
+def _host_port(value: str, port_required: bool) -> str:
+    match = _HOST_PORT.fullmatch(value)
+    if not match or (port_required and match.group("port") is None):
+        raise ValueError(
+            "expected host:port (an upstream needs an explicit port), such as api:8000"
+            if port_required
+            else "expected an address such as 127.0.0.11, 127.0.0.11:53, [fd00::53] or dns.internal"
+        )
+    if match.group("ipv6") is not None:
+        try:
+            ipaddress.IPv6Address(match.group("ipv6"))
+        except ValueError:
+            raise ValueError(f"{match.group('ipv6')!r} is not an IPv6 address") from None
+    if match.group("port") is not None and not 1 <= int(match.group("port")) <= 65535:
         raise ValueError(f"port {match.group('port')} is not a TCP port (1-65535)")
     return value
 
 
+def _check_upstream(value: str) -> str:
+    return _host_port(value, port_required=True)
+
+
+def _check_resolver(value: str) -> str:
+    return _host_port(value, port_required=False)
+
+
+def _check_healthcheck(value: list[str]) -> list[str]:
+    # Docker's test forms; anything else the daemon refuses when the container is created.
+    if not value or value[0] not in ("NONE", "CMD", "CMD-SHELL"):
+        raise ValueError("expected ['CMD', program, args...], ['CMD-SHELL', command] or ['NONE']")
+    if value[0] == "CMD-SHELL" and len(value) != 2:
+        raise ValueError("CMD-SHELL takes exactly one command string")
+    if value[0] == "CMD" and len(value) < 2:
+        raise ValueError("CMD takes a program and its arguments")
+    if any("\x00" in item for item in value):
+        raise ValueError("a NUL character cannot be passed to a process")
+    return value
+
+
 Upstream = Annotated[str, AfterValidator(_check_upstream)]
+Resolver = Annotated[str, AfterValidator(_check_resolver)]
+HealthcheckTest = Annotated[list[str], AfterValidator(_check_healthcheck)]
 
 
 HealthTool = Literal["curl", "node", "python"]
@@ -34,37 +72,41 @@ def _health_tools() -> dict[str, HealthTool]:
     return {"backend": "curl", "frontend": "node", "vllm": "python"}
 
 
+# Upper bounds below: what NGINX parses and can allocate, with room to spare; a value
+# past them is a typo, not a tuning.
 class ThreadPool(StrictModel):
     name: DnsLabel = "default"
-    threads: PositiveInt = 32
-    max_queue: PositiveInt = 65536
+    threads: int = Field(default=32, ge=1, le=1024)
+    max_queue: int = Field(default=65536, ge=1, le=2**20)
 
 
 class OpenFileCache(StrictModel):
-    max: PositiveInt = 10000
-    inactive_seconds: PositiveInt = 30
-    valid_seconds: PositiveInt = 60
-    min_uses: PositiveInt = 2
+    max: int = Field(default=10000, ge=1, le=10**7)
+    inactive_seconds: Seconds = 30
+    valid_seconds: Seconds = 60
+    min_uses: int = Field(default=2, ge=1, le=10**6)
 
 
 class NginxSettings(StrictModel):
     """NGINX-only tuning; the edge intent itself (routes, headers, limits, TLS) is `edge`."""
 
     image: PinnedImage = "docker.io/nginxinc/nginx-unprivileged:1.27.2-bookworm"
-    worker_processes: Literal["auto"] | PositiveInt = "auto"
-    worker_rlimit_nofile: PositiveInt = 65535
-    worker_connections: PositiveInt = 4096
+    worker_processes: Literal["auto"] | Annotated[int, Field(ge=1, le=1024)] = "auto"
+    # Linux's default per-process ceiling (fs.nr_open); Docker cannot raise nofile past it.
+    worker_rlimit_nofile: int = Field(default=65535, ge=1, le=2**20)
+    worker_connections: int = Field(default=4096, ge=1, le=2**20)
     thread_pool: ThreadPool = ThreadPool()
     gzip_level: int = Field(default=5, ge=1, le=9)
-    gzip_min_length: int = Field(default=256, ge=0)
+    gzip_min_length: int = Field(default=256, ge=0, le=2**30)
     open_file_cache: OpenFileCache = OpenFileCache()
-    keepalive_timeout_seconds: PositiveInt = 65
-    upstream_keepalive: PositiveInt = 32
+    keepalive_timeout_seconds: Seconds = 65
+    # Idle connections kept per upstream and worker; NGINX allocates them all at start.
+    upstream_keepalive: int = Field(default=32, ge=1, le=65535)
     # Per-server (virtual host) concurrent connection cap, next to the per-client one of edge.
     connections_per_server: int = Field(default=10000, ge=1, le=65535)
     # 127.0.0.11 is Docker's embedded DNS on user-defined networks: OCSP lookups go through it.
-    resolvers: list[str] = Field(default_factory=lambda: ["127.0.0.11"], min_length=1)
-    resolver_valid_seconds: PositiveInt = 300
+    resolvers: list[Resolver] = Field(default_factory=lambda: ["127.0.0.11"], min_length=1, max_length=16)
+    resolver_valid_seconds: Seconds = 300
     blocked_status: int = Field(default=403, ge=400, le=499)
     # Requests whose Host/SNI is none of edge.hosts are refused instead of served.
     reject_unknown_hosts: bool = True
@@ -92,7 +134,7 @@ class DockerHostSpec(StrictModel):
     # How each image checks its own HTTP health (frontend images have node, not curl).
     http_health_tool: dict[str, HealthTool] = Field(default_factory=_health_tools)
     # Docker health checks that replace the probe-derived one, per workload.
-    healthchecks: dict[DnsLabel, list[str]] = Field(
+    healthchecks: dict[DnsLabel, HealthcheckTest] = Field(
         # redis-cli reads REDISCLI_AUTH, so the check proves the password too.
         default_factory=lambda: {"redis": ["CMD-SHELL", "redis-cli ping | grep -q PONG"]}
     )

@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, model_validator
 
 from .base import DnsLabel, MemoryQuantity, StrictModel, memory_bytes
+from .edge import UrlPath
 from .images import PinnedImage
 
 Severity = Literal["critical", "warning", "info"]
@@ -51,9 +52,27 @@ def _check_regex(value: str) -> str:
     return value
 
 
+# An absolute http(s) URL of RFC 3986 characters only: no spaces, quotes, braces, control
+# or non-ASCII characters, so it is the same text in YAML, in a Go template (where `{{`
+# would run code) and on the wire. Percent signs only as %XX escapes.
+_HTTP_URL = re.compile(
+    r"https?://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?)"
+    r"(:(?P<port>[0-9]{1,5}))?"
+    r"([/?#]([A-Za-z0-9._~:/?#@!$&'()*+,;=-]|%[0-9A-Fa-f]{2})*)?",
+    re.ASCII,
+)
+HTTP_URL_MAX = 2048
+
+
 def _check_http_url(value: str) -> str:
-    if not re.match(r"^https?://[^\s/?#]+(/\S*)?$", value):
-        raise ValueError("expected an absolute http:// or https:// URL")
+    match = _HTTP_URL.fullmatch(value)
+    if not match or len(value) > HTTP_URL_MAX:
+        raise ValueError(
+            f"expected an absolute http:// or https:// URL of at most {HTTP_URL_MAX} characters, "
+            "without spaces, double quotes, braces or non-ASCII characters (percent-encode them)"
+        )
+    if match.group("port") is not None and not 1 <= int(match.group("port")) <= 65535:
+        raise ValueError(f"port {match.group('port')} is not a TCP port (1-65535)")
     return value
 
 
@@ -84,14 +103,12 @@ class ScrapeJob(StrictModel):
 
     workload: DnsLabel
     port: DnsLabel = Field(description="name of one of the workload's ports")
-    path: str = "/metrics"
+    path: UrlPath = "/metrics"
     interval: Duration = "30s"
     timeout: Duration | None = None
 
     @model_validator(mode="after")
     def _timeout_within_interval(self) -> ScrapeJob:
-        if not self.path.startswith("/"):
-            raise ValueError(f"path {self.path!r} must start with '/'")
         if self.timeout is not None and duration_seconds(self.timeout) > duration_seconds(self.interval):
             raise ValueError(f"timeout {self.timeout} exceeds interval {self.interval}")
         return self
@@ -108,7 +125,9 @@ class NodeScrape(StrictModel):
 class BlackboxModule(StrictModel):
     timeout: Duration = "5s"
     method: Literal["GET", "HEAD"] = "GET"
-    valid_status_codes: list[int] = Field(default_factory=list, description="empty means any 2xx")
+    valid_status_codes: list[Annotated[int, Field(ge=100, le=599)]] = Field(
+        default_factory=list, description="empty means any 2xx"
+    )
     fail_if_not_ssl: bool = False
     preferred_ip_protocol: Literal["ip4", "ip6"] = "ip4"
 
@@ -149,7 +168,7 @@ class BlackboxSpec(StrictModel):
                     f"(known: {sorted(self.modules)})"
                 )
         for name in self.modules:
-            if not re.match(r"^[A-Za-z0-9_]+$", name):
+            if not re.fullmatch(r"[A-Za-z0-9_]{1,63}", name, re.ASCII):
                 raise ValueError(f"modules.{name}: a module name is letters, digits and '_' only")
         return self
 

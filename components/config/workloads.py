@@ -16,6 +16,7 @@ from .base import (
     cpu_millicores,
     memory_bytes,
 )
+from .edge import RequestTarget
 
 _SECRET_LIKE = re.compile(r"(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL)", re.I)
 
@@ -43,7 +44,7 @@ class ResourcesSpec(StrictModel):
 class ProbeSpec(StrictModel):
     """Exactly one of httpPath (on `port`), tcp (on `port`) or exec."""
 
-    http_path: str | None = None
+    http_path: RequestTarget | None = None
     port: str | None = Field(default=None, description="name of one of the workload's ports")
     tcp: bool = False
     exec: list[str] | None = None
