@@ -43,6 +43,9 @@ def _check_subdomain(value: str) -> str:
 # RFC 9110 field-value, restricted to visible ASCII and spaces.
 _HEADER_VALUE = re.compile(r"[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?")
 HEADER_VALUE_MAX = 4096  # Gateway API's HTTPHeaderValue limit
+# One NGINX parameter is at most 4000 bytes with its quotes and escapes
+# (components/render/quoting.py, NGINX_TOKEN_MAX).
+NGINX_STRING_MAX = 3998
 
 
 def _check_header_value(value: str) -> str:
@@ -55,6 +58,10 @@ def _check_header_value(value: str) -> str:
         )
     if len(value) > HEADER_VALUE_MAX:
         raise ValueError(f"a header value is at most {HEADER_VALUE_MAX} characters")
+    if len(value) + value.count('"') + value.count("\\") > NGINX_STRING_MAX:
+        raise ValueError(
+            f"too long for NGINX: at most {NGINX_STRING_MAX} characters, each '\"' and '\\' counting twice"
+        )
     if "$" in value:
         # NGINX and ingress-nginx's custom headers expand $variables, with no escape.
         raise ValueError("'$' is refused: NGINX would send a variable ($http_cookie) instead of the text")
@@ -144,7 +151,7 @@ def _check_method(value: str) -> str:
 
 
 def _check_header_name(value: str) -> str:
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}", value, re.ASCII):
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}", value, re.ASCII):
         raise ValueError("expected a header name of letters, digits, '-' and '_', such as Content-Type")
     return value
 
@@ -161,6 +168,8 @@ TLS13_SUITES = (
 
 def _check_ciphers(value: str) -> str:
     """An OpenSSL cipher list: names, `!`/`+`/`-` prefixes and `@` options, ':'-separated."""
+    if len(value) > 2048:
+        raise ValueError("a cipher list is at most 2048 characters")
     names = value.split(":")
     if not all(re.fullmatch(r"[!+-]?[A-Za-z0-9@=_.+-]{1,64}", name, re.ASCII) for name in names):
         raise ValueError("expected OpenSSL cipher names separated by ':' (letters, digits and !+-@=_. only)")
@@ -226,12 +235,17 @@ class RateLimits(StrictModel):
 
 
 class Cors(StrictModel):
-    allowed_origins: list[Origin] = Field(default_factory=lambda: ["https://shikshasetu.example.org"])
+    # Bounded so that the lists, joined, fit one NGINX parameter and one annotation.
+    allowed_origins: list[Origin] = Field(
+        default_factory=lambda: ["https://shikshasetu.example.org"], max_length=256
+    )
     allowed_methods: list[HttpMethod] = Field(
-        default_factory=lambda: ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+        default_factory=lambda: ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+        min_length=1,
+        max_length=32,
     )
     allowed_headers: list[HeaderName] = Field(
-        default_factory=lambda: ["Authorization", "Content-Type", "X-Request-ID"]
+        max_length=32, default_factory=lambda: ["Authorization", "Content-Type", "X-Request-ID"]
     )
     allow_credentials: bool = True
     max_age_seconds: Seconds = 600
@@ -266,7 +280,7 @@ SUPPORTED_TLS: tuple[TlsProtocol, ...] = ("TLSv1.2", "TLSv1.3")
 
 
 class TlsSettings(StrictModel):
-    protocols: list[TlsProtocol] = Field(default_factory=lambda: list(SUPPORTED_TLS))
+    protocols: list[TlsProtocol] = Field(default_factory=lambda: list(SUPPORTED_TLS), min_length=1)
     ciphers: CipherList = (
         "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256:"
         "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
@@ -278,7 +292,7 @@ class TlsSettings(StrictModel):
 
 
 class EdgeSpec(StrictModel):
-    hosts: list[Hostname] = Field(default_factory=lambda: ["shikshasetu.example.org"])
+    hosts: list[Hostname] = Field(default_factory=lambda: ["shikshasetu.example.org"], min_length=1)
     routes: list[Route] = Field(
         default_factory=lambda: [
             Route(path="/api", backend="api"),
@@ -294,7 +308,7 @@ class EdgeSpec(StrictModel):
     # Answered by the edge itself (dockerHost.nginx.blockedStatus from NGINX, 403 from
     # ingress-nginx, 500 from a Gateway API gateway), never proxied. At most 64: the
     # match limit of one HTTPRoute rule.
-    blocked_paths: list[UrlPath] = Field(
+    blocked_paths: list[Annotated[UrlPath, Field(max_length=512)]] = Field(
         max_length=64,
         default_factory=lambda: [
             "/wp-admin",

@@ -16,7 +16,7 @@ from pydantic.alias_generators import to_camel
 
 from components.config.docker_host import NginxSettings
 from components.config.edge import EdgeSpec
-from components.render.quoting import nginx_regex
+from components.render.quoting import NGINX_TOKEN_MAX, nginx_regex
 from components.render.quoting import nginx_string as q
 
 # Every text type an API or SPA sends that compresses well (text/html is always on).
@@ -148,16 +148,25 @@ def _split_ciphers(ciphers: str) -> tuple[str, str]:
     return tls12, tls13
 
 
-def _blocked_regex(paths: list[str]) -> str:
-    """One case-insensitive regex: dot-files anywhere in the path, other paths as prefixes."""
+def _blocked_regexes(paths: list[str]) -> list[str]:
+    """Case-insensitive regexes, together matching dot-files anywhere in the path and other
+    paths as prefixes; each short enough for one NGINX parameter (NGINX_TOKEN_MAX)."""
     anywhere = sorted({re.escape(p.lstrip("/")) for p in paths if p.startswith("/.")}, key=str.lower)
     prefixes = sorted({re.escape(p.lstrip("/")).lower() for p in paths if not p.startswith("/.")})
-    parts = []
-    if prefixes:
-        parts.append(f"^/({'|'.join(prefixes)})")
-    if anywhere:
-        parts.append(f"/({'|'.join(anywhere)})(/|$)")
-    return "|".join(parts)
+    # "^/(" + "|".join(chunk) + ")" for prefixes, "/(" + ... + ")(/|$)" for dot-files.
+    budget = NGINX_TOKEN_MAX - 16
+    regexes = []
+    for items, form in ((prefixes, "^/({})"), (anywhere, "/({})(/|$)")):
+        chunk: list[str] = []
+        for item in items:
+            # Escaping can double a quote or backslash inside the quoted parameter.
+            if chunk and 2 * len("|".join([*chunk, item])) > budget:
+                regexes.append(form.format("|".join(chunk)))
+                chunk = []
+            chunk.append(item)
+        if chunk:
+            regexes.append(form.format("|".join(chunk)))
+    return regexes
 
 
 def _header_key(name: str) -> str:
@@ -355,9 +364,10 @@ def render_nginx_conf(
     w("")
     if edge.blocked_paths:
         w("        # Scanners' favourite targets: refused before any upstream sees them.")
-        w(f"        location ~* {nginx_regex(_blocked_regex(edge.blocked_paths), 'edge.blockedPaths')} {{")
-        w(f"            return {settings.blocked_status};")
-        w("        }")
+        for regex in _blocked_regexes(edge.blocked_paths):
+            w(f"        location ~* {nginx_regex(regex, 'edge.blockedPaths')} {{")
+            w(f"            return {settings.blocked_status};")
+            w("        }")
         w("")
 
     def proxied(path: str, key: str, backend: str, extra: list[str]) -> None:

@@ -36,6 +36,19 @@ def _refuse_controls(value: str, key: str) -> None:
         raise UnquotableError(key, value, "a control character or line separator cannot be written")
 
 
+# NGINX reads one parameter, quotes and escapes included, into a 4096-byte buffer, and
+# refuses one of 4096 bytes at some positions in the file: 4000 leaves a margin.
+NGINX_TOKEN_MAX = 4000
+
+
+def _nginx_quote(value: str, key: str) -> str:
+    _refuse_controls(value, key)
+    quoted = '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if len(quoted.encode()) > NGINX_TOKEN_MAX:
+        raise UnquotableError(key, value, f"longer than one NGINX parameter ({NGINX_TOKEN_MAX} bytes quoted)")
+    return quoted
+
+
 def nginx_string(value: str, key: str) -> str:
     """An NGINX double-quoted string that NGINX reads back as exactly `value`.
 
@@ -43,17 +56,15 @@ def nginx_string(value: str, key: str) -> str:
     (NGINX's config reader unescapes exactly those). `$` is refused: most directives
     expand variables in their arguments and NGINX has no escape for `$`, so
     "$http_cookie" would be the client's cookies, not the text."""
-    _refuse_controls(value, key)
     if "$" in value:
         raise UnquotableError(key, value, "'$' starts an NGINX variable and cannot be escaped")
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return _nginx_quote(value, key)
 
 
 def nginx_regex(pattern: str, key: str) -> str:
     """A regex argument (`location ~* "..."`), double-quoted. Regex locations do not expand
     variables, so `$` here is the regex's end anchor and stays."""
-    _refuse_controls(pattern, key)
-    return '"' + pattern.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return _nginx_quote(pattern, key)
 
 
 def _go_string_literal(value: str, key: str) -> str:
