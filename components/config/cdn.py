@@ -212,9 +212,9 @@ def cdn_problems(
 def check_origin_auth_secret(value: str) -> str:
     """The shared value is compared exactly; an empty or short one would be guessable, and a
     control character could never be sent by the CDN. Checked where the secret is resolved."""
-    if len(value) < 16:
+    if not 16 <= len(value) <= 256:
         raise ValueError(
-            "shiksha-setu:cdnOriginAuth: expected at least 16 characters "
+            "shiksha-setu:cdnOriginAuth: expected 16 to 256 characters "
             "(a random value such as `openssl rand -hex 32`)"
         )
     if any(ord(ch) < 0x21 or ord(ch) == 0x7F for ch in value):

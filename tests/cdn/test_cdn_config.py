@@ -117,5 +117,5 @@ def test_docker_host_edge_gets_the_secret_only_as_a_secret_file() -> None:
     assert ORIGIN_SECRET not in conf.replace("\\", "")
     assert 'include "/etc/nginx/generated/cdn-origin-auth.conf";' in conf
     assert 'allow "203.0.113.0/24";' in conf
-    assert "server_name shikshasetu.example.org origin.shikshasetu.example.org;" in conf
+    assert 'server_name "shikshasetu.example.org" "origin.shikshasetu.example.org";' in conf
     assert "/etc/nginx/generated/cdn-origin-auth.conf" in nginx.inputs["entrypoints"][2]

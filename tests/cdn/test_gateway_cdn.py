@@ -139,7 +139,7 @@ def test_a_weak_origin_secret_fails_the_run() -> None:
     result = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=120
     )
-    assert "shiksha-setu:cdnOriginAuth: expected at least 16 characters" in result.stdout + result.stderr
+    assert "shiksha-setu:cdnOriginAuth: expected 16 to 256 characters" in result.stdout + result.stderr
 
 
 @pytest.mark.parametrize(

@@ -17,6 +17,7 @@ from components.config import parse_estate
 from components.config.cdn import CacheControlSpec, CdnSpec
 from components.config.edge import EdgeSpec
 from components.render.nginx import NginxConfigError, NginxPaths, origin_auth_map, render_nginx_conf
+from components.render.quoting import UnquotableError
 from tests.nginx import harness
 from tests.support.tools import require_tool
 
@@ -236,7 +237,7 @@ def test_addresses_outside_the_cdn_ranges_are_refused(
     assert status == 403
 
 
-@pytest.mark.parametrize("secret", ["", "short", "sixteen chars!!!", "tab\there-and-long-enough"])
+@pytest.mark.parametrize("secret", ["", "short", "sixteen chars!!!", "tab\there-and-long-enough", "x" * 257])
 def test_a_weak_or_unsendable_secret_is_refused(secret: str) -> None:
     cdn = parse_estate({"target": "docker-host", "cdn": CDN}).cdn
     with pytest.raises(NginxConfigError, match="shiksha-setu:cdnOriginAuth"):
@@ -250,7 +251,7 @@ def test_an_nginx_variable_in_a_cache_value_is_refused(field: str) -> None:
     cdn = CdnSpec.model_construct(cache_control=cache)
     edge = _edge()
     paths = NginxPaths(pid="/p", cert="/c", key="/k", trusted_cert="/c", temp_dir="/t")
-    with pytest.raises(NginxConfigError, match=f"cdn.cacheControl.{field}"):
+    with pytest.raises(UnquotableError, match=f"cdn.cacheControl.{field}"):
         render_nginx_conf(
             edge, harness.loopback_settings(), {"api": "a:1", "frontend": "f:1"}, paths, cdn=cdn
         )
