@@ -128,6 +128,17 @@ def _covers(prefix: str, path: str) -> bool:
     return path.startswith(prefix)
 
 
+def _immutable_backends(edge: EdgeSpec, cc: CacheControlSpec) -> list[tuple[int, str, str]]:
+    """(index, prefix, the backend of the longest route covering it); a prefix no route
+    serves is never answered, so it is left out."""
+    found = []
+    for index, prefix in enumerate(cc.immutable_prefixes):
+        covering = [r for r in edge.routes if _covers(r.path, prefix)]
+        if covering:
+            found.append((index, prefix, max(covering, key=lambda r: len(r.path)).backend))
+    return found
+
+
 def path_classes(edge: EdgeSpec, cdn: CdnSpec) -> list[PathClass]:
     """Every prefix with its class, longest first: the first match of a path is its class."""
     cc = cdn.cache_control
@@ -135,10 +146,11 @@ def path_classes(edge: EdgeSpec, cdn: CdnSpec) -> list[PathClass]:
     for route in edge.routes:
         cache_class: CacheClass = "revalidate" if route.backend in cc.static_backends else "private"
         found[route.path] = PathClass(route.path, cache_class, route.backend)
-    for prefix in cc.immutable_prefixes:
-        covering = [r for r in edge.routes if _covers(r.path, prefix)]
-        if covering:  # a prefix no route serves is never answered, so it needs no class
-            found[prefix] = PathClass(prefix, "immutable", max(covering, key=lambda r: len(r.path)).backend)
+    for _index, prefix, backend in _immutable_backends(edge, cc):
+        # Only a static backend's files are immutable; elsewhere the route's class holds
+        # (cdn_problems refuses such a prefix when the stack set it explicitly).
+        if backend in cc.static_backends:
+            found[prefix] = PathClass(prefix, "immutable", backend)
     return sorted(found.values(), key=lambda c: (-len(c.prefix), c.prefix))
 
 
@@ -162,10 +174,10 @@ def cdn_problems(
     ingress: IngressSpec,
     workloads: Mapping[str, WorkloadSpec],
     target: str = "kubernetes",
-) -> list[tuple[str, Any, str]]:
-    """Cross-references the cdn section makes, as (config key, value, what is wrong);
-    references.py reports them with every other cross-reference."""
-    problems: list[tuple[str, Any, str]] = []
+) -> list[tuple[str, Any, str, str | None]]:
+    """Cross-references the cdn section makes, as (config key, value, what is wrong, the
+    workload it refers to); references.py reports them with every other cross-reference."""
+    problems: list[tuple[str, Any, str, str | None]] = []
     cc = cdn.cache_control
     for index, name in enumerate(cc.static_backends):
         if name not in workloads:
@@ -174,19 +186,22 @@ def cdn_problems(
                     f"cdn.cacheControl.staticBackends[{index}]",
                     name,
                     f"names no workload (known: {sorted(workloads)})",
+                    name,
                 )
             )
-    for cls in path_classes(edge, cdn):
-        if cls.cache_class == "immutable" and cls.backend not in cc.static_backends:
-            # Caching an API answer for a year would hand one user's data to everyone.
-            problems.append(
-                (
-                    f"cdn.cacheControl.immutablePrefixes[{cc.immutable_prefixes.index(cls.prefix)}]",
-                    cls.prefix,
-                    f"served by {cls.backend!r}, not by a static backend "
-                    f"(cdn.cacheControl.staticBackends: {cc.static_backends})",
+    if "immutable_prefixes" in cc.model_fields_set:
+        for index, prefix, backend in _immutable_backends(edge, cc):
+            if backend not in cc.static_backends:
+                # Caching an API answer for a year would hand one user's data to everyone.
+                problems.append(
+                    (
+                        f"cdn.cacheControl.immutablePrefixes[{index}]",
+                        prefix,
+                        f"served by {backend!r}, not by a static backend "
+                        f"(cdn.cacheControl.staticBackends: {cc.static_backends})",
+                        backend,
+                    )
                 )
-            )
     if cdn.enabled and target == "kubernetes" and ingress.enabled:
         if ingress.mode == "ingress-nginx":
             problems.append(
@@ -195,6 +210,7 @@ def cdn_problems(
                     True,
                     "ingress-nginx cannot require the origin-auth header without the configuration "
                     "snippets this estate refuses; use ingress.mode: gateway-api",
+                    None,
                 )
             )
         elif ingress.gateway_api.policy_provider == "none":
@@ -204,6 +220,7 @@ def cdn_problems(
                     True,
                     "ingress.gatewayApi.policyProvider 'none' attaches no policy, so nothing would "
                     "enforce cdn.allowedRanges or the origin-auth header; use envoy-gateway",
+                    None,
                 )
             )
     return problems

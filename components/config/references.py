@@ -214,10 +214,10 @@ class _Checks:
 
     def cdn(self) -> None:
         config = self.config
-        for key, value, message in cdn_problems(
+        for key, value, message, refers_to in cdn_problems(
             config.cdn, config.edge, config.ingress, config.workloads, config.target
         ):
-            self.add(_got(key, value, message))
+            self.add(_got(key, value, message, refers_to))
 
     def edge(self) -> None:
         edge, ingress = self.config.edge, self.config.ingress

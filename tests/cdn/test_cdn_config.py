@@ -29,6 +29,17 @@ def test_defaults_cache_by_class_and_no_cdn() -> None:
     assert class_of("/about", classes) == "revalidate"
 
 
+def test_default_hashed_prefix_is_skipped_where_no_static_backend_serves_it() -> None:
+    # A stack whose "/" goes elsewhere never set cdn: no error, and nothing becomes immutable.
+    routes = [{"path": "/", "backend": "api"}]
+    config = parse_estate(
+        {"edge": {"routes": routes, "websocketPaths": [], "mlPaths": [], "streamPaths": []}}
+    )
+    classes = path_classes(config.edge, config.cdn)
+    assert [(c.prefix, c.cache_class) for c in classes] == [("/", "private")]
+    assert class_of("/assets/app.js", classes) == "private"
+
+
 def test_a_new_api_route_is_never_cached() -> None:
     routes = [{"path": "/graphql", "backend": "api"}, {"path": "/", "backend": "frontend"}]
     config = parse_estate(
