@@ -87,19 +87,21 @@ def _health_tools() -> dict[str, HealthTool]:
     return {"backend": "curl", "frontend": "node", "vllm": "python"}
 
 
+# Upper bounds below: what NGINX parses and can allocate, with room to spare; a value
+# past them is a typo, not a tuning.
 class ThreadPool(StrictModel):
     name: Annotated[
         str, fullmatch(r"[A-Za-z0-9_]+", "an NGINX thread pool name: letters, digits, '_'", 64)
     ] = "default"
-    threads: PositiveInt32 = 32
-    max_queue: PositiveInt32 = 65536
+    threads: Annotated[StrictInt, Field(ge=1, le=1024)] = 32
+    max_queue: Annotated[StrictInt, Field(ge=1, le=2**20)] = 65536
 
 
 class OpenFileCache(StrictModel):
-    max: PositiveInt32 = 10000
+    max: Annotated[StrictInt, Field(ge=1, le=10**7)] = 10000
     inactive_seconds: PositiveInt32 = 30
     valid_seconds: PositiveInt32 = 60
-    min_uses: PositiveInt32 = 2
+    min_uses: Annotated[StrictInt, Field(ge=1, le=10**6)] = 2
 
 
 class NginxSettings(StrictModel):
@@ -107,14 +109,16 @@ class NginxSettings(StrictModel):
 
     image: PinnedImage = "docker.io/nginxinc/nginx-unprivileged:1.27.2-bookworm"
     worker_processes: Literal["auto"] | Annotated[StrictInt, Field(ge=1, le=1024)] = "auto"
-    worker_rlimit_nofile: PositiveInt32 = 65535
-    worker_connections: PositiveInt32 = 4096
+    # Linux's default per-process ceiling (fs.nr_open); Docker cannot raise nofile past it.
+    worker_rlimit_nofile: Annotated[StrictInt, Field(ge=1, le=2**20)] = 65535
+    worker_connections: Annotated[StrictInt, Field(ge=1, le=2**20)] = 4096
     thread_pool: ThreadPool = ThreadPool()
     gzip_level: Annotated[StrictInt, Field(ge=1, le=9)] = 5
-    gzip_min_length: Annotated[StrictInt, Field(ge=0, le=2**31 - 1)] = 256
+    gzip_min_length: Annotated[StrictInt, Field(ge=0, le=2**30)] = 256
     open_file_cache: OpenFileCache = OpenFileCache()
     keepalive_timeout_seconds: PositiveInt32 = 65
-    upstream_keepalive: PositiveInt32 = 32
+    # Idle connections kept per upstream and worker; NGINX allocates them all at start.
+    upstream_keepalive: Annotated[StrictInt, Field(ge=1, le=65535)] = 32
     # Per-server (virtual host) concurrent connection cap, next to the per-client one of edge.
     connections_per_server: Annotated[StrictInt, Field(ge=1, le=65535)] = 10000
     # 127.0.0.11 is Docker's embedded DNS on user-defined networks: OCSP lookups go through it.

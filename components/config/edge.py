@@ -6,7 +6,6 @@ from __future__ import annotations
 import math
 import re
 import ssl
-from collections import Counter
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, model_validator
@@ -70,17 +69,6 @@ def _check_duration_seconds(value: int) -> int:
     return value
 
 
-def _repeated(items: list[str]) -> list[str]:
-    return sorted(item for item, count in Counter(items).items() if count > 1)
-
-
-def _unique_paths(paths: list[str]) -> list[str]:
-    repeated = _repeated(paths)
-    if repeated:
-        raise ValueError(f"{repeated} listed more than once (NGINX refuses duplicate locations)")
-    return paths
-
-
 # Requests per second. NGINX counts whole requests per second or per minute, so a rate
 # below one a minute rounds to nothing; infinity and NaN are no rate at all.
 RATE_MIN, RATE_MAX = 1 / 60, 1_000_000
@@ -92,7 +80,9 @@ def _check_rate(value: float) -> float:
     return value
 
 
-_ORIGIN = re.compile(rf"https?://{DNS_LABEL}(\.{DNS_LABEL})*(:(?P<port>[0-9]{{1,5}}))?", re.ASCII)
+# Labels of at most 63 characters (RFC 1035), so an origin always fits one NGINX parameter.
+_ORIGIN_LABEL = r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?"
+_ORIGIN = re.compile(rf"https?://{_ORIGIN_LABEL}(\.{_ORIGIN_LABEL}){{0,126}}(:(?P<port>[0-9]{{1,5}}))?", re.ASCII)
 
 
 def _check_origin(value: str) -> str:
@@ -149,7 +139,6 @@ def _check_ciphers(value: str) -> str:
 HeaderValue = Annotated[str, AfterValidator(_check_header_value)]
 # Gateway API and Envoy Gateway take durations of at most five digits per unit.
 GatewaySeconds = Annotated[int, AfterValidator(_check_duration_seconds)]
-EdgePaths = Annotated[list[UrlPath], AfterValidator(_unique_paths)]
 Rate = Annotated[float, AfterValidator(_check_rate)]
 Origin = Annotated[str, AfterValidator(_check_origin)]
 HttpMethod = Annotated[str, AfterValidator(_check_method)]
@@ -259,10 +248,10 @@ class EdgeSpec(StrictModel):
         ],
     )
     # Served by the API but slow (model inference): the long timeouts apply only here.
-    ml_paths: EdgePaths = Field(default_factory=lambda: ["/api/v2/ml", "/api/v2/chat"])
+    ml_paths: list[UrlPath] = Field(default_factory=lambda: ["/api/v2/ml", "/api/v2/chat"])
     # Server-Sent Events: never buffered.
-    stream_paths: EdgePaths = Field(default_factory=lambda: ["/api/v2/chat/stream"])
-    websocket_paths: EdgePaths = Field(default_factory=lambda: ["/ws"])
+    stream_paths: list[UrlPath] = Field(default_factory=lambda: ["/api/v2/chat/stream"])
+    websocket_paths: list[UrlPath] = Field(default_factory=lambda: ["/ws"])
     # Answered by the edge itself (dockerHost.nginx.blockedStatus from NGINX, 403 from
     # ingress-nginx, 500 from a Gateway API gateway), never proxied. At most 64: the
     # match limit of one HTTPRoute rule.
@@ -289,19 +278,3 @@ class EdgeSpec(StrictModel):
     tls: TlsSettings = TlsSettings()
     # At most 1 TiB: NGINX and ingress-nginx parse the size into a signed 64-bit count.
     max_body_size_mb: int = Field(default=25, ge=1, le=2**20)
-
-    @model_validator(mode="after")
-    def _one_location_per_path(self) -> EdgeSpec:
-        # Each path is one NGINX location and one route rule: a path in two roles would be
-        # two locations (NGINX refuses) or two rules the gateway cannot choose between.
-        repeated = _repeated([route.path for route in self.routes])
-        if repeated:
-            raise ValueError(f"routes: paths {repeated} listed more than once (one backend per path)")
-        streams = set(self.stream_paths)
-        for index, path in enumerate(self.websocket_paths):
-            if path in streams:
-                raise ValueError(
-                    f"websocketPaths[{index}]: got {path!r}: also in streamPaths; a path is either "
-                    "a WebSocket or a Server-Sent Events stream"
-                )
-        return self
