@@ -12,7 +12,6 @@ from pydantic import AfterValidator, Field, model_validator
 
 from .base import StrictModel
 from .types import (
-    DNS_LABEL,
     Dns1035Label,
     DnsLabel,
     DnsSubdomain,
@@ -82,7 +81,9 @@ def _check_rate(value: float) -> float:
 
 # Labels of at most 63 characters (RFC 1035), so an origin always fits one NGINX parameter.
 _ORIGIN_LABEL = r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?"
-_ORIGIN = re.compile(rf"https?://{_ORIGIN_LABEL}(\.{_ORIGIN_LABEL}){{0,126}}(:(?P<port>[0-9]{{1,5}}))?", re.ASCII)
+_ORIGIN = re.compile(
+    rf"https?://{_ORIGIN_LABEL}(\.{_ORIGIN_LABEL}){{0,126}}(:(?P<port>[0-9]{{1,5}}))?", re.ASCII
+)
 
 
 def _check_origin(value: str) -> str:
