@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, PositiveFloat, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from .base import StrictModel
 from .types import (
@@ -56,12 +56,20 @@ class SecurityHeaders(StrictModel):
 
 
 class RateLimits(StrictModel):
-    # Finite (no NaN or infinity, see StrictModel) and below int32 once made whole.
-    requests_per_second: Annotated[PositiveFloat, Field(le=2**31 - 1)] = 20
+    # Finite (no NaN or infinity, see StrictModel), at least one request a minute (NGINX's
+    # finest rate) and below int32.
+    requests_per_second: Annotated[float, Field(ge=1 / 60, le=2**31 - 1)] = 20
     burst_multiplier: PositiveInt32 = 5
-    connections_per_client: PositiveInt32 = 20
-    global_requests_per_second: Annotated[PositiveFloat, Field(le=2**31 - 1)] = 1000
+    # NGINX's limit_conn takes at most 65535.
+    connections_per_client: Annotated[int, Field(strict=True, ge=1, le=65535)] = 20
+    global_requests_per_second: Annotated[float, Field(ge=1 / 60, le=2**31 - 1)] = 1000
     status_code: Annotated[int, Field(strict=True, ge=400, le=599)] = 429
+
+    @model_validator(mode="after")
+    def _burst_fits(self) -> RateLimits:
+        if self.requests_per_second * self.burst_multiplier > 2**31 - 1:
+            raise ValueError("requestsPerSecond x burstMultiplier (the burst) exceeds 2147483647")
+        return self
 
 
 class Cors(StrictModel):
@@ -108,7 +116,7 @@ SUPPORTED_TLS: tuple[TlsProtocol, ...] = ("TLSv1.2", "TLSv1.3")
 
 
 class TlsSettings(StrictModel):
-    protocols: list[TlsProtocol] = Field(default_factory=lambda: list(SUPPORTED_TLS))
+    protocols: list[TlsProtocol] = Field(default_factory=lambda: list(SUPPORTED_TLS), min_length=1)
     ciphers: str = (
         "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256:"
         "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
