@@ -31,7 +31,7 @@ HOSTILE_STRINGS = [
     "x; return 200 x; #",
     "a}\nserver { listen 1; }",
     "'); import os; os.system('id'); ('",
-    "\"; DROP TABLE x; --",
+    '"; DROP TABLE x; --',
     "x\r\nX-Injected: 1",
     "\uff18\uff10\uff10\uff10",
     "a" * 300,
@@ -92,7 +92,9 @@ def _members(schema: dict[str, Any]) -> list[dict[str, Any]]:
     return [schema]
 
 
-def places(schema: dict[str, Any] | None = None, path: tuple[Any, ...] = (), depth: int = 0) -> Iterator[tuple]:
+def places(
+    schema: dict[str, Any] | None = None, path: tuple[Any, ...] = (), depth: int = 0
+) -> Iterator[tuple]:
     """(path, schema) of every place a config may change, the root excluded."""
     schema = schema if schema is not None else _schema()
     if path:
@@ -151,15 +153,19 @@ def hostile_text() -> st.SearchStrategy[str]:
     )
 
 
-def _string(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
+def _string(schema: dict[str, Any], hostile: bool) -> st.SearchStrategy[Any]:
     if "enum" in schema:
         return st.sampled_from(schema["enum"])
     plausible = st.sampled_from(_default_scalars()["string"])
-    return st.one_of(plausible, plausible, plausible, hostile_text(), st.text(max_size=8))
+    if not hostile:
+        return plausible
+    return st.one_of(plausible, hostile_text(), st.text(max_size=8))
 
 
-def _integer(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
+def _integer(schema: dict[str, Any], hostile: bool) -> st.SearchStrategy[Any]:
     low, high = schema.get("minimum", -(2**40)), schema.get("maximum", 2**40)
+    if not hostile:
+        return st.integers(min_value=max(low, 1), max_value=min(high, max(low, 1) + 100))
     return st.one_of(
         st.integers(min_value=low, max_value=high),
         st.sampled_from(_default_scalars()["integer"]),
@@ -167,7 +173,9 @@ def _integer(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
     )
 
 
-def _number(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
+def _number(schema: dict[str, Any], hostile: bool) -> st.SearchStrategy[Any]:
+    if not hostile:
+        return st.floats(min_value=0.05, max_value=1.0)
     return st.one_of(
         st.floats(allow_nan=True, allow_infinity=True),
         st.sampled_from(_default_scalars()["number"] or [1.0]),
@@ -175,19 +183,20 @@ def _number(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
     )
 
 
-def value_for(schema: dict[str, Any], depth: int = 0) -> st.SearchStrategy[Any]:
-    """Values of the schema's shape, plausible or hostile, and now and then a wrong type."""
+def value_for(schema: dict[str, Any], depth: int = 0, hostile: bool = True) -> st.SearchStrategy[Any]:
+    """Values of the schema's shape: plausible ones (taken from the defaults, within the
+    schema's bounds) or, when `hostile`, also hostile ones and now and then a wrong type."""
     options: list[st.SearchStrategy[Any]] = []
     for member in _members(schema):
         kind = member.get("type")
         if "const" in member:
             options.append(st.just(member["const"]))
         elif kind == "string":
-            options.append(_string(member))
+            options.append(_string(member, hostile))
         elif kind == "integer":
-            options.append(_integer(member))
+            options.append(_integer(member, hostile))
         elif kind == "number":
-            options.append(_number(member))
+            options.append(_number(member, hostile))
         elif kind == "boolean":
             options.append(st.booleans())
         elif kind == "null":
@@ -195,20 +204,24 @@ def value_for(schema: dict[str, Any], depth: int = 0) -> st.SearchStrategy[Any]:
         elif depth > 2:
             options.append(st.sampled_from(WRONG_TYPES))
         elif kind == "array":
-            options.append(st.lists(value_for(member.get("items", {}), depth + 1), max_size=3))
+            options.append(st.lists(value_for(member.get("items", {}), depth + 1, hostile), max_size=3))
         elif kind == "object" or "properties" in member:
             properties = member.get("properties", {})
             extra = member.get("additionalProperties")
             if properties:
                 options.append(
                     st.fixed_dictionaries(
-                        {}, optional={key: value_for(sub, depth + 1) for key, sub in properties.items()}
+                        {},
+                        optional={key: value_for(sub, depth + 1, hostile) for key, sub in properties.items()},
                     )
                 )
             elif isinstance(extra, dict):
-                keys = st.one_of(st.sampled_from(_default_scalars()["string"]), hostile_text())
-                options.append(st.dictionaries(keys, value_for(extra, depth + 1), max_size=2))
-    options.append(st.sampled_from(WRONG_TYPES))
+                keys = st.sampled_from(_default_scalars()["string"])
+                if hostile:
+                    keys = st.one_of(keys, hostile_text())
+                options.append(st.dictionaries(keys, value_for(extra, depth + 1, hostile), max_size=2))
+    if hostile or not options:
+        options.append(st.sampled_from(WRONG_TYPES))
     return st.one_of(*options)
 
 
@@ -222,6 +235,8 @@ def _existing(node: Any, part: Any) -> Any:
 def overrides(draw: st.DrawFn, targets: tuple[str, ...] = ("kubernetes", "docker-host")) -> dict[str, Any]:
     """Top-level stack config keys (without the project prefix) for one drawn estate."""
     result: dict[str, Any] = {"target": draw(st.sampled_from(targets))}
+    # Half the configs change plausible values only, so that many reach the renderers.
+    hostile = draw(st.booleans())
     changes = draw(st.lists(st.sampled_from(_all_places()), min_size=1, max_size=3))
     for path, schema in changes:
         if path == ("target",):
@@ -230,13 +245,15 @@ def overrides(draw: st.DrawFn, targets: tuple[str, ...] = ("kubernetes", "docker
         # involved (stack config replaces a list as a whole).
         concrete: list[Any] = []
         node: Any = defaults()
-        for part in path:
-            if part == ANY_KEY:
+        for step in path:
+            part = step
+            if step == ANY_KEY:
                 known = sorted(node) if isinstance(node, dict) else []
-                part = draw(st.one_of(st.sampled_from(known), hostile_text()) if known else hostile_text())
+                names = st.one_of(st.sampled_from(known), hostile_text()) if known else hostile_text()
+                part = draw(st.sampled_from(known) if known and not hostile else names)
             concrete.append(part)
             node = node[0] if part == FIRST and isinstance(node, list) and node else _existing(node, part)
-        value = draw(value_for(schema))
+        value = draw(value_for(schema, hostile=hostile))
         _set(result, concrete, value)
     return result
 

@@ -19,7 +19,7 @@ import os
 import shutil
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -93,7 +93,9 @@ def _gate(values: dict[str, Any]) -> EstateConfig | None:
 
 
 def _run(values: dict[str, Any]) -> Any:
-    snapshot = run_program("prod", overrides={f"{PROJECT}:{k}": v for k, v in values.items()}, raise_errors=False)
+    snapshot = run_program(
+        "prod", overrides={f"{PROJECT}:{k}": v for k, v in values.items()}, raise_errors=False
+    )
     assert snapshot.error is None, f"{type(snapshot.error).__name__}: {snapshot.error}"
     return snapshot
 
@@ -172,42 +174,42 @@ def _nginx_problems(config: EstateConfig, directory: Path, cert: tuple[Path, Pat
     return [] if result.returncode == 0 else [f"nginx -t: {result.stderr}"]
 
 
-@pytest.fixture(scope="module")
-def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    return make_certificate(tmp_path_factory.mktemp("tls"))
+def _accepted_kubernetes(config: EstateConfig, snapshot: Any, scratch: Path) -> list[str]:
+    problems = _kubernetes_problems(snapshot)
+    if config.monitoring.enabled:
+        problems += _monitoring_problems(config, scratch / "monitoring")
+    return problems
 
 
-def test_kubernetes_estate_is_refused_or_valid_everywhere(tmp_path: Path, tally: Tally) -> None:
-    @PROFILE
-    @given(overrides(targets=("kubernetes",)))
-    def check(values: dict[str, Any]) -> None:
-        config = _gate(values)
-        if config is None:
-            tally.count("refused")
-            return
-        snapshot = _run(values)
-        problems = _kubernetes_problems(snapshot)
-        if config.monitoring.enabled:
-            problems += _monitoring_problems(config, tmp_path / "monitoring")
-        tally.count("accepted")
-        assert problems == [], values
-
-    check()
+def _accepted_docker_host(config: EstateConfig, snapshot: Any, scratch: Path) -> list[str]:
+    assert snapshot.kubernetes_objects() == []
+    return _nginx_problems(config, scratch / "nginx", make_certificate_once(scratch))
 
 
-def test_docker_host_estate_is_refused_or_valid_everywhere(
-    tmp_path: Path, tally: Tally, certificate: tuple[Path, Path]
+def make_certificate_once(scratch: Path) -> tuple[Path, Path]:
+    directory = scratch / "tls"
+    if not directory.exists():
+        directory.mkdir(parents=True)
+        make_certificate(directory)
+    return directory / "tls.crt", directory / "tls.key"
+
+
+@pytest.mark.parametrize(
+    ("target", "judge"),
+    [("kubernetes", _accepted_kubernetes), ("docker-host", _accepted_docker_host)],
+)
+def test_estate_is_refused_or_valid_everywhere(
+    target: str, judge: Callable[[EstateConfig, Any, Path], list[str]], tmp_path: Path, tally: Tally
 ) -> None:
     @PROFILE
-    @given(overrides(targets=("docker-host",)))
+    @given(overrides(targets=(target,)))
     def check(values: dict[str, Any]) -> None:
         config = _gate(values)
         if config is None:
             tally.count("refused")
             return
         snapshot = _run(values)
-        assert snapshot.kubernetes_objects() == []
         tally.count("accepted")
-        assert _nginx_problems(config, tmp_path / "nginx", certificate) == [], values
+        assert judge(config, snapshot, tmp_path) == [], values
 
     check()
