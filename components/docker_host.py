@@ -76,21 +76,35 @@ def networks_of(name: str, config: EstateConfig) -> list[str]:
     return nets
 
 
+# HTTP health checks per tool. The URL is never part of the program text: it is the last
+# argument (process.argv[1] in `node -e`, sys.argv[1] in `python3 -c`), and Docker's exec
+# form runs no shell, so a quote or `$(...)` in a probe path is just a character of the
+# URL. curl gets --globoff so `{}` and `[]` in the path are not curl's URL globbing.
+_NODE_CHECK = (
+    "const t=Number(process.argv[2]);"
+    "require('http').get(process.argv[1],{timeout:t},r=>process.exit(r.statusCode<400?0:1))"
+    ".on('timeout',()=>process.exit(1)).on('error',()=>process.exit(1))"
+)
+_PYTHON_CHECK = "import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=float(sys.argv[2]))"
+
+
 def _http_check(tool: str, url: str, timeout: int) -> list[str]:
     if tool == "curl":
-        return ["CMD", "curl", "--fail", "--silent", "--show-error", "--max-time", str(timeout), url]
+        return [
+            "CMD",
+            "curl",
+            "--fail",
+            "--silent",
+            "--show-error",
+            "--globoff",
+            "--max-time",
+            str(timeout),
+            "--",
+            url,
+        ]
     if tool == "node":
-        script = (
-            f"require('http').get('{url}',{{timeout:{timeout * 1000}}},"
-            "r=>process.exit(r.statusCode<400?0:1)).on('error',()=>process.exit(1))"
-        )
-        return ["CMD", "node", "-e", script]
-    return [
-        "CMD",
-        "python3",
-        "-c",
-        f"import urllib.request; urllib.request.urlopen('{url}', timeout={timeout})",
-    ]
+        return ["CMD", "node", "-e", _NODE_CHECK, url, str(timeout * 1000)]
+    return ["CMD", "python3", "-c", _PYTHON_CHECK, url, str(timeout)]
 
 
 def healthcheck(name: str, spec: WorkloadSpec, host: DockerHostSpec) -> docker.ContainerHealthcheckArgs:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from typing import Annotated, Literal
 
@@ -22,21 +23,57 @@ from .types import (
     fullmatch,
 )
 
+# Addresses written into nginx.conf (`server`, `resolver`): a host name, an IPv4 address or
+# a bracketed IPv6 address, then the port. Whole-string matches, ASCII digits only.
 _HOST_PORT = re.compile(
-    r"(?P<host>[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9a-fA-F:.]+\]):(?P<port>[0-9]{1,5})", re.ASCII
+    r"(?P<host>[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|\[(?P<ipv6>[0-9a-fA-F:.]+)\])"
+    r"(:(?P<port>[0-9]{1,5}))?",
+    re.ASCII,
 )
 
 
-def _check_upstream(value: str) -> str:
+def _host_port(value: str, port_required: bool) -> str:
     match = _HOST_PORT.fullmatch(value)
-    if not match:
-        raise ValueError("expected host:port (an upstream needs an explicit port), such as api:8000")
-    if not 1 <= int(match.group("port")) <= 65535:
+    if not match or (port_required and match.group("port") is None):
+        raise ValueError(
+            "expected host:port (an upstream needs an explicit port), such as api:8000"
+            if port_required
+            else "expected an address such as 127.0.0.11, 127.0.0.11:53, [fd00::53] or dns.internal"
+        )
+    if match.group("ipv6") is not None:
+        try:
+            ipaddress.IPv6Address(match.group("ipv6"))
+        except ValueError:
+            raise ValueError(f"{match.group('ipv6')!r} is not an IPv6 address") from None
+    if match.group("port") is not None and not 1 <= int(match.group("port")) <= 65535:
         raise ValueError(f"port {match.group('port')} is not a TCP port (1-65535)")
     return value
 
 
+def _check_upstream(value: str) -> str:
+    return _host_port(value, port_required=True)
+
+
+def _check_resolver(value: str) -> str:
+    return _host_port(value, port_required=False)
+
+
+def _check_healthcheck(value: list[str]) -> list[str]:
+    # Docker's test forms; anything else the daemon refuses when the container is created.
+    if not value or value[0] not in ("NONE", "CMD", "CMD-SHELL"):
+        raise ValueError("expected ['CMD', program, args...], ['CMD-SHELL', command] or ['NONE']")
+    if value[0] == "CMD-SHELL" and len(value) != 2:
+        raise ValueError("CMD-SHELL takes exactly one command string")
+    if value[0] == "CMD" and len(value) < 2:
+        raise ValueError("CMD takes a program and its arguments")
+    if any("\x00" in item for item in value):
+        raise ValueError("a NUL character cannot be passed to a process")
+    return value
+
+
 Upstream = Annotated[str, AfterValidator(_check_upstream)]
+Resolver = Annotated[str, AfterValidator(_check_resolver)]
+HealthcheckTest = Annotated[list[Text], AfterValidator(_check_healthcheck)]
 
 
 # The ENTRYPOINT of images whose command DockerHost wraps (to write config files first)
@@ -50,30 +87,24 @@ def _health_tools() -> dict[str, HealthTool]:
     return {"backend": "curl", "frontend": "node", "vllm": "python"}
 
 
-def _check_healthcheck(value: list[str]) -> list[str]:
-    if not value or value[0] not in ("CMD", "CMD-SHELL"):
-        raise ValueError('expected ["CMD", program, args...] or ["CMD-SHELL", command]')
-    if len(value) < 2 or (value[0] == "CMD-SHELL" and len(value) != 2):
-        raise ValueError('expected ["CMD", program, args...] or ["CMD-SHELL", command]')
-    return value
-
-
-HealthcheckTest = Annotated[list[Text], AfterValidator(_check_healthcheck)]
+# Upper bounds below: what NGINX parses and can allocate, with room to spare; a value
+# past them is a typo, not a tuning.
+NginxSeconds = Annotated[StrictInt, Field(ge=1, le=99999)]
 
 
 class ThreadPool(StrictModel):
     name: Annotated[
         str, fullmatch(r"[A-Za-z0-9_]+", "an NGINX thread pool name: letters, digits, '_'", 64)
     ] = "default"
-    threads: PositiveInt32 = 32
-    max_queue: PositiveInt32 = 65536
+    threads: Annotated[StrictInt, Field(ge=1, le=1024)] = 32
+    max_queue: Annotated[StrictInt, Field(ge=1, le=2**20)] = 65536
 
 
 class OpenFileCache(StrictModel):
-    max: PositiveInt32 = 10000
-    inactive_seconds: PositiveInt32 = 30
-    valid_seconds: PositiveInt32 = 60
-    min_uses: PositiveInt32 = 2
+    max: Annotated[StrictInt, Field(ge=1, le=10**7)] = 10000
+    inactive_seconds: NginxSeconds = 30
+    valid_seconds: NginxSeconds = 60
+    min_uses: Annotated[StrictInt, Field(ge=1, le=10**6)] = 2
 
 
 class NginxSettings(StrictModel):
@@ -81,19 +112,21 @@ class NginxSettings(StrictModel):
 
     image: PinnedImage = "docker.io/nginxinc/nginx-unprivileged:1.27.2-bookworm"
     worker_processes: Literal["auto"] | Annotated[StrictInt, Field(ge=1, le=1024)] = "auto"
-    worker_rlimit_nofile: PositiveInt32 = 65535
-    worker_connections: PositiveInt32 = 4096
+    # Linux's default per-process ceiling (fs.nr_open); Docker cannot raise nofile past it.
+    worker_rlimit_nofile: Annotated[StrictInt, Field(ge=1, le=2**20)] = 65535
+    worker_connections: Annotated[StrictInt, Field(ge=1, le=2**20)] = 4096
     thread_pool: ThreadPool = ThreadPool()
     gzip_level: Annotated[StrictInt, Field(ge=1, le=9)] = 5
-    gzip_min_length: Annotated[StrictInt, Field(ge=0, le=2**31 - 1)] = 256
+    gzip_min_length: Annotated[StrictInt, Field(ge=0, le=2**30)] = 256
     open_file_cache: OpenFileCache = OpenFileCache()
-    keepalive_timeout_seconds: PositiveInt32 = 65
-    upstream_keepalive: PositiveInt32 = 32
+    keepalive_timeout_seconds: NginxSeconds = 65
+    # Idle connections kept per upstream and worker; NGINX allocates them all at start.
+    upstream_keepalive: Annotated[StrictInt, Field(ge=1, le=65535)] = 32
     # Per-server (virtual host) concurrent connection cap, next to the per-client one of edge.
     connections_per_server: Annotated[StrictInt, Field(ge=1, le=65535)] = 10000
     # 127.0.0.11 is Docker's embedded DNS on user-defined networks: OCSP lookups go through it.
-    resolvers: list[str] = Field(default_factory=lambda: ["127.0.0.11"], min_length=1)
-    resolver_valid_seconds: PositiveInt32 = 300
+    resolvers: list[Resolver] = Field(default_factory=lambda: ["127.0.0.11"], min_length=1, max_length=16)
+    resolver_valid_seconds: NginxSeconds = 300
     blocked_status: Annotated[StrictInt, Field(ge=400, le=499)] = 403
     # Requests whose Host/SNI is none of edge.hosts are refused instead of served.
     reject_unknown_hosts: bool = True
@@ -126,7 +159,7 @@ class DockerHostSpec(StrictModel):
     # How each image checks its own HTTP health (frontend images have node, not curl).
     http_health_tool: dict[DnsLabel, HealthTool] = Field(default_factory=_health_tools)
     # Docker health checks that replace the probe-derived one, per workload: Docker's own
-    # form, ["CMD", program, args...] or ["CMD-SHELL", "a shell command"].
+    # form, ["CMD", program, args...], ["CMD-SHELL", "a shell command"] or ["NONE"].
     healthchecks: dict[Dns1035Label, HealthcheckTest] = Field(
         # redis-cli reads REDISCLI_AUTH, so the check proves the password too.
         default_factory=lambda: {"redis": ["CMD-SHELL", "redis-cli ping | grep -q PONG"]}

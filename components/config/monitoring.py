@@ -51,9 +51,27 @@ Severity = Literal["critical", "warning", "info"]
 SEVERITIES: tuple[str, ...] = ("critical", "warning", "info")
 
 
+# An absolute http(s) URL of RFC 3986 characters only: no spaces, quotes, braces, control
+# or non-ASCII characters, so it is the same text in YAML, in a Go template (where `{{`
+# would run code) and on the wire. Percent signs only as %XX escapes.
+_HTTP_URL = re.compile(
+    r"https?://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?)"
+    r"(:(?P<port>[0-9]{1,5}))?"
+    r"([/?#]([A-Za-z0-9._~:/?#@!$&'()*+,;=-]|%[0-9A-Fa-f]{2})*)?",
+    re.ASCII,
+)
+HTTP_URL_MAX = 2048
+
+
 def _check_http_url(value: str) -> str:
-    if not re.fullmatch(r"https?://[^\s/?#]+(/[!-~]*)?", value, re.ASCII):
-        raise ValueError("expected an absolute http:// or https:// URL")
+    match = _HTTP_URL.fullmatch(value)
+    if not match or len(value) > HTTP_URL_MAX:
+        raise ValueError(
+            f"expected an absolute http:// or https:// URL of at most {HTTP_URL_MAX} characters, "
+            "without spaces, double quotes, braces or non-ASCII characters (percent-encode them)"
+        )
+    if match.group("port") is not None and not 1 <= int(match.group("port")) <= 65535:
+        raise ValueError(f"port {match.group('port')} is not a TCP port (1-65535)")
     return value
 
 

@@ -251,10 +251,12 @@ class _Checks:
             "streamPaths": edge.stream_paths,
             "websocketPaths": edge.websocket_paths,
         }
+        # Each path is one NGINX location and one route rule: a path in two roles would be
+        # two locations (NGINX refuses) or two rules a gateway cannot choose between.
         seen: dict[str, str] = {}
         for field, paths in {**special, "blockedPaths": edge.blocked_paths}.items():
             for index, path in enumerate(paths):
-                if path in seen:
+                if seen.get(path, field) != field:
                     self.add(
                         _got(
                             f"edge.{field}[{index}]",
