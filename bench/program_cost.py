@@ -46,6 +46,29 @@ def generated_workloads(count: int) -> dict[str, Any]:
     return workloads
 
 
+def generated_estate(count: int) -> dict[str, Any]:
+    """Stack config of `count` generated workloads; the edge serves the first (a route may
+    not name a disabled workload), and the namespace quota holds them all at full scale."""
+    quota = {
+        "requestsCpu": str(32 + count),
+        "limitsCpu": str(32 + count),
+        "requestsMemory": f"{64 + count}Gi",
+        "limitsMemory": f"{64 + count}Gi",
+        "pods": 50 + 3 * count,
+        "services": 20 + count,
+    }
+    return {
+        f"{P}:workloads": generated_workloads(count),
+        f"{P}:namespace": {"quota": quota},
+        f"{P}:edge": {
+            "routes": [{"path": "/", "backend": "w000"}],
+            "mlPaths": [],
+            "streamPaths": [],
+            "websocketPaths": [],
+        },
+    }
+
+
 def _snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
@@ -167,10 +190,7 @@ def main() -> None:
     args = parser.parse_args()
 
     cases: list[tuple[str, dict[str, Any]]] = [("prod estate", {})]
-    cases += [
-        (f"{n} workloads", {f"{P}:workloads": generated_workloads(n)})
-        for n in map(int, args.sizes.split(","))
-    ]
+    cases += [(f"{n} workloads", generated_estate(n)) for n in map(int, args.sizes.split(","))]
     # Imports and first-use caches are paid once per process, not per resource.
     run_program("prod")
     columns = [

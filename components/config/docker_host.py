@@ -89,6 +89,9 @@ def _health_tools() -> dict[str, HealthTool]:
 
 # Upper bounds below: what NGINX parses and can allocate, with room to spare; a value
 # past them is a typo, not a tuning.
+NginxSeconds = Annotated[StrictInt, Field(ge=1, le=99999)]
+
+
 class ThreadPool(StrictModel):
     name: Annotated[
         str, fullmatch(r"[A-Za-z0-9_]+", "an NGINX thread pool name: letters, digits, '_'", 64)
@@ -99,8 +102,8 @@ class ThreadPool(StrictModel):
 
 class OpenFileCache(StrictModel):
     max: Annotated[StrictInt, Field(ge=1, le=10**7)] = 10000
-    inactive_seconds: PositiveInt32 = 30
-    valid_seconds: PositiveInt32 = 60
+    inactive_seconds: NginxSeconds = 30
+    valid_seconds: NginxSeconds = 60
     min_uses: Annotated[StrictInt, Field(ge=1, le=10**6)] = 2
 
 
@@ -116,14 +119,14 @@ class NginxSettings(StrictModel):
     gzip_level: Annotated[StrictInt, Field(ge=1, le=9)] = 5
     gzip_min_length: Annotated[StrictInt, Field(ge=0, le=2**30)] = 256
     open_file_cache: OpenFileCache = OpenFileCache()
-    keepalive_timeout_seconds: PositiveInt32 = 65
+    keepalive_timeout_seconds: NginxSeconds = 65
     # Idle connections kept per upstream and worker; NGINX allocates them all at start.
     upstream_keepalive: Annotated[StrictInt, Field(ge=1, le=65535)] = 32
     # Per-server (virtual host) concurrent connection cap, next to the per-client one of edge.
     connections_per_server: Annotated[StrictInt, Field(ge=1, le=65535)] = 10000
     # 127.0.0.11 is Docker's embedded DNS on user-defined networks: OCSP lookups go through it.
     resolvers: list[Resolver] = Field(default_factory=lambda: ["127.0.0.11"], min_length=1, max_length=16)
-    resolver_valid_seconds: PositiveInt32 = 300
+    resolver_valid_seconds: NginxSeconds = 300
     blocked_status: Annotated[StrictInt, Field(ge=400, le=499)] = 403
     # Requests whose Host/SNI is none of edge.hosts are refused instead of served.
     reject_unknown_hosts: bool = True

@@ -79,11 +79,7 @@ def _check_rate(value: float) -> float:
     return value
 
 
-# Labels of at most 63 characters (RFC 1035), so an origin always fits one NGINX parameter.
-_ORIGIN_LABEL = r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?"
-_ORIGIN = re.compile(
-    rf"https?://{_ORIGIN_LABEL}(\.{_ORIGIN_LABEL}){{0,126}}(:(?P<port>[0-9]{{1,5}}))?", re.ASCII
-)
+_ORIGIN = re.compile(rf"https?://{DNS_LABEL}(\.{DNS_LABEL}){{0,126}}(:(?P<port>[0-9]{{1,5}}))?", re.ASCII)
 
 
 def _check_origin(value: str) -> str:
@@ -174,11 +170,12 @@ class SecurityHeaders(StrictModel):
 
 class RateLimits(StrictModel):
     requests_per_second: Rate = 20
-    burst_multiplier: int = Field(default=5, ge=1, le=1000)
+    # At most 1000, so that the burst (rate x multiplier) stays far below int32.
+    burst_multiplier: Annotated[int, Field(strict=True, ge=1, le=1000)] = 5
     # NGINX's limit_conn takes at most 65535.
-    connections_per_client: int = Field(default=20, ge=1, le=65535)
+    connections_per_client: Annotated[int, Field(strict=True, ge=1, le=65535)] = 20
     global_requests_per_second: Rate = 1000
-    status_code: int = Field(default=429, ge=400, le=599)
+    status_code: Annotated[int, Field(strict=True, ge=400, le=599)] = 429
 
 
 class Cors(StrictModel):
@@ -278,4 +275,4 @@ class EdgeSpec(StrictModel):
     timeouts: Timeouts = Timeouts()
     tls: TlsSettings = TlsSettings()
     # At most 1 TiB: NGINX and ingress-nginx parse the size into a signed 64-bit count.
-    max_body_size_mb: int = Field(default=25, ge=1, le=2**20)
+    max_body_size_mb: Annotated[int, Field(strict=True, ge=1, le=2**20)] = 25

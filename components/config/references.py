@@ -221,8 +221,13 @@ class _Checks:
 
     def edge(self) -> None:
         edge, ingress = self.config.edge, self.config.ingress
-        for host in _duplicates(edge.hosts):
-            self.add(_got("edge.hosts", host, "is listed twice"))
+        for field, values in (
+            ("edge.hosts", edge.hosts),
+            ("edge.tls.protocols", edge.tls.protocols),
+            ("edge.blockedPaths", edge.blocked_paths),
+        ):
+            for value in _duplicates(values):
+                self.add(_got(field, value, "is listed twice"))
         if len(edge.hosts) > MAX_HOSTS:
             self.add(_got("edge.hosts", len(edge.hosts), f"at most {MAX_HOSTS} hosts (64 Gateway listeners)"))
         for path in _duplicates(r.path for r in edge.routes):
@@ -255,10 +260,12 @@ class _Checks:
             "streamPaths": edge.stream_paths,
             "websocketPaths": edge.websocket_paths,
         }
+        # Each path is one NGINX location and one route rule: a path in two roles would be
+        # two locations (NGINX refuses) or two rules a gateway cannot choose between.
         seen: dict[str, str] = {}
         for field, paths in {**special, "blockedPaths": edge.blocked_paths}.items():
             for index, path in enumerate(paths):
-                if path in seen:
+                if seen.get(path, field) != field:
                     self.add(
                         _got(
                             f"edge.{field}[{index}]",

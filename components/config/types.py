@@ -47,8 +47,8 @@ Seconds = PositiveInt32
 
 # --- names of the Kubernetes API server (k8s.io/apimachinery/pkg/util/validation) ---------
 
-DNS_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
-DNS1035_LABEL = r"[a-z]([-a-z0-9]*[a-z0-9])?"
+DNS_LABEL = r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?"
+DNS1035_LABEL = r"[a-z]([-a-z0-9]{0,61}[a-z0-9])?"
 _LABEL_NAME = r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?"
 
 DnsLabel = Annotated[str, fullmatch(DNS_LABEL, "a DNS-1123 label: lower-case letters, digits and '-'", 63)]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.program_cost import generated_workloads, raw_program
+from bench.program_cost import generated_estate, raw_program
 from tests.support.program import Recorded, Snapshot, run_program
 
 
@@ -31,9 +31,7 @@ def _shape(snapshot: Snapshot) -> dict[tuple[str, str, str], tuple[dict, list[st
     }
 
 
-@pytest.mark.parametrize(
-    "overrides", [{}, {"shiksha-setu:workloads": generated_workloads(3)}], ids=["prod", "generated"]
-)
+@pytest.mark.parametrize("overrides", [{}, generated_estate(3)], ids=["prod", "generated"])
 def test_raw_baseline_registers_the_same_objects_order_and_secrets(overrides: dict) -> None:
     components = run_program("prod", overrides=overrides)
     raw = run_program("prod", program=raw_program(components.kubernetes_objects()))

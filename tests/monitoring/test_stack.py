@@ -228,8 +228,15 @@ def test_scrape_targets_name_real_ports() -> None:
 
 
 def test_exporters_follow_their_subjects() -> None:
+    # A disabled workload may no longer be connected to: its callers drop the connection.
+    without_redis = {
+        "redis": {"enabled": False},
+        "api": {"connectsTo": ["postgres", "vllm"]},
+        "worker": {"connectsTo": ["postgres", "vllm"]},
+        "beat": {"connectsTo": []},
+    }
     config = parse_estate(
-        {"workloads": {"redis": {"enabled": False}}, "monitoring": {"exporters": {"kubeStateMetrics": False}}}
+        {"workloads": without_redis, "monitoring": {"exporters": {"kubeStateMetrics": False}}}
     )
     assert set(exporter_specs(config)) == {"postgres-exporter"}
 
