@@ -105,7 +105,7 @@ def _check_request_target(value: str) -> str:
     if len(value) > 2048 or not _REQUEST_TARGET.fullmatch(value):
         raise ValueError(
             "expected a path such as /health or /health?full=1: at most 2048 URL characters, "
-            "no spaces, quotes, braces or non-ASCII characters (percent-encode them)"
+            "no spaces, double quotes, braces or non-ASCII characters (percent-encode them)"
         )
     return value
 
