@@ -83,13 +83,15 @@ def _check_duration_seconds(value: int) -> int:
 
 
 # A path every edge (NGINX, ingress-nginx, Gateway API) takes literally: no spaces, no
-# regex or query characters. At most 1024 characters (an HTTPRoute path's limit).
-URL_PATH = re.compile(r"/[A-Za-z0-9._~/-]{0,1023}", re.ASCII)
+# regex or query characters, and nothing ingress-nginx's path validation refuses for
+# Prefix paths (it takes letters, digits, `_-/` and, since 2025, `.`; not `~`). At most
+# 1024 characters (an HTTPRoute path's limit).
+URL_PATH = re.compile(r"/[A-Za-z0-9._/-]{0,1023}", re.ASCII)
 
 
 def check_url_path(value: str) -> str:
     if not URL_PATH.fullmatch(value):
-        raise ValueError("expected a URL path of letters, digits and ._~/-, at most 1024 characters")
+        raise ValueError("expected a URL path of letters, digits and ._/-, at most 1024 characters")
     return value
 
 
