@@ -12,6 +12,7 @@ from pydantic import AfterValidator, Field, model_validator
 
 from .base import StrictModel
 from .types import (
+    DNS_LABEL,
     Dns1035Label,
     DnsLabel,
     DnsSubdomain,

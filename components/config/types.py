@@ -151,13 +151,14 @@ def _check_hostname(value: str) -> str:
 Hostname = Annotated[str, AfterValidator(_check_hostname)]
 
 # A path every edge (NGINX, ingress-nginx, Gateway API) and every probe takes literally:
-# no spaces, quotes, regex, query or template characters.
-URL_PATH = r"/[A-Za-z0-9._~/-]*"
+# no spaces, quotes, regex, query or template characters, and nothing ingress-nginx's path
+# validation refuses in Prefix paths (letters, digits, `_-/` and, since 2025, `.`; not `~`).
+URL_PATH = r"/[A-Za-z0-9._/-]*"
 
 
 def check_url_path(value: str) -> str:
     if len(value) > 1024 or not re.fullmatch(URL_PATH, value, re.ASCII):
-        raise ValueError("expected a URL path: '/' then letters, digits and ._~/-, at most 1024 characters")
+        raise ValueError("expected a URL path: '/' then letters, digits and ._/-, at most 1024 characters")
     return value
 
 
