@@ -27,6 +27,7 @@ import pulumi
 import pulumi_docker as docker
 
 from components.config.base import cpu_millicores, memory_bytes
+from components.config.datastores import BROKER
 from components.config.docker_host import DockerHostSpec
 from components.config.estate import EstateConfig
 from components.config.secrets import EstateSecrets
@@ -298,9 +299,9 @@ class DockerHost(pulumi.ComponentResource):
         tmpfs = {path: tmpfs_opts for path in spec.writable_paths if path not in on_volumes}
         env: dict[str, pulumi.Input[str]] = dict(spec.env)
         secret = dict(secret_env)
-        if name == "redis" and secrets.get("redisPassword") is not None:
-            # redis-cli reads it, so the health check authenticates like a client does.
-            secret["REDISCLI_AUTH"] = secrets["redisPassword"]
+        if name == BROKER and secrets.get("redisMonitorPassword") is not None:
+            # redis-cli reads it: the health check logs in as the read-only monitoring user.
+            secret["REDISCLI_AUTH"] = secrets["redisMonitorPassword"]
 
         written = _Files()
         for group in files:

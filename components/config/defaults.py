@@ -151,11 +151,8 @@ PLATFORM_WORKLOADS: dict[str, dict[str, Any]] = {
         "kind": "StatefulSet",
         "replicas": 1,
         "ports": {"postgres": 5432},
-        "env": {
-            "POSTGRES_DB": "shiksha",
-            "POSTGRES_USER": "shiksha",
-            "PGDATA": "/var/lib/postgresql/data/pgdata",
-        },
+        # Roles and the application's database: `postgres.appUser` / `postgres.database`.
+        "env": {"PGDATA": "/var/lib/postgresql/data/pgdata"},
         "resources": {"requests": {"cpu": "500m", "memory": "2Gi"}, "limits": {"cpu": "2", "memory": "4Gi"}},
         "probes": {
             "startup": {
@@ -191,6 +188,23 @@ PLATFORM_WORKLOADS: dict[str, dict[str, Any]] = {
         },
         "security": {"runAsUser": 999, "runAsGroup": 999, "fsGroup": 999},
         "storage": {"size": "10Gi", "mountPath": "/data"},
+    },
+    # An optional cache that may evict (redisCache), apart from the broker that never does.
+    "redis-cache": {
+        "component": "cache",
+        "image": "redis",
+        "enabled": False,
+        "replicas": 1,
+        "ports": {"redis": 6379},
+        "resources": {
+            "requests": {"cpu": "50m", "memory": "128Mi"},
+            "limits": {"cpu": "250m", "memory": "384Mi"},
+        },
+        "probes": {
+            "readiness": {"tcp": True, "port": "redis", "periodSeconds": 10},
+            "liveness": {"tcp": True, "port": "redis", "periodSeconds": 20, "failureThreshold": 5},
+        },
+        "security": {"runAsUser": 999, "runAsGroup": 999, "fsGroup": 999},
     },
 }
 

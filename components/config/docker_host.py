@@ -93,8 +93,8 @@ class DockerHostSpec(StrictModel):
     http_health_tool: dict[str, HealthTool] = Field(default_factory=_health_tools)
     # Docker health checks that replace the probe-derived one, per workload.
     healthchecks: dict[DnsLabel, list[str]] = Field(
-        # redis-cli reads REDISCLI_AUTH, so the check proves the password too.
-        default_factory=lambda: {"redis": ["CMD-SHELL", "redis-cli ping | grep -q PONG"]}
+        # redis-cli reads REDISCLI_AUTH (the monitoring user's), so the check proves the ACL too.
+        default_factory=lambda: {"redis": ["CMD-SHELL", "redis-cli --user monitor ping | grep -q PONG"]}
     )
     tmpfs_size: MemoryQuantity = "64Mi"
     # Writable paths too big or too valuable for a tmpfs: named volumes instead, per workload.

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from .base import DnsLabel, StrictModel
-from .datastores import PostgresTuning, RedisSettings
+from .datastores import PostgresSettings, RedisCacheSettings, RedisSettings
 from .docker_host import DockerHostSpec
 from .edge import EdgeSpec
 from .images import ImagesSpec
@@ -27,8 +27,9 @@ class EstateConfig(StrictModel):
     kubernetes: KubernetesSpec = KubernetesSpec()
     workloads: dict[DnsLabel, WorkloadSpec] = Field(default_factory=dict)
     images: ImagesSpec = ImagesSpec()
-    postgres: PostgresTuning = PostgresTuning()
+    postgres: PostgresSettings = PostgresSettings()
     redis: RedisSettings = RedisSettings()
+    redis_cache: RedisCacheSettings = RedisCacheSettings()
     edge: EdgeSpec = EdgeSpec()
     ingress: IngressSpec = IngressSpec()
     network: NetworkSpec = NetworkSpec()

@@ -16,7 +16,16 @@ from .secrets import EstateSecrets, required_secrets
 
 PROJECT = "shiksha-setu"
 # Secret keys are read as Outputs, never into the model.
-SECRET_KEYS = ("postgresPassword", "redisPassword", "pagerdutyRoutingKey", "registryPassword")
+SECRET_KEYS = (
+    "postgresAdminPassword",
+    "postgresPassword",
+    "postgresExporterPassword",
+    "redisPassword",
+    "redisMonitorPassword",
+    "redisCachePassword",
+    "pagerdutyRoutingKey",
+    "registryPassword",
+)
 
 
 def _all_config() -> dict[str, Any]:
