@@ -1,0 +1,338 @@
+"""Real PostgreSQL and Redis servers for the tests, on loopback, in a private mount namespace.
+
+The rendered files name absolute container paths (/etc/postgresql/credentials/...,
+/etc/redis/auth/auth.conf). Rather than rewriting them, each test gets a mount namespace
+of its own with tmpfs mounts over those directories, so the servers read exactly the
+rendered files at exactly their paths; nothing of the host changes and parallel tests do
+not see each other's files. Servers run as the unprivileged `postgres` and `redis` users.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+
+
+def require_root_tools() -> None:
+    if os.geteuid() != 0:
+        pytest.skip("the datastore server tests need root (mount namespaces, runuser)")
+    missing = [
+        tool for tool in ("unshare", "nsenter", "runuser", "redis-server", "psql") if not shutil.which(tool)
+    ]
+    if not (PG_BIN / "postgres").exists():
+        missing.append(str(PG_BIN / "postgres"))
+    if missing:
+        message = f"missing {', '.join(missing)}; `make setup` installs redis-server and postgresql-15"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Namespace:
+    """A mount namespace kept alive by a sleeping holder process."""
+
+    holder: subprocess.Popen[bytes]
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    @property
+    def root(self) -> Path:
+        return Path(f"/proc/{self.holder.pid}/root")
+
+    def command(self, argv: Sequence[str], user: str | None = None) -> list[str]:
+        inner = ["runuser", "-u", user, "--", *argv] if user else list(argv)
+        return ["nsenter", "-t", str(self.holder.pid), "-m", "--", *inner]
+
+    def run(
+        self,
+        argv: Sequence[str],
+        user: str | None = None,
+        env: Mapping[str, str] | None = None,
+        check: bool = True,
+    ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            self.command(argv, user),
+            env={**os.environ, **(env or {})},
+            capture_output=True,
+            text=True,
+            check=check,
+            timeout=120,
+        )
+
+    def start(self, argv: Sequence[str], user: str, log: Path) -> subprocess.Popen[bytes]:
+        with log.open("ab") as out:
+            process = subprocess.Popen(self.command(argv, user), stdout=out, stderr=subprocess.STDOUT)
+        self.processes.append(process)
+        return process
+
+    def tmpfs(self, path: str, owner: str) -> None:
+        self.run(["mount", "-t", "tmpfs", "-o", "mode=0755,size=2g", "tmpfs", path])
+        self.run(["chown", f"{owner}:{owner}", path])
+
+    def write(self, path: str, content: str, owner: str, mode: int = 0o640) -> None:
+        target = self.root / path.lstrip("/")
+        self.run(["install", "-d", "-o", owner, "-g", owner, str(Path(path).parent)])
+        target.write_bytes(content.encode("utf-8"))
+        shutil.chown(target, owner, owner)
+        target.chmod(mode)
+
+
+@contextmanager
+def namespace() -> Iterator[Namespace]:
+    require_root_tools()
+    holder = subprocess.Popen(["unshare", "--mount", "--propagation", "private", "sleep", "infinity"])
+    ns = Namespace(holder)
+    try:
+        own = os.readlink("/proc/self/ns/mnt")
+        deadline = time.monotonic() + 10
+        while os.readlink(f"/proc/{holder.pid}/ns/mnt") == own:
+            assert time.monotonic() < deadline, "unshare did not create a mount namespace"
+            time.sleep(0.02)
+        yield ns
+    finally:
+        for process in ns.processes:
+            stop(process)
+        holder.kill()
+        holder.wait()
+
+
+def stop(process: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def wait_until(
+    check: object,
+    what: str,
+    timeout: float = 60,
+    process: subprocess.Popen[bytes] | None = None,
+    log: Path | None = None,
+) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        with suppress(Exception):
+            if check():  # type: ignore[operator]
+                return
+        if process is not None and process.poll() is not None:
+            raise AssertionError(f"{what}: the server exited\n{log.read_text() if log else ''}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: timed out\n{log.read_text() if log else ''}")
+        time.sleep(0.1)
+
+
+# ---------------------------------------------------------------- PostgreSQL
+
+
+@dataclass
+class Postgres:
+    """A PostgreSQL 15 server started the way the official image starts one, with the
+    rendered command line, pg_hba.conf, credential files and roles script."""
+
+    ns: Namespace
+    args: list[str]
+    env: dict[str, str]
+    roles_sql: str
+    log: Path
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pgdata(self) -> str:
+        return self.env["PGDATA"]
+
+    def initdb(self) -> None:
+        """What the image's entrypoint does on an empty volume, before its init scripts."""
+        initdb_args = self.env["POSTGRES_INITDB_ARGS"].split()
+        self.ns.run(
+            [
+                str(PG_BIN / "initdb"),
+                "-D",
+                self.pgdata,
+                f"--username={self.env['POSTGRES_USER']}",
+                f"--pwfile={self.env['POSTGRES_PASSWORD_FILE']}",
+                *initdb_args,
+            ],
+            user="postgres",
+        )
+
+    def start(self) -> None:
+        command = [
+            str(PG_BIN / "postgres"),
+            "-D",
+            self.pgdata,
+            *self.args,
+            # The container listens on every address of its pod; the test on loopback only.
+            "-c",
+            "listen_addresses=127.0.0.1",
+            "-c",
+            f"port={self.port}",
+        ]
+        self.process = self.ns.start(command, "postgres", self.log)
+        wait_until(
+            lambda: (
+                self.ns.run(
+                    [str(PG_BIN / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(self.port)], check=False
+                ).returncode
+                == 0
+            ),
+            "postgres accepting connections",
+            process=self.process,
+            log=self.log,
+        )
+
+    def stop(self) -> None:
+        assert self.process is not None
+        stop(self.process)
+
+    def apply_roles(self) -> subprocess.CompletedProcess[str]:
+        """As the image's docker_process_sql runs an init script: the administrator on the
+        Unix socket, its password from the file the image read it from."""
+        path = "/var/lib/postgresql/roles.sql"
+        self.ns.write(path, self.roles_sql, "postgres")
+        admin_password = (self.ns.root / self.env["POSTGRES_PASSWORD_FILE"].lstrip("/")).read_text()
+        return self.ns.run(
+            [
+                "psql",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "--username",
+                self.env["POSTGRES_USER"],
+                "--no-password",
+                "--no-psqlrc",
+                "--dbname",
+                self.env["POSTGRES_DB"],
+                "-p",
+                str(self.port),
+                "-f",
+                path,
+            ],
+            user="postgres",
+            env={"PGPASSWORD": admin_password},
+        )
+
+    def sql(
+        self, query: str, user: str, password: str, database: str, check: bool = True
+    ) -> subprocess.CompletedProcess[str]:
+        """A client on TCP, as the application and the exporter connect."""
+        result = subprocess.run(
+            [
+                "psql",
+                "-X",
+                "-At",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-U",
+                user,
+                "-d",
+                database,
+                "-c",
+                query,
+            ],
+            env={**os.environ, "PGPASSWORD": password, "PGCONNECT_TIMEOUT": "10"},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(f"{user}@{database}: {query}: {result.stderr}")
+        return result
+
+
+@contextmanager
+def postgres(
+    files: Mapping[str, str], command: Sequence[str], env: Mapping[str, str], roles_sql: str, log: Path
+) -> Iterator[Postgres]:
+    """A fresh volume: initdb, the rendered roles script, then the server as the estate runs it."""
+    with namespace() as ns:
+        for directory in ("/etc/postgresql", "/var/lib/postgresql", "/var/run/postgresql"):
+            ns.tmpfs(directory, "postgres")
+        for path, content in files.items():
+            if path.startswith("/etc/postgresql/"):
+                ns.write(path, content, "postgres", 0o440 if "/credentials/" in path else 0o444)
+        args = list(command[command.index("postgres") + 1 :])
+        server = Postgres(ns, args, dict(env), roles_sql, log)
+        server.initdb()
+        server.start()
+        server.apply_roles()
+        yield server
+
+
+# ---------------------------------------------------------------- Redis
+
+
+@dataclass
+class Redis:
+    ns: Namespace
+    conf: str
+    log: Path
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        # The container listens on its pod address at 6379; the test on loopback, a free port.
+        command = ["redis-server", self.conf, "--port", str(self.port), "--bind", "127.0.0.1"]
+        self.process = self.ns.start(command, "redis", self.log)
+        wait_until(self._answers, "redis-server accepting connections", process=self.process, log=self.log)
+
+    def _answers(self) -> bool:
+        with socket.create_connection(("127.0.0.1", self.port), timeout=1) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(64).startswith((b"+PONG", b"-NOAUTH"))
+
+    def stop(self, kill: bool = False) -> None:
+        assert self.process is not None
+        if kill:
+            # The process we hold is runuser; the server is its one child.
+            pid = self.process.pid
+            for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+                os.kill(int(child), signal.SIGKILL)
+        stop(self.process)
+
+
+@contextmanager
+def redis(
+    files: Mapping[str, str],
+    command: Sequence[str],
+    data_dir: str,
+    log: Path,
+    data_root: str = "/var/lib/redis",
+) -> Iterator[Redis]:
+    """`data_dir` is the rendered `dir`, somewhere under `data_root` (a directory the host has)."""
+    with namespace() as ns:
+        ns.tmpfs("/etc/redis", "redis")
+        ns.tmpfs(data_root, "redis")
+        ns.run(["install", "-d", "-o", "redis", "-g", "redis", data_dir])
+        for path, content in files.items():
+            ns.write(path, content, "redis", 0o440)
+        assert command[0] == "redis-server"
+        server = Redis(ns, command[1], log)
+        server.start()
+        yield server
