@@ -163,6 +163,10 @@ def _base_conf(data_dir: str, maxmemory: str, policy: str, include: str) -> list
         f"dir {redis_quote(data_dir)}",
         f"maxmemory {maxmemory}",
         f"maxmemory-policy {policy}",
+        # No user, whatever its ACL, may debug, load modules or change protected settings.
+        "enable-debug-command no",
+        "enable-module-command no",
+        "enable-protected-configs no",
         # The ACL users (hashed passwords) live in a Secret-backed file, never in this ConfigMap.
         f"include {redis_quote(include)}",
     ]

@@ -10,6 +10,7 @@ not see each other's files. Servers run as the unprivileged `postgres` and `redi
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -296,9 +297,27 @@ class Redis:
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
 
+    # A test-only observer, from the command line (the rendered files stay as they are): the
+    # estate has no user that may list the users, so the tests add one that may do only that.
+    observer_password: str = field(default_factory=lambda: secrets.token_hex(16))
+
     def start(self) -> None:
         # The container listens on its pod address at 6379; the test on loopback, a free port.
-        command = ["redis-server", self.conf, "--port", str(self.port), "--bind", "127.0.0.1"]
+        command = [
+            "redis-server",
+            self.conf,
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--user",
+            "observer",
+            "on",
+            f">{self.observer_password}",
+            "-@all",
+            "+acl|list",
+            "+acl|users",
+        ]
         self.process = self.ns.start(command, "redis", self.log)
         wait_until(self._answers, "redis-server accepting connections", process=self.process, log=self.log)
 
