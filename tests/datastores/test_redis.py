@@ -110,7 +110,7 @@ def test_application_user_runs_what_celery_needs(broker: Redis) -> None:
 def test_application_user_cannot(broker: Redis, command: tuple[str, ...]) -> None:
     app = connect(broker, REDIS_APP_USER, APP_PW)
     # DEBUG and MODULE are also off for everyone (enable-*-command no): refused before the ACL.
-    with pytest.raises(redis_py.exceptions.ResponseError, match="has no permissions|command not allowed"):
+    with pytest.raises(redis_py.exceptions.ResponseError, match=r"has no permissions|command not allowed"):
         app.execute_command(*command)
     assert app.ping()
 
