@@ -54,14 +54,21 @@ def _kubernetes(snapshot: Snapshot, workload: str) -> Rendered:
     for mount in container["volumeMounts"]:
         for key, content in sources.get(mount["name"], {}).items():
             files[f"{mount['mountPath']}/{key}"] = content
-    env = {e["name"]: e["value"] for e in container.get("env", []) if "value" in e}
+    env = {}
+    for item in container.get("env", []):
+        if "value" in item:
+            env[item["name"]] = item["value"]
+        elif "secretKeyRef" in item.get("valueFrom", {}):
+            ref = item["valueFrom"]["secretKeyRef"]
+            env[item["name"]] = data[f"secret/{ref['name']}"][ref["key"]]
     return Rendered([*container.get("command", []), *container.get("args", [])], files, env)
 
 
 def _docker_host(snapshot: Snapshot, workload: str) -> Rendered:
     container = next(r for r in snapshot.of_type(CONTAINER) if r.name == workload)
     env = dict(item.split("=", 1) for item in container.inputs["envs"])
-    script = container.inputs["entrypoints"][2]
+    entrypoints = container.inputs.get("entrypoints") or []
+    script = entrypoints[2] if entrypoints[:2] == ["/bin/sh", "-c"] else ""
     files = {}
     for step in script.split(" && "):
         match = _WRITE.match(step)
@@ -71,17 +78,27 @@ def _docker_host(snapshot: Snapshot, workload: str) -> Rendered:
     return Rendered(list(container.inputs["command"]), files, env)
 
 
+def rendered_all(
+    target: str,
+    workloads: tuple[str, ...],
+    overrides: Mapping[str, Any] | None = None,
+    secrets: Mapping[str, str] | None = None,
+) -> dict[str, Rendered]:
+    config = dict(overrides or {})
+    if target == "docker-host":
+        config["shiksha-setu:target"] = "docker-host"
+    snapshot = run_program("prod", overrides=config, secrets=secrets)
+    extract = _docker_host if target == "docker-host" else _kubernetes
+    return {workload: extract(snapshot, workload) for workload in workloads}
+
+
 def rendered(
     target: str,
     workload: str,
     overrides: Mapping[str, Any] | None = None,
     secrets: Mapping[str, str] | None = None,
 ) -> Rendered:
-    config = dict(overrides or {})
-    if target == "docker-host":
-        config["shiksha-setu:target"] = "docker-host"
-    snapshot = run_program("prod", overrides=config, secrets=secrets)
-    return (_docker_host if target == "docker-host" else _kubernetes)(snapshot, workload)
+    return rendered_all(target, (workload,), overrides, secrets)[workload]
 
 
 TARGETS = ("kubernetes", "docker-host")

@@ -266,6 +266,18 @@ class Postgres:
             raise AssertionError(f"{user}@{database}: {query}: {result.stderr}")
         return result
 
+    def sql_url(self, query: str, url: str) -> str:
+        """A client given a connection URL, parsed by libpq as the application's driver does."""
+        result = subprocess.run(
+            ["psql", "-X", "-At", "-v", "ON_ERROR_STOP=1", "-c", query, url],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
 
 @contextmanager
 def postgres(
