@@ -44,7 +44,11 @@ REFUSED: list[tuple[str, dict[str, Any], str]] = [
         {f"{P}:redis": {"maxmemory": "1gb\nuser evil on"}},
         f"{P}:redis.maxmemory",
     ),
-    ("redis.maxmemory in full-width digits", {f"{P}:redis": {"maxmemory": "１gb"}}, f"{P}:redis.maxmemory"),
+    (
+        "redis.maxmemory in full-width digits",
+        {f"{P}:redis": {"maxmemory": "\uff11gb"}},
+        f"{P}:redis.maxmemory",
+    ),
     ("redis.maxmemory of zero", {f"{P}:redis": {"maxmemory": "0mb"}}, f"{P}:redis.maxmemory"),
     ("an evicting broker", {f"{P}:redis": {"maxmemoryPolicy": "allkeys-lru"}}, f"{P}:redis.maxmemoryPolicy"),
     (
@@ -64,7 +68,7 @@ REFUSED: list[tuple[str, dict[str, Any], str]] = [
     ),
     (
         "postgres size in non-ASCII digits",
-        {f"{P}:postgres": {"walBuffers": "١٦MB"}},
+        {f"{P}:postgres": {"walBuffers": "\u0661\u0666MB"}},
         f"{P}:postgres.walBuffers",
     ),
     (
