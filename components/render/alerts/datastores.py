@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from components.config.datastores import BROKER_MEMORY_ALERT_RATIO
 from components.config.monitoring import AlertRule, AlertThresholds
 
 
@@ -70,12 +71,30 @@ def rules(t: AlertThresholds, namespace: str) -> list[AlertRule]:
         ),
         AlertRule(
             alert="RedisMemoryHigh",
+            # The broker never evicts: the warning comes well before writes are refused.
             # Without maxmemory the ratio is meaningless; the guard keeps it from dividing by 0.
-            expr=(f"redis_memory_used_bytes / (redis_memory_max_bytes > 0) > {t.memory_saturation_ratio}"),
+            expr=f"redis_memory_used_bytes / (redis_memory_max_bytes > 0) > {BROKER_MEMORY_ALERT_RATIO}",
             for_="10m",
             severity="warning",
-            summary="Redis memory at {{ $value | humanizePercentage }} of maxmemory",
-            description="Redis is close to maxmemory and is evicting keys (allkeys-lru).",
+            summary="Redis broker memory at {{ $value | humanizePercentage }} of maxmemory",
+            description=(
+                "The Celery broker never evicts: at maxmemory it refuses new tasks with an OOM error. "
+                "Drain the queues (are the workers running?) or raise redis.maxmemory."
+            ),
             runbook="redis-memory",
+        ),
+        AlertRule(
+            alert="RedisBrokerRefusingWrites",
+            expr=(
+                'increase(redis_errors_total{err="OOM"}[5m]) > 0'
+                " or redis_memory_used_bytes / (redis_memory_max_bytes > 0) >= 0.98"
+            ),
+            severity="critical",
+            summary="The Redis broker is full and refuses new tasks",
+            description=(
+                "Producers get OOM errors: tasks are not being queued. Nothing already queued is lost "
+                "(noeviction); drain the queues or raise redis.maxmemory."
+            ),
+            runbook="redis-broker-full",
         ),
     ]
