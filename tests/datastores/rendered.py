@@ -75,6 +75,8 @@ def _docker_host(snapshot: Snapshot, workload: str) -> Rendered:
         if match:
             (path,) = shlex.split(match.group(2))
             files[path] = env.pop(match.group(1))
+    for upload in container.inputs.get("uploads") or []:
+        files[upload["file"]] = upload["content"]
     return Rendered(list(container.inputs["command"]), files, env)
 
 
