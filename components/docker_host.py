@@ -363,7 +363,9 @@ class DockerHost(pulumi.ComponentResource):
                 labels=[docker.VolumeLabelArgs(label=k, value=v) for k, v in sorted(common.items())],
                 opts=child,
             )
-            volumes.append(docker.ContainerVolumeArgs(volume_name=volume.name, container_path=group.mount_path))
+            volumes.append(
+                docker.ContainerVolumeArgs(volume_name=volume.name, container_path=group.mount_path)
+            )
             uploads += [
                 docker.ContainerUploadArgs(
                     file=f"{group.mount_path}/{filename}",
