@@ -23,28 +23,16 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.tools import free_port, require_tool
+
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 
 
 def require_root_tools() -> None:
     if os.geteuid() != 0:
         pytest.skip("the datastore server tests need root (mount namespaces, runuser)")
-    missing = [
-        tool for tool in ("unshare", "nsenter", "runuser", "redis-server", "psql") if not shutil.which(tool)
-    ]
-    if not (PG_BIN / "postgres").exists():
-        missing.append(str(PG_BIN / "postgres"))
-    if missing:
-        message = f"missing {', '.join(missing)}; `make setup` installs redis-server and postgresql-15"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    for tool in ("unshare", "nsenter", "runuser", "redis-server", "psql", str(PG_BIN / "postgres")):
+        require_tool(tool)
 
 
 @dataclass

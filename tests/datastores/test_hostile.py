@@ -196,16 +196,16 @@ def test_any_password_round_trips(target: str, first: str, second: str, tmp_path
         assert redis_py.Redis.from_url(url.replace("@redis:6379/", f"@127.0.0.1:{server.port}/")).ping()
 
     pg = files["postgres"]
-    with postgres(pg.files, pg.command, pg.env, pg.files[PG_ROLES_FILE], tmp_path / "pg.log") as server:
-        assert server.sql("SELECT current_user", "shiksha", second, "shiksha").stdout.strip() == "shiksha"
-        assert server.sql("SELECT 1", "shiksha", second + "x", "shiksha", check=False).returncode != 0
+    with postgres(pg.files, pg.command, pg.env, pg.files[PG_ROLES_FILE], tmp_path / "pg.log") as database:
+        assert database.sql("SELECT current_user", "shiksha", second, "shiksha").stdout.strip() == "shiksha"
+        assert database.sql("SELECT 1", "shiksha", second + "x", "shiksha", check=False).returncode != 0
         if target == "kubernetes":
-            exporter = server.sql("SELECT current_user", PG_EXPORTER_ROLE, first, "shiksha")
+            exporter = database.sql("SELECT current_user", PG_EXPORTER_ROLE, first, "shiksha")
             assert exporter.stdout.strip() == PG_EXPORTER_ROLE
         # libpq's own URL parser reads the DATABASE_URL the application gets.
         url = files["api"].env["DATABASE_URL"]
-        local = url.replace("@postgres:5432/", f"@127.0.0.1:{server.port}/")
-        assert server.sql_url("SELECT current_user", local).strip() == "shiksha"
+        local = url.replace("@postgres:5432/", f"@127.0.0.1:{database.port}/")
+        assert database.sql_url("SELECT current_user", local).strip() == "shiksha"
 
 
 @pytest.mark.slow
