@@ -3,13 +3,16 @@ SCRAM only, each role able to do what it is for and nothing else, roles idempote
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 
 from components.config import parse_estate
 from components.config.datastores import PG_ADMIN_ROLE, PG_EXPORTER_ROLE
-from components.render.datastores import postgres_settings
+from components.render.datastores import PG_START_SCRIPT, postgres_settings
 
 from .conftest import SECRETS
+from .rendered import Rendered
 from .servers import Postgres
 
 pytestmark = pytest.mark.slow
@@ -170,3 +173,12 @@ def test_roles_script_converges_an_existing_volume(pg: Postgres, target: str) ->
     pg.apply_roles()
     assert pg.sql(STATE, PG_ADMIN_ROLE, ADMIN_PW, "postgres").stdout == before
     assert app(pg, "SELECT current_user") == APP
+
+
+def test_start_script_is_valid_bash(pg_rendered: Rendered) -> None:
+    """The start script needs the image's docker-entrypoint.sh to run; here bash parses it."""
+    script = pg_rendered.files[PG_START_SCRIPT]
+    result = subprocess.run(["bash", "-n"], input=script, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert pg_rendered.command[:2] == ["bash", PG_START_SCRIPT]
+    assert script.rstrip().endswith('exec docker-entrypoint.sh "$@"')
