@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 import pulumi
 
-from components.config.datastores import BROKER, CACHE, POSTGRES, REDIS_APP_USER
+from components.config.datastores import BROKER, CACHE, POSTGRES, REDIS_APP_USER, REPLICA
 from components.config.estate import EstateConfig
 from components.config.secrets import EstateSecrets, postgres_exporter_deployed
 from components.config.workloads import WorkloadSpec
@@ -36,8 +36,8 @@ def _port(config: EstateConfig, workload: str) -> int:
     return next(iter(config.workloads[workload].ports.values()))
 
 
-def _postgres_url(user: str, db: str, port: int, password: str) -> str:
-    return f"postgresql://{user}:{quote(password, safe='')}@{POSTGRES}:{port}/{db}"
+def _postgres_url(host: str, user: str, db: str, port: int, password: str) -> str:
+    return f"postgresql://{user}:{quote(password, safe='')}@{host}:{port}/{db}"
 
 
 def _redis_url(host: str, port: int, password: str) -> str:
@@ -53,7 +53,13 @@ def _connections(config: EstateConfig, secrets: EstateSecrets, wiring: Wiring) -
         if target == POSTGRES:
             pg = config.postgres
             wiring.secret_env["DATABASE_URL"] = secrets["postgresPassword"].apply(
-                partial(_postgres_url, pg.app_user, pg.database, _port(config, POSTGRES))
+                partial(_postgres_url, POSTGRES, pg.app_user, pg.database, _port(config, POSTGRES))
+            )
+        elif target == REPLICA:
+            pg = config.postgres
+            # Reads that may lag the primary by a moment: the replicas' Service.
+            wiring.secret_env["DATABASE_READ_URL"] = secrets["postgresPassword"].apply(
+                partial(_postgres_url, REPLICA, pg.app_user, pg.database, _port(config, REPLICA))
             )
         elif target == BROKER:
             url = secrets["redisPassword"].apply(partial(_redis_url, BROKER, _port(config, BROKER)))
@@ -80,6 +86,10 @@ def _postgres(config: EstateConfig, secrets: EstateSecrets, wiring: Wiring) -> N
     }
     if exporter:
         credentials[ds.PG_EXPORTER_PASSWORD_FILE.rsplit("/", 1)[1]] = secrets["postgresExporterPassword"]
+    if config.postgres.read_replicas > 0:
+        credentials[ds.PG_REPLICATION_PASSWORD_FILE.rsplit("/", 1)[1]] = secrets[
+            "postgresReplicationPassword"
+        ]
     wiring.files += [
         ConfigFiles("hba", PG_HBA_PATH.rsplit("/", 1)[0], {"pg_hba.conf": ds.PG_HBA}),
         ConfigFiles("credentials", ds.PG_CREDENTIALS_DIR, credentials, secret=True),
@@ -95,6 +105,36 @@ def _postgres(config: EstateConfig, secrets: EstateSecrets, wiring: Wiring) -> N
             "command": ["bash", ds.PG_START_SCRIPT],
             "args": ds.postgres_args(config.postgres, PG_HBA_PATH),
             "env": {**spec.env, **ds.postgres_environment()},
+        }
+    )
+
+
+def _replica(config: EstateConfig, secrets: EstateSecrets, wiring: Wiring) -> None:
+    spec = wiring.spec
+    port = _port(config, POSTGRES)
+    wiring.files += [
+        ConfigFiles("hba", PG_HBA_PATH.rsplit("/", 1)[0], {"pg_hba.conf": ds.PG_HBA}),
+        ConfigFiles(
+            "credentials",
+            ds.PG_CREDENTIALS_DIR,
+            {
+                ds.PG_PASSFILE.rsplit("/", 1)[1]: secrets["postgresReplicationPassword"].apply(
+                    partial(ds.pgpass_line, POSTGRES, port)
+                )
+            },
+            secret=True,
+        ),
+        ConfigFiles(
+            "replica",
+            ds.PG_START_DIR,
+            {ds.PG_REPLICA_SCRIPT.rsplit("/", 1)[1]: ds.postgres_replica_script(POSTGRES, port)},
+        ),
+    ]
+    # The same settings as the primary (a standby needs at least its max_connections).
+    wiring.spec = spec.model_copy(
+        update={
+            "command": ["bash", ds.PG_REPLICA_SCRIPT],
+            "args": ds.postgres_args(config.postgres, PG_HBA_PATH)[1:],
         }
     )
 
@@ -122,6 +162,10 @@ def _redis(name: str, config: EstateConfig, secrets: EstateSecrets, wiring: Wiri
 
 def wire(name: str, config: EstateConfig, secrets: EstateSecrets) -> Wiring:
     wiring = Wiring(config.workloads[name])
+    if name == REPLICA:
+        # Its connectsTo (the primary's WAL stream) is network intent, not application credentials.
+        _replica(config, secrets, wiring)
+        return wiring
     _connections(config, secrets, wiring)
     if name == POSTGRES:
         _postgres(config, secrets, wiring)

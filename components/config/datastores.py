@@ -10,7 +10,7 @@ The datastores' roles are fixed by name (DATASTORE_ROLES): `postgres` is the dat
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field
 
@@ -18,13 +18,15 @@ from .base import StrictModel
 
 # Workload name -> what it is; a workload reaches one by naming it in `connectsTo`.
 POSTGRES = "postgres"
+REPLICA = "postgres-ro"  # streaming read replicas, present while postgres.readReplicas > 0
 BROKER = "redis"
 CACHE = "redis-cache"
-DATASTORE_ROLES = {POSTGRES: "database", BROKER: "broker", CACHE: "cache"}
+DATASTORE_ROLES = {POSTGRES: "database", REPLICA: "read replica", BROKER: "broker", CACHE: "cache"}
 
 # PostgreSQL roles other than the application's (whose name is `postgres.appUser`).
 PG_ADMIN_ROLE = "postgres"  # the image's superuser: initialisation and operators only
 PG_EXPORTER_ROLE = "postgres_exporter"  # pg_monitor, nothing else
+PG_REPLICATION_ROLE = "replicator"  # REPLICATION, for the read replicas' WAL stream only
 
 # Redis ACL users of each instance. `default` is switched off.
 REDIS_APP_USER = "app"
@@ -50,7 +52,7 @@ def _check_pg_identifier(value: str) -> str:
             "expected a PostgreSQL name: lower-case letters, digits and '_', starting with a letter "
             "or '_', at most 63 characters, not starting with pg_"
         )
-    if value in (PG_ADMIN_ROLE, PG_EXPORTER_ROLE, "template0", "template1"):
+    if value in (PG_ADMIN_ROLE, PG_EXPORTER_ROLE, PG_REPLICATION_ROLE, "template0", "template1"):
         raise ValueError(f"{value!r} is reserved (the administrator, the exporter or a system database)")
     return value
 
@@ -82,6 +84,44 @@ class PostgresSettings(PostgresTuning):
     app_user: PgIdentifier = Field(
         default="shiksha", description="the application's role: owns `database`, nothing else"
     )
+    read_replicas: int = Field(
+        default=0,
+        ge=0,
+        le=15,
+        description="streaming read replicas behind the `postgres-ro` Service (Kubernetes only)",
+    )
+
+
+def with_read_replicas(data: Any) -> Any:
+    """The `postgres-ro` workload, derived from the primary's spec while readReplicas > 0: it
+    is then a workload like any other, so `connectsTo: [postgres-ro]` hands out the read URL
+    and the NetworkPolicies follow. Runs on the raw stack values, before validation."""
+    if not isinstance(data, dict):
+        return data
+    postgres = data.get("postgres") or {}
+    replicas = (
+        postgres.get("readReplicas", postgres.get("read_replicas", 0)) if isinstance(postgres, dict) else 0
+    )
+    workloads = data.get("workloads")
+    if not isinstance(replicas, int) or isinstance(replicas, bool) or replicas <= 0:
+        return data
+    if data.get("target") == "docker-host":
+        raise ValueError(
+            f"postgres.readReplicas: got {replicas}: the docker-host target runs one machine, where a "
+            "replica on the same disk adds no availability; read replicas need the kubernetes target"
+        )
+    if not isinstance(workloads, dict) or not isinstance(workloads.get(POSTGRES), dict):
+        return data
+    primary = workloads[POSTGRES]
+    replica = {
+        key: value
+        for key, value in primary.items()
+        if key not in ("aliases", "autoscaling", "singleton", "disruptionBudget", "connectsTo")
+    }
+    replica.update(
+        {"enabled": bool(primary.get("enabled", True)), "replicas": replicas, "connectsTo": [POSTGRES]}
+    )
+    return {**data, "workloads": {**workloads, REPLICA: replica}}
 
 
 def tuning_keys() -> tuple[str, ...]:

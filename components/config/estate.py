@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
 from .base import DnsLabel, StrictModel
-from .datastores import PostgresSettings, RedisCacheSettings, RedisSettings
+from .datastores import PostgresSettings, RedisCacheSettings, RedisSettings, with_read_replicas
 from .docker_host import DockerHostSpec
 from .edge import EdgeSpec
 from .images import ImagesSpec
@@ -35,6 +35,11 @@ class EstateConfig(StrictModel):
     network: NetworkSpec = NetworkSpec()
     monitoring: MonitoringSpec = MonitoringSpec()
     docker_host: DockerHostSpec = DockerHostSpec()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _derived_workloads(cls, data: Any) -> Any:
+        return with_read_replicas(data)
 
     @property
     def enabled_workloads(self) -> dict[str, WorkloadSpec]:

@@ -20,6 +20,7 @@ SECRET_KEYS = (
     "postgresAdminPassword",
     "postgresPassword",
     "postgresExporterPassword",
+    "postgresReplicationPassword",
     "redisPassword",
     "redisMonitorPassword",
     "redisCachePassword",

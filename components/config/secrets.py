@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import pulumi
 
-from .datastores import BROKER, CACHE, POSTGRES
+from .datastores import BROKER, CACHE, POSTGRES, REPLICA
 from .estate import EstateConfig
 
 
@@ -32,6 +32,10 @@ def required_secrets(config: EstateConfig) -> dict[str, str]:
             "the PostgreSQL administrator's password (initialisation and operators only)"
         )
         needed["postgresPassword"] = "the PostgreSQL application role's password"
+        if REPLICA in enabled:
+            needed["postgresReplicationPassword"] = (
+                "the PostgreSQL replication role's password (the read replicas' WAL stream)"
+            )
         if postgres_exporter_deployed(config):
             needed["postgresExporterPassword"] = "the PostgreSQL exporter role's password (pg_monitor)"
     if BROKER in enabled:

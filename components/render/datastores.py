@@ -13,6 +13,7 @@ import hashlib
 from components.config.datastores import (
     PG_ADMIN_ROLE,
     PG_EXPORTER_ROLE,
+    PG_REPLICATION_ROLE,
     REDIS_APP_USER,
     REDIS_MONITOR_USER,
     PostgresSettings,
@@ -23,25 +24,32 @@ from components.config.datastores import (
 )
 
 # SCRAM-SHA-256 only: md5 and trust are never accepted, locally or over the network.
-PG_HBA = """\
-# TYPE  DATABASE  USER  ADDRESS    METHOD
-local   all       all              scram-sha-256
-host    all       all   0.0.0.0/0  scram-sha-256
-host    all       all   ::/0       scram-sha-256
+# Only the replication role may open a WAL stream (it can log in only while replicas exist).
+PG_HBA = f"""\
+# TYPE  DATABASE     USER        ADDRESS    METHOD
+local   all          all                    scram-sha-256
+host    all          all         0.0.0.0/0  scram-sha-256
+host    all          all         ::/0       scram-sha-256
+host    replication  {PG_REPLICATION_ROLE}  0.0.0.0/0  scram-sha-256
+host    replication  {PG_REPLICATION_ROLE}  ::/0       scram-sha-256
 """
 
 POSTGRES_INITDB_ARGS = "--auth-host=scram-sha-256 --auth-local=scram-sha-256"
 
 # Where the postgres container finds its files (Secret / ConfigMap mounts, or docker-host tmpfs).
 PG_CREDENTIALS_DIR = "/etc/postgresql/credentials"
+PG_START_DIR = "/etc/postgresql/start"
+PG_START_SCRIPT = f"{PG_START_DIR}/start.sh"
 PG_ADMIN_PASSWORD_FILE = f"{PG_CREDENTIALS_DIR}/admin-password"
 PG_APP_PASSWORD_FILE = f"{PG_CREDENTIALS_DIR}/app-password"
 PG_EXPORTER_PASSWORD_FILE = f"{PG_CREDENTIALS_DIR}/exporter-password"
+PG_REPLICATION_PASSWORD_FILE = f"{PG_CREDENTIALS_DIR}/replication-password"
+# The replicas' libpq password file (libpq ignores one the group can read: copied to 0600).
+PG_PASSFILE = f"{PG_CREDENTIALS_DIR}/pgpass"
+PG_REPLICA_SCRIPT = f"{PG_START_DIR}/replica.sh"
 # The official image runs these on a fresh volume; the start script runs them on every other start.
 PG_INITDB_DIR = "/docker-entrypoint-initdb.d"
 PG_ROLES_FILE = f"{PG_INITDB_DIR}/roles.sql"
-PG_START_DIR = "/etc/postgresql/start"
-PG_START_SCRIPT = f"{PG_START_DIR}/start.sh"
 
 
 def postgres_settings(tuning: PostgresTuning) -> dict[str, str]:
@@ -55,6 +63,24 @@ def postgres_args(tuning: PostgresTuning, hba_file: str) -> list[str]:
     for key, value in postgres_settings(tuning).items():
         args += ["-c", f"{key}={value}"]
     return [*args, "-c", f"hba_file={hba_file}"]
+
+
+def _login_role(role: str, password_var: str, password_file: str, attributes: str) -> list[str]:
+    """A role created if missing and set to exactly `attributes` and its file's password."""
+    return [
+        rf"\set {password_var} `cat {password_file}`",
+        f"SELECT format('CREATE ROLE %I', '{role}')",
+        rf"  WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') \gexec",
+        f"ALTER ROLE {role} WITH {attributes} PASSWORD :'{password_var}';",
+    ]
+
+
+def _no_login(role: str) -> list[str]:
+    """A role an earlier estate made but this one does not use: it can no longer log in."""
+    return [
+        f"SELECT format('ALTER ROLE %I NOLOGIN PASSWORD NULL', '{role}')",
+        rf"  WHERE EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') \gexec",
+    ]
 
 
 def postgres_roles_sql(settings: PostgresSettings, exporter: bool) -> str:
@@ -85,11 +111,13 @@ def postgres_roles_sql(settings: PostgresSettings, exporter: bool) -> str:
     ]
     if exporter:
         lines += [
-            rf"\set exporter_password `cat {PG_EXPORTER_PASSWORD_FILE}`",
-            f"SELECT format('CREATE ROLE %I', '{PG_EXPORTER_ROLE}')",
-            rf"  WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{PG_EXPORTER_ROLE}') \gexec",
-            f"ALTER ROLE {PG_EXPORTER_ROLE} WITH LOGIN INHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE",
-            "  NOREPLICATION NOBYPASSRLS CONNECTION LIMIT 3 PASSWORD :'exporter_password';",
+            *_login_role(
+                PG_EXPORTER_ROLE,
+                "exporter_password",
+                PG_EXPORTER_PASSWORD_FILE,
+                "LOGIN INHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS "
+                "CONNECTION LIMIT 3",
+            ),
             "SELECT format('REVOKE %I FROM %I', r.rolname, u.rolname) FROM pg_auth_members m",
             "  JOIN pg_roles r ON r.oid = m.roleid JOIN pg_roles u ON u.oid = m.member",
             rf"  WHERE u.rolname = '{PG_EXPORTER_ROLE}' AND r.rolname <> 'pg_monitor' \gexec",
@@ -97,11 +125,18 @@ def postgres_roles_sql(settings: PostgresSettings, exporter: bool) -> str:
             f'GRANT CONNECT ON DATABASE :"database" TO {PG_EXPORTER_ROLE};',
         ]
     else:
-        # No exporter deployed: its role (if an earlier estate made it) can no longer log in.
-        lines += [
-            f"SELECT format('ALTER ROLE %I NOLOGIN PASSWORD NULL', '{PG_EXPORTER_ROLE}')",
-            rf"  WHERE EXISTS (SELECT FROM pg_roles WHERE rolname = '{PG_EXPORTER_ROLE}') \gexec",
-        ]
+        lines += _no_login(PG_EXPORTER_ROLE)
+    if settings.read_replicas > 0:
+        # The WAL stream and nothing else: no database is readable through this role.
+        lines += _login_role(
+            PG_REPLICATION_ROLE,
+            "replication_password",
+            PG_REPLICATION_PASSWORD_FILE,
+            "LOGIN REPLICATION NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS NOINHERIT "
+            f"CONNECTION LIMIT {settings.read_replicas + 2}",
+        )
+    else:
+        lines += _no_login(PG_REPLICATION_ROLE)
     lines += [
         # Inside the application's database: its schema belongs to the application alone.
         r"\connect :database",
@@ -127,6 +162,33 @@ if [ -n "$DATABASE_ALREADY_EXISTS" ]; then
   unset PGPASSWORD
 fi
 exec docker-entrypoint.sh "$@"
+"""
+
+
+def pgpass_line(host: str, port: int, password: str) -> str:
+    """A libpq password file entry for the replication role (':' and '\\' escaped)."""
+    escaped = password.replace("\\", "\\\\").replace(":", "\\:")
+    return f"{host}:{port}:replication:{PG_REPLICATION_ROLE}:{escaped}\n"
+
+
+def postgres_replica_script(primary: str, port: int) -> str:
+    """A read replica: cloned from the primary on its first start, then a hot standby that
+    follows the primary's WAL stream; the password only ever in a 0600 passfile."""
+    conninfo = (
+        f"host={primary} port={port} user={PG_REPLICATION_ROLE} passfile=/tmp/pgpass "
+        "application_name=$(hostname)"
+    )
+    return f"""\
+#!/usr/bin/env bash
+set -Eeo pipefail
+install -m 0600 {PG_PASSFILE} /tmp/pgpass
+export PGPASSFILE=/tmp/pgpass
+if [ ! -s "$PGDATA/PG_VERSION" ]; then
+  pg_basebackup --host={primary} --port={port} --username={PG_REPLICATION_ROLE} --no-password \\
+    --pgdata="$PGDATA" --wal-method=stream --checkpoint=fast
+fi
+touch "$PGDATA/standby.signal"
+exec postgres "$@" -c "primary_conninfo={conninfo}" -c hot_standby=on
 """
 
 

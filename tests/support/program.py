@@ -33,6 +33,7 @@ TEST_SECRETS = {
     "postgresAdminPassword": "pg-admin-test-Secret-0d3b",
     "postgresPassword": "pg-test-Secret-4f1c",
     "postgresExporterPassword": "pg-exporter-test-Secret-6e81",
+    "postgresReplicationPassword": "pg-replication-test-Secret-3a4d",
     "redisPassword": "redis-test-Secret-9a2e",
     "redisMonitorPassword": "redis-monitor-test-Secret-2c57",
     "redisCachePassword": "redis-cache-test-Secret-8b90",

@@ -5,6 +5,9 @@ from __future__ import annotations
 from components.config.datastores import BROKER_MEMORY_ALERT_RATIO
 from components.config.monitoring import AlertRule, AlertThresholds
 
+# How far (WAL bytes) a read replica may trail the primary before it is an alert.
+REPLICA_LAG_BYTES = 256 * 2**20
+
 
 def rules(t: AlertThresholds, namespace: str) -> list[AlertRule]:
     postgres = f'namespace="{namespace}",container="postgres"'
@@ -50,6 +53,19 @@ def rules(t: AlertThresholds, namespace: str) -> list[AlertRule]:
                 "The database container's working set is close to its limit; the kernel will OOM-kill it."
             ),
             runbook="postgres-memory",
+        ),
+        AlertRule(
+            alert="PostgresReplicaLagging",
+            # From the primary's pg_stat_replication: silent while there are no replicas.
+            expr=f"max by (application_name) (pg_stat_replication_pg_wal_lsn_diff) > {REPLICA_LAG_BYTES}",
+            for_="10m",
+            severity="warning",
+            summary="Read replica {{ $labels.application_name }} is {{ $value | humanize1024 }}B behind",
+            description=(
+                "A read replica has not replayed the primary's last 256 MiB of WAL: reads from "
+                "postgres-ro return stale data."
+            ),
+            runbook="postgres-replica-lag",
         ),
         AlertRule(
             alert="RedisDown",
