@@ -9,6 +9,7 @@ not see each other's files. Servers run as the unprivileged `postgres` and `redi
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
@@ -48,7 +49,7 @@ class Namespace:
 
     def command(self, argv: Sequence[str], user: str | None = None) -> list[str]:
         inner = ["runuser", "-u", user, "--", *argv] if user else list(argv)
-        return ["nsenter", "-t", str(self.holder.pid), "-m", "--", *inner]
+        return ["nsenter", "-t", str(self.holder.pid), "-m", "-n", "--", *inner]
 
     def run(
         self,
@@ -76,6 +77,11 @@ class Namespace:
         self.run(["mount", "-t", "tmpfs", "-o", "mode=0755,size=2g", "tmpfs", path])
         self.run(["chown", f"{owner}:{owner}", path])
 
+    def hosts(self, entries: str, scratch: Path) -> None:
+        """The names the rendered files use (postgres, postgres-ro) resolve as in the cluster."""
+        scratch.write_text(f"127.0.0.1 localhost\n{entries}")
+        self.run(["mount", "--bind", str(scratch), "/etc/hosts"])
+
     def write(self, path: str, content: str, owner: str, mode: int = 0o640) -> None:
         target = self.root / path.lstrip("/")
         self.run(["install", "-d", "-o", owner, "-g", owner, str(Path(path).parent)])
@@ -85,9 +91,14 @@ class Namespace:
 
 
 @contextmanager
-def namespace() -> Iterator[Namespace]:
+def namespace(net: bool = False, join: Namespace | None = None) -> Iterator[Namespace]:
+    """A mount namespace; with `net` also a network namespace of its own (its own loopback,
+    so servers may take their production ports); with `join`, the network of another."""
     require_root_tools()
-    holder = subprocess.Popen(["unshare", "--mount", "--propagation", "private", "sleep", "infinity"])
+    holder_command = ["unshare", "--mount", *(["--net"] if net else []), "--propagation", "private"]
+    if join is not None:
+        holder_command = ["nsenter", "-t", str(join.holder.pid), "-n", "--", *holder_command]
+    holder = subprocess.Popen([*holder_command, "sleep", "infinity"])
     ns = Namespace(holder)
     try:
         own = os.readlink("/proc/self/ns/mnt")
@@ -95,6 +106,8 @@ def namespace() -> Iterator[Namespace]:
         while os.readlink(f"/proc/{holder.pid}/ns/mnt") == own:
             assert time.monotonic() < deadline, "unshare did not create a mount namespace"
             time.sleep(0.02)
+        if net:
+            ns.run(["ip", "link", "set", "lo", "up"])
         yield ns
     finally:
         for process in ns.processes:
@@ -146,6 +159,7 @@ class Postgres:
     roles_sql: str
     log: Path
     port: int = field(default_factory=free_port)
+    host: str = "127.0.0.1"
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -175,15 +189,18 @@ class Postgres:
             *self.args,
             # The container listens on every address of its pod; the test on loopback only.
             "-c",
-            "listen_addresses=127.0.0.1",
+            f"listen_addresses={self.host}",
             "-c",
             f"port={self.port}",
         ]
         self.process = self.ns.start(command, "postgres", self.log)
+        self.wait_ready()
+
+    def wait_ready(self) -> None:
         wait_until(
             lambda: (
                 self.ns.run(
-                    [str(PG_BIN / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(self.port)], check=False
+                    [str(PG_BIN / "pg_isready"), "-q", "-h", self.host, "-p", str(self.port)], check=False
                 ).returncode
                 == 0
             ),
@@ -226,7 +243,7 @@ class Postgres:
         self, query: str, user: str, password: str, database: str, check: bool = True
     ) -> subprocess.CompletedProcess[str]:
         """A client on TCP, as the application and the exporter connect."""
-        result = subprocess.run(
+        result = self.ns.run(
             [
                 "psql",
                 "-X",
@@ -234,7 +251,7 @@ class Postgres:
                 "-v",
                 "ON_ERROR_STOP=1",
                 "-h",
-                "127.0.0.1",
+                self.host,
                 "-p",
                 str(self.port),
                 "-U",
@@ -244,10 +261,7 @@ class Postgres:
                 "-c",
                 query,
             ],
-            env={**os.environ, "PGPASSWORD": password, "PGCONNECT_TIMEOUT": "10"},
-            capture_output=True,
-            text=True,
-            timeout=60,
+            env={"PGPASSWORD": password, "PGCONNECT_TIMEOUT": "10"},
             check=False,
         )
         if check and result.returncode != 0:
@@ -256,33 +270,69 @@ class Postgres:
 
     def sql_url(self, query: str, url: str) -> str:
         """A client given a connection URL, parsed by libpq as the application's driver does."""
-        result = subprocess.run(
-            ["psql", "-X", "-At", "-v", "ON_ERROR_STOP=1", "-c", query, url],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        result = self.ns.run(["psql", "-X", "-At", "-v", "ON_ERROR_STOP=1", "-c", query, url], check=False)
         assert result.returncode == 0, result.stderr
         return result.stdout
 
 
+def _postgres_files(ns: Namespace, files: Mapping[str, str]) -> None:
+    for directory in ("/etc/postgresql", "/var/lib/postgresql", "/var/run/postgresql", "/tmp"):
+        ns.tmpfs(directory, "postgres")
+    for path, content in files.items():
+        if path.startswith("/etc/postgresql/"):
+            ns.write(path, content, "postgres", 0o440 if "/credentials/" in path else 0o444)
+
+
 @contextmanager
 def postgres(
-    files: Mapping[str, str], command: Sequence[str], env: Mapping[str, str], roles_sql: str, log: Path
+    files: Mapping[str, str],
+    command: Sequence[str],
+    env: Mapping[str, str],
+    roles_sql: str,
+    log: Path,
+    ns: Namespace | None = None,
+    port: int | None = None,
 ) -> Iterator[Postgres]:
     """A fresh volume: initdb, the rendered roles script, then the server as the estate runs it."""
-    with namespace() as ns:
-        for directory in ("/etc/postgresql", "/var/lib/postgresql", "/var/run/postgresql"):
-            ns.tmpfs(directory, "postgres")
-        for path, content in files.items():
-            if path.startswith("/etc/postgresql/"):
-                ns.write(path, content, "postgres", 0o440 if "/credentials/" in path else 0o444)
+    with contextlib.ExitStack() as stack:
+        ns = ns or stack.enter_context(namespace())
+        _postgres_files(ns, files)
         args = list(command[command.index("postgres") + 1 :])
-        server = Postgres(ns, args, dict(env), roles_sql, log)
+        server = Postgres(ns, args, dict(env), roles_sql, log, **({"port": port} if port else {}))
         server.initdb()
         server.start()
         server.apply_roles()
+        yield server
+
+
+@contextmanager
+def replica(
+    primary: Postgres,
+    files: Mapping[str, str],
+    command: Sequence[str],
+    env: Mapping[str, str],
+    log: Path,
+    hosts: Path,
+) -> Iterator[Postgres]:
+    """A read replica in a mount namespace of its own on the primary's network, started by
+    the rendered replica script (which clones the primary on its empty volume)."""
+    with namespace(join=primary.ns) as ns:
+        ns.hosts("127.0.0.1 postgres\n127.0.0.2 postgres-ro\n", hosts)  # before /tmp is a tmpfs
+        _postgres_files(ns, files)
+        server = Postgres(ns, [], dict(env), "", log, port=primary.port, host="127.0.0.2")
+        assert command[0] == "bash"
+        argv = [
+            "env",
+            f"PATH={PG_BIN}:/usr/bin:/bin",
+            f"PGDATA={server.pgdata}",
+            *command,
+            "-c",
+            f"listen_addresses={server.host}",
+            "-c",
+            f"port={server.port}",
+        ]
+        server.process = ns.start(argv, "postgres", log)
+        server.wait_ready()
         yield server
 
 
