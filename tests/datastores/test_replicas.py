@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from components.config import ConfigError
 from components.config.datastores import PG_ADMIN_ROLE, PG_REPLICATION_ROLE, REPLICA
 from components.render.datastores import PG_ROLES_FILE
 from tests.support.program import run_program
@@ -115,3 +116,14 @@ def test_replicas_are_objects_of_the_same_intent() -> None:
         for r in none.kubernetes_objects()
         if r.inputs.get("metadata", {}).get("name", "").startswith(REPLICA)
     ]
+
+
+def test_docker_host_refuses_replicas_naming_the_key() -> None:
+    snapshot = run_program(
+        "prod",
+        overrides={f"{P}:target": "docker-host", f"{P}:postgres": {"readReplicas": 1}},
+        raise_errors=False,
+    )
+    assert isinstance(snapshot.error, ConfigError)
+    assert f"{P}:postgres.readReplicas: got 1:" in str(snapshot.error)
+    assert snapshot.resources == []
