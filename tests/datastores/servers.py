@@ -298,7 +298,9 @@ def postgres(
         ns = ns or stack.enter_context(namespace())
         _postgres_files(ns, files)
         args = list(command[command.index("postgres") + 1 :])
-        server = Postgres(ns, args, dict(env), roles_sql, log, **({"port": port} if port else {}))
+        server = Postgres(ns, args, dict(env), roles_sql, log)
+        if port is not None:
+            server.port = port
         server.initdb()
         server.start()
         server.apply_roles()
