@@ -13,8 +13,10 @@ specs, datastore settings and edge intent as the Kubernetes target become:
 
 Config files (pg_hba.conf, redis.conf, nginx.conf) cannot be copied into a read-only
 root filesystem, so each container writes them into a tmpfs at start from environment
-variables, then execs the real command. Secrets reach containers only as Pulumi secret
-Outputs in those variables, never as literals.
+variables, then execs the real command. Secret files (database credentials, the Redis
+ACL) are uploaded into a volume of their own instead, so `docker inspect` never shows
+them; what must stay an environment variable is in docs/datastores.md. Secrets are Pulumi
+secret Outputs throughout, never literals.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_docker as docker
 
+from components.config.datastores import BROKER
 from components.config.docker_host import IMAGE_ENTRYPOINTS, DockerHostSpec
 from components.config.estate import EstateConfig
 from components.config.secrets import EstateSecrets
@@ -278,14 +281,16 @@ class DockerHost(pulumi.ComponentResource):
         tmpfs = {path: tmpfs_opts for path in spec.writable_paths if path not in on_volumes}
         env: dict[str, pulumi.Input[str]] = dict(spec.env)
         secret = dict(secret_env)
-        if name == "redis" and secrets.get("redisPassword") is not None:
-            # redis-cli reads it, so the health check authenticates like a client does.
-            secret["REDISCLI_AUTH"] = secrets["redisPassword"]
+        if name == BROKER and secrets.get("redisMonitorPassword") is not None:
+            # redis-cli reads it: the health check logs in as the read-only monitoring user.
+            secret["REDISCLI_AUTH"] = secrets["redisMonitorPassword"]
 
         written = _Files()
+        secret_groups = [group for group in files if group.secret]
         for group in files:
-            written.add(group.mount_path, group.files, secret=group.secret)
-            tmpfs[group.mount_path] = tmpfs_opts
+            if not group.secret:
+                written.add(group.mount_path, group.files)
+                tmpfs[group.mount_path] = tmpfs_opts
         if spec.command is not None:
             entrypoints: list[str] | None = list(spec.command)
             command = list(spec.args or [])
@@ -322,6 +327,31 @@ class DockerHost(pulumi.ComponentResource):
             )
             self.volumes[f"{name}-{suffix}"] = volume
             volumes.append(docker.ContainerVolumeArgs(volume_name=volume.name, container_path=path))
+
+        # Secret files (credentials, the Redis ACL) never pass through the environment, where
+        # `docker inspect` shows them: they are uploaded into a volume of their own before the
+        # container starts (Docker copies into a volume even when the root is read-only).
+        uploads = []
+        for group in secret_groups:
+            volume = docker.Volume(
+                f"{prefix}-{name}-{group.name}",
+                name=f"{prefix}-{name}-{group.name}",
+                labels=[docker.VolumeLabelArgs(label=k, value=v) for k, v in sorted(common.items())],
+                opts=child,
+            )
+            volumes.append(
+                docker.ContainerVolumeArgs(volume_name=volume.name, container_path=group.mount_path)
+            )
+            uploads += [
+                docker.ContainerUploadArgs(
+                    file=f"{group.mount_path}/{filename}",
+                    content=pulumi.Output.secret(content),
+                    owner=str(spec.security.run_as_user),
+                    group=str(spec.security.run_as_group),
+                    permissions="0400",
+                )
+                for filename, content in sorted(group.files.items())
+            ]
 
         ports = []
         if name in host.loopback_ports:
@@ -376,6 +406,7 @@ class DockerHost(pulumi.ComponentResource):
             ],
             ports=ports or None,
             volumes=volumes or None,
+            uploads=uploads or None,
             log_driver="json-file",
             log_opts={"max-size": host.log_max_size, "max-file": str(host.log_max_files)},
             opts=pulumi.ResourceOptions.merge(

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.config.datastores import PG_EXPORTER_ROLE, REDIS_MONITOR_USER
 from components.config.estate import EstateConfig
 from components.config.secrets import EstateSecrets
 from components.config.workloads import (
@@ -146,7 +147,7 @@ def exporter_specs(config: EstateConfig) -> dict[str, WorkloadSpec]:
         if key == "postgres":
             pg = config.workloads["postgres"]
             pg_port = next(iter(pg.ports.values()))
-            database = pg.env.get("POSTGRES_DB", "postgres")
+            database = config.postgres.database
             specs[name] = WorkloadSpec(
                 component=COMPONENT,
                 image=name,
@@ -155,7 +156,8 @@ def exporter_specs(config: EstateConfig) -> dict[str, WorkloadSpec]:
                 env={
                     # In-cluster traffic; the server's pg_hba requires SCRAM, not TLS.
                     "DATA_SOURCE_URI": f"postgres:{pg_port}/{database}?sslmode=disable",
-                    "DATA_SOURCE_USER": pg.env.get("POSTGRES_USER", "postgres"),
+                    # pg_monitor and CONNECT on the application's database, nothing else.
+                    "DATA_SOURCE_USER": PG_EXPORTER_ROLE,
                 },
                 connects_to=["postgres"],
                 resources=small,
@@ -168,7 +170,8 @@ def exporter_specs(config: EstateConfig) -> dict[str, WorkloadSpec]:
                 image=name,
                 replicas=1,
                 ports={port_name: port},
-                env={"REDIS_ADDR": f"redis://redis:{redis_port}"},
+                # The broker's read-only ACL user (INFO, CONFIG GET, SLOWLOG; no keys).
+                env={"REDIS_ADDR": f"redis://redis:{redis_port}", "REDIS_USER": REDIS_MONITOR_USER},
                 connects_to=["redis"],
                 resources=small,
                 probes=probes,
@@ -388,9 +391,9 @@ class MonitoringStack(pulumi.ComponentResource):
         for workload, workload_spec in exporter_specs(config).items():
             secret_env: dict[str, pulumi.Input[str]] = {}
             if workload == "postgres-exporter":
-                secret_env["DATA_SOURCE_PASS"] = args.secrets["postgresPassword"]
+                secret_env["DATA_SOURCE_PASS"] = args.secrets["postgresExporterPassword"]
             elif workload == "redis-exporter":
-                secret_env["REDIS_PASSWORD"] = args.secrets["redisPassword"]
+                secret_env["REDIS_PASSWORD"] = args.secrets["redisMonitorPassword"]
             deploy(workload, workload_spec, exporter_images[workload], secret_env=secret_env)
             if workload == "kube-state-metrics":
                 bind(workload, kube_state_metrics_role_rules())

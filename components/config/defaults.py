@@ -10,6 +10,13 @@ from typing import Any
 
 BACKEND_RESOURCES = {"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"cpu": "1", "memory": "1Gi"}}
 
+# The broker and the cache: the same image, probes and user.
+REDIS_PROBES = {
+    "readiness": {"tcp": True, "port": "redis", "periodSeconds": 10},
+    "liveness": {"tcp": True, "port": "redis", "periodSeconds": 20, "failureThreshold": 5},
+}
+REDIS_USER = {"runAsUser": 999, "runAsGroup": 999, "fsGroup": 999}
+
 PLATFORM_WORKLOADS: dict[str, dict[str, Any]] = {
     "api": {
         "component": "api",
@@ -151,11 +158,8 @@ PLATFORM_WORKLOADS: dict[str, dict[str, Any]] = {
         "kind": "StatefulSet",
         "replicas": 1,
         "ports": {"postgres": 5432},
-        "env": {
-            "POSTGRES_DB": "shiksha",
-            "POSTGRES_USER": "shiksha",
-            "PGDATA": "/var/lib/postgresql/data/pgdata",
-        },
+        # Roles and the application's database: `postgres.appUser` / `postgres.database`.
+        "env": {"PGDATA": "/var/lib/postgresql/data/pgdata"},
         "resources": {"requests": {"cpu": "500m", "memory": "2Gi"}, "limits": {"cpu": "2", "memory": "4Gi"}},
         "probes": {
             "startup": {
@@ -185,12 +189,23 @@ PLATFORM_WORKLOADS: dict[str, dict[str, Any]] = {
             "requests": {"cpu": "100m", "memory": "512Mi"},
             "limits": {"cpu": "500m", "memory": "1Gi"},
         },
-        "probes": {
-            "readiness": {"tcp": True, "port": "redis", "periodSeconds": 10},
-            "liveness": {"tcp": True, "port": "redis", "periodSeconds": 20, "failureThreshold": 5},
-        },
-        "security": {"runAsUser": 999, "runAsGroup": 999, "fsGroup": 999},
+        "probes": REDIS_PROBES,
+        "security": REDIS_USER,
         "storage": {"size": "10Gi", "mountPath": "/data"},
+    },
+    # An optional cache that may evict (redisCache), apart from the broker that never does.
+    "redis-cache": {
+        "component": "cache",
+        "image": "redis",
+        "enabled": False,
+        "replicas": 1,
+        "ports": {"redis": 6379},
+        "resources": {
+            "requests": {"cpu": "50m", "memory": "128Mi"},
+            "limits": {"cpu": "250m", "memory": "384Mi"},
+        },
+        "probes": REDIS_PROBES,
+        "security": REDIS_USER,
     },
 }
 

@@ -161,8 +161,8 @@ class DockerHostSpec(StrictModel):
     # Docker health checks that replace the probe-derived one, per workload: Docker's own
     # form, ["CMD", program, args...], ["CMD-SHELL", "a shell command"] or ["NONE"].
     healthchecks: dict[Dns1035Label, HealthcheckTest] = Field(
-        # redis-cli reads REDISCLI_AUTH, so the check proves the password too.
-        default_factory=lambda: {"redis": ["CMD-SHELL", "redis-cli ping | grep -q PONG"]}
+        # redis-cli reads REDISCLI_AUTH (the monitoring user's), so the check proves the ACL too.
+        default_factory=lambda: {"redis": ["CMD-SHELL", "redis-cli --user monitor ping | grep -q PONG"]}
     )
     tmpfs_size: MemoryQuantity = "64Mi"
     # Writable paths too big or too valuable for a tmpfs: named volumes instead, per workload.

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from .base import StrictModel
 from .cdn import CdnSpec
-from .datastores import PostgresTuning, RedisSettings
+from .datastores import PostgresSettings, RedisCacheSettings, RedisSettings, with_read_replicas
 from .docker_host import DockerHostSpec
 from .edge import EdgeSpec
 from .images import ImagesSpec
@@ -31,14 +31,20 @@ class EstateConfig(StrictModel):
     kubernetes: KubernetesSpec = KubernetesSpec()
     workloads: dict[Dns1035Label, WorkloadSpec] = Field(default_factory=dict)
     images: ImagesSpec = ImagesSpec()
-    postgres: PostgresTuning = PostgresTuning()
+    postgres: PostgresSettings = PostgresSettings()
     redis: RedisSettings = RedisSettings()
+    redis_cache: RedisCacheSettings = RedisCacheSettings()
     edge: EdgeSpec = EdgeSpec()
     ingress: IngressSpec = IngressSpec()
     network: NetworkSpec = NetworkSpec()
     monitoring: MonitoringSpec = MonitoringSpec()
     docker_host: DockerHostSpec = DockerHostSpec()
     cdn: CdnSpec = CdnSpec()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _derived_workloads(cls, data: Any) -> Any:
+        return with_read_replicas(data)
 
     @property
     def enabled_workloads(self) -> dict[str, WorkloadSpec]:

@@ -25,8 +25,13 @@ from .secrets import EstateSecrets, required_secrets
 PROJECT = "shiksha-setu"
 # Secret keys are read as Outputs, never into the model.
 SECRET_KEYS = (
+    "postgresAdminPassword",
     "postgresPassword",
+    "postgresExporterPassword",
+    "postgresReplicationPassword",
     "redisPassword",
+    "redisMonitorPassword",
+    "redisCachePassword",
     "pagerdutyRoutingKey",
     "registryPassword",
     "cdnOriginAuth",

@@ -23,7 +23,14 @@ from .conftest import ROOT, Project, steps_by_op, type_and_name
 pytestmark = [pytest.mark.engine, pytest.mark.slow, pytest.mark.xdist_group("engine")]
 
 # The secrets Pulumi.local.yaml carries; the mocked run gets stand-ins for the same keys.
-LOCAL_SECRET_KEYS = ("postgresPassword", "redisPassword", "pagerdutyRoutingKey")
+LOCAL_SECRET_KEYS = (
+    "postgresAdminPassword",
+    "postgresPassword",
+    "postgresExporterPassword",
+    "redisPassword",
+    "redisMonitorPassword",
+    "pagerdutyRoutingKey",
+)
 KUBERNETES_VERSION = "1.34.0"
 MANDATORY_POLICY = "pss-restricted-run-as-non-root"
 # CRD schemas of the edge's custom resources (Gateway API, Envoy Gateway), see its README.

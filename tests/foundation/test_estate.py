@@ -189,18 +189,20 @@ def test_postgres_tuning_and_scram_only(estate: Snapshot) -> None:
     assert methods == {"scram-sha-256"}
     assert statefulset["volumeClaimTemplates"][0]["spec"]["resources"]["requests"]["storage"]
     env = {e["name"]: e for e in statefulset["template"]["spec"]["containers"][0]["env"]}
-    assert "secretKeyRef" in env["POSTGRES_PASSWORD"]["valueFrom"]
+    assert "POSTGRES_PASSWORD" not in env, "the administrator's password is a mounted file"
+    assert env["POSTGRES_PASSWORD_FILE"]["value"].startswith("/etc/postgresql/credentials/")
+    assert "stringData" in estate.one("Secret", "postgres-credentials").secret_paths
     assert "scram-sha-256" in env["POSTGRES_INITDB_ARGS"]["value"]
 
 
 def test_redis_password_and_eviction(estate: Snapshot) -> None:
     conf = estate.one("ConfigMap", "redis-config").inputs["data"]["redis.conf"]
-    assert "maxmemory-policy allkeys-lru" in conf and "maxmemory " in conf
+    assert "maxmemory-policy noeviction" in conf and "maxmemory " in conf
     assert "appendonly yes" in conf
     assert "requirepass" not in conf, "the password belongs in the Secret, not the ConfigMap"
     auth = estate.one("Secret", "redis-auth")
     assert "stringData" in auth.secret_paths
-    include = next(line.split()[1] for line in conf.splitlines() if line.startswith("include"))
+    include = next(line.split()[1].strip('"') for line in conf.splitlines() if line.startswith("include"))
     mounts = estate.one("StatefulSet", "redis").inputs["spec"]["template"]["spec"]["containers"][0][
         "volumeMounts"
     ]
@@ -216,5 +218,5 @@ def test_pods_roll_when_config_changes_and_not_otherwise() -> None:
 
     base = checksum(run_program("prod"))
     assert checksum(run_program("prod")) == base
-    changed = run_program("prod", overrides={"shiksha-setu:redis": {"maxmemoryPolicy": "allkeys-lfu"}})
+    changed = run_program("prod", overrides={"shiksha-setu:redis": {"maxmemory": "512mb"}})
     assert checksum(changed) != base

@@ -61,8 +61,9 @@ def test_credentials_follow_declared_connections(prod: Snapshot) -> None:
     def secret_keys(name: str) -> set[str]:
         return set(prod.one("Secret", f"{name}-env").inputs["stringData"])
 
-    assert secret_keys("api") == {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL"}
-    assert secret_keys("beat") == {"REDIS_URL", "CELERY_BROKER_URL"}
+    broker = {"REDIS_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND"}
+    assert secret_keys("api") == {"DATABASE_URL", *broker}
+    assert secret_keys("beat") == broker
     assert not [s for s in prod.kubernetes_objects() if s.kind == "Secret" and s.name == "frontend-env"]
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from components.render import alertmanager as am
 from components.render.alert_rules import rule_files
 from components.render.blackbox import render_blackbox
 from components.render.prometheus import render_prometheus
+from tests.support.tools import free_port  # noqa: F401 (re-exported for the server tests)
 
 HERE = Path(__file__).parent
 RULE_TESTS = HERE / "rule_tests"
@@ -33,12 +33,6 @@ def require_tool(name: str) -> str:
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(message)
     pytest.skip(message)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass(frozen=True)

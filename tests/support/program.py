@@ -30,8 +30,13 @@ SECRET_MARK = "1b47061264138c4ac30d75fd1eb44270"
 
 # Stand-ins for the values `pulumi config set --secret` holds in a real stack.
 TEST_SECRETS = {
+    "postgresAdminPassword": "pg-admin-test-Secret-0d3b",
     "postgresPassword": "pg-test-Secret-4f1c",
+    "postgresExporterPassword": "pg-exporter-test-Secret-6e81",
+    "postgresReplicationPassword": "pg-replication-test-Secret-3a4d",
     "redisPassword": "redis-test-Secret-9a2e",
+    "redisMonitorPassword": "redis-monitor-test-Secret-2c57",
+    "redisCachePassword": "redis-cache-test-Secret-8b90",
     "pagerdutyRoutingKey": "pd-test-routing-key-77c3",
     "registryPassword": "registry-test-token-1b5d",
 }

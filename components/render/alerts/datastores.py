@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from components.config.datastores import BROKER_MEMORY_ALERT_RATIO
 from components.config.monitoring import AlertRule, AlertThresholds
+
+# How far (WAL bytes) a read replica may trail the primary before it is an alert.
+REPLICA_LAG_BYTES = 256 * 2**20
 
 
 def rules(t: AlertThresholds, namespace: str) -> list[AlertRule]:
@@ -51,6 +55,19 @@ def rules(t: AlertThresholds, namespace: str) -> list[AlertRule]:
             runbook="postgres-memory",
         ),
         AlertRule(
+            alert="PostgresReplicaLagging",
+            # From the primary's pg_stat_replication: silent while there are no replicas.
+            expr=f"max by (application_name) (pg_stat_replication_pg_wal_lsn_diff) > {REPLICA_LAG_BYTES}",
+            for_="10m",
+            severity="warning",
+            summary="Read replica {{ $labels.application_name }} is {{ $value | humanize1024 }}B behind",
+            description=(
+                "A read replica has not replayed the primary's last 256 MiB of WAL: reads from "
+                "postgres-ro return stale data."
+            ),
+            runbook="postgres-replica-lag",
+        ),
+        AlertRule(
             alert="RedisDown",
             expr="redis_up == 0 or absent(redis_up)",
             for_="2m",
@@ -70,12 +87,30 @@ def rules(t: AlertThresholds, namespace: str) -> list[AlertRule]:
         ),
         AlertRule(
             alert="RedisMemoryHigh",
+            # The broker never evicts: the warning comes well before writes are refused.
             # Without maxmemory the ratio is meaningless; the guard keeps it from dividing by 0.
-            expr=(f"redis_memory_used_bytes / (redis_memory_max_bytes > 0) > {t.memory_saturation_ratio}"),
+            expr=f"redis_memory_used_bytes / (redis_memory_max_bytes > 0) > {BROKER_MEMORY_ALERT_RATIO}",
             for_="10m",
             severity="warning",
-            summary="Redis memory at {{ $value | humanizePercentage }} of maxmemory",
-            description="Redis is close to maxmemory and is evicting keys (allkeys-lru).",
+            summary="Redis broker memory at {{ $value | humanizePercentage }} of maxmemory",
+            description=(
+                "The Celery broker never evicts: at maxmemory it refuses new tasks with an OOM error. "
+                "Drain the queues (are the workers running?) or raise redis.maxmemory."
+            ),
             runbook="redis-memory",
+        ),
+        AlertRule(
+            alert="RedisBrokerRefusingWrites",
+            expr=(
+                'increase(redis_errors_total{err="OOM"}[5m]) > 0'
+                " or redis_memory_used_bytes / (redis_memory_max_bytes > 0) >= 0.98"
+            ),
+            severity="critical",
+            summary="The Redis broker is full and refuses new tasks",
+            description=(
+                "Producers get OOM errors: tasks are not being queued. Nothing already queued is lost "
+                "(noeviction); drain the queues or raise redis.maxmemory."
+            ),
+            runbook="redis-broker-full",
         ),
     ]

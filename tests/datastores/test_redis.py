@@ -1,0 +1,210 @@
+"""The rendered Redis estate in a real redis-server: nobody unauthenticated, the application
+without administration, a read-only monitor, a broker that refuses writes instead of
+evicting and keeps its queue across restarts, a cache that evicts and keeps nothing."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis as redis_py
+
+from components.config.datastores import REDIS_APP_USER, REDIS_MONITOR_USER
+from components.wiring import REDIS_AUTH_PATH
+
+from .conftest import REDIS_DATA, SECRETS
+from .rendered import Rendered, rendered
+from .servers import Redis, redis
+
+pytestmark = pytest.mark.slow
+
+APP_PW = SECRETS["redisPassword"]
+MONITOR_PW = SECRETS["redisMonitorPassword"]
+
+
+def connect(server: Redis, user: str | None, password: str | None) -> redis_py.Redis:
+    return redis_py.Redis(
+        host="127.0.0.1",
+        port=server.port,
+        username=user,
+        password=password,
+        socket_timeout=10,
+        protocol=2,
+    )
+
+
+def users(server: Redis) -> set[str]:
+    observer = connect(server, "observer", server.observer_password)
+    return {name.decode() for name in observer.execute_command("ACL", "USERS")}
+
+
+def test_rendered_files_hold_no_password(broker_rendered: Rendered) -> None:
+    for path, content in broker_rendered.files.items():
+        assert APP_PW not in content and MONITOR_PW not in content, path
+    assert "user default off" in broker_rendered.files[REDIS_AUTH_PATH]
+
+
+def test_only_the_estate_users_exist(broker: Redis) -> None:
+    assert users(broker) == {"default", REDIS_APP_USER, REDIS_MONITOR_USER, "observer"}
+
+
+def test_unauthenticated_commands_are_refused(broker: Redis) -> None:
+    anonymous = connect(broker, None, None)
+    for command in (("PING",), ("GET", "x"), ("SET", "x", "1"), ("FLUSHALL",), ("CONFIG", "GET", "*")):
+        with pytest.raises(redis_py.exceptions.AuthenticationError, match="Authentication required"):
+            anonymous.execute_command(*command)
+    with pytest.raises(redis_py.exceptions.AuthenticationError):
+        connect(broker, "default", "").ping()
+    with pytest.raises(redis_py.exceptions.AuthenticationError):
+        connect(broker, REDIS_APP_USER, APP_PW + "x").ping()
+
+
+def test_application_user_runs_what_celery_needs(broker: Redis) -> None:
+    """kombu's Redis transport and Celery's Redis result backend, command by command."""
+    app = connect(broker, REDIS_APP_USER, APP_PW)
+    app.client_setname("celery-worker")
+    app.sadd("_kombu.binding.celery", "celery\x06\x16\x06\x16celery")
+    assert app.smembers("_kombu.binding.celery")
+    app.lpush("celery", "task-1", "task-2")
+    assert app.brpop(["celery"], timeout=1) == (b"celery", b"task-1")
+    assert app.rpop("celery") == b"task-2"
+    with app.pipeline(transaction=True) as pipe:  # MULTI/EXEC
+        pipe.zadd("unacked_index", {"tag-1": 1.0})
+        pipe.hset("unacked", "tag-1", "payload")
+        pipe.execute()
+    assert app.zrangebyscore("unacked_index", 0, 2) == [b"tag-1"]
+    app.hdel("unacked", "tag-1")
+    app.zrem("unacked_index", "tag-1")
+    app.setex("celery-task-meta-1", 3600, '{"status": "SUCCESS"}')
+    assert app.mget(["celery-task-meta-1"]) == [b'{"status": "SUCCESS"}']
+    pubsub = app.pubsub()
+    pubsub.subscribe("celery-task-meta-1")
+    assert app.publish("celery-task-meta-1", "done") == 1
+    pubsub.close()
+    assert app.incr("chord-counter") == 1
+    app.expire("chord-counter", 60)
+    app.delete("celery-task-meta-1", "chord-counter")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("FLUSHALL",),
+        ("FLUSHDB",),
+        ("CONFIG", "SET", "maxmemory-policy", "allkeys-lru"),
+        ("CONFIG", "GET", "*"),
+        ("CONFIG", "REWRITE"),
+        ("DEBUG", "SLEEP", "0"),
+        ("KEYS", "*"),
+        ("MODULE", "LOAD", "/tmp/evil.so"),
+        ("ACL", "SETUSER", "intruder", "on", "nopass", "+@all"),
+        ("ACL", "LIST"),
+        ("SHUTDOWN", "NOSAVE"),
+        ("REPLICAOF", "127.0.0.1", "1"),
+        ("BGSAVE",),
+        ("CLIENT", "KILL", "TYPE", "normal"),
+        ("MONITOR",),
+        ("EVAL", "return redis.call('FLUSHALL')", "0"),
+    ],
+)
+def test_application_user_cannot(broker: Redis, command: tuple[str, ...]) -> None:
+    app = connect(broker, REDIS_APP_USER, APP_PW)
+    # DEBUG and MODULE are also off for everyone (enable-*-command no): refused before the ACL.
+    with pytest.raises(redis_py.exceptions.ResponseError, match=r"has no permissions|command not allowed"):
+        app.execute_command(*command)
+    assert app.ping()
+
+
+def test_monitor_reads_metrics_and_no_data(broker: Redis) -> None:
+    monitor = connect(broker, REDIS_MONITOR_USER, MONITOR_PW)
+    assert "used_memory" in monitor.info("memory")
+    assert monitor.config_get("maxmemory") == {"maxmemory": str(4 * 2**20)}
+    monitor.client_list()
+    monitor.slowlog_get()
+    for command in (
+        ("GET", "celery"),
+        ("LRANGE", "celery", "0", "-1"),
+        ("SET", "x", "1"),
+        ("FLUSHALL",),
+        ("CONFIG", "SET", "maxmemory", "0"),
+        ("SUBSCRIBE", "celery-task-meta-1"),
+        ("KEYS", "*"),
+    ):
+        with pytest.raises(redis_py.exceptions.NoPermissionError):
+            monitor.execute_command(*command)
+
+
+@pytest.fixture
+def own_broker(broker_rendered: Rendered, tmp_path: Path) -> Iterator[Redis]:
+    """A broker of its own: this test fills it and restarts it."""
+    with redis(broker_rendered.files, broker_rendered.command, REDIS_DATA, tmp_path / "redis.log") as server:
+        yield server
+
+
+def test_full_broker_refuses_writes_and_loses_nothing_across_restarts(own_broker: Redis) -> None:
+    app = connect(own_broker, REDIS_APP_USER, APP_PW)
+    app.sadd("_kombu.binding.celery", "celery\x06\x16\x06\x16celery")
+    payload = "x" * 1024
+    queued = []
+    with pytest.raises(redis_py.exceptions.OutOfMemoryError, match="maxmemory"):
+        for index in range(100_000):
+            app.lpush("celery", f"{index}:{payload}")
+            queued.append(f"{index}:{payload}".encode())
+    assert len(queued) > 100, "the broker refused writes before it was full"
+    monitor = connect(own_broker, REDIS_MONITOR_USER, MONITOR_PW)
+    assert monitor.info("stats")["evicted_keys"] == 0
+
+    def everything_is_there() -> None:
+        assert app.lrange("celery", 0, -1) == queued[::-1]
+        assert app.smembers("_kombu.binding.celery") == {b"celery\x06\x16\x06\x16celery"}
+
+    everything_is_there()
+    own_broker.stop()  # SIGTERM: a graceful shutdown
+    own_broker.start()
+    app = connect(own_broker, REDIS_APP_USER, APP_PW)
+    everything_is_there()
+    # Workers drain the queue (a pop is allowed while full), then producers may write again.
+    # A crash: the AOF is fsynced every second, so what was written a second ago survives.
+    drained = len(queued) // 2
+    assert len(app.rpop("celery", drained) or []) == drained
+    del queued[:drained]
+    app.lpush("celery", "after-crash")
+    queued.append(b"after-crash")
+    time.sleep(1.5)
+    own_broker.stop(kill=True)
+    own_broker.start()
+    app = connect(own_broker, REDIS_APP_USER, APP_PW)
+    everything_is_there()
+    aof = own_broker.ns.root / REDIS_DATA.lstrip("/") / "appendonlydir"
+    assert any(path.name.endswith(".aof") for path in aof.iterdir())
+
+
+CACHE_OVERRIDES = {
+    "shiksha-setu:redisCache": {"maxmemory": "2mb"},
+    "shiksha-setu:workloads": {
+        "redis": {"storage": {"mountPath": REDIS_DATA}},
+        "redis-cache": {"enabled": True},
+    },
+}
+
+
+@pytest.mark.parametrize("target", ["kubernetes", "docker-host"])
+def test_cache_evicts_and_keeps_nothing(target: str, tmp_path: Path) -> None:
+    cache = rendered(target, "redis-cache", CACHE_OVERRIDES)
+    data_dir = next(
+        line.split()[1].strip('"')
+        for line in cache.files["/etc/redis/conf/redis.conf"].splitlines()
+        if line.startswith("dir ")
+    )
+    with redis(cache.files, cache.command, data_dir, tmp_path / "cache.log", data_root=data_dir) as server:
+        app = connect(server, REDIS_APP_USER, SECRETS["redisCachePassword"])
+        for index in range(5000):
+            app.set(f"page:{index}", "y" * 1024)  # never an OOM error: old keys go instead
+        assert app.dbsize() < 5000 and app.get("page:0") is None, "the cache evicted nothing"
+        assert users(server) == {"default", REDIS_APP_USER, "observer"}
+        with pytest.raises(redis_py.exceptions.NoPermissionError):
+            app.flushall()
+        server.stop()
+        assert list((server.ns.root / data_dir.lstrip("/")).iterdir()) == []
