@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .cdn import cdn_problems
+from .datastores import BROKER, CACHE, POSTGRES, REPLICA
 from .docker_host import IMAGE_ENTRYPOINTS
 from .estate import EstateConfig
 from .monitoring import BUILT_IN_JOBS, EXPORTERS, MONITORING_WORKLOADS
@@ -21,11 +22,12 @@ from .network import METRICS_PORT
 from .types import cpu_millicores, memory_bytes
 from .workloads import WorkloadSpec
 
-# A datastore is known by its workload name and its image key; the two go together
+# A datastore role is known by its workload name and its image key; the two go together
 # (wiring follows the name, the secrets follow the image).
-DATASTORES = ("postgres", "redis")
-# What the platform's wiring reads from the PostgreSQL workload's env.
-POSTGRES_ENV = ("POSTGRES_USER", "POSTGRES_DB")
+ROLE_IMAGES = {POSTGRES: "postgres", REPLICA: "postgres", BROKER: "redis", CACHE: "redis"}
+# The official image's variables the estate sets from `postgres.*` (the administrator and
+# its password file): a workload env entry would contradict them.
+POSTGRES_MANAGED_ENV = ("POSTGRES_USER", "POSTGRES_DB", "POSTGRES_PASSWORD", "POSTGRES_PASSWORD_FILE")
 # The StatefulSet controller labels each revision `<name>-<hash of up to 10 characters>`.
 STATEFULSET_NAME_MAX = 63 - 11
 NETPOL_SUFFIX = "-netpol"
@@ -129,27 +131,33 @@ class _Checks:
 
     def datastores(self) -> None:
         for name, spec in self.workloads.items():
-            for store in DATASTORES:
-                if (name == store) != (spec.image == store):
-                    self.add(
-                        _got(
-                            f"workloads.{name}.image",
-                            spec.image,
-                            f"the {store} datastore is the workload named {store!r} running image "
-                            f"{store!r}; the two go together",
-                        )
+            image = ROLE_IMAGES.get(name)
+            if image is not None and spec.image != image:
+                self.add(
+                    _got(f"workloads.{name}.image", spec.image, f"the {name} datastore runs image {image!r}")
+                )
+            elif image is None and spec.image in ROLE_IMAGES.values():
+                roles = sorted(role for role, role_image in ROLE_IMAGES.items() if role_image == spec.image)
+                self.add(
+                    _got(
+                        f"workloads.{name}.image",
+                        spec.image,
+                        f"is a datastore image; only the workloads {roles} run it (the estate "
+                        "wires credentials, files and roles by these names)",
                     )
+                )
         redis = self.enabled.get("redis")
         if redis is not None and redis.storage is None:
             self.add(Problem("workloads.redis.storage", "Redis needs `storage` for its data directory"))
         postgres = self.enabled.get("postgres")
-        if postgres is not None and any("postgres" in s.connects_to for s in self.enabled.values()):
-            for var in POSTGRES_ENV:
-                if var not in postgres.env:
+        if postgres is not None:
+            for var in POSTGRES_MANAGED_ENV:
+                if var in postgres.env:
                     self.add(
                         Problem(
                             f"workloads.postgres.env.{var}",
-                            "required key is missing (the clients' DATABASE_URL is built from it)",
+                            "is set by the estate from postgres.database, postgres.appUser and the "
+                            "postgresAdminPassword secret; remove it",
                         )
                     )
 

@@ -295,7 +295,13 @@ CASES: list[tuple[str, dict[str, Any], str, str]] = [
         "datastore name on another image",
         {"workloads": {"redis": {"image": "backend"}}},
         "workloads.redis.image",
-        "go together",
+        "runs image 'redis'",
+    ),
+    (
+        "datastore image under another name",
+        {"workloads": {"cache2": {"image": "redis", "replicas": 1}}},
+        "workloads.cache2.image",
+        "is a datastore image",
     ),
     (
         "rule from a disabled workload",
