@@ -54,9 +54,28 @@ class KubeType:
         return self.group_version.split("/")[0] if "/" in self.group_version else ""
 
 
+# pulumi-kubernetes generates, for every kind, a ``<Kind>Patch`` type (server-side apply of
+# the fields it sets onto an object that may exist already) and a ``<Kind>List`` type (a
+# list object whose ``items`` are full objects of the kind). No Kubernetes kind ends in
+# either word, so the suffix says which shape the inputs have.
+PATCH, LIST = "Patch", "List"
+
+
+def split_variant(resource_type: str) -> tuple[str, str]:
+    """``kubernetes:apps/v1:DeploymentPatch`` -> ("kubernetes:apps/v1:Deployment", "Patch");
+    the variant is "" for the kind itself and for every non-Kubernetes type."""
+    if resource_type.startswith("kubernetes:"):
+        for suffix in (PATCH, LIST):
+            if resource_type.endswith(suffix) and resource_type.count(":") == 2:
+                base = resource_type[: -len(suffix)]
+                if not base.endswith(":"):
+                    return base, suffix
+    return resource_type, ""
+
+
 def kube_type(resource_type: str) -> KubeType | None:
-    """``kubernetes:apps/v1:Deployment`` -> KubeType("apps/v1", "Deployment")."""
-    parts = resource_type.split(":")
+    """``kubernetes:apps/v1:Deployment`` (or its Patch type) -> KubeType("apps/v1", "Deployment")."""
+    parts = split_variant(resource_type)[0].split(":")
     if len(parts) != 3 or parts[0] != "kubernetes":
         return None
     return KubeType(parts[1], parts[2])
@@ -100,11 +119,16 @@ class Container:
 
 @dataclass(frozen=True)
 class PodView:
-    """The pod a resource runs, with paths that name fields as the user wrote them."""
+    """The pod a resource runs, with paths that name fields as the user wrote them.
+
+    partial: the object is a Patch, judged only on the fields it sets; a check that
+    complains about an unset field asks ``pod.partial`` first."""
 
     kind: str
     obj: dict[str, Any]
     template_path: tuple[str, ...]
+    partial: bool = False
+    version: tuple[int, int] = (1, 37)  # the Pod Security Standards' Kubernetes version
 
     @property
     def spec_path(self) -> tuple[str, ...]:
@@ -189,16 +213,19 @@ def of_kinds(*kinds: str) -> Callable[[str], bool]:
     return lambda resource_type: kind_of(resource_type) in wanted
 
 
-def pod_view(resource_type: str, props: Any) -> PodView | None:
-    kind = kind_of(resource_type)
-    if kind not in POD_TEMPLATE_PATHS or not isinstance(props, dict):
+def pod_view(resource_type: str, props: Any, partial: bool | None = None) -> PodView | None:
+    """The pod of a pod-bearing kind or its Patch type (partial unless told otherwise)."""
+    base, variant = split_variant(resource_type)
+    kind = kind_of(base)
+    if kind not in POD_TEMPLATE_PATHS or variant == LIST or not isinstance(props, dict):
         return None
-    return PodView(kind, props, POD_TEMPLATE_PATHS[kind])
+    return PodView(kind, props, POD_TEMPLATE_PATHS[kind], variant == PATCH if partial is None else partial)
 
 
 def describe(resource_type: str, props: Any, logical_name: str) -> str:
-    """ "Deployment shiksha-setu/api (pulumi name 'api')" for messages."""
-    kind = kind_of(resource_type) or resource_type
+    """ "Deployment shiksha-setu/api (pulumi name 'api')" for messages (DeploymentPatch ...
+    for a patch)."""
+    kind = resource_type.rsplit(":", 1)[-1] if kube_type(resource_type) else resource_type
     meta = get(props, "metadata")
     name = get(meta, "name")
     ns = get(meta, "namespace")

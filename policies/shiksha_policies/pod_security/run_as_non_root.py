@@ -10,10 +10,12 @@ from ..kube import PodView, is_pod_type
 from ..props import get, is_unknown
 from ..remediations import run_as_non_root
 from ..rule import Finding, Rule
-from ._common import NSA_POD, cis, on_pods, pss, show
+from ._common import NSA_POD, cis, in_user_namespace, on_pods, pss, show
 
 
 def check(pod: PodView) -> Iterator[Finding]:
+    if in_user_namespace(pod):
+        return  # 1.35+: a user-namespace pod's root is not the host's
     pod_value = get(pod.spec, "securityContext", "runAsNonRoot")
     if pod_value is False:
         yield Finding(pod.path("securityContext", "runAsNonRoot"), "is false; must be true")
@@ -23,7 +25,7 @@ def check(pod: PodView) -> Iterator[Finding]:
             continue
         if own is False:
             yield Finding(c.sc_path("runAsNonRoot"), "is false; must be true", c.name)
-        elif pod_value is None:
+        elif pod_value is None and not pod.partial:
             yield Finding(
                 c.sc_path("runAsNonRoot"),
                 f"is unset and so is {pod.path('securityContext', 'runAsNonRoot')}; one of them must be true",
@@ -36,6 +38,9 @@ def check(pod: PodView) -> Iterator[Finding]:
                 c.name,
             )
 
+
+# The fields this control reads (a wrong-typed one is reported, see shapes.py).
+READS = ('spec.securityContext.runAsNonRoot', 'spec.container.securityContext.runAsNonRoot', 'spec.hostUsers')
 
 RULE = Rule(
     name="pss-restricted-run-as-non-root",
@@ -50,7 +55,7 @@ RULE = Rule(
         NSA_POD,
     ),
     enforcement=EnforcementLevel.MANDATORY,
-    check=on_pods(check),
+    check=on_pods(check, READS),
     applies_to=is_pod_type,
     remediate=run_as_non_root,
     tags=("pss", "restricted"),

@@ -1,0 +1,147 @@
+"""The pack's one seam into pulumi-policy: Analyze and AnalyzeStack decode each request once.
+
+pulumi-policy 1.21.0 (pinned in policies/requirements.txt) converts the request's
+properties (MessageToDict, deserialize_properties, a checking proxy) once per policy per
+resource, and the pack then copied them into plain data once more per policy: with 38
+policies that was most of the cost of a preview. This subclass of its servicer overrides
+only Analyze and AnalyzeStack: each resource is decoded once, straight from the protobuf
+Struct into plain data, and every rule judges that same Subject (which also caches the
+sanitized pod). Enforcement levels, per-policy config, the violation format and
+everything else (GetAnalyzerInfo, Configure, Remediate) are pulumi-policy's own.
+
+What it relies on, checked by tests/policies/test_servicer.py: the private class
+``pulumi_policy.policy._PolicyAnalyzerServicer``, its constructor, and its helpers
+``_get_enforcement_level``, ``_create_report_violation``, ``_get_policy_config``. The
+upstream change that makes this file unnecessary: let ``Analyze`` / ``AnalyzeStack``
+decode the request once and share the result between policies (or accept a
+per-request props factory), as the Node.js SDK already does.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from concurrent import futures
+from typing import Any
+
+import grpc
+from pulumi.runtime.proto import analyzer_pb2 as proto
+from pulumi.runtime.proto import analyzer_pb2_grpc
+from pulumi_policy import EnforcementLevel, Policy
+from pulumi_policy import policy as sdk
+
+from .pod_security._common import VERSION_KEY
+from .pod_security.settings import NAME as SETTINGS_POLICY
+from .props import _UNKNOWN_SENTINELS, _Unknown
+from .rule import Rule, Subject
+
+SDK_VERSION = "1.21.0"
+_SIG_KEY = "4dabf18193072939515e22adb298388d"
+_SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+
+
+def decode_value(v: Any) -> Any:
+    """A protobuf Value as plain data: integral numbers as int, secrets unwrapped, the
+    engine's unknown sentinels as UNKNOWN. Assets, archives and resource references stay
+    plain dicts (no rule judges them; the SDK's decoder raises on a signature it does not
+    know, this one never does)."""
+    kind = v.WhichOneof("kind")
+    if kind == "string_value":
+        s = v.string_value
+        return _Unknown(s) if s in _UNKNOWN_SENTINELS else s
+    if kind == "struct_value":
+        return decode_struct(v.struct_value)
+    if kind == "list_value":
+        return [decode_value(x) for x in v.list_value.values]
+    if kind == "number_value":
+        n = v.number_value
+        return int(n) if n.is_integer() else n
+    if kind == "bool_value":
+        return v.bool_value
+    return None
+
+
+def decode_struct(s: Any) -> Any:
+    fields = s.fields
+    if _SIG_KEY in fields and "value" in fields and fields[_SIG_KEY].string_value == _SECRET_SIG:
+        return decode_value(fields["value"])
+    return {k: decode_value(v) for k, v in fields.items()}
+
+
+def decode_props(s: Any) -> dict[str, Any]:
+    out = decode_struct(s)
+    return out if isinstance(out, dict) else {}
+
+
+class Servicer(sdk._PolicyAnalyzerServicer):
+    def __init__(self, rules: Sequence[Rule], policies: list[Policy], **kwargs: Any) -> None:
+        super().__init__(policies=policies, **kwargs)
+        pairs = list(zip(policies, rules, strict=True))
+        self._resource_rules = [(p, r) for p, r in pairs if r.check is not None]
+        self._stack_rules = [(p, r) for p, r in pairs if r.stack_check is not None]
+
+    def _level(self, policy: Policy) -> EnforcementLevel | None:
+        level = self._get_enforcement_level(policy)
+        if level == EnforcementLevel.DISABLED:
+            return None
+        # As the SDK does: a violation left after remediation is reported as mandatory.
+        return EnforcementLevel.MANDATORY if level == EnforcementLevel.REMEDIATE else level
+
+    def _config(self, policy: Policy, shared: Mapping[str, Any]) -> dict[str, Any]:
+        return {**(self._get_policy_config(policy.name) or {}), **shared}
+
+    def _shared(self) -> dict[str, Any]:
+        """Settings every pss-* policy reads, from the `pss` policy's config."""
+        version = (self._get_policy_config(SETTINGS_POLICY) or {}).get("version")
+        return {VERSION_KEY: version} if isinstance(version, str) else {}
+
+    def Analyze(self, request: Any, _context: Any) -> Any:  # noqa: N802 - gRPC method name
+        response = proto.AnalyzeResponse()
+        subject = Subject(request.type, decode_props(request.properties), request.name, request.urn)
+        shared = self._shared()
+        for policy, rule in self._resource_rules:
+            if not rule.applies(request.type):
+                continue
+            level = self._level(policy)
+            if level is None:
+                continue
+            report = self._create_report_violation(
+                response, policy.name, policy.description, level, policy.severity
+            )
+            rule.validate_subject(subject, self._config(policy, shared), report)
+        return response
+
+    def AnalyzeStack(self, request: Any, _context: Any) -> Any:  # noqa: N802 - gRPC method name
+        response = proto.AnalyzeResponse()
+        resources = [
+            Subject(r.type, decode_props(r.properties), r.name, r.urn) for r in request.resources
+        ]
+        shared = self._shared()
+        for policy, rule in self._stack_rules:
+            level = self._level(policy)
+            if level is None:
+                continue
+            report = self._create_report_violation(
+                response, policy.name, policy.description, level, policy.severity
+            )
+            rule.validate_stack(resources, self._config(policy, shared), report)
+        return response
+
+
+def serve(rules: Sequence[Rule], **pack: Any) -> None:
+    """Starts the analyzer as pulumi_policy.PolicyPack does (same gRPC options, the port on
+    stdout) with the Servicer above, and blocks."""
+    policies = [r.to_policy() for r in rules]
+    servicer = Servicer(rules, policies, version="0.0.1", **pack)
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4), options=sdk._GRPC_CHANNEL_OPTIONS)
+    analyzer_pb2_grpc.add_AnalyzerServicer_to_server(servicer, server)
+    port = server.add_insecure_port(address="127.0.0.1:0")
+    server.start()
+    sys.stdout.buffer.write(f"{port}\n".encode())
+    sys.stdout.flush()
+    try:
+        while True:
+            time.sleep(86400)
+    except KeyboardInterrupt:
+        server.stop(0)
