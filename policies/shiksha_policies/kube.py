@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import cache, cached_property
 from typing import Any
 
 from .props import UNKNOWN, as_dict, as_list, get, is_unknown
@@ -61,6 +62,7 @@ class KubeType:
 PATCH, LIST = "Patch", "List"
 
 
+@cache  # type tokens are few; every rule asks about each resource's
 def split_variant(resource_type: str) -> tuple[str, str]:
     """``kubernetes:apps/v1:DeploymentPatch`` -> ("kubernetes:apps/v1:Deployment", "Patch");
     the variant is "" for the kind itself and for every non-Kubernetes type."""
@@ -73,6 +75,7 @@ def split_variant(resource_type: str) -> tuple[str, str]:
     return resource_type, ""
 
 
+@cache
 def kube_type(resource_type: str) -> KubeType | None:
     """``kubernetes:apps/v1:Deployment`` (or its Patch type) -> KubeType("apps/v1", "Deployment")."""
     parts = split_variant(resource_type)[0].split(":")
@@ -81,6 +84,7 @@ def kube_type(resource_type: str) -> KubeType | None:
     return KubeType(parts[1], parts[2])
 
 
+@cache
 def kind_of(resource_type: str) -> str | None:
     t = kube_type(resource_type)
     return t.kind if t else None
@@ -134,7 +138,8 @@ class PodView:
     def spec_path(self) -> tuple[str, ...]:
         return (*self.template_path, "spec")
 
-    @property
+    # Cached: one PodView serves every pod rule of a resource (pod_security._common.pod_input).
+    @cached_property
     def spec(self) -> Any:
         return get(self.obj, *self.spec_path)
 
@@ -145,7 +150,7 @@ class PodView:
     def annotations_path(self) -> tuple[str, ...]:
         return (*self.template_path, "metadata", "annotations")
 
-    @property
+    @cached_property
     def annotations(self) -> dict[str, Any] | Any:
         return as_dict(get(self.obj, *self.annotations_path))
 
@@ -165,17 +170,25 @@ class PodView:
 
     def containers(self) -> Iterator[Container]:
         """Every container of every list; an unknown list is skipped, never guessed."""
+        return iter(self._containers)
+
+    @cached_property
+    def _containers(self) -> tuple[Container, ...]:
         spec = self.spec
         if is_unknown(spec) or not isinstance(spec, dict):
-            return
+            return ()
+        out = []
         for list_name in CONTAINER_LISTS:
             items = as_list(spec.get(list_name))
             if is_unknown(items):
                 continue
             assert isinstance(items, list)
-            for i, c in enumerate(items):
-                if isinstance(c, dict):
-                    yield Container(list_name, i, c, (*self.spec_path, list_name, i))
+            out += [
+                Container(list_name, i, c, (*self.spec_path, list_name, i))
+                for i, c in enumerate(items)
+                if isinstance(c, dict)
+            ]
+        return tuple(out)
 
     def effective(self, container: Container, field: str) -> tuple[Any, str]:
         """A container's securityContext field after pod-level inheritance, with the path

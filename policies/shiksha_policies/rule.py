@@ -181,9 +181,10 @@ class Rule:
         """(label, finding) for one resource as the engine sends it; a List is judged item
         by item, each finding naming its item. `config` already holds the defaults."""
         assert self.check is not None
-        if self.applies_to is not None and not self.applies_to(split_variant(subject.resource_type)[0]):
+        base, variant = split_variant(subject.resource_type)
+        if self.applies_to is not None and not self.applies_to(base):
             return []
-        if split_variant(subject.resource_type)[1] != LIST:
+        if variant != LIST:
             return [(subject.label, f) for f in self.check(subject, config)]
         out: list[tuple[str, Finding]] = []
         for s in subjects(subject.resource_type, subject.props, subject.name, subject.urn):
@@ -228,13 +229,12 @@ class Rule:
         if not self.applies(args.resource_type):
             return
         subject = Subject(args.resource_type, plain(args.props), args.name, args.urn)
-        self.validate_subject(subject, plain(args.get_config()), report)
+        self.validate_subject(subject, {**self.defaults(), **plain(args.get_config())}, report)
 
     def validate_subject(self, subject: Subject, config: Mapping[str, Any], report: ReportViolation) -> None:
-        """Judges one resource and reports its findings; never raises: a check that fails
+        """Judges one resource (`config` holds the defaults already) and reports its findings; never raises: a check that fails
         on an input nobody foresaw reports that as a violation (fail closed), so the RPC
         and every other policy still answer."""
-        config = {**self.defaults(), **config}
         try:
             results = self.judge(subject, config)
         except UndecidableError:

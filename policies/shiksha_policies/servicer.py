@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from concurrent import futures
 from typing import Any
 
@@ -80,6 +80,12 @@ class Servicer(sdk._PolicyAnalyzerServicer):
         pairs = list(zip(policies, rules, strict=True))
         self._resource_rules = [(p, r) for p, r in pairs if r.check is not None]
         self._stack_rules = [(p, r) for p, r in pairs if r.stack_check is not None]
+        self._configs: dict[str, dict[str, Any]] = {}  # per policy, rebuilt after Configure
+
+    def Configure(self, request: Any, context: Any) -> Any:  # noqa: N802 - gRPC method name
+        result = super().Configure(request, context)
+        self._configs = {}
+        return result
 
     def _level(self, policy: Policy) -> EnforcementLevel | None:
         level = self._get_enforcement_level(policy)
@@ -88,18 +94,20 @@ class Servicer(sdk._PolicyAnalyzerServicer):
         # As the SDK does: a violation left after remediation is reported as mandatory.
         return EnforcementLevel.MANDATORY if level == EnforcementLevel.REMEDIATE else level
 
-    def _config(self, policy: Policy, shared: Mapping[str, Any]) -> dict[str, Any]:
-        return {**(self._get_policy_config(policy.name) or {}), **shared}
-
-    def _shared(self) -> dict[str, Any]:
-        """Settings every pss-* policy reads, from the `pss` policy's config."""
-        version = (self._get_policy_config(SETTINGS_POLICY) or {}).get("version")
-        return {VERSION_KEY: version} if isinstance(version, str) else {}
+    def _config(self, policy: Policy, rule: Rule) -> dict[str, Any]:
+        """The policy's config with its defaults and the shared settings (from the `pss`
+        policy's config: every pss-* policy reads its version)."""
+        config = self._configs.get(policy.name)
+        if config is None:
+            version = (self._get_policy_config(SETTINGS_POLICY) or {}).get("version")
+            shared = {VERSION_KEY: version} if isinstance(version, str) else {}
+            config = {**rule.defaults(), **(self._get_policy_config(policy.name) or {}), **shared}
+            self._configs[policy.name] = config
+        return config
 
     def Analyze(self, request: Any, _context: Any) -> Any:  # noqa: N802 - gRPC method name
         response = proto.AnalyzeResponse()
         subject = Subject(request.type, decode_props(request.properties), request.name, request.urn)
-        shared = self._shared()
         for policy, rule in self._resource_rules:
             if not rule.applies(request.type):
                 continue
@@ -109,7 +117,7 @@ class Servicer(sdk._PolicyAnalyzerServicer):
             report = self._create_report_violation(
                 response, policy.name, policy.description, level, policy.severity
             )
-            rule.validate_subject(subject, self._config(policy, shared), report)
+            rule.validate_subject(subject, self._config(policy, rule), report)
         return response
 
     def AnalyzeStack(self, request: Any, _context: Any) -> Any:  # noqa: N802 - gRPC method name
@@ -117,7 +125,6 @@ class Servicer(sdk._PolicyAnalyzerServicer):
         resources = [
             Subject(r.type, decode_props(r.properties), r.name, r.urn) for r in request.resources
         ]
-        shared = self._shared()
         for policy, rule in self._stack_rules:
             level = self._level(policy)
             if level is None:
@@ -125,7 +132,7 @@ class Servicer(sdk._PolicyAnalyzerServicer):
             report = self._create_report_violation(
                 response, policy.name, policy.description, level, policy.severity
             )
-            rule.validate_stack(resources, self._config(policy, shared), report)
+            rule.validate_stack(resources, self._config(policy, rule), report)
         return response
 
 

@@ -21,11 +21,11 @@ def check(pod: PodView) -> Iterator[Finding]:
         yield Finding(pod.path("securityContext", "runAsNonRoot"), "is false; must be true")
     for c in pod.containers():
         own = get(c.body, "securityContext", "runAsNonRoot")
-        if is_unknown(own) or own is True:
-            continue
+        if is_unknown(own) or own is True or (own is None and pod.partial):
+            continue  # (a patch that does not set the field leaves it as it is)
         if own is False:
             yield Finding(c.sc_path("runAsNonRoot"), "is false; must be true", c.name)
-        elif pod_value is None and not pod.partial:
+        elif pod_value is None:
             yield Finding(
                 c.sc_path("runAsNonRoot"),
                 f"is unset and so is {pod.path('securityContext', 'runAsNonRoot')}; one of them must be true",
