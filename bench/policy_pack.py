@@ -22,7 +22,6 @@ import argparse
 import json
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -35,10 +34,10 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from pulumi.runtime.proto import analyzer_pb2  # noqa: E402
+
 from tests.policies.harness import BASE, KINDS, merge, wrap  # noqa: E402
 from tests.policies.pack_client import PackProcess, to_struct  # noqa: E402
-
-from pulumi.runtime.proto import analyzer_pb2  # noqa: E402
 
 CHECKOV_VERSION = "3.3.30"
 
@@ -143,7 +142,11 @@ def measure(pack: PackProcess, resources: list[Resource], label: str, passes: in
 
 def find_checkov(given: str | None) -> str | None:
     cache = Path(os.environ.get("SHIKSHA_CACHE", Path.home() / ".cache" / "shiksha-setu"))
-    for candidate in (given, os.environ.get("CHECKOV"), str(cache / "venvs" / f"checkov-{CHECKOV_VERSION}" / "bin" / "checkov")):
+    for candidate in (
+        given,
+        os.environ.get("CHECKOV"),
+        str(cache / "venvs" / f"checkov-{CHECKOV_VERSION}" / "bin" / "checkov"),
+    ):
         if candidate and Path(candidate).is_file():
             return candidate
     return shutil.which("checkov")
@@ -157,7 +160,18 @@ def run_checkov(checkov: str, resources: list[Resource]) -> dict[str, Any]:
         env = {**os.environ, "BC_SKIP_MAPPING": "TRUE", "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false"}
         t0 = time.perf_counter()
         r = subprocess.run(
-            [checkov, "--framework", "kubernetes", "-d", d, "--skip-download", "--quiet", "--compact", "-o", "json"],
+            [
+                checkov,
+                "--framework",
+                "kubernetes",
+                "-d",
+                d,
+                "--skip-download",
+                "--quiet",
+                "--compact",
+                "-o",
+                "json",
+            ],
             capture_output=True,
             text=True,
             env=env,
@@ -209,10 +223,12 @@ def main() -> int:
     for f in figures:
         print(
             f"{f['set']}: {f['resources']} resources; Analyze {f['analyze_per_s']} resources/s "
-            f"({f['analyze_per_pack_cpu_s']} per CPU-second of the pack; p50 {f['analyze_ms_p50']} ms, "
-            f"p95 {f['analyze_ms_p95']} ms); AnalyzeStack {f['analyze_stack_s']} s = {f['analyze_stack_per_s']} "
-            f"resources/s ({f['analyze_stack_per_pack_cpu_s']} per pack CPU-second); pack RSS after each pass "
-            f"{f['pack_rss_mib_after_each_pass']} MiB; diagnostics {f['resource_diagnostics']} + {f['stack_diagnostics']}"
+            f"({f['analyze_per_pack_cpu_s']} per CPU-second of the pack; "
+            f"p50 {f['analyze_ms_p50']} ms, p95 {f['analyze_ms_p95']} ms); "
+            f"AnalyzeStack {f['analyze_stack_s']} s = {f['analyze_stack_per_s']} resources/s "
+            f"({f['analyze_stack_per_pack_cpu_s']} per pack CPU-second); "
+            f"pack RSS after each pass {f['pack_rss_mib_after_each_pass']} MiB; "
+            f"diagnostics {f['resource_diagnostics']} + {f['stack_diagnostics']}"
         )
     checkov = find_checkov(args.checkov)
     if checkov is None:

@@ -232,9 +232,9 @@ class Rule:
         self.validate_subject(subject, {**self.defaults(), **plain(args.get_config())}, report)
 
     def validate_subject(self, subject: Subject, config: Mapping[str, Any], report: ReportViolation) -> None:
-        """Judges one resource (`config` holds the defaults already) and reports its findings; never raises: a check that fails
-        on an input nobody foresaw reports that as a violation (fail closed), so the RPC
-        and every other policy still answer."""
+        """Judges one resource (`config` holds the defaults already) and reports its
+        findings; never raises: a check that fails on an input nobody foresaw reports that
+        as a violation (fail closed), so the RPC and every other policy still answer."""
         try:
             results = self.judge(subject, config)
         except UndecidableError:
@@ -244,7 +244,7 @@ class Rule:
                 subject.urn,
             )
             return
-        except Exception as exc:  # noqa: BLE001 - the net under every check, see docstring
+        except Exception as exc:
             report(f"{subject.label}: {CRASH} ({type(exc).__name__}: {str(exc)[:200]})", None)
             return
         if not results:
@@ -260,7 +260,9 @@ class Rule:
         resources = [Subject(r.resource_type, plain(r.props), r.name, r.urn) for r in args.resources]
         self.validate_stack(resources, plain(args.get_config()), report)
 
-    def validate_stack(self, resources: list[Subject], config: Mapping[str, Any], report: ReportViolation) -> None:
+    def validate_stack(
+        self, resources: list[Subject], config: Mapping[str, Any], report: ReportViolation
+    ) -> None:
         try:
             results = self.evaluate_stack(resources, config)
         except UndecidableError:
@@ -268,7 +270,7 @@ class Rule:
                 f"policy '{self.name}' could not decide the stack during preview (unknown values)"
             )
             return
-        except Exception as exc:  # noqa: BLE001 - fail closed, as validate_subject
+        except Exception as exc:
             report(f"the stack: {CRASH} ({type(exc).__name__}: {str(exc)[:200]})", None)
             return
         for label, f in results:

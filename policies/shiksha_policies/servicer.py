@@ -38,7 +38,7 @@ from .rule import Rule, Subject
 
 SDK_VERSION = "1.21.0"
 _SIG_KEY = "4dabf18193072939515e22adb298388d"
-_SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+_SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"  # noqa: S105 - the wire's secret signature
 
 
 def decode_value(v: Any) -> Any:
@@ -122,9 +122,7 @@ class Servicer(sdk._PolicyAnalyzerServicer):
 
     def AnalyzeStack(self, request: Any, _context: Any) -> Any:  # noqa: N802 - gRPC method name
         response = proto.AnalyzeResponse()
-        resources = [
-            Subject(r.type, decode_props(r.properties), r.name, r.urn) for r in request.resources
-        ]
+        resources = [Subject(r.type, decode_props(r.properties), r.name, r.urn) for r in request.resources]
         for policy, rule in self._stack_rules:
             level = self._level(policy)
             if level is None:
@@ -139,7 +137,7 @@ class Servicer(sdk._PolicyAnalyzerServicer):
 def serve(rules: Sequence[Rule], **pack: Any) -> None:
     """Starts the analyzer as pulumi_policy.PolicyPack does (same gRPC options, the port on
     stdout) with the Servicer above, and blocks."""
-    policies = [r.to_policy() for r in rules]
+    policies: list[Policy] = [r.to_policy() for r in rules]
     servicer = Servicer(rules, policies, version="0.0.1", **pack)
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=4), options=sdk._GRPC_CHANNEL_OPTIONS)
     analyzer_pb2_grpc.add_AnalyzerServicer_to_server(servicer, server)

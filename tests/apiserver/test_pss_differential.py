@@ -136,7 +136,9 @@ def pod_security_context(draw: st.DrawFn) -> dict[str, Any] | None:
     sc = {
         "runAsNonRoot": usually(draw, True, st.sampled_from([False, None])),
         "runAsUser": usually(draw, 1000, st.sampled_from([0, None])),
-        "seccompProfile": usually(draw, {"type": "RuntimeDefault"}, st.one_of(st.none(), profile(PROFILE_TYPES))),
+        "seccompProfile": usually(
+            draw, {"type": "RuntimeDefault"}, st.one_of(st.none(), profile(PROFILE_TYPES))
+        ),
         "appArmorProfile": usually(draw, None, profile(PROFILE_TYPES)),
         "seLinuxOptions": usually(draw, None, SELINUX),
         "windowsOptions": usually(draw, None, st.fixed_dictionaries({"hostProcess": st.booleans()}), 0.02),
@@ -158,13 +160,19 @@ def container(draw: st.DrawFn, name: str, ephemeral: bool = False) -> dict[str, 
     c: dict[str, Any] = {"name": name, "image": IMAGE, "securityContext": draw(container_security_context())}
     if not ephemeral:
         c["ports"] = usually(
-            draw, None, st.sampled_from([[{"containerPort": 8080}], [{"containerPort": 8080, "hostPort": 8080}]]), 0.2
+            draw,
+            None,
+            st.sampled_from([[{"containerPort": 8080}], [{"containerPort": 8080, "hostPort": 8080}]]),
+            0.2,
         )
         c["readinessProbe"] = usually(draw, None, handler(), 0.2)
         c["livenessProbe"] = usually(draw, None, handler(), 0.1)
         c["startupProbe"] = usually(draw, None, handler(), 0.05)
         c["lifecycle"] = usually(
-            draw, None, st.fixed_dictionaries({}, optional={"postStart": handler(), "preStop": handler()}), 0.1
+            draw,
+            None,
+            st.fixed_dictionaries({}, optional={"postStart": handler(), "preStop": handler()}),
+            0.1,
         )
     return drop_none(c)
 
@@ -202,7 +210,11 @@ examples = st.one_of(
 
 HOST_POD_SPEC: dict[str, Any] = {
     "automountServiceAccountToken": False,
-    "securityContext": {"runAsNonRoot": True, "runAsUser": 1000, "seccompProfile": {"type": "RuntimeDefault"}},
+    "securityContext": {
+        "runAsNonRoot": True,
+        "runAsUser": 1000,
+        "seccompProfile": {"type": "RuntimeDefault"},
+    },
     "containers": [
         {
             "name": "app",
@@ -215,7 +227,12 @@ HOST_POD_SPEC: dict[str, Any] = {
 
 def pack_verdict(spec: dict[str, Any], annotations: dict[str, str], version: str) -> dict[str, list[str]]:
     """{level: the mandatory pss-* findings that deny it}; restricted includes baseline."""
-    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "annotations": annotations}, "spec": spec}
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "p", "annotations": annotations},
+        "spec": spec,
+    }
     config = {VERSION_KEY: version}
     out: dict[str, list[str]] = {"baseline": [], "restricted": []}
     for rule in RULES:
@@ -240,7 +257,9 @@ class Cluster:
         return self.namespaces[(level, suffix)]
 
     def setup(self) -> None:
-        targets = [("privileged", "latest", "latest")] + [(lvl, s, v) for lvl in LEVELS for s, v, _ in VERSIONS]
+        targets = [("privileged", "latest", "latest")] + [
+            (lvl, s, v) for lvl in LEVELS for s, v, _ in VERSIONS
+        ]
         for level, suffix, label_version in targets:
             name = f"pss-{level}-{suffix}-{self.stamp}"
             labels = {
@@ -282,7 +301,9 @@ class Cluster:
     def try_ephemeral(self, ns: str, c: dict[str, Any]) -> tuple[int, str]:
         current = self.kube.request("GET", f"/api/v1/namespaces/{ns}/pods/host").body
         current["spec"]["ephemeralContainers"] = [c]
-        r = self.kube.request("PUT", f"/api/v1/namespaces/{ns}/pods/host/ephemeralcontainers", current, query="dryRun=All")
+        r = self.kube.request(
+            "PUT", f"/api/v1/namespaces/{ns}/pods/host/ephemeralcontainers", current, query="dryRun=All"
+        )
         return r.status, r.message
 
 
@@ -306,7 +327,11 @@ def server_allows(status: int, message: str, what: str) -> bool:
     max_examples=EXAMPLES,
     deadline=None,
     derandomize=os.environ.get("SHIKSHA_PSS_RANDOM") is None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.function_scoped_fixture],
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+        HealthCheck.function_scoped_fixture,
+    ],
 )
 @given(examples)
 def test_the_pack_agrees_with_pod_security_admission(cluster: Cluster, example: tuple[str, Any]) -> None:
@@ -330,7 +355,8 @@ def test_the_pack_agrees_with_pod_security_admission(cluster: Cluster, example: 
             status, message = attempt(cluster.ns(level, suffix))
             allowed = server_allows(status, message, f"{level}@{suffix}")
             denied_by_pack = verdict[level]
+            pack_says = "denies: " + "; ".join(denied_by_pack) if denied_by_pack else "allows"
             assert allowed == (not denied_by_pack), (
                 f"{level} at {suffix}: the API server {'allows' if allowed else 'denies'} "
-                f"({message or 'created'}), the pack {'denies: ' + '; '.join(denied_by_pack) if denied_by_pack else 'allows'}"
+                f"({message or 'created'}), the pack {pack_says}"
             )

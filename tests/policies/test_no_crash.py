@@ -31,24 +31,97 @@ FUZZ = settings(
     max_examples=EXAMPLES,
     deadline=None,
     derandomize=os.environ.get("SHIKSHA_FUZZ_RANDOM") is None,  # CI: the same examples each run
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture],
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.function_scoped_fixture,
+    ],
 )
 
 # Field names the pack reads anywhere, so inserted keys land where a policy looks.
 VOCABULARY = [
-    "securityContext", "procMount", "seccompProfile", "appArmorProfile", "seLinuxOptions", "type",
-    "user", "role", "capabilities", "add", "drop", "privileged", "allowPrivilegeEscalation",
-    "runAsNonRoot", "runAsUser", "hostNetwork", "hostPID", "hostIPC", "hostUsers", "hostPath",
-    "volumes", "ports", "hostPort", "sysctls", "name", "windowsOptions", "hostProcess", "os",
-    "containers", "initContainers", "ephemeralContainers", "readinessProbe", "livenessProbe",
-    "httpGet", "tcpSocket", "host", "lifecycle", "preStop", "resources", "limits", "requests",
-    "image", "metadata", "annotations", "labels", "namespace", "spec", "template", "items",
-    "data", "binaryData", "tls", "hosts", "rules", "listeners", "protocol", "parentRefs",
-    "backendRefs", "filters", "selector", "matchLabels", "matchExpressions", "podSelector",
-    "policyTypes", "ingress", "egress", "minAvailable", "maxUnavailable", "replicas",
-    "automountServiceAccountToken", "serviceAccountName", "restartPolicy", "env", "labels",
-    "nginx.ingress.kubernetes.io/custom-headers", "Strict-Transport-Security", "value",
-    "4dabf18193072939515e22adb298388d", "privileged", "readOnly", "capabilities", "mounts",
+    "securityContext",
+    "procMount",
+    "seccompProfile",
+    "appArmorProfile",
+    "seLinuxOptions",
+    "type",
+    "user",
+    "role",
+    "capabilities",
+    "add",
+    "drop",
+    "privileged",
+    "allowPrivilegeEscalation",
+    "runAsNonRoot",
+    "runAsUser",
+    "hostNetwork",
+    "hostPID",
+    "hostIPC",
+    "hostUsers",
+    "hostPath",
+    "volumes",
+    "ports",
+    "hostPort",
+    "sysctls",
+    "name",
+    "windowsOptions",
+    "hostProcess",
+    "os",
+    "containers",
+    "initContainers",
+    "ephemeralContainers",
+    "readinessProbe",
+    "livenessProbe",
+    "httpGet",
+    "tcpSocket",
+    "host",
+    "lifecycle",
+    "preStop",
+    "resources",
+    "limits",
+    "requests",
+    "image",
+    "metadata",
+    "annotations",
+    "labels",
+    "namespace",
+    "spec",
+    "template",
+    "items",
+    "data",
+    "binaryData",
+    "tls",
+    "hosts",
+    "rules",
+    "listeners",
+    "protocol",
+    "parentRefs",
+    "backendRefs",
+    "filters",
+    "selector",
+    "matchLabels",
+    "matchExpressions",
+    "podSelector",
+    "policyTypes",
+    "ingress",
+    "egress",
+    "minAvailable",
+    "maxUnavailable",
+    "replicas",
+    "automountServiceAccountToken",
+    "serviceAccountName",
+    "restartPolicy",
+    "env",
+    "labels",
+    "nginx.ingress.kubernetes.io/custom-headers",
+    "Strict-Transport-Security",
+    "value",
+    "4dabf18193072939515e22adb298388d",
+    "privileged",
+    "readOnly",
+    "capabilities",
+    "mounts",
 ]
 
 HUGE_DIGITS = "9" * 5000
@@ -91,7 +164,11 @@ EXTRA_TYPES = {
         "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
     },
     "kubernetes:networking.k8s.io/v1:Ingress": {
-        "metadata": {"name": "i", "namespace": "ns", "annotations": {"nginx.ingress.kubernetes.io/custom-headers": "ns/h"}},
+        "metadata": {
+            "name": "i",
+            "namespace": "ns",
+            "annotations": {"nginx.ingress.kubernetes.io/custom-headers": "ns/h"},
+        },
         "spec": {"tls": [{"hosts": ["a.example"]}], "rules": [{"host": "a.example"}]},
     },
     "kubernetes:policy/v1:PodDisruptionBudget": {
@@ -188,7 +265,9 @@ def assert_no_crash(diags: list[dict[str, Any]], what: str) -> None:
 
 @FUZZ
 @given(st.lists(mutated(), min_size=1, max_size=6))
-def test_no_generated_object_fails_an_rpc(pack: PackProcess, resources: list[tuple[str, dict[str, Any]]]) -> None:
+def test_no_generated_object_fails_an_rpc(
+    pack: PackProcess, resources: list[tuple[str, dict[str, Any]]]
+) -> None:
     named = [(rtype, props, f"r{i}") for i, (rtype, props) in enumerate(resources)]
     for rtype, props, name in named:
         # pack_client raises grpc.RpcError if the call fails
@@ -219,19 +298,30 @@ def test_the_issues_shapes_are_violations_naming_the_field(
     assert_no_crash(diags, field)
     leaf = f"{field}.{next(iter(value))}" if isinstance(value, dict) and value else field
     want = f"expected {expected} at spec.containers[0].securityContext.{leaf}"
-    assert any(want in d["message"] and d["level"] == "mandatory" for d in diags), [d["message"] for d in diags]
+    assert any(want in d["message"] and d["level"] == "mandatory" for d in diags), [
+        d["message"] for d in diags
+    ]
 
 
 def test_a_5000_digit_hsts_max_age_is_judged(pack: PackProcess) -> None:
-    headers = {"metadata": {"name": "h", "namespace": "ns"}, "data": {"Strict-Transport-Security": f"max-age={HUGE_DIGITS}"}}
+    headers = {
+        "metadata": {"name": "h", "namespace": "ns"},
+        "data": {"Strict-Transport-Security": f"max-age={HUGE_DIGITS}"},
+    }
     ingress = EXTRA_TYPES["kubernetes:networking.k8s.io/v1:Ingress"]
     diags = pack.analyze_stack(
-        [("kubernetes:core/v1:ConfigMap", headers, "h"), ("kubernetes:networking.k8s.io/v1:Ingress", ingress, "i")]
+        [
+            ("kubernetes:core/v1:ConfigMap", headers, "h"),
+            ("kubernetes:networking.k8s.io/v1:Ingress", ingress, "i"),
+        ]
     )
     assert_no_crash(diags, "hsts")
     assert not [d for d in diags if d["policy"] == "edge-tls-hsts"], diags
     zero = {**headers, "data": {"Strict-Transport-Security": "max-age=" + "0" * 5000}}
     diags = pack.analyze_stack(
-        [("kubernetes:core/v1:ConfigMap", zero, "h"), ("kubernetes:networking.k8s.io/v1:Ingress", ingress, "i")]
+        [
+            ("kubernetes:core/v1:ConfigMap", zero, "h"),
+            ("kubernetes:networking.k8s.io/v1:Ingress", ingress, "i"),
+        ]
     )
     assert any(d["policy"] == "edge-tls-hsts" and "max-age=0" in d["message"] for d in diags), diags

@@ -20,7 +20,11 @@ from ._common import ESTATE, kind, namespace_of, nsa
 
 
 def _judged(kube: list[StackResource], configured: Any) -> list[str]:
-    created = [get(r.props, "metadata", "name") for r in kube if kind(r.resource_type) == "Namespace" and not r.partial]
+    created = [
+        get(r.props, "metadata", "name")
+        for r in kube
+        if kind(r.resource_type) == "Namespace" and not r.partial
+    ]
     if not (isinstance(configured, list) and configured):
         return sorted({n for n in created if isinstance(n, str)})
     mentioned = {n for n in created if isinstance(n, str)} | {

@@ -37,7 +37,9 @@ RULE = Rule(
     remediation_steps="Add readinessProbe and livenessProbe (httpGet on the health endpoint, "
     "or tcpSocket/exec) to every app container; add a startupProbe for slow starters.",
     frameworks=(ESTATE,),
-    check=on_pods(check, ("spec.container.readinessProbe", "spec.container.livenessProbe", "spec.restartPolicy")),
+    check=on_pods(
+        check, ("spec.container.readinessProbe", "spec.container.livenessProbe", "spec.restartPolicy")
+    ),
     applies_to=is_pod_type,
     tags=("workload", "availability"),
 )

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any
-
 from dataclasses import replace
+from typing import Any
 
 from ..kube import Container, PodView, pod_view
 from ..props import as_list, get, is_unknown
@@ -52,7 +51,9 @@ def pod_input(subject: Subject, version: tuple[int, int] = LATEST) -> tuple[PodV
         if view is None:
             hit = (None, [])
         else:
-            clean, problems = sanitize(subject.props, nest(view.template_path, POD_TEMPLATE), view.template_path)
+            clean, problems = sanitize(
+                subject.props, nest(view.template_path, POD_TEMPLATE), view.template_path
+            )
             hit = (replace(view, obj=clean), problems)
         subject.cache["pod"] = hit
     pod, problems = hit
@@ -78,9 +79,7 @@ def on_pods(check: PodCheck, reads: tuple[str, ...]) -> Callable[[Subject, Mappi
         pod, problems = pod_input(subject, pss_version(config))
         if pod is None:
             return []
-        findings = [
-            Finding(p.path, p.found, expected=p.expected) for p in problems if p.relevant_to(reads)
-        ]
+        findings = [Finding(p.path, p.found, expected=p.expected) for p in problems if p.relevant_to(reads)]
         findings += check(pod)
         note = pod.opt_out_note()
         if note and findings:

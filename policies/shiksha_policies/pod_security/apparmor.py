@@ -47,7 +47,11 @@ def check(pod: PodView) -> Iterator[Finding]:
 
 
 # The fields this control reads (a wrong-typed one is reported, see shapes.py).
-READS = ('spec.securityContext.appArmorProfile.type', 'spec.container.securityContext.appArmorProfile.type', 'metadata.annotations')
+READS = (
+    "spec.securityContext.appArmorProfile.type",
+    "spec.container.securityContext.appArmorProfile.type",
+    "metadata.annotations",
+)
 
 RULE = Rule(
     name="pss-baseline-apparmor",

@@ -38,7 +38,7 @@ def check(pod: PodView) -> Iterator[Finding]:
 
 
 # The fields this control reads (a wrong-typed one is reported, see shapes.py).
-READS = ('spec.container.securityContext.capabilities.add',)
+READS = ("spec.container.securityContext.capabilities.add",)
 
 RULE = Rule(
     name="pss-baseline-capabilities",

@@ -33,7 +33,7 @@ def check(pod: PodView) -> Iterator[Finding]:
 
 
 # The fields this control reads (a wrong-typed one is reported, see shapes.py).
-READS = ('spec.container.securityContext.capabilities', 'spec.os.name')
+READS = ("spec.container.securityContext.capabilities", "spec.os.name")
 
 RULE = Rule(
     name="pss-restricted-capabilities",

@@ -19,7 +19,7 @@ def check(pod: PodView) -> Iterator[Finding]:
 
 
 # The fields this control reads (a wrong-typed one is reported, see shapes.py).
-READS = ('spec.hostNetwork', 'spec.hostPID', 'spec.hostIPC')
+READS = ("spec.hostNetwork", "spec.hostPID", "spec.hostIPC")
 
 RULE = Rule(
     name="pss-baseline-host-namespaces",

@@ -25,7 +25,7 @@ def check(pod: PodView) -> Iterator[Finding]:
 
 
 # The fields this control reads (a wrong-typed one is reported, see shapes.py).
-READS = ('spec.container.ports',)
+READS = ("spec.container.ports",)
 
 RULE = Rule(
     name="pss-baseline-host-ports",

@@ -26,7 +26,10 @@ def check(pod: PodView) -> Iterator[Finding]:
 
 
 # The fields this control reads (a wrong-typed one is reported, see shapes.py).
-READS = ('spec.securityContext.windowsOptions.hostProcess', 'spec.container.securityContext.windowsOptions.hostProcess')
+READS = (
+    "spec.securityContext.windowsOptions.hostProcess",
+    "spec.container.securityContext.windowsOptions.hostProcess",
+)
 
 RULE = Rule(
     name="pss-baseline-host-process",

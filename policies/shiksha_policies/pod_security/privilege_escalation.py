@@ -25,7 +25,7 @@ def check(pod: PodView) -> Iterator[Finding]:
 
 
 # The fields this control reads (a wrong-typed one is reported, see shapes.py).
-READS = ('spec.container.securityContext.allowPrivilegeEscalation', 'spec.os.name')
+READS = ("spec.container.securityContext.allowPrivilegeEscalation", "spec.os.name")
 
 RULE = Rule(
     name="pss-restricted-privilege-escalation",

@@ -19,7 +19,7 @@ def check(pod: PodView) -> Iterator[Finding]:
 
 
 # The fields this control reads (a wrong-typed one is reported, see shapes.py).
-READS = ('spec.container.securityContext.privileged',)
+READS = ("spec.container.securityContext.privileged",)
 
 RULE = Rule(
     name="pss-baseline-privileged",

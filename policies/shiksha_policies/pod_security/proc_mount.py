@@ -27,11 +27,12 @@ def check(pod: PodView) -> Iterator[Finding]:
 
 
 # The fields this control reads (a wrong-typed one is reported, see shapes.py).
-READS = ('spec.container.securityContext.procMount', 'spec.hostUsers')
+READS = ("spec.container.securityContext.procMount", "spec.hostUsers")
 
 RULE = Rule(
     name="pss-baseline-proc-mount",
-    description="Containers must keep the default masked /proc mount (unless the pod runs in a user namespace).",
+    description="Containers must keep the default masked /proc mount (unless the pod runs in a "
+    "user namespace).",
     severity=Severity.HIGH,
     remediation_steps="Remove securityContext.procMount or set it to Default.",
     frameworks=(

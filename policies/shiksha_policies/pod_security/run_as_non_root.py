@@ -40,7 +40,7 @@ def check(pod: PodView) -> Iterator[Finding]:
 
 
 # The fields this control reads (a wrong-typed one is reported, see shapes.py).
-READS = ('spec.securityContext.runAsNonRoot', 'spec.container.securityContext.runAsNonRoot', 'spec.hostUsers')
+READS = ("spec.securityContext.runAsNonRoot", "spec.container.securityContext.runAsNonRoot", "spec.hostUsers")
 
 RULE = Rule(
     name="pss-restricted-run-as-non-root",

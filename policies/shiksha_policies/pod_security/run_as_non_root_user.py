@@ -23,7 +23,7 @@ def check(pod: PodView) -> Iterator[Finding]:
 
 
 # The fields this control reads (a wrong-typed one is reported, see shapes.py).
-READS = ('spec.securityContext.runAsUser', 'spec.container.securityContext.runAsUser', 'spec.hostUsers')
+READS = ("spec.securityContext.runAsUser", "spec.container.securityContext.runAsUser", "spec.hostUsers")
 
 RULE = Rule(
     name="pss-restricted-run-as-non-root-user",

@@ -32,7 +32,7 @@ def check(pod: PodView) -> Iterator[Finding]:
 
 
 # The fields this control reads (a wrong-typed one is reported, see shapes.py).
-READS = ('spec.securityContext.seccompProfile.type', 'spec.container.securityContext.seccompProfile.type')
+READS = ("spec.securityContext.seccompProfile.type", "spec.container.securityContext.seccompProfile.type")
 
 RULE = Rule(
     name="pss-baseline-seccomp",

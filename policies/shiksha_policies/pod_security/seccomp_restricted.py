@@ -39,7 +39,11 @@ def check(pod: PodView) -> Iterator[Finding]:
 
 
 # The fields this control reads (a wrong-typed one is reported, see shapes.py).
-READS = ('spec.securityContext.seccompProfile.type', 'spec.container.securityContext.seccompProfile.type', 'spec.os.name')
+READS = (
+    "spec.securityContext.seccompProfile.type",
+    "spec.container.securityContext.seccompProfile.type",
+    "spec.os.name",
+)
 
 RULE = Rule(
     name="pss-restricted-seccomp",

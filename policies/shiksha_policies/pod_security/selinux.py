@@ -46,7 +46,7 @@ def check(pod: PodView) -> Iterator[Finding]:
 
 
 # The fields this control reads (a wrong-typed one is reported, see shapes.py).
-READS = ('spec.securityContext.seLinuxOptions', 'spec.container.securityContext.seLinuxOptions')
+READS = ("spec.securityContext.seLinuxOptions", "spec.container.securityContext.seLinuxOptions")
 
 RULE = Rule(
     name="pss-baseline-selinux",

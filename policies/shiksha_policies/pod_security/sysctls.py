@@ -57,7 +57,7 @@ def check(pod: PodView) -> Iterator[Finding]:
 
 
 # The fields this control reads (a wrong-typed one is reported, see shapes.py).
-READS = ('spec.securityContext.sysctls',)
+READS = ("spec.securityContext.sysctls",)
 
 RULE = Rule(
     name="pss-baseline-sysctls",

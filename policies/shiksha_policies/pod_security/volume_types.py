@@ -44,7 +44,7 @@ def check(pod: PodView) -> Iterator[Finding]:
 
 
 # The fields this control reads (a wrong-typed one is reported, see shapes.py).
-READS = ('spec.volumes',)
+READS = ("spec.volumes",)
 
 RULE = Rule(
     name="pss-restricted-volume-types",
