@@ -252,6 +252,12 @@ def check(resources: list[StackResource], _config: Mapping[str, Any]) -> Iterato
         t = kube_type(r.resource_type)
         if t is not None and t.kind == "Ingress" and t.group == "networking.k8s.io":
             spec = get(r.props, "spec")
+            if r.partial:
+                # A patch is judged on what it sets: a tls list it replaces; headers it
+                # cannot be shown to drop, so HSTS stays with the full object.
+                if isinstance(spec, dict) and spec.get("tls") is not None:
+                    yield from ((label, f) for f in _ingress_tls(r, spec))
+                continue
             if isinstance(spec, dict):
                 yield from ((label, f) for f in _ingress_tls(r, spec))
             yield from ((label, f) for f in _ingress_hsts(r, configmaps, unidentified_configmap))
