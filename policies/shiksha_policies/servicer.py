@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent import futures
 from typing import Any
 
@@ -34,7 +34,7 @@ from pulumi_policy import policy as sdk
 from .pod_security._common import VERSION_KEY
 from .pod_security.settings import NAME as SETTINGS_POLICY
 from .props import _UNKNOWN_SENTINELS, _Unknown
-from .rule import Rule, Subject
+from .rule import Rule, Subject, expand
 
 SDK_VERSION = "1.21.0"
 _SIG_KEY = "4dabf18193072939515e22adb298388d"
@@ -87,12 +87,19 @@ class Servicer(sdk._PolicyAnalyzerServicer):
         self._configs = {}
         return result
 
-    def _level(self, policy: Policy) -> EnforcementLevel | None:
-        level = self._get_enforcement_level(policy)
-        if level == EnforcementLevel.DISABLED:
-            return None
-        # As the SDK does: a violation left after remediation is reported as mandatory.
-        return EnforcementLevel.MANDATORY if level == EnforcementLevel.REMEDIATE else level
+    def _enabled(self, pairs: list[tuple[Policy, Rule]], response: Any) -> Iterator[tuple[Rule, Any, Any]]:
+        """(rule, its config, its report function) for each policy not disabled; as the SDK
+        does, a violation left after remediation is reported as mandatory."""
+        for policy, rule in pairs:
+            level = self._get_enforcement_level(policy)
+            if level == EnforcementLevel.DISABLED:
+                continue
+            if level == EnforcementLevel.REMEDIATE:
+                level = EnforcementLevel.MANDATORY
+            report = self._create_report_violation(
+                response, policy.name, policy.description, level, policy.severity
+            )
+            yield rule, self._config(policy, rule), report
 
     def _config(self, policy: Policy, rule: Rule) -> dict[str, Any]:
         """The policy's config with its defaults and the shared settings (from the `pss`
@@ -108,29 +115,18 @@ class Servicer(sdk._PolicyAnalyzerServicer):
     def Analyze(self, request: Any, _context: Any) -> Any:  # noqa: N802 - gRPC method name
         response = proto.AnalyzeResponse()
         subject = Subject(request.type, decode_props(request.properties), request.name, request.urn)
-        for policy, rule in self._resource_rules:
-            if not rule.applies(request.type):
-                continue
-            level = self._level(policy)
-            if level is None:
-                continue
-            report = self._create_report_violation(
-                response, policy.name, policy.description, level, policy.severity
-            )
-            rule.validate_subject(subject, self._config(policy, rule), report)
+        applicable = [(p, r) for p, r in self._resource_rules if r.applies(request.type)]
+        for rule, config, report in self._enabled(applicable, response):
+            rule.validate_subject(subject, config, report)
         return response
 
     def AnalyzeStack(self, request: Any, _context: Any) -> Any:  # noqa: N802 - gRPC method name
         response = proto.AnalyzeResponse()
-        resources = [Subject(r.type, decode_props(r.properties), r.name, r.urn) for r in request.resources]
-        for policy, rule in self._stack_rules:
-            level = self._level(policy)
-            if level is None:
-                continue
-            report = self._create_report_violation(
-                response, policy.name, policy.description, level, policy.severity
-            )
-            rule.validate_stack(resources, self._config(policy, rule), report)
+        resources = expand(
+            Subject(r.type, decode_props(r.properties), r.name, r.urn) for r in request.resources
+        )
+        for rule, config, report in self._enabled(self._stack_rules, response):
+            rule.validate_stack(resources, config, report)
         return response
 
 
