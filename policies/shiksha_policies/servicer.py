@@ -66,7 +66,8 @@ def decode_struct(s: Any) -> Any:
     fields = s.fields
     if _SIG_KEY in fields and "value" in fields and fields[_SIG_KEY].string_value == _SECRET_SIG:
         return decode_value(fields["value"])
-    return {k: decode_value(v) for k, v in fields.items()}
+    # Indexing by key is faster than .items() on upb's map container.
+    return {k: decode_value(fields[k]) for k in fields}
 
 
 def decode_props(s: Any) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import replace
+from functools import cache
 from typing import Any
 
 from ..kube import Container, PodView, pod_view
@@ -35,7 +36,12 @@ def pss_version(config: Mapping[str, Any]) -> tuple[int, int]:
     """(1, 37) from "1.37", "v1.37" or "latest"; anything else is the latest (the schema
     rejects it before it arrives)."""
     raw = config.get(VERSION_KEY)
-    if isinstance(raw, str) and raw != "latest":
+    return _parse_version(raw) if isinstance(raw, str) else LATEST
+
+
+@cache
+def _parse_version(raw: str) -> tuple[int, int]:
+    if raw != "latest":
         major, _, minor = raw.removeprefix("v").partition(".")
         if major == "1" and minor.isdigit() and len(minor) <= 2:
             return (1, min(int(minor), LATEST[1]))
