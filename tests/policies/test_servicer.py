@@ -140,3 +140,21 @@ def test_decode_keeps_unknowns_unknown() -> None:
     s = struct_pb2.Struct()
     s.update({"image": UNKNOWN_STRING_VALUE})
     assert is_unknown(servicer.decode_props(s)["image"])
+
+
+def test_the_aio_server_leaves_unimplemented_rpcs_unimplemented() -> None:
+    # As the SDK's thread-pool server does: the engine falls back when Handshake is missing.
+    import grpc
+    from google.protobuf import empty_pb2
+
+    from .pack_client import PackProcess
+
+    with PackProcess() as pack:
+        for call, request in (
+            (pack.stub.Handshake, analyzer_pb2.AnalyzerHandshakeRequest()),
+            (pack.stub.Cancel, empty_pb2.Empty()),
+        ):
+            with pytest.raises(grpc.RpcError) as err:
+                call(request, timeout=30)
+            assert err.value.code() == grpc.StatusCode.UNIMPLEMENTED
+        assert pack.plugin_info().version == servicer.SDK_VERSION
