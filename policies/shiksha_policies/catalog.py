@@ -20,6 +20,7 @@ from .guardrails import (
     service_exposure,
 )
 from .pod_security import RULES as PSS_RULES
+from .pod_security import SETTINGS as PSS_SETTINGS
 from .rule import Rule
 
 GUARDRAILS: tuple[Rule, ...] = tuple(
@@ -44,6 +45,6 @@ DOCKER: tuple[Rule, ...] = tuple(
     for m in (docker_privileged, read_only, no_new_privileges, datastore_ports, image_pinned, oci_labels)
 )
 # Last, so it runs after every other stack policy has had the chance to apply an exemption.
-ALL_RULES: tuple[Rule, ...] = (*PSS_RULES, *GUARDRAILS, *DOCKER, exemption_report.RULE)
+ALL_RULES: tuple[Rule, ...] = (*PSS_RULES, *GUARDRAILS, *DOCKER, PSS_SETTINGS, exemption_report.RULE)
 BY_NAME: dict[str, Rule] = {r.name: r for r in ALL_RULES}
 assert len(BY_NAME) == len(ALL_RULES), "policy names must be unique"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import cache, cached_property
 from typing import Any
 
 from .props import UNKNOWN, as_dict, as_list, get, is_unknown
@@ -54,14 +55,36 @@ class KubeType:
         return self.group_version.split("/")[0] if "/" in self.group_version else ""
 
 
+# pulumi-kubernetes generates, for every kind, a ``<Kind>Patch`` type (server-side apply of
+# the fields it sets onto an object that may exist already) and a ``<Kind>List`` type (a
+# list object whose ``items`` are full objects of the kind). No Kubernetes kind ends in
+# either word, so the suffix says which shape the inputs have.
+PATCH, LIST = "Patch", "List"
+
+
+@cache  # type tokens are few; every rule asks about each resource's
+def split_variant(resource_type: str) -> tuple[str, str]:
+    """``kubernetes:apps/v1:DeploymentPatch`` -> ("kubernetes:apps/v1:Deployment", "Patch");
+    the variant is "" for the kind itself and for every non-Kubernetes type."""
+    if resource_type.startswith("kubernetes:"):
+        for suffix in (PATCH, LIST):
+            if resource_type.endswith(suffix) and resource_type.count(":") == 2:
+                base = resource_type[: -len(suffix)]
+                if not base.endswith(":"):
+                    return base, suffix
+    return resource_type, ""
+
+
+@cache
 def kube_type(resource_type: str) -> KubeType | None:
-    """``kubernetes:apps/v1:Deployment`` -> KubeType("apps/v1", "Deployment")."""
-    parts = resource_type.split(":")
+    """``kubernetes:apps/v1:Deployment`` (or its Patch type) -> KubeType("apps/v1", "Deployment")."""
+    parts = split_variant(resource_type)[0].split(":")
     if len(parts) != 3 or parts[0] != "kubernetes":
         return None
     return KubeType(parts[1], parts[2])
 
 
+@cache
 def kind_of(resource_type: str) -> str | None:
     t = kube_type(resource_type)
     return t.kind if t else None
@@ -100,17 +123,23 @@ class Container:
 
 @dataclass(frozen=True)
 class PodView:
-    """The pod a resource runs, with paths that name fields as the user wrote them."""
+    """The pod a resource runs, with paths that name fields as the user wrote them.
+
+    partial: the object is a Patch, judged only on the fields it sets; a check that
+    complains about an unset field asks ``pod.partial`` first."""
 
     kind: str
     obj: dict[str, Any]
     template_path: tuple[str, ...]
+    partial: bool = False
+    version: tuple[int, int] = (1, 37)  # the Pod Security Standards' Kubernetes version
 
     @property
     def spec_path(self) -> tuple[str, ...]:
         return (*self.template_path, "spec")
 
-    @property
+    # Cached: one PodView serves every pod rule of a resource (pod_security._common.pod_input).
+    @cached_property
     def spec(self) -> Any:
         return get(self.obj, *self.spec_path)
 
@@ -121,7 +150,7 @@ class PodView:
     def annotations_path(self) -> tuple[str, ...]:
         return (*self.template_path, "metadata", "annotations")
 
-    @property
+    @cached_property
     def annotations(self) -> dict[str, Any] | Any:
         return as_dict(get(self.obj, *self.annotations_path))
 
@@ -141,17 +170,25 @@ class PodView:
 
     def containers(self) -> Iterator[Container]:
         """Every container of every list; an unknown list is skipped, never guessed."""
+        return iter(self._containers)
+
+    @cached_property
+    def _containers(self) -> tuple[Container, ...]:
         spec = self.spec
         if is_unknown(spec) or not isinstance(spec, dict):
-            return
+            return ()
+        out = []
         for list_name in CONTAINER_LISTS:
             items = as_list(spec.get(list_name))
             if is_unknown(items):
                 continue
             assert isinstance(items, list)
-            for i, c in enumerate(items):
-                if isinstance(c, dict):
-                    yield Container(list_name, i, c, (*self.spec_path, list_name, i))
+            out += [
+                Container(list_name, i, c, (*self.spec_path, list_name, i))
+                for i, c in enumerate(items)
+                if isinstance(c, dict)
+            ]
+        return tuple(out)
 
     def effective(self, container: Container, field: str) -> tuple[Any, str]:
         """A container's securityContext field after pod-level inheritance, with the path
@@ -189,16 +226,19 @@ def of_kinds(*kinds: str) -> Callable[[str], bool]:
     return lambda resource_type: kind_of(resource_type) in wanted
 
 
-def pod_view(resource_type: str, props: Any) -> PodView | None:
-    kind = kind_of(resource_type)
-    if kind not in POD_TEMPLATE_PATHS or not isinstance(props, dict):
+def pod_view(resource_type: str, props: Any, partial: bool | None = None) -> PodView | None:
+    """The pod of a pod-bearing kind or its Patch type (partial unless told otherwise)."""
+    base, variant = split_variant(resource_type)
+    kind = kind_of(base)
+    if kind not in POD_TEMPLATE_PATHS or variant == LIST or not isinstance(props, dict):
         return None
-    return PodView(kind, props, POD_TEMPLATE_PATHS[kind])
+    return PodView(kind, props, POD_TEMPLATE_PATHS[kind], variant == PATCH if partial is None else partial)
 
 
 def describe(resource_type: str, props: Any, logical_name: str) -> str:
-    """ "Deployment shiksha-setu/api (pulumi name 'api')" for messages."""
-    kind = kind_of(resource_type) or resource_type
+    """ "Deployment shiksha-setu/api (pulumi name 'api')" for messages (DeploymentPatch ...
+    for a patch)."""
+    kind = resource_type.rsplit(":", 1)[-1] if kube_type(resource_type) else resource_type
     meta = get(props, "metadata")
     name = get(meta, "name")
     ns = get(meta, "namespace")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from pulumi_policy import EnforcementLevel, PolicyPack
+from pulumi_policy import EnforcementLevel
 
-from . import engine_log
+from . import engine_log, servicer
 from .catalog import ALL_RULES
 
 PACK_NAME = "shiksha-setu-policies"
@@ -12,10 +12,11 @@ PACK_NAME = "shiksha-setu-policies"
 
 def serve() -> None:
     engine_log.configure_from_argv()
-    PolicyPack(
+    # pulumi_policy.PolicyPack with the pack's own servicer (decodes each request once).
+    servicer.serve(
+        ALL_RULES,
         name=PACK_NAME,
         enforcement_level=EnforcementLevel.ADVISORY,
-        policies=[r.to_policy() for r in ALL_RULES],
         description="Pod Security Standards plus the Shiksha Setu estate guardrails.",
         display_name="Shiksha Setu policies",
         provider="kubernetes",

@@ -140,7 +140,8 @@ def test_exemption_waives_logs_and_is_reported_by_the_stack(pack: PackProcess) -
 
 def test_analyze_stack_runs_the_stack_policies(pack: PackProcess) -> None:
     rtype, props = wrap("Deployment", BASE["pod"], name="backend")
-    diags = pack.analyze_stack([(rtype, props, "backend")])
+    namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shiksha-setu"}}
+    diags = pack.analyze_stack([(rtype, props, "backend"), ("kubernetes:core/v1:Namespace", namespace, "ns")])
     got = {d["policy"] for d in diags}
     assert {"namespace-default-deny", "workload-pdb-coverage", "platform-namespace-quota"} <= got
     deny = next(d for d in diags if d["policy"] == "namespace-default-deny")

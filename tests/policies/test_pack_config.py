@@ -55,3 +55,14 @@ def test_the_example_config_is_valid() -> None:
 def test_an_exemption_without_a_written_reason_is_rejected(entry: dict[str, Any]) -> None:
     with pytest.raises(jsonschema.ValidationError):
         validate("pss-restricted-run-as-non-root", {"exemptions": [entry]})
+
+
+@pytest.mark.parametrize("value", ["1.x", "2.0", "v1.", "1.37; rm", ""])
+def test_a_pss_version_that_is_no_kubernetes_minor_is_rejected(value: str) -> None:
+    with pytest.raises(jsonschema.ValidationError):
+        validate("pss", {"version": value})
+
+
+@pytest.mark.parametrize("value", ["latest", "1.32", "v1.37"])
+def test_pss_versions(value: str) -> None:
+    validate("pss", {"version": value})

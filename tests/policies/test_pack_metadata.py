@@ -16,6 +16,7 @@ STACK_POLICIES = {
     "platform-namespace-quota",
     "shiksha-exemptions-applied",
     "edge-tls-hsts",
+    "pss",
 }
 REMEDIABLE = {
     "pss-restricted-seccomp",

@@ -23,6 +23,7 @@ EXPECTED_NAMES = {
     "pss-baseline-apparmor",
     "pss-baseline-selinux",
     "pss-baseline-proc-mount",
+    "pss-baseline-host-probes",
     "pss-baseline-seccomp",
     "pss-baseline-sysctls",
     "pss-restricted-volume-types",
@@ -31,6 +32,7 @@ EXPECTED_NAMES = {
     "pss-restricted-run-as-non-root-user",
     "pss-restricted-seccomp",
     "pss-restricted-capabilities",
+    "pss-restricted-proc-mount",
 }
 FIXTURE_FILES = sorted(p for p in (FIXTURES / "pss").glob("*.yaml") if not p.name.startswith("_"))
 CASES = [c for f in FIXTURE_FILES for c in pss_cases(f)]

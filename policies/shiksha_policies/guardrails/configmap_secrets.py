@@ -18,6 +18,7 @@ from pulumi_policy import EnforcementLevel, Severity
 from ..kube import fmt_path, of_kinds
 from ..props import as_dict, is_unknown
 from ..rule import Finding, Rule, Subject
+from ..shapes import STR, sanitize
 from ._common import ESTATE, cis, kind, nsa
 
 SECRET_KEY = re.compile(
@@ -73,11 +74,16 @@ def findings_for(key: str, value: str, path: str) -> Iterator[Finding]:
         return
 
 
+SHAPE = {"data": {"*": STR}, "binaryData": {"*": STR}}
+
+
 def check(subject: Subject, _config: Mapping[str, Any]) -> Iterator[Finding]:
     if kind(subject.resource_type) != "ConfigMap":
         return
+    props, problems = sanitize(subject.props, SHAPE)
+    yield from (Finding(p.path, p.found, expected=p.expected) for p in problems)
     for section in ("data", "binaryData"):
-        data = as_dict(subject.props.get(section))
+        data = as_dict(props.get(section))
         if is_unknown(data):
             continue
         assert isinstance(data, dict)

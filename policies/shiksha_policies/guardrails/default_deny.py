@@ -50,14 +50,15 @@ def is_default_deny(props: Any) -> bool:
 def check(resources: list[StackResource], _config: Mapping[str, Any]) -> Iterator[tuple[str, Finding]]:
     denied: set[str] = set()
     for r in resources:
-        if kind(r.resource_type) == "NetworkPolicy" and is_default_deny(r.props):
+        # A patch proves no deny: it may not set the fields that make one.
+        if kind(r.resource_type) == "NetworkPolicy" and not r.partial and is_default_deny(r.props):
             ns = namespace_of(r.props)
             if is_unknown(ns):
                 return  # a deny whose namespace is not yet known may cover any namespace
             denied.add(ns)
     for r in resources:
-        if pod_view(r.resource_type, r.props) is None:
-            continue
+        if r.partial or pod_view(r.resource_type, r.props) is None:
+            continue  # a patched workload lives wherever it was created
         ns = namespace_of(r.props)
         if is_unknown(ns) or ns in denied:
             continue

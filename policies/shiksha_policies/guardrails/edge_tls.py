@@ -34,15 +34,25 @@ GATEWAY_GROUP = "gateway.networking.k8s.io"
 Located = tuple[str, Finding]
 
 
+# Longer than any real max-age (a year is 8 digits); Python refuses int() of a string over
+# 4,300 digits, so longer runs are read as "at least this" rather than converted.
+_MAX_DIGITS = 18
+
+
+def _age(digits: str) -> int:
+    digits = digits.lstrip("0") or "0"
+    return int(digits) if len(digits) <= _MAX_DIGITS else 10**_MAX_DIGITS
+
+
 def hsts_max_age(text: str) -> int | None:
     m = _HSTS.search(text)
-    return int(m.group(1)) if m else None
+    return _age(m.group(1)) if m else None
 
 
 def _header_max_age(name: Any, value: Any) -> int | None:
     if isinstance(name, str) and name.lower() == "strict-transport-security" and isinstance(value, str):
         m = _MAX_AGE.search(value)
-        return int(m.group(1)) if m else 0
+        return _age(m.group(1)) if m else 0
     return None
 
 
@@ -242,6 +252,12 @@ def check(resources: list[StackResource], _config: Mapping[str, Any]) -> Iterato
         t = kube_type(r.resource_type)
         if t is not None and t.kind == "Ingress" and t.group == "networking.k8s.io":
             spec = get(r.props, "spec")
+            if r.partial:
+                # A patch is judged on what it sets: a tls list it replaces; headers it
+                # cannot be shown to drop, so HSTS stays with the full object.
+                if isinstance(spec, dict) and spec.get("tls") is not None:
+                    yield from ((label, f) for f in _ingress_tls(r, spec))
+                continue
             if isinstance(spec, dict):
                 yield from ((label, f) for f in _ingress_tls(r, spec))
             yield from ((label, f) for f in _ingress_hsts(r, configmaps, unidentified_configmap))

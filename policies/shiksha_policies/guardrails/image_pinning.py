@@ -17,7 +17,7 @@ def check(pod: PodView) -> Iterator[Finding]:
     for c in pod.containers():
         image = c.body.get("image")
         if not isinstance(image, str):
-            if image is None:
+            if image is None and not pod.partial:
                 yield Finding(c.at("image"), "is unset; must name a pinned image", c.name)
             continue
         problem = pinning_problem(image)
@@ -31,7 +31,7 @@ RULE = Rule(
     severity=Severity.MEDIUM,
     remediation_steps="Use image: <repo>:<version> or <repo>@sha256:<digest>; never latest or untagged.",
     frameworks=(nsa("Supply chain: use trusted, immutable images"), ESTATE),
-    check=on_pods(check),
+    check=on_pods(check, ("spec.container.image",)),
     applies_to=is_pod_type,
     tags=("workload", "supply-chain"),
 )

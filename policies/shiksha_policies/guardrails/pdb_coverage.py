@@ -24,8 +24,8 @@ def replicas(props: Any) -> Any:
 def check(resources: list[StackResource], _config: Mapping[str, Any]) -> Iterator[tuple[str, Finding]]:
     pdbs = [r for r in resources if kind(r.resource_type) == "PodDisruptionBudget"]
     for r in resources:
-        if kind(r.resource_type) not in REPLICATED:
-            continue
+        if kind(r.resource_type) not in REPLICATED or r.partial:
+            continue  # a patch's unset replicas/labels are not its object's
         n = replicas(r.props)
         if not isinstance(n, int) or n <= 1:
             continue

@@ -17,7 +17,7 @@ RUN_TO_COMPLETION = frozenset({"Job", "CronJob"})
 
 
 def check(pod: PodView) -> Iterator[Finding]:
-    if pod.kind in RUN_TO_COMPLETION:
+    if pod.kind in RUN_TO_COMPLETION or pod.partial:  # a patch leaves unset probes as they are
         return
     policy = get(pod.spec, "restartPolicy")
     if is_unknown(policy) or policy in ("Never", "OnFailure"):
@@ -37,7 +37,9 @@ RULE = Rule(
     remediation_steps="Add readinessProbe and livenessProbe (httpGet on the health endpoint, "
     "or tcpSocket/exec) to every app container; add a startupProbe for slow starters.",
     frameworks=(ESTATE,),
-    check=on_pods(check),
+    check=on_pods(
+        check, ("spec.container.readinessProbe", "spec.container.livenessProbe", "spec.restartPolicy")
+    ),
     applies_to=is_pod_type,
     tags=("workload", "availability"),
 )

@@ -16,6 +16,8 @@ from ._common import ESTATE, nsa
 def check(pod: PodView) -> Iterator[Finding]:
     for c in pod.containers():
         v = get(c.body, "securityContext", "readOnlyRootFilesystem")
+        if v is None and pod.partial:
+            continue  # a patch that does not set the field leaves it as it is
         if not is_unknown(v) and v is not True:
             yield Finding(c.sc_path("readOnlyRootFilesystem"), f"is {show(v)}; must be true", c.name)
 
@@ -27,7 +29,7 @@ RULE = Rule(
     remediation_steps="Set securityContext.readOnlyRootFilesystem: true and mount an emptyDir "
     "at each path the process writes to (e.g. /tmp).",
     frameworks=(nsa("Immutable container file systems"), ESTATE),
-    check=on_pods(check),
+    check=on_pods(check, ("spec.container.securityContext.readOnlyRootFilesystem",)),
     applies_to=is_pod_type,
     tags=("workload",),
 )

@@ -24,7 +24,7 @@ def check(pod: PodView) -> Iterator[Finding]:
             continue
         for section, resource in REQUIRED:
             v = get(res, section, resource)
-            if v is None or v == "":
+            if (v is None and not pod.partial) or v == "":
                 yield Finding(c.at("resources", section, resource), "is unset; must be set", c.name)
 
 
@@ -35,7 +35,7 @@ RULE = Rule(
     remediation_steps="Set resources.requests.{cpu,memory} and resources.limits.{cpu,memory} "
     "on every container and init container.",
     frameworks=(nsa("Resource policies: requests and limits"), ESTATE),
-    check=on_pods(check),
+    check=on_pods(check, ("spec.container.resources",)),
     applies_to=is_pod_type,
     tags=("workload",),
 )

@@ -32,7 +32,7 @@ def check(resources: list[StackResource], _config: Mapping[str, Any]) -> Iterato
     accounts: dict[tuple[str, str], StackResource] = {}
     unidentified_account = False  # one whose name or namespace is not yet known
     for r in resources:
-        if kind(r.resource_type) == "ServiceAccount":
+        if kind(r.resource_type) == "ServiceAccount" and not r.partial:
             name = get(r.props, "metadata", "name")
             ns = namespace_of(r.props)
             if isinstance(name, str) and isinstance(ns, str):
@@ -58,6 +58,11 @@ def check(resources: list[StackResource], _config: Mapping[str, Any]) -> Iterato
                 declared_accounts.add((ns, sa_name))
             else:
                 declared_by_unknown = True
+            continue
+        if r.partial:
+            # Judged on what it sets: only an explicit automount without a reason.
+            if pod.spec.get("automountServiceAccountToken") is True:
+                pods.append((r, pod, sa_name, ns))
             continue
         pods.append((r, pod, sa_name, ns))
 

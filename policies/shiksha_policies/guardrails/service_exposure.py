@@ -10,18 +10,22 @@ from pulumi_policy import Severity
 from ..kube import of_kinds
 from ..props import get, is_unknown
 from ..rule import Finding, Rule, Subject
+from ..shapes import OBJECT_META, STR, sanitize
 from ._common import ANNOTATION_EDGE, ESTATE, kind, nsa
 
 EXPOSED = ("LoadBalancer", "NodePort")
+SHAPE = {"metadata": OBJECT_META, "spec": {"type": STR}}
 
 
 def check(subject: Subject, _config: Mapping[str, Any]) -> Iterator[Finding]:
     if kind(subject.resource_type) != "Service":
         return
-    t = get(subject.props, "spec", "type")
+    props, problems = sanitize(subject.props, SHAPE)
+    yield from (Finding(p.path, p.found, expected=p.expected) for p in problems)
+    t = get(props, "spec", "type")
     if t not in EXPOSED:
         return
-    declared = get(subject.props, "metadata", "annotations", ANNOTATION_EDGE)
+    declared = get(props, "metadata", "annotations", ANNOTATION_EDGE)
     if declared == "true" or is_unknown(declared):
         return
     yield Finding(

@@ -10,15 +10,18 @@ from . import (
     host_namespaces,
     host_path,
     host_ports,
+    host_probes,
     host_process,
     privilege_escalation,
     privileged,
     proc_mount,
+    proc_mount_restricted,
     run_as_non_root,
     run_as_non_root_user,
     seccomp_baseline,
     seccomp_restricted,
     selinux,
+    settings,
     sysctls,
     volume_types,
 )
@@ -32,6 +35,7 @@ RULES: tuple[Rule, ...] = tuple(
         capabilities_baseline,
         host_path,
         host_ports,
+        host_probes,
         apparmor,
         selinux,
         proc_mount,
@@ -43,5 +47,8 @@ RULES: tuple[Rule, ...] = tuple(
         run_as_non_root_user,
         seccomp_restricted,
         capabilities_restricted,
+        proc_mount_restricted,
     )
 )
+# The pack-wide `pss.version` setting (a policy that reports nothing), see settings.py.
+SETTINGS: Rule = settings.RULE

@@ -16,7 +16,7 @@ ANNOTATION_PREFIX = "container.apparmor.security.beta.kubernetes.io/"
 
 
 def _annotation_ok(value: str) -> bool:
-    return value == "runtime/default" or value.startswith("localhost/")
+    return value in ("", "runtime/default") or value.startswith("localhost/")
 
 
 def check(pod: PodView) -> Iterator[Finding]:
@@ -46,6 +46,13 @@ def check(pod: PodView) -> Iterator[Finding]:
             )
 
 
+# The fields this control reads (a wrong-typed one is reported, see shapes.py).
+READS = (
+    "spec.securityContext.appArmorProfile.type",
+    "spec.container.securityContext.appArmorProfile.type",
+    "metadata.annotations",
+)
+
 RULE = Rule(
     name="pss-baseline-apparmor",
     description="AppArmor must not be disabled or overridden beyond RuntimeDefault/Localhost profiles.",
@@ -55,7 +62,7 @@ RULE = Rule(
     "'runtime/default' or 'localhost/<profile>'.",
     frameworks=(pss("AppArmor", "Baseline"), NSA_POD),
     enforcement=EnforcementLevel.MANDATORY,
-    check=on_pods(check),
+    check=on_pods(check, READS),
     applies_to=is_pod_type,
     tags=("pss", "baseline"),
 )

@@ -37,6 +37,9 @@ def check(pod: PodView) -> Iterator[Finding]:
         )
 
 
+# The fields this control reads (a wrong-typed one is reported, see shapes.py).
+READS = ("spec.container.securityContext.capabilities.add",)
+
 RULE = Rule(
     name="pss-baseline-capabilities",
     description="Containers may add only the capabilities the Baseline profile allows.",
@@ -49,7 +52,7 @@ RULE = Rule(
         cis("5.2.9 Minimize the admission of containers with added capabilities"),
     ),
     enforcement=EnforcementLevel.MANDATORY,
-    check=on_pods(check),
+    check=on_pods(check, READS),
     applies_to=is_pod_type,
     tags=("pss", "baseline"),
 )

@@ -23,12 +23,17 @@ def check(pod: PodView) -> Iterator[Finding]:
         if is_unknown(caps):
             continue
         drop = as_list(get(caps, "drop"))
+        if pod.partial and get(caps, "drop") is None:
+            drop = ["ALL"]  # a patch that does not set drop leaves it as it is
         if not is_unknown(drop) and not any(is_unknown(d) for d in drop) and "ALL" not in drop:
             yield Finding(
                 c.sc_path("capabilities", "drop"), f"is {drop if drop else 'unset'}; must include ALL", c.name
             )
         yield from added_capabilities_outside(c, ALLOWED_ADD, "only NET_BIND_SERVICE may be added")
 
+
+# The fields this control reads (a wrong-typed one is reported, see shapes.py).
+READS = ("spec.container.securityContext.capabilities", "spec.os.name")
 
 RULE = Rule(
     name="pss-restricted-capabilities",
@@ -42,7 +47,7 @@ RULE = Rule(
         NSA_POD,
     ),
     enforcement=EnforcementLevel.MANDATORY,
-    check=on_pods(check),
+    check=on_pods(check, READS),
     applies_to=is_pod_type,
     remediate=drop_all_capabilities,
     tags=("pss", "restricted"),

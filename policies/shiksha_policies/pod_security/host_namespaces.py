@@ -18,6 +18,9 @@ def check(pod: PodView) -> Iterator[Finding]:
             yield Finding(pod.path(field), "is true; must be unset or false")
 
 
+# The fields this control reads (a wrong-typed one is reported, see shapes.py).
+READS = ("spec.hostNetwork", "spec.hostPID", "spec.hostIPC")
+
 RULE = Rule(
     name="pss-baseline-host-namespaces",
     description="Pods must not share the host's network, PID or IPC namespace.",
@@ -33,7 +36,7 @@ RULE = Rule(
         NSA_POD,
     ),
     enforcement=EnforcementLevel.MANDATORY,
-    check=on_pods(check),
+    check=on_pods(check, READS),
     applies_to=is_pod_type,
     tags=("pss", "baseline"),
 )

@@ -26,6 +26,9 @@ def check(pod: PodView) -> Iterator[Finding]:
             )
 
 
+# The fields this control reads (a wrong-typed one is reported, see shapes.py).
+READS = ("spec.volumes",)
+
 RULE = Rule(
     name="pss-baseline-host-path",
     description="Pods must not mount hostPath volumes.",
@@ -37,7 +40,7 @@ RULE = Rule(
         cis("5.2.12 Minimize the admission of HostPath volumes"),
     ),
     enforcement=EnforcementLevel.MANDATORY,
-    check=on_pods(check),
+    check=on_pods(check, READS),
     applies_to=is_pod_type,
     tags=("pss", "baseline"),
 )

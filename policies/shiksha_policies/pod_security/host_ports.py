@@ -24,6 +24,9 @@ def check(pod: PodView) -> Iterator[Finding]:
                 yield Finding(c.at("ports", i, "hostPort"), f"is {hp}; must be unset or 0", c.name)
 
 
+# The fields this control reads (a wrong-typed one is reported, see shapes.py).
+READS = ("spec.container.ports",)
+
 RULE = Rule(
     name="pss-baseline-host-ports",
     description="Containers must not bind host ports.",
@@ -35,7 +38,7 @@ RULE = Rule(
         cis("5.2.13 Minimize the admission of containers which use HostPorts"),
     ),
     enforcement=EnforcementLevel.MANDATORY,
-    check=on_pods(check),
+    check=on_pods(check, READS),
     applies_to=is_pod_type,
     tags=("pss", "baseline"),
 )

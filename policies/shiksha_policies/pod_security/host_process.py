@@ -25,6 +25,12 @@ def check(pod: PodView) -> Iterator[Finding]:
             )
 
 
+# The fields this control reads (a wrong-typed one is reported, see shapes.py).
+READS = (
+    "spec.securityContext.windowsOptions.hostProcess",
+    "spec.container.securityContext.windowsOptions.hostProcess",
+)
+
 RULE = Rule(
     name="pss-baseline-host-process",
     description="Windows HostProcess containers must not be used (privileged access to the host).",
@@ -36,7 +42,7 @@ RULE = Rule(
         cis("5.2.11 Minimize the admission of Windows HostProcess containers"),
     ),
     enforcement=EnforcementLevel.MANDATORY,
-    check=on_pods(check),
+    check=on_pods(check, READS),
     applies_to=is_pod_type,
     tags=("pss", "baseline"),
 )

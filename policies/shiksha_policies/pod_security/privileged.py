@@ -18,6 +18,9 @@ def check(pod: PodView) -> Iterator[Finding]:
             yield Finding(c.sc_path("privileged"), "is true; must be unset or false", c.name)
 
 
+# The fields this control reads (a wrong-typed one is reported, see shapes.py).
+READS = ("spec.container.securityContext.privileged",)
+
 RULE = Rule(
     name="pss-baseline-privileged",
     description="Containers must not run privileged.",
@@ -31,7 +34,7 @@ RULE = Rule(
         NSA_POD,
     ),
     enforcement=EnforcementLevel.MANDATORY,
-    check=on_pods(check),
+    check=on_pods(check, READS),
     applies_to=is_pod_type,
     tags=("pss", "baseline"),
 )

@@ -10,17 +10,19 @@ from ..kube import PodView, is_pod_type
 from ..props import get, is_unknown
 from ..remediations import run_as_non_root
 from ..rule import Finding, Rule
-from ._common import NSA_POD, cis, on_pods, pss, show
+from ._common import NSA_POD, cis, in_user_namespace, on_pods, pss, show
 
 
 def check(pod: PodView) -> Iterator[Finding]:
+    if in_user_namespace(pod):
+        return  # 1.35+: a user-namespace pod's root is not the host's
     pod_value = get(pod.spec, "securityContext", "runAsNonRoot")
     if pod_value is False:
         yield Finding(pod.path("securityContext", "runAsNonRoot"), "is false; must be true")
     for c in pod.containers():
         own = get(c.body, "securityContext", "runAsNonRoot")
-        if is_unknown(own) or own is True:
-            continue
+        if is_unknown(own) or own is True or (own is None and pod.partial):
+            continue  # (a patch that does not set the field leaves it as it is)
         if own is False:
             yield Finding(c.sc_path("runAsNonRoot"), "is false; must be true", c.name)
         elif pod_value is None:
@@ -37,6 +39,9 @@ def check(pod: PodView) -> Iterator[Finding]:
             )
 
 
+# The fields this control reads (a wrong-typed one is reported, see shapes.py).
+READS = ("spec.securityContext.runAsNonRoot", "spec.container.securityContext.runAsNonRoot", "spec.hostUsers")
+
 RULE = Rule(
     name="pss-restricted-run-as-non-root",
     description="Containers must run as non-root (runAsNonRoot: true).",
@@ -50,7 +55,7 @@ RULE = Rule(
         NSA_POD,
     ),
     enforcement=EnforcementLevel.MANDATORY,
-    check=on_pods(check),
+    check=on_pods(check, READS),
     applies_to=is_pod_type,
     remediate=run_as_non_root,
     tags=("pss", "restricted"),

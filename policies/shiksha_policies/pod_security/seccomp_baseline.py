@@ -9,23 +9,30 @@ from pulumi_policy import EnforcementLevel, Severity
 from ..kube import PodView, is_pod_type
 from ..props import get
 from ..rule import Finding, Rule
-from ._common import NSA_POD, cis, on_pods, pss
+from ._common import NSA_POD, cis, is_bad, on_pods, pss
+
+ALLOWED = ("RuntimeDefault", "Localhost")
 
 
 def check(pod: PodView) -> Iterator[Finding]:
-    if get(pod.spec, "securityContext", "seccompProfile", "type") == "Unconfined":
+    t = get(pod.spec, "securityContext", "seccompProfile", "type")
+    if is_bad(t, ALLOWED):
         yield Finding(
             pod.path("securityContext", "seccompProfile", "type"),
-            "is 'Unconfined'; must be unset, RuntimeDefault or Localhost",
+            f"is {t!r}; must be unset, RuntimeDefault or Localhost",
         )
     for c in pod.containers():
-        if get(c.body, "securityContext", "seccompProfile", "type") == "Unconfined":
+        t = get(c.body, "securityContext", "seccompProfile", "type")
+        if is_bad(t, ALLOWED):
             yield Finding(
                 c.sc_path("seccompProfile", "type"),
-                "is 'Unconfined'; must be unset, RuntimeDefault or Localhost",
+                f"is {t!r}; must be unset, RuntimeDefault or Localhost",
                 c.name,
             )
 
+
+# The fields this control reads (a wrong-typed one is reported, see shapes.py).
+READS = ("spec.securityContext.seccompProfile.type", "spec.container.securityContext.seccompProfile.type")
 
 RULE = Rule(
     name="pss-baseline-seccomp",
@@ -39,7 +46,7 @@ RULE = Rule(
         NSA_POD,
     ),
     enforcement=EnforcementLevel.MANDATORY,
-    check=on_pods(check),
+    check=on_pods(check, READS),
     applies_to=is_pod_type,
     tags=("pss", "baseline"),
 )

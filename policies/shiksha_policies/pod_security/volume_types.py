@@ -18,6 +18,7 @@ ALLOWED = frozenset(
         "downwardAPI",
         "emptyDir",
         "ephemeral",
+        "image",
         "persistentVolumeClaim",
         "projected",
         "secret",
@@ -42,6 +43,9 @@ def check(pod: PodView) -> Iterator[Finding]:
                 )
 
 
+# The fields this control reads (a wrong-typed one is reported, see shapes.py).
+READS = ("spec.volumes",)
+
 RULE = Rule(
     name="pss-restricted-volume-types",
     description="Pods may use only the core volume types the Restricted profile allows.",
@@ -50,7 +54,7 @@ RULE = Rule(
     "belongs in a PersistentVolume) or a configMap/secret/projected/emptyDir/ephemeral volume.",
     frameworks=(pss("Volume Types", "Restricted"),),
     enforcement=EnforcementLevel.MANDATORY,
-    check=on_pods(check),
+    check=on_pods(check, READS),
     applies_to=is_pod_type,
     tags=("pss", "restricted"),
 )
