@@ -17,7 +17,12 @@ from components.monitoring_stack import MonitoringStack, MonitoringStackArgs, re
 from components.platform_namespace import PlatformNamespace, PlatformNamespaceArgs
 from components.secure_deployment import SecureDeployment, SecureDeploymentArgs
 from components.wiring import wire
-from components.zero_trust_network import ZeroTrustNetwork, ZeroTrustNetworkArgs, network_intent
+from components.zero_trust_network import (
+    ZeroTrustNetwork,
+    ZeroTrustNetworkArgs,
+    monitoring_workloads,
+    network_intent,
+)
 
 
 @dataclass
@@ -37,7 +42,9 @@ def kubernetes_provider(config: EstateConfig) -> k8s.Provider:
 
 def check_references(config: EstateConfig) -> None:
     """Every cross-reference the components resolve, all checked before anything is registered."""
-    problems = [f"shiksha-setu:{p}" for p in intent_errors(config.network, config.workloads)]
+    # Rules may name the monitoring workloads too (Alertmanager calling a webhook relay).
+    workloads = {**config.workloads, **monitoring_workloads(config)}
+    problems = [f"shiksha-setu:{p}" for p in intent_errors(config.network, workloads)]
     if config.ingress.enabled:
         problems += edge_errors(config)
     if config.monitoring.enabled:

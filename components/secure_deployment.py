@@ -19,7 +19,10 @@ from components.kube.workload import deployment_spec, statefulset_spec
 
 SKIP_AWAIT = "pulumi.com/skipAwait"
 CHECKSUM = "checksum/config"
-REDACTED = "<not rendered: set kubernetes.renderSecretValues to write secret values>"
+# A rendered Secret without its values names its keys here (see `secret` below).
+SECRET_KEYS = "shiksha-setu/secret-keys"  # noqa: S105 (an annotation name, not a password)
+NOT_RENDERED = "shiksha-setu/secret-values"
+NOT_RENDERED_NOTE = "not rendered: set kubernetes.renderSecretValues to write them"
 
 
 @dataclass(frozen=True)
@@ -74,14 +77,24 @@ class SecureDeployment(pulumi.ComponentResource):
         )
 
         def secret(object_name: str, values: Mapping[str, pulumi.Input[str]]) -> None:
+            if args.redact_secret_values:
+                # The provider treats any data of a Secret as secret and warns that a render
+                # target writes it in plain text, placeholder or not. So the rendered Secret
+                # names its keys in an annotation and holds no data: nothing to warn about,
+                # and a stray `kubectl apply` cannot replace real values with placeholders.
+                annotations = {SECRET_KEYS: ",".join(sorted(values)), NOT_RENDERED: NOT_RENDERED_NOTE}
+                k8s.core.v1.Secret(
+                    object_name,
+                    metadata=metadata(object_name, args.namespace, labels, annotations),
+                    type="Opaque",
+                    opts=child,
+                )
+                return
             k8s.core.v1.Secret(
                 object_name,
                 metadata=metadata(object_name, args.namespace, labels),
                 type="Opaque",
-                string_data={
-                    key: REDACTED if args.redact_secret_values else pulumi.Output.secret(value)
-                    for key, value in values.items()
-                },
+                string_data={key: pulumi.Output.secret(value) for key, value in values.items()},
                 opts=child,
             )
 
