@@ -102,9 +102,7 @@ use_built_engine() {
   ENGINE_IN_USE="the built engine in $ENGINE_BIN (PULUMI_HOME $ENGINE_HOME)"
 }
 
-check_engine_choice() {
-  case "$ENGINE" in
-    auto|system|build) ;;
-    *) echo "!!! ENGINE=$ENGINE: expected auto, system or build" >&2; exit 2 ;;
-  esac
-}
+case "$ENGINE" in
+  auto|system|build) ;;
+  *) echo "!!! ENGINE=$ENGINE: expected auto, system or build" >&2; exit 2 ;;
+esac

@@ -7,7 +7,6 @@ cd "$(dirname "$0")/.."
 REPO="$(pwd)"
 . scripts/lib.sh
 . scripts/engine-lib.sh
-check_engine_choice
 
 T0=$SECONDS
 if [ "$ENGINE" != build ]; then

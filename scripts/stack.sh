@@ -13,7 +13,6 @@ cd "$(dirname "$0")/.."
 REPO="$(pwd)"
 . scripts/lib.sh
 . scripts/engine-lib.sh
-check_engine_choice
 
 DEV_PASSPHRASE=shiksha-local-dev
 
