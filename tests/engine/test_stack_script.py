@@ -83,3 +83,23 @@ def test_the_development_passphrase_in_a_file_is_refused_too(tmp_path: Path) -> 
     result = _stack_script(project, tmp_path / "state", "prod", PULUMI_CONFIG_PASSPHRASE_FILE=str(secret))
     assert result.returncode == 4
     assert "is for the local stack only" in result.stderr
+
+
+def _sdk_pin() -> tuple[int, int, int]:
+    lines = (ROOT / "requirements.txt").read_text().splitlines()
+    line = next(text for text in lines if text.startswith("pulumi=="))
+    major, minor, patch = (int(part) for part in line.removeprefix("pulumi==").split("."))
+    return major, minor, patch
+
+
+@pytest.mark.parametrize(
+    ("delta", "ok"),
+    [((0, 0, 0), True), ((0, 4, 0), True), ((0, 1000, 0), True), ((1, 0, 0), True), ((0, -1, 0), False)],
+)
+def test_a_cli_is_good_enough_when_not_older_than_the_sdk_pin(delta: tuple[int, int, int], ok: bool) -> None:
+    # The minimum is the `pulumi` pin itself; versions compare by number, not as text.
+    have = ".".join(str(pin + d) for pin, d in zip(_sdk_pin(), delta, strict=True))
+    script = f'REPO="{ROOT}"; . scripts/lib.sh; . scripts/engine-lib.sh; '
+    script += f'version_at_least {have} "$MIN_PULUMI"'
+    result = subprocess.run(["bash", "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=30)
+    assert (result.returncode == 0) is ok, (have, result.stderr)
