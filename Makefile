@@ -1,44 +1,59 @@
-# One entry point for people and CI. Every target sets up what it needs first,
-# so `make preview` and `make test` work on a fresh machine.
+# One entry point for people and CI. Every target sets up what it needs first, and
+# only that: `make preview` needs the virtualenv and a Pulumi engine; the test tools
+# (promtool, the control plane, nca, actionlint, Debian's servers) come with `make test`.
 SHELL := /bin/bash
 .DEFAULT_GOAL := preview
 
 # Everything built or downloaded outside pip lives in one cache outside the repo,
 # keyed by version, so a second run costs nothing.
 export SHIKSHA_CACHE ?= $(HOME)/.cache/shiksha-setu
-export PATH := $(SHIKSHA_CACHE)/bin:$(CURDIR)/.venv/bin:$(PATH)
-export PULUMI_HOME ?= $(SHIKSHA_CACHE)/pulumi-home
+# Which Pulumi engine runs the stacks (scripts/engine.sh):
+#   auto   - your own `pulumi` on PATH when it is new enough and has the Kubernetes
+#            provider; otherwise the offline build below (the default)
+#   system - your own `pulumi` only; never build
+#   build  - the engine built from the Go module proxy into $(SHIKSHA_CACHE)
+export ENGINE ?= auto
+# The project's virtualenv only; the engine's directory goes on PATH in the scripts,
+# after yours unless ENGINE=build, so your own `pulumi` is never shadowed by the cache.
+export PATH := $(CURDIR)/.venv/bin:$(PATH)
 export PULUMI_SKIP_UPDATE_CHECK := true
-export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION := true
-# Development passphrase of the local stack only (documented in the README).
-export PULUMI_CONFIG_PASSPHRASE ?= shiksha-local-dev
 
 STACK ?= local
+# Extra arguments for pulumi, e.g. make preview ARGS=--diff, make up ARGS='--target <urn>'.
+ARGS ?=
 PY := .venv/bin/python
 
-.PHONY: setup engine preview up destroy test test-fast lint typecheck render checkov bench
-setup:            ## system packages, virtualenv, Python and Go tools
-	@bash scripts/setup.sh
-engine: setup     ## the Pulumi CLI, language host and providers, built from the Go module proxy
-	@bash tools/engine/bootstrap.sh
+.PHONY: setup venv dev engine engine-test test-tools preview up destroy test lint typecheck render checkov bench
+venv:             ## the project virtualenv (.venv): what the program and the policy pack import
+	@bash scripts/setup.sh runtime
+dev: venv         ## .venv plus the test and lint tools of requirements-dev.txt
+	@bash scripts/setup.sh dev
+setup: dev test-tools  ## everything: virtualenv and the test tools
+test-tools: dev   ## Debian packages and the Go/Python tools the tests drive (promtool, nca, actionlint)
+	@bash scripts/setup-test-tools.sh
+engine: venv      ## a Pulumi engine: yours (ENGINE=auto|system) or built offline (ENGINE=build)
+	@bash scripts/engine.sh
+engine-test: dev ## the control plane the API server tests run (kube-apiserver, controller-manager, etcd)
 	@bash tools/kube/bootstrap.sh
-preview: engine   ## main job: preview the local stack with the policy pack enforced
-	@bash scripts/stack.sh $(STACK) preview
-up: engine        ## pulumi up of the local stack (writes manifests to rendered/local)
-	@bash scripts/stack.sh $(STACK) up
+preview: engine   ## main job: preview the stack (default local) with the policy pack enforced
+	@bash scripts/stack.sh $(STACK) preview $(ARGS)
+up: engine        ## pulumi up of the stack (local: writes manifests for review to rendered/local)
+	@bash scripts/stack.sh $(STACK) up $(ARGS)
 destroy: engine
-	@bash scripts/stack.sh $(STACK) destroy
-test: engine      ## the whole test suite
+	@bash scripts/stack.sh $(STACK) destroy $(ARGS)
+# The engine tests drive the built engine (its own language host and plugin home).
+test: test-tools engine-test  ## the whole test suite
+	@ENGINE=build bash scripts/engine.sh
 	@bash scripts/test.sh
-lint: setup
+lint: dev
 	$(PY) -m ruff check . && $(PY) -m ruff format --check .
-typecheck: setup
+typecheck: dev
 	$(PY) -m mypy
-render: setup     ## render every manifest of a stack under mocks to rendered/<stack>-mock
+render: dev      ## render every manifest of a stack under mocks to rendered/<stack>-mock
 	$(PY) -m tools.render $(STACK)
-checkov: setup
+checkov: dev
 	@bash scripts/checkov.sh
-bench: setup
+bench: dev
 	@bash scripts/bench.sh
 diagram:          ## the prod estate's allowed connections and edge routes, drawn to docs/estate.svg
 	$(PY) -m tools.diagram prod --out docs/estate.svg

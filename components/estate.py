@@ -15,7 +15,11 @@ from components.monitoring_stack import MonitoringStack, MonitoringStackArgs
 from components.platform_namespace import PlatformNamespace, PlatformNamespaceArgs
 from components.secure_deployment import SecureDeployment, SecureDeploymentArgs
 from components.wiring import wire
-from components.zero_trust_network import ZeroTrustNetwork, ZeroTrustNetworkArgs, network_intent
+from components.zero_trust_network import (
+    ZeroTrustNetwork,
+    ZeroTrustNetworkArgs,
+    network_intent,
+)
 
 
 @dataclass

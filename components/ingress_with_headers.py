@@ -22,7 +22,7 @@ from components.config.estate import EstateConfig
 from components.kube import gateway as gw
 from components.kube import ingress as ing
 from components.kube.labels import MANAGED_BY
-from components.secure_deployment import REDACTED
+from components.secure_deployment import secret_object
 
 COMPONENT = "edge"
 
@@ -95,10 +95,7 @@ def _cdn_origin_secret(
     if value is None:
         raise ConfigError(["shiksha-setu:cdnOriginAuth: cdn.enabled needs the secret"])
     checked: pulumi.Output[str] = value.apply(check_origin_auth_secret)
-    data: pulumi.Input[str] = (
-        REDACTED if config.kubernetes.redacts_secret_values else pulumi.Output.secret(checked)
-    )
-    k8s.core.v1.Secret(name, metadata=meta, type="Opaque", string_data={gw.CDN_CLIENT_ID: data}, opts=opts)
+    secret_object(name, meta, {gw.CDN_CLIENT_ID: checked}, config.kubernetes.redacts_secret_values, opts)
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -19,7 +20,36 @@ from components.kube.workload import deployment_spec, statefulset_spec
 
 SKIP_AWAIT = "pulumi.com/skipAwait"
 CHECKSUM = "checksum/config"
-REDACTED = "<not rendered: set kubernetes.renderSecretValues to write secret values>"
+# A rendered Secret without its values names its keys here (see `secret` below).
+SECRET_KEYS = "shiksha-setu/secret-keys"  # noqa: S105 (an annotation name, not a password)
+NOT_RENDERED = "shiksha-setu/secret-values"
+NOT_RENDERED_NOTE = "not rendered: set kubernetes.renderSecretValues to write them"
+
+
+def secret_object(
+    name: str,
+    meta: dict[str, Any],
+    values: Mapping[str, pulumi.Input[str]],
+    redact: bool,
+    opts: pulumi.ResourceOptions,
+) -> k8s.core.v1.Secret:
+    """A Secret whose values stay secret Outputs; where manifests are files (`redact`), one
+    that names its keys and holds no data."""
+    if redact:
+        # The provider treats any data of a Secret as secret and warns that a render target
+        # writes it in plain text, placeholder or not. So the rendered Secret names its keys in
+        # an annotation and holds no data: nothing to warn about, and a stray `kubectl apply`
+        # cannot replace real values with placeholders.
+        annotations = {SECRET_KEYS: ",".join(sorted(values)), NOT_RENDERED: NOT_RENDERED_NOTE}
+        meta = {**meta, "annotations": {**(meta.get("annotations") or {}), **annotations}}
+        return k8s.core.v1.Secret(name, metadata=meta, type="Opaque", opts=opts)
+    return k8s.core.v1.Secret(
+        name,
+        metadata=meta,
+        type="Opaque",
+        string_data={key: pulumi.Output.secret(value) for key, value in values.items()},
+        opts=opts,
+    )
 
 
 @dataclass(frozen=True)
@@ -74,14 +104,11 @@ class SecureDeployment(pulumi.ComponentResource):
         )
 
         def secret(object_name: str, values: Mapping[str, pulumi.Input[str]]) -> None:
-            k8s.core.v1.Secret(
+            secret_object(
                 object_name,
-                metadata=metadata(object_name, args.namespace, labels),
-                type="Opaque",
-                string_data={
-                    key: REDACTED if args.redact_secret_values else pulumi.Output.secret(value)
-                    for key, value in values.items()
-                },
+                metadata(object_name, args.namespace, labels),
+                values,
+                redact=args.redact_secret_values,
                 opts=child,
             )
 

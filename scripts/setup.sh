@@ -1,67 +1,29 @@
 #!/usr/bin/env bash
-# Sets up everything the program and its tests need; cheap when already done.
+# The project virtualenv: all `make preview` needs besides an engine (scripts/engine.sh).
+# The test tools come from scripts/setup-test-tools.sh (make test-tools). Cheap when done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
-# Debian packages: the real tools the tests run (promtool, amtool, nginx, wrk, redis-server,
-# PostgreSQL 15, Graphviz).
-APT_PACKAGES=(prometheus prometheus-alertmanager prometheus-blackbox-exporter nginx-light wrk openssl jq shellcheck redis-server postgresql-15 graphviz)
-missing=()
-for p in "${APT_PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
-if [ ${#missing[@]} -gt 0 ]; then
-  if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
-  step "apt-get update" $SUDO apt-get update -qq
-  step "apt-get install ${missing[*]}" env DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
-  # Debian starts these services on install; the tests start their own copies.
-  for svc in nginx prometheus prometheus-alertmanager prometheus-blackbox-exporter prometheus-node-exporter redis-server postgresql; do
-    $SUDO service "$svc" stop >/dev/null 2>&1 || true
-  done
-fi
-
-# Project virtualenv (Pulumi.yaml points the language host at it). The stamp lives inside
-# the virtualenv, so a fresh clone or a recreated .venv always installs.
+# Project virtualenv (Pulumi.yaml points the language host at it). `setup.sh runtime`
+# installs what the program and the policy pack import (make venv, for preview);
+# `setup.sh` adds the test and lint tools of requirements-dev.txt. The stamps live
+# inside the virtualenv, so a fresh clone or a recreated .venv always installs.
+MODE="${1:-dev}"
+case "$MODE" in
+  runtime) REQUIREMENTS=(-r requirements.txt -r policies/requirements.txt) ;;
+  dev) REQUIREMENTS=(-r requirements-dev.txt) ;;
+  *) echo "usage: bash scripts/setup.sh [runtime|dev]" >&2; exit 2 ;;
+esac
 [ -x .venv/bin/python ] || step "create .venv" python3 -m venv .venv
-want=$(cat requirements.txt requirements-dev.txt policies/requirements.txt | sha256sum | cut -c1-16)
-if [ "$(cat .venv/.requirements-stamp 2>/dev/null)" != "$want" ]; then
-  step "pip install requirements-dev.txt into .venv" .venv/bin/pip install -q --disable-pip-version-check -r requirements-dev.txt
-  echo "$want" > .venv/.requirements-stamp
+want_dev=$(cat requirements.txt requirements-dev.txt policies/requirements.txt | sha256sum | cut -c1-16)
+want_runtime=$(cat requirements.txt policies/requirements.txt | sha256sum | cut -c1-16)
+have_dev=$(cat .venv/.requirements-stamp 2>/dev/null || true)
+have_runtime=$(cat .venv/.requirements-runtime-stamp 2>/dev/null || true)
+if [ "$have_dev" = "$want_dev" ] || { [ "$MODE" = runtime ] && [ "$have_runtime" = "$want_runtime" ]; }; then
+  exit 0
 fi
-
-# Tools whose own pins clash with ours live in their own virtualenvs in the cache.
-tool_venv() { # tool_venv name requirement command
-  local name="$1" req="$2" cmd="$3" dir="$SHIKSHA_CACHE/venvs/$1-${2##*==}"
-  if [ ! -x "$dir/bin/$cmd" ]; then
-    step "install $req into its own virtualenv ($dir)" bash -c "python3 -m venv '$dir' && '$dir/bin/pip' install -q --disable-pip-version-check '$req'"
-  fi
-  ln -sf "$dir/bin/$cmd" "$SHIKSHA_CACHE/bin/$cmd"
-}
-tool_venv nca network-config-analyzer==2.1.0 nca
-
-# Go tools, pinned, built from the Go module proxy.
-go_tool() { # go_tool module@version command
-  local mod="$1" cmd="$2" dir="$SHIKSHA_CACHE/go-tools/${1//[\/@]/_}"
-  if [ ! -x "$dir/$cmd" ]; then
-    step "go install $mod" env GOBIN="$dir" go install "$mod"
-  fi
-  ln -sf "$dir/$cmd" "$SHIKSHA_CACHE/bin/$cmd"
-}
-go_tool github.com/rhysd/actionlint/cmd/actionlint@v1.7.12 actionlint
-
-# Debian's promtool is built without Kubernetes service discovery, so it cannot check the
-# generated discovery sections; build the same release (2.42.0) from its Go module.
-PROMTOOL_VERSION=v0.42.0
-promtool_dir="$SHIKSHA_CACHE/go-tools/promtool-$PROMTOOL_VERSION"
-if [ ! -x "$promtool_dir/promtool" ]; then
-  build_promtool() {
-    local src tmp
-    src=$(go mod download -json "github.com/prometheus/prometheus@$PROMTOOL_VERSION" | jq -r .Dir)
-    tmp=$(mktemp -d)
-    cp -r "$src"/. "$tmp" && chmod -R u+w "$tmp"
-    (cd "$tmp" && go build -trimpath -ldflags='-s -w' -o "$promtool_dir/promtool" ./cmd/promtool)
-    rm -rf "$tmp"
-  }
-  step "build promtool $PROMTOOL_VERSION with Kubernetes discovery (cached in $promtool_dir)" build_promtool
-fi
-ln -sf "$promtool_dir/promtool" "$SHIKSHA_CACHE/bin/promtool"
-
+step "pip install ${REQUIREMENTS[*]} into .venv" \
+  .venv/bin/pip install -q --disable-pip-version-check "${REQUIREMENTS[@]}"
+echo "$want_runtime" > .venv/.requirements-runtime-stamp
+if [ "$MODE" = dev ]; then echo "$want_dev" > .venv/.requirements-stamp; fi

@@ -1,44 +1,95 @@
 #!/usr/bin/env bash
-# Runs the real Pulumi engine on one stack of this project against the local file
-# backend: bash scripts/stack.sh <stack> <preview|up|destroy> [extra pulumi args...]
-# preview and up always enforce the policy pack in policies/.
+# Runs the real Pulumi engine on one stack of this project:
+#   bash scripts/stack.sh <stack> <preview|up|destroy> [extra pulumi args...]
+# preview and up always enforce the policy pack in policies/. The engine is the one
+# scripts/engine.sh chose (ENGINE=auto|system|build); this script never builds one.
+#
+# Secrets: the local stack uses the documented development passphrase. Every other
+# stack brings its own secrets provider (see docs/getting-started.md), and this script
+# refuses to create or touch one with the development passphrase, so a first
+# `make preview STACK=prod` can never encrypt prod with it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO="$(pwd)"
 . scripts/lib.sh
+. scripts/engine-lib.sh
+
+DEV_PASSPHRASE=shiksha-local-dev
 
 usage() { echo "usage: bash scripts/stack.sh <stack> <preview|up|destroy> [pulumi args...]" >&2; exit 2; }
 [ $# -ge 2 ] || usage
 STACK="$1" ACTION="$2"; shift 2
 case "$ACTION" in preview|up|destroy) ;; *) usage ;; esac
 
-export PULUMI_HOME="${PULUMI_HOME:-$SHIKSHA_CACHE/pulumi-home}"
-export PULUMI_SKIP_UPDATE_CHECK=true
-export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
-# The documented development passphrase of the local stack; other stacks must bring their own.
-if [ "$STACK" = local ]; then export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE:-shiksha-local-dev}"; fi
-# State stays in the working tree (git-ignored) unless the caller points elsewhere,
-# which the engine tests do to keep the developer's state untouched.
+STACK_FILE="Pulumi.$STACK.yaml"
+[ -f "$STACK_FILE" ] || { echo "!!! no stack config $STACK_FILE in $REPO" >&2; exit 2; }
+
+# State stays in the working tree (git-ignored) unless the caller points elsewhere
+# (the engine tests do, to keep the developer's state untouched; a team points it at
+# its own backend).
 export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$REPO/.pulumi-state}"
-case "$PULUMI_BACKEND_URL" in file://*) mkdir -p "${PULUMI_BACKEND_URL#file://}" ;; esac
-export PATH="$SHIKSHA_CACHE/bin:$REPO/.venv/bin:$PATH"
+export PULUMI_SKIP_UPDATE_CHECK=true
 
-[ -f "Pulumi.$STACK.yaml" ] || { echo "!!! no stack config Pulumi.$STACK.yaml in $REPO" >&2; exit 2; }
+refuse() { # refuse "why" "what to do" ...: nothing has been run or written yet
+  echo "!!! stack $STACK: $1" >&2
+  shift
+  for line in "$@"; do echo "    $line" >&2; done
+  echo "    Nothing was done: no login, no stack created, $STACK_FILE unchanged." >&2
+  exit 4
+}
 
-[ -x .venv/bin/python ] || { echo "!!! .venv is missing: run make setup" >&2; exit 3; }
-missing=()
-for tool in pulumi pulumi-language-python pulumi-language-python-exec; do
-  command -v "$tool" >/dev/null || missing+=("$tool")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "!!! the Pulumi engine is not installed: ${missing[*]} not found in $SHIKSHA_CACHE/bin." >&2
-  echo "    Build it with: make engine   (tools/engine/bootstrap.sh)" >&2
-  echo "    Done so far: stack config Pulumi.$STACK.yaml found, state directory ready for $PULUMI_BACKEND_URL." >&2
+passphrase_in_use() {
+  if [ -n "${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ] && [ -r "$PULUMI_CONFIG_PASSPHRASE_FILE" ]; then
+    cat "$PULUMI_CONFIG_PASSPHRASE_FILE"
+  else
+    printf '%s' "${PULUMI_CONFIG_PASSPHRASE:-}"
+  fi
+}
+
+if [ "$STACK" = local ]; then
+  # Its committed secrets are encrypted with the development passphrase; a team
+  # passphrase exported in the shell for another stack could not decrypt them.
+  unset PULUMI_CONFIG_PASSPHRASE_FILE
+  export PULUMI_CONFIG_PASSPHRASE="$DEV_PASSPHRASE"
+else
+  # The stack's own secrets provider: a KMS declared in its file, a Pulumi Cloud (or
+  # other service) backend, or a passphrase the team keeps, never the development one.
+  declared="$(sed -n 's/^secretsprovider:[[:space:]]*//p' "$STACK_FILE" | head -1)"
+  if [ "$(passphrase_in_use)" = "$DEV_PASSPHRASE" ]; then
+    refuse "the development passphrase ($DEV_PASSPHRASE) is for the local stack only." \
+      "Unset PULUMI_CONFIG_PASSPHRASE / PULUMI_CONFIG_PASSPHRASE_FILE and use $STACK's own secrets provider:" \
+      "its Pulumi Cloud backend (PULUMI_BACKEND_URL=https://api.pulumi.com, pulumi login), or the" \
+      "secretsprovider its stack file declares (docs/getting-started.md, 'Stacks and their secrets')."
+  fi
+  case "$PULUMI_BACKEND_URL" in
+    file://*|s3://*|gs://*|azblob://*)
+      # A self-managed backend encrypts with the stack file's secretsprovider, or with a
+      # passphrase when it declares none.
+      if [ -z "$declared" ] && [ -z "$(passphrase_in_use)" ]; then
+        refuse "no secrets provider: $STACK_FILE declares no secretsprovider and the backend $PULUMI_BACKEND_URL would encrypt it with a passphrase, which you have not set." \
+          "$STACK lives in Pulumi Cloud, where the service holds its secrets: pulumi login, then" \
+          "  PULUMI_BACKEND_URL=https://api.pulumi.com make preview STACK=$STACK" \
+          "(CI does this with an OIDC token, .github/actions/pulumi-backend). A team that keeps it" \
+          "elsewhere declares its KMS in $STACK_FILE (pulumi stack change-secrets-provider)."
+      fi
+      ;;
+  esac
+fi
+
+if [ "$ENGINE" != build ] && check_system_engine; then
+  use_system_engine
+elif [ "$ENGINE" != system ] && built_engine_ready; then
+  use_built_engine
+else
+  echo "!!! no Pulumi engine to run stack $STACK with (ENGINE=$ENGINE): ${ENGINE_PROBLEM:-the built engine is not in $ENGINE_BIN}." >&2
+  echo "    Get one with: make engine   (your own pulumi if it is good enough, else the offline build)" >&2
   echo "    Not done: pulumi login, stack select/init, pulumi $ACTION." >&2
   exit 3
 fi
+[ -x .venv/bin/python ] || { echo "!!! .venv is missing: run make venv" >&2; exit 3; }
 
-echo "==> backend $PULUMI_BACKEND_URL, stack $STACK, plugins in $PULUMI_HOME/plugins"
+case "$PULUMI_BACKEND_URL" in file://*) mkdir -p "${PULUMI_BACKEND_URL#file://}" ;; esac
+echo "==> backend $PULUMI_BACKEND_URL, stack $STACK, engine: $ENGINE_IN_USE"
 step "pulumi login $PULUMI_BACKEND_URL" pulumi login --non-interactive "$PULUMI_BACKEND_URL" >/dev/null
 # Creating the stack must not rewrite Pulumi.<stack>.yaml: its encryption salt
 # already matches the committed secrets.

@@ -11,8 +11,8 @@ class KubernetesSpec(StrictModel):
     # Set for the local stack: the provider writes manifests here instead of calling a cluster.
     render_directory: Line | None = None
     # The provider's render mode writes Secrets to those files base64-encoded, which is
-    # plain text to anyone who reads them; so by default rendered Secrets keep their keys
-    # and carry a placeholder instead of the value. Setting this writes the real values.
+    # plain text to anyone who reads them; so by default rendered Secrets name their keys
+    # in an annotation and carry no values. Setting this writes the real values.
     render_secret_values: bool = False
     # For clusters with no nodes (the test control plane): do not wait for Pods to become ready.
     skip_await: bool = False

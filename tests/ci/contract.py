@@ -32,8 +32,11 @@ ALLOWED_WRITES: dict[str, set[tuple[str, str]]] = {
     "id-token": {("ci", "preview"), ("deploy", "plan"), ("deploy", "up")},
     "packages": {("build", "build")},
 }
-# A version tag (v1.2.3 or 0.36.0) or a full commit SHA; a major-only tag such as v4 moves.
-PINNED = re.compile(r"@(v?\d+\.\d+\.\d+|[0-9a-f]{40})$")
+# A full commit SHA: tags, even v1.2.3, can be moved to other code (OpenSSF Scorecard's
+# Pinned-Dependencies); the version it is goes in a comment on the same line.
+PINNED = re.compile(r"@[0-9a-f]{40}$")
+USES_LINE = re.compile(r"^\s*(?:-\s+)?uses:\s*(?P<ref>\S+)(?P<comment>.*)$")
+VERSION_COMMENT = re.compile(r"^\s+#\s+v?\d+\.\d+\.\d+\s*$")
 EXPR = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
 
 
@@ -197,9 +200,7 @@ def gate_problems(workflow: Workflow, gate: str = "ci-success") -> list[str]:
 
 def action_refs(root: Path = ROOT) -> Iterator[tuple[str, str]]:
     """(file, uses) of every action referenced by the workflows and the composite actions."""
-    files = sorted((root / ".github" / "workflows").glob("*.yml"))
-    files += sorted((root / ".github" / "actions").glob("*/action.yml"))
-    for path in files:
+    for path in workflow_files(root):
         data = load(path)
         step_lists = [job.get("steps") or [] for job in (data.get("jobs") or {}).values()]
         step_lists.append((data.get("runs") or {}).get("steps") or [])
@@ -215,3 +216,26 @@ def unpinned_actions(refs: Iterator[tuple[str, str]]) -> list[str]:
         for where, ref in refs
         if not ref.startswith(("./", "docker://")) and not PINNED.search(ref)
     ]
+
+
+def workflow_files(root: Path = ROOT) -> list[Path]:
+    return sorted((root / ".github" / "workflows").glob("*.yml")) + sorted(
+        (root / ".github" / "actions").glob("*/action.yml")
+    )
+
+
+def sha_pin_problems(root: Path = ROOT) -> list[str]:
+    """Every third-party `uses:` line, read as text (YAML drops comments): a full commit
+    SHA, and the release it is in a `# vX.Y.Z` comment for people and for Dependabot."""
+    problems = []
+    for path in workflow_files(root):
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            match = USES_LINE.match(line)
+            if not match or match["ref"].startswith(("./", "docker://")):
+                continue
+            where = f"{path.relative_to(root)}:{number}: {match['ref']}"
+            if not PINNED.search(match["ref"]):
+                problems.append(f"{where}: not pinned by full commit SHA")
+            elif not VERSION_COMMENT.match(match["comment"]):
+                problems.append(f"{where}: no `# vX.Y.Z` comment naming the release")
+    return problems

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Callable, Mapping
@@ -93,6 +94,8 @@ def engine_env(state: Path) -> dict[str, str]:
             "PULUMI_SKIP_UPDATE_CHECK": "true",
             "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
             "NO_COLOR": "1",
+            # The built engine, even where a pulumi of the user's own is on PATH.
+            "ENGINE": "build",
         }
     )
     return env
@@ -139,3 +142,11 @@ def type_and_name(urn: str) -> tuple[str, str]:
     """urn:pulumi:<stack>::<project>::<parent types$>type::name -> (type, name)."""
     parts = urn.split("::")
     return parts[2].split("$")[-1], parts[-1]
+
+
+WARNING = re.compile(r"^\s*(?:warning\b|.*\bwarning:).*$", re.IGNORECASE | re.MULTILINE)
+
+
+def warnings(output: str) -> list[str]:
+    """The warning lines of an engine run, as the CLI prints diagnostics."""
+    return [line.strip() for line in WARNING.findall(output)]

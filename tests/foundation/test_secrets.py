@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from components.secure_deployment import REDACTED
+from components.secure_deployment import NOT_RENDERED, SECRET_KEYS
 from tests.support.program import TEST_SECRETS, Snapshot, run_program, stack_config
 
 
@@ -33,12 +33,15 @@ def _secret_values(snapshot: Snapshot) -> dict[str, dict[str, str]]:
 
 
 def test_a_render_target_writes_secret_keys_but_not_their_values(local: Snapshot, prod: Snapshot) -> None:
-    """The provider writes rendered Secrets base64-encoded into plain files."""
-    rendered = _secret_values(local)
+    """The provider writes rendered Secrets base64-encoded into plain files, and warns about
+    any Secret data, so a rendered Secret names its keys and carries no data at all."""
+    rendered = {r.name: r.inputs for r in local.kubernetes_objects() if r.kind == "Secret"}
     assert set(rendered) == set(_secret_values(prod))
-    for name, values in rendered.items():
-        assert set(values) == set(_secret_values(prod)[name]), name
-        assert set(values.values()) == {REDACTED}, name
+    for name, inputs in rendered.items():
+        assert "stringData" not in inputs and "data" not in inputs, name
+        annotations = inputs["metadata"]["annotations"]
+        assert annotations[SECRET_KEYS].split(",") == sorted(_secret_values(prod)[name]), name
+        assert "renderSecretValues" in annotations[NOT_RENDERED], name
 
 
 def test_rendering_secret_values_is_an_explicit_opt_in() -> None:

@@ -10,14 +10,20 @@ HERE="$(cd "$(dirname "$0")" && pwd)"
 REPO="$(cd "$HERE/../.." && pwd)"
 . "$REPO/scripts/lib.sh"
 
-# Versions. Each must match the Python package pinned in requirements.txt (the
-# CLI with `pulumi`, a provider with its SDK package); check_pins below enforces it.
-PULUMI_VERSION=3.260.0
+# Versions; check_pins below holds them to requirements.txt. The CLI must not be older
+# than the `pulumi` SDK it drives (a newer CLI speaks to older SDKs); a provider must be
+# exactly the version its SDK package asks the engine for.
+# The newest github.com/pulumi/pulumi/pkg/v3 the Go module proxy serves (2026-12-01:
+# v3.276.0; it refuses v3.261.0-v3.273.0 and v3.277.0+).
+PULUMI_VERSION=3.276.0
 # The Kubernetes provider module has no tags; kubernetes/go.mod requires the commit
 # of release v4.25.0 (f47bc2d6, the only provider commit the proxy serves; see
 # tools/engine/README.md for how it was identified).
 KUBERNETES_VERSION=4.25.0
-export PULUMI_HOME="${PULUMI_HOME:-$SHIKSHA_CACHE/pulumi-home}"
+KUBERNETES_MODULE=github.com/pulumi/pulumi-kubernetes/provider/v4
+KUBERNETES_COMMIT_VERSION=$(sed -n "s|^[[:space:]]*$KUBERNETES_MODULE \(v[^ ]*\).*|\1|p" "$HERE/kubernetes/go.mod")
+# The built engine's plugins live apart from the user's own ~/.pulumi.
+export PULUMI_HOME="$SHIKSHA_CACHE/pulumi-home"
 export PULUMI_SKIP_UPDATE_CHECK=true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 ENGINE="$SHIKSHA_CACHE/engine"
@@ -47,11 +53,27 @@ pinned() { # pinned package -> version from requirements.txt
 check_pins() {
   local want
   want=$(pinned pulumi)
-  [ "$want" = "$PULUMI_VERSION" ] || fail "$REQUIREMENTS pins pulumi==$want but the engine is built at $PULUMI_VERSION (the Go module proxy serves github.com/pulumi/pulumi/pkg/v3 at $PULUMI_VERSION); align the two"
+  [ -n "$want" ] || fail "$REQUIREMENTS has no pulumi== pin"
+  version_at_least "$PULUMI_VERSION" "$want" || fail "$REQUIREMENTS pins the pulumi SDK at $want, newer than the CLI this builds ($PULUMI_VERSION); the CLI must not be older than the SDK: raise PULUMI_VERSION here (if the Go module proxy serves a newer github.com/pulumi/pulumi/pkg/v3) or lower the pin"
   want=$(sed -n 's/^pulumi==\([^ ]*\).*/\1/p' "$REPO/policies/requirements.txt")
-  [ -z "$want" ] || [ "$want" = "$PULUMI_VERSION" ] || fail "policies/requirements.txt pins pulumi==$want but the engine is built at $PULUMI_VERSION; align the two"
+  [ -z "$want" ] || version_at_least "$PULUMI_VERSION" "$want" || fail "policies/requirements.txt pins the pulumi SDK at $want, newer than the CLI this builds ($PULUMI_VERSION)"
   want=$(pinned pulumi-kubernetes)
-  [ "$want" = "$KUBERNETES_VERSION" ] || fail "$REQUIREMENTS pins pulumi-kubernetes==$want but the Kubernetes provider is built at $KUBERNETES_VERSION; align the two"
+  [ "$want" = "$KUBERNETES_VERSION" ] || fail "$REQUIREMENTS pins pulumi-kubernetes==$want but the Kubernetes provider is built at $KUBERNETES_VERSION (the SDK asks the engine for exactly its own plugin version); align the two"
+}
+version_at_least() { # version_at_least have want
+  [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -1)" = "$2" ]
+}
+
+# The provider module has no tags, and the proxy has served exactly one commit of it
+# (the one kubernetes/go.mod requires). When it serves another, say so: that may be a
+# newer release to move to (tools/engine/README.md says how the version was identified).
+check_kubernetes_commit() {
+  local latest
+  latest=$(curl -fsS --max-time 10 "$GOPROXY/$KUBERNETES_MODULE/@latest" 2>/dev/null \
+    | sed -n 's/.*"Version": *"\([^"]*\)".*/\1/p') || return 0
+  if [ -n "$latest" ] && [ "$latest" != "$KUBERNETES_COMMIT_VERSION" ]; then
+    echo "==> note: the Go module proxy now serves $KUBERNETES_MODULE@$latest (built here: $KUBERNETES_COMMIT_VERSION = v$KUBERNETES_VERSION); see tools/engine/README.md before moving to it"
+  fi
 }
 
 # The upstream module sources in the Go module cache (read-only copies).
@@ -136,6 +158,7 @@ T0=$SECONDS
 echo "==> engine bootstrap: cache $ENGINE, plugins in $PULUMI_HOME/plugins, links in $BIN"
 command -v go >/dev/null || fail "the go command is missing (Go 1.26 is needed to build the engine)"
 check_pins
+case "$GOPROXY" in https://*) check_kubernetes_commit ;; esac
 build_cli
 build_language_python
 build_kubernetes

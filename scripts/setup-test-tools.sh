@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# The real tools the tests drive (make test-tools, run by make test, not by make preview):
+# Debian packages, and the Go and Python tools built or installed into $SHIKSHA_CACHE.
+# Cheap when already done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+
+# Debian packages: the real tools the tests run (promtool, amtool, nginx, wrk, redis-server,
+# PostgreSQL 15, Graphviz).
+APT_PACKAGES=(prometheus prometheus-alertmanager prometheus-blackbox-exporter nginx-light wrk openssl jq shellcheck redis-server postgresql-15 graphviz)
+missing=()
+for p in "${APT_PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
+  step "apt-get update" $SUDO apt-get update -qq
+  step "apt-get install ${missing[*]}" env DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  # Debian starts these services on install; the tests start their own copies.
+  for svc in nginx prometheus prometheus-alertmanager prometheus-blackbox-exporter prometheus-node-exporter redis-server postgresql; do
+    $SUDO service "$svc" stop >/dev/null 2>&1 || true
+  done
+fi
+
+# Tools whose own pins clash with ours live in their own virtualenvs in the cache.
+tool_venv() { # tool_venv name requirement command
+  local name="$1" req="$2" cmd="$3" dir="$SHIKSHA_CACHE/venvs/$1-${2##*==}"
+  if [ ! -x "$dir/bin/$cmd" ]; then
+    step "install $req into its own virtualenv ($dir)" bash -c "python3 -m venv '$dir' && '$dir/bin/pip' install -q --disable-pip-version-check '$req'"
+  fi
+  ln -sf "$dir/bin/$cmd" "$SHIKSHA_CACHE/bin/$cmd"
+}
+tool_venv nca network-config-analyzer==2.1.0 nca
+
+# Go tools, pinned, built from the Go module proxy.
+go_tool() { # go_tool module@version command
+  local mod="$1" cmd="$2" dir="$SHIKSHA_CACHE/go-tools/${1//[\/@]/_}"
+  if [ ! -x "$dir/$cmd" ]; then
+    step "go install $mod" env GOBIN="$dir" go install "$mod"
+  fi
+  ln -sf "$dir/$cmd" "$SHIKSHA_CACHE/bin/$cmd"
+}
+go_tool github.com/rhysd/actionlint/cmd/actionlint@v1.7.12 actionlint
+
+# Debian's promtool is built without Kubernetes service discovery, so it cannot check the
+# generated discovery sections; build the same release (2.42.0) from its Go module.
+PROMTOOL_VERSION=v0.42.0
+promtool_dir="$SHIKSHA_CACHE/go-tools/promtool-$PROMTOOL_VERSION"
+if [ ! -x "$promtool_dir/promtool" ]; then
+  build_promtool() {
+    local src tmp
+    src=$(go mod download -json "github.com/prometheus/prometheus@$PROMTOOL_VERSION" | jq -r .Dir)
+    tmp=$(mktemp -d)
+    cp -r "$src"/. "$tmp" && chmod -R u+w "$tmp"
+    (cd "$tmp" && go build -trimpath -ldflags='-s -w' -o "$promtool_dir/promtool" ./cmd/promtool)
+    rm -rf "$tmp"
+  }
+  step "build promtool $PROMTOOL_VERSION with Kubernetes discovery (cached in $promtool_dir)" build_promtool
+fi
+ln -sf "$promtool_dir/promtool" "$SHIKSHA_CACHE/bin/promtool"
+
