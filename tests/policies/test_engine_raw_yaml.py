@@ -148,13 +148,25 @@ def test_raw_yaml_and_helm_v4_children_are_judged_as_their_kinds(tmp_path: Path)
     result = pulumi("preview", "--policy-pack", str(ROOT / "policies"))
     out = textwrap.dedent(result.stdout + result.stderr)
     assert result.returncode != 0, out[-6000:]
-    for who, policy in (
-        ("DaemonSet probe/node-agent", "pss-baseline-privileged"),
-        ("DaemonSet probe/node-agent", "pss-baseline-host-namespaces"),
-        ("Deployment probe/listed", "pss-baseline-capabilities"),
-        ("Pod probe/grouped", "pss-baseline-host-namespaces"),
-        ("Deployment probe/chart-charted", "pss-baseline-privileged"),
+    # The engine names each violation "<policy>  (<type>: <resource name>)" and the pack's
+    # message names the object: each child is judged as its own kind.
+    for policy, child, field in (
+        (
+            "pss-baseline-privileged",
+            "kubernetes:apps/v1:DaemonSet: raw:probe/node-agent",
+            "privileged is true",
+        ),
+        ("pss-baseline-host-namespaces", "kubernetes:apps/v1:DaemonSet: raw:probe/node-agent", "hostNetwork"),
+        ("pss-baseline-capabilities", "kubernetes:apps/v1:Deployment: raw:probe/listed", "'SYS_ADMIN'"),
+        ("pss-baseline-host-namespaces", "kubernetes:core/v1:Pod: group:probe/grouped", "spec.hostPID"),
+        (
+            "pss-baseline-privileged",
+            "kubernetes:apps/v1:Deployment: chart:probe/chart-charted",
+            "privileged is true",
+        ),
     ):
-        assert who in out and policy in out, f"{who} / {policy} not reported:\n{out[-6000:]}"
+        assert "[mandatory]" in out and f"{policy}  ({child})" in out, f"{policy} / {child}:\n{out[-6000:]}"
+        kind, name = child.split(": ")[0].rsplit(":", 1)[-1], child.rsplit("/", 1)[-1]
+        assert any(f"{kind} probe/{name}" in line and field in line for line in out.splitlines()), field
     # The quota policy judges the namespaces this program contains (none), not the estate's.
     assert "Namespace shiksha-setu" not in out and "'shiksha-setu'" not in out, out[-6000:]

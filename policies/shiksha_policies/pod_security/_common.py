@@ -76,10 +76,13 @@ def cis(item: str) -> Framework:
     return Framework(CIS, item, "1.9")
 
 
-def on_pods(check: PodCheck, reads: tuple[str, ...]) -> Callable[[Subject, Mapping[str, Any]], list[Finding]]:
+def on_pods(
+    check: PodCheck, reads: tuple[str, ...] = ()
+) -> Callable[[Subject, Mapping[str, Any]], list[Finding]]:
     """Runs a pod check on every pod-bearing kind and its Patch type; other resources are
     not judged. `reads` names the fields the check reads (paths below the pod template,
-    "spec.container.*" for all three container lists): a wrong-typed one is reported."""
+    "spec.container.*" for all three container lists): a wrong-typed one is reported.
+    Without `reads` the check still sees only well-typed fields, but reports none."""
 
     def run(subject: Subject, config: Mapping[str, Any]) -> list[Finding]:
         pod, problems = pod_input(subject, pss_version(config))
