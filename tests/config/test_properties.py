@@ -7,7 +7,12 @@ hostile strings and numbers among the values. For an accepted config:
     kubernetes-validate strict and the API server's naming and range rules; with
     monitoring on, prometheus.yml and its rules pass `promtool check config` and
     alertmanager.yml passes `amtool check-config`;
-  - docker-host target: the program runs under mocks; nginx.conf passes `nginx -t`.
+  - docker-host target: the program runs under mocks; nginx.conf passes `nginx -t`;
+  - both targets: the rendered PostgreSQL command line's settings pass PostgreSQL's own
+    parser (`postgres -C` on one shared initdb'd data directory); the rendered Redis files
+    (the broker, and the cache when enabled; half of the examples enable it) load in a real
+    redis-server at their container paths, which answers PING for the application user with
+    the test secret and refuses it unauthenticated.
 
 Example counts are bounded (the `ci` profile); SHIKSHA_PROPERTY_EXAMPLES raises them.
 Each test prints how many examples per second it ran.
@@ -25,19 +30,24 @@ from typing import Any
 
 import kubernetes_validate
 import pytest
+import redis as redis_py
 import yaml
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 
 from components.config import ConfigError
+from components.config.datastores import BROKER, CACHE, REDIS_APP_USER
 from components.config.estate import EstateConfig
 from components.config.loader import parse_estate
 from components.render.nginx import Listen, NginxPaths, render_nginx_conf
 from tests.config import apiserver_rules
-from tests.config.strategies import overrides
+from tests.config.strategies import defaults, overrides
+from tests.datastores.rendered import from_snapshot
+from tests.datastores.servers import SettingsChecker, postgres_settings_checker, redis
 from tests.monitoring.conftest import render_to
 from tests.monitoring.discovery import as_static, with_serviceaccount
 from tests.nginx.harness import make_certificate, nginx_user
-from tests.support.program import PROJECT, run_program
+from tests.support.program import PROJECT, TEST_SECRETS, run_program
 from tests.support.tools import require_tool
 
 KUBERNETES_VERSION = "1.34.0"
@@ -174,6 +184,53 @@ def _nginx_problems(config: EstateConfig, directory: Path, cert: tuple[Path, Pat
     return [] if result.returncode == 0 else [f"nginx -t: {result.stderr}"]
 
 
+POSTGRES = "postgres"
+
+
+def _postgres_problems(config: EstateConfig, snapshot: Any, target: str, pg: SettingsChecker) -> list[str]:
+    """The rendered server command line's settings, through PostgreSQL's own parser."""
+    if POSTGRES not in config.workloads or not config.workloads[POSTGRES].enabled:
+        return []
+    command = from_snapshot(snapshot, target, POSTGRES).command
+    return pg.problems(command[command.index("postgres") + 1 :])
+
+
+REDIS_PASSWORDS = {BROKER: TEST_SECRETS["redisPassword"], CACHE: TEST_SECRETS["redisCachePassword"]}
+
+
+def _redis_data_dir(config: EstateConfig, workload: str) -> str:
+    spec = config.workloads[workload]
+    return spec.storage.mount_path if spec.storage is not None else spec.writable_paths[0]
+
+
+def _redis_problems(config: EstateConfig, snapshot: Any, target: str, scratch: Path) -> list[str]:
+    """Each enabled Redis, its rendered redis.conf and ACL file at their container paths, in a
+    real redis-server (own root: the data directory may be any path the config names)."""
+    found = []
+    for workload in (BROKER, CACHE):
+        if workload not in config.workloads or not config.workloads[workload].enabled:
+            continue
+        rendered = from_snapshot(snapshot, target, workload)
+        root = scratch / f"root-{workload}"
+        root.mkdir(parents=True, exist_ok=True)
+        log = scratch / f"{workload}.log"
+        log.unlink(missing_ok=True)
+        try:
+            with redis(
+                rendered.files, rendered.command, _redis_data_dir(config, workload), log, own_root=root
+            ) as server:
+                if server.client(REDIS_APP_USER, REDIS_PASSWORDS[workload]).ping() is not True:
+                    found.append(f"{workload}: the application user's PING did not answer PONG")
+                try:
+                    server.client(None, None).ping()
+                    found.append(f"{workload}: an unauthenticated PING was answered")
+                except redis_py.exceptions.AuthenticationError:
+                    pass
+        except (AssertionError, redis_py.exceptions.RedisError) as error:
+            found.append(f"{workload}: redis-server: {error}")
+    return found
+
+
 def _accepted_kubernetes(config: EstateConfig, snapshot: Any, scratch: Path) -> list[str]:
     problems = _kubernetes_problems(snapshot)
     if config.monitoring.enabled:
@@ -194,22 +251,45 @@ def make_certificate_once(scratch: Path) -> tuple[Path, Path]:
     return directory / "tls.crt", directory / "tls.key"
 
 
+def _with_cache(values: dict[str, Any]) -> dict[str, Any]:
+    """The optional Redis cache enabled (off by default, so a drawn change rarely enables it)."""
+    workloads = values.get("workloads", defaults()["workloads"])
+    if not isinstance(workloads, dict) or not isinstance(workloads.get(CACHE), dict):
+        return values
+    return {**values, "workloads": {**workloads, CACHE: {**workloads[CACHE], "enabled": True}}}
+
+
+@pytest.fixture(scope="module")
+def pg_settings() -> Iterator[SettingsChecker]:
+    with postgres_settings_checker() as checker:
+        yield checker
+
+
 @pytest.mark.parametrize(
     ("target", "judge"),
     [("kubernetes", _accepted_kubernetes), ("docker-host", _accepted_docker_host)],
 )
 def test_estate_is_refused_or_valid_everywhere(
-    target: str, judge: Callable[[EstateConfig, Any, Path], list[str]], tmp_path: Path, tally: Tally
+    target: str,
+    judge: Callable[[EstateConfig, Any, Path], list[str]],
+    pg_settings: SettingsChecker,
+    tmp_path: Path,
+    tally: Tally,
 ) -> None:
     @PROFILE
-    @given(overrides(targets=(target,)))
-    def check(values: dict[str, Any]) -> None:
+    @given(overrides(targets=(target,)), st.booleans())
+    def check(values: dict[str, Any], with_cache: bool) -> None:
+        if with_cache:
+            values = _with_cache(values)
         config = _gate(values)
         if config is None:
             tally.count("refused")
             return
         snapshot = _run(values)
         tally.count("accepted")
-        assert judge(config, snapshot, tmp_path) == [], values
+        problems = judge(config, snapshot, tmp_path)
+        problems += _postgres_problems(config, snapshot, target, pg_settings)
+        problems += _redis_problems(config, snapshot, target, tmp_path)
+        assert problems == [], values
 
     check()

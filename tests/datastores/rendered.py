@@ -90,8 +90,13 @@ def rendered_all(
     if target == "docker-host":
         config["shiksha-setu:target"] = "docker-host"
     snapshot = run_program("prod", overrides=config, secrets=secrets)
+    return {workload: from_snapshot(snapshot, target, workload) for workload in workloads}
+
+
+def from_snapshot(snapshot: Snapshot, target: str, workload: str) -> Rendered:
+    """One workload's command and files from a program run for `target`."""
     extract = _docker_host if target == "docker-host" else _kubernetes
-    return {workload: extract(snapshot, workload) for workload in workloads}
+    return extract(snapshot, workload)
 
 
 def rendered(

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+import redis as redis_py
 
 from tests.support.tools import free_port, require_tool
 
@@ -45,13 +46,17 @@ class Namespace:
 
     holder: subprocess.Popen[bytes]
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    # With an own root (see `own_root`), commands run chrooted into this directory.
+    chroot: str | None = None
 
     @property
     def root(self) -> Path:
-        return Path(f"/proc/{self.holder.pid}/root")
+        return Path(f"/proc/{self.holder.pid}/root{self.chroot or ''}")
 
     def command(self, argv: Sequence[str], user: str | None = None) -> list[str]:
         inner = ["runuser", "-u", user, "--", *argv] if user else list(argv)
+        if self.chroot:
+            inner = ["chroot", self.chroot, *inner]
         return ["nsenter", "-t", str(self.holder.pid), "-m", "-n", "--", *inner]
 
     def run(
@@ -84,6 +89,18 @@ class Namespace:
         """The names the rendered files use (postgres, postgres-ro) resolve as in the cluster."""
         scratch.write_text(f"127.0.0.1 localhost\n{entries}")
         self.run(["mount", "--bind", str(scratch), "/etc/hosts"])
+
+    def own_root(self, scratch: Path) -> None:
+        """From now on a root of its own: the host's root filesystem under a tmpfs overlay, so
+        any absolute path a config names (a data directory such as /data) can be created
+        without touching the host. `scratch` is an empty host directory, hidden by a tmpfs."""
+        self.run(["mount", "-t", "tmpfs", "-o", "mode=0755,size=1g", "tmpfs", str(scratch)])
+        self.run(["mkdir", f"{scratch}/upper", f"{scratch}/work", f"{scratch}/root"])
+        lower = f"lowerdir=/,upperdir={scratch}/upper,workdir={scratch}/work"
+        self.run(["mount", "-t", "overlay", "overlay", "-o", lower, f"{scratch}/root"])
+        self.run(["mount", "--rbind", "/dev", f"{scratch}/root/dev"])
+        self.run(["mount", "-t", "proc", "proc", f"{scratch}/root/proc"])
+        self.chroot = f"{scratch}/root"
 
     def write(self, path: str, content: str, owner: str, mode: int = 0o640) -> None:
         target = self.root / path.lstrip("/")
@@ -341,6 +358,33 @@ def replica(
         yield server
 
 
+@dataclass
+class SettingsChecker:
+    """PostgreSQL's own parser for a command line's settings, with no server started: one
+    initdb'd data directory, then `postgres -C` (which reads every -c, rejects an unknown
+    name or a bad value, and exits) for each command line."""
+
+    ns: Namespace
+    pgdata: str = "/var/lib/postgresql/settings-check"
+
+    def problems(self, args: Sequence[str]) -> list[str]:
+        result = self.ns.run(
+            [str(PG_BIN / "postgres"), "-D", self.pgdata, *args, "-C", "server_version"],
+            user="postgres",
+            check=False,
+        )
+        return [] if result.returncode == 0 else [f"postgres -C: {result.stderr.strip()}"]
+
+
+@contextmanager
+def postgres_settings_checker() -> Iterator[SettingsChecker]:
+    with namespace() as ns:
+        ns.tmpfs("/var/lib/postgresql", "postgres")
+        checker = SettingsChecker(ns)
+        ns.run([str(PG_BIN / "initdb"), "-D", checker.pgdata, "--no-sync", "-U", "postgres"], user="postgres")
+        yield checker
+
+
 # ---------------------------------------------------------------- Redis
 
 
@@ -376,6 +420,16 @@ class Redis:
         self.process = self.ns.start(command, "redis", self.log)
         wait_until(self._answers, "redis-server accepting connections", process=self.process, log=self.log)
 
+    def client(self, user: str | None, password: str | None) -> redis_py.Redis:
+        return redis_py.Redis(
+            host="127.0.0.1",
+            port=self.port,
+            username=user,
+            password=password,
+            socket_timeout=10,
+            protocol=2,
+        )
+
     def _answers(self) -> bool:
         with socket.create_connection(("127.0.0.1", self.port), timeout=1) as sock:
             sock.sendall(b"PING\r\n")
@@ -398,11 +452,16 @@ def redis(
     data_dir: str,
     log: Path,
     data_root: str = "/var/lib/redis",
+    own_root: Path | None = None,
 ) -> Iterator[Redis]:
-    """`data_dir` is the rendered `dir`, somewhere under `data_root` (a directory the host has)."""
+    """`data_dir` is the rendered `dir`, somewhere under `data_root` (a directory the host has);
+    or, given `own_root` (an empty scratch directory), anywhere: see Namespace.own_root."""
     with namespace() as ns:
+        if own_root is not None:
+            ns.own_root(own_root)
         ns.tmpfs("/etc/redis", "redis")
-        ns.tmpfs(data_root, "redis")
+        if own_root is None:
+            ns.tmpfs(data_root, "redis")
         ns.run(["install", "-d", "-o", "redis", "-g", "redis", data_dir])
         for path, content in files.items():
             ns.write(path, content, "redis", 0o440)

@@ -25,14 +25,7 @@ MONITOR_PW = SECRETS["redisMonitorPassword"]
 
 
 def connect(server: Redis, user: str | None, password: str | None) -> redis_py.Redis:
-    return redis_py.Redis(
-        host="127.0.0.1",
-        port=server.port,
-        username=user,
-        password=password,
-        socket_timeout=10,
-        protocol=2,
-    )
+    return server.client(user, password)
 
 
 def users(server: Redis) -> set[str]:
