@@ -299,8 +299,8 @@ CASES: list[tuple[str, dict[str, Any], str, str]] = [
     ),
     (
         "datastore image under another name",
-        {"workloads": {"cache2": {"image": "redis", "replicas": 1}}},
-        "workloads.cache2.image",
+        {"workloads": {"worker": {"image": "redis"}}},
+        "workloads.worker.image",
         "is a datastore image",
     ),
     (
