@@ -273,14 +273,9 @@ class _Checks:
         seen: dict[str, str] = {}
         for field, paths in {**special, "blockedPaths": edge.blocked_paths}.items():
             for index, path in enumerate(paths):
-                if seen.get(path, field) != field:
-                    self.add(
-                        _got(
-                            f"edge.{field}[{index}]",
-                            path,
-                            f"is already in edge.{seen[path]} (one location per path)",
-                        )
-                    )
+                if path in seen:
+                    where = "is listed twice" if seen[path] == field else f"is already in edge.{seen[path]}"
+                    self.add(_got(f"edge.{field}[{index}]", path, f"{where} (one location per path)"))
                 seen.setdefault(path, field)
         for field, paths in special.items():
             for index, path in enumerate(paths):

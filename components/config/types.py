@@ -164,6 +164,25 @@ def check_url_path(value: str) -> str:
 
 UrlPath = Annotated[str, AfterValidator(check_url_path)]
 
+# A health endpoint as an HTTP client requests it: a path and an optional query, RFC 3986
+# characters only (what Kubernetes' httpGet and the docker-host checks send as they are).
+_REQUEST_TARGET = re.compile(
+    r"/([A-Za-z0-9._~!$&'()*+,;=:@/-]|%[0-9A-Fa-f]{2})*(\?([A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2})*)?",
+    re.ASCII,
+)
+
+
+def _check_request_target(value: str) -> str:
+    if len(value) > 2048 or not _REQUEST_TARGET.fullmatch(value):
+        raise ValueError(
+            "expected a path such as /health or /health?full=1: at most 2048 URL characters, "
+            "no spaces, double quotes, braces or non-ASCII characters (percent-encode them)"
+        )
+    return value
+
+
+RequestTarget = Annotated[str, AfterValidator(_check_request_target)]
+
 # An absolute file system path of plain segments (no '..', no empty segment).
 _SEGMENT = r"[A-Za-z0-9_][A-Za-z0-9._-]*"
 

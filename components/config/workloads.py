@@ -25,8 +25,8 @@ from .types import (
     Port,
     PortName,
     PositiveInt32,
+    RequestTarget,
     Text,
-    UrlPath,
     cpu_millicores,
     is_dns_label,
     memory_bytes,
@@ -58,7 +58,8 @@ class ResourcesSpec(StrictModel):
 class ProbeSpec(StrictModel):
     """Exactly one of httpPath (on `port`), tcp (on `port`) or exec."""
 
-    http_path: UrlPath | None = None
+    # Sent as it is by Kubernetes' httpGet and, as an argument, by the docker-host checks.
+    http_path: RequestTarget | None = None
     port: PortName | None = Field(default=None, description="name of one of the workload's ports")
     tcp: bool = False
     exec: list[Text] | None = Field(default=None, min_length=1)
