@@ -13,8 +13,10 @@ from components.config.network import intent_errors
 from components.config.secrets import EstateSecrets
 from components.images import image_refs
 from components.ingress_with_headers import IngressWithHeaders, IngressWithHeadersArgs, edge_errors
+from components.logging_stack import LoggingStack, LoggingStackArgs
 from components.monitoring_stack import MonitoringStack, MonitoringStackArgs, reference_problems
 from components.platform_namespace import PlatformNamespace, PlatformNamespaceArgs
+from components.secret_objects import cluster_secret_store, secret_namespaces, secret_sink
 from components.secure_deployment import SecureDeployment, SecureDeploymentArgs
 from components.wiring import wire
 from components.zero_trust_network import ZeroTrustNetwork, ZeroTrustNetworkArgs, network_intent
@@ -55,9 +57,13 @@ def build_kubernetes_estate(config: EstateConfig, secrets: EstateSecrets) -> Est
     )
     # Pinned references, or `repository@digest` of this stack's builds: a new image rolls the pods.
     refs = image_refs(config, secrets)
+    # Who writes the workloads' Secrets: Pulumi, or the External Secrets Operator.
+    sink = secret_sink(config.secrets, secrets, config.kubernetes.redacts_secret_values)
+    if config.secrets.external:
+        cluster_secret_store(config, secret_namespaces(config), with_provider)
     deployments: dict[str, SecureDeployment] = {}
     for name in config.enabled_workloads:
-        wiring = wire(name, config, secrets)
+        wiring = wire(name, config)
         deployments[name] = SecureDeployment(
             name,
             SecureDeploymentArgs(
@@ -69,7 +75,7 @@ def build_kubernetes_estate(config: EstateConfig, secrets: EstateSecrets) -> Est
                 files=wiring.files,
                 secret_env=wiring.secret_env,
                 skip_await=config.kubernetes.skip_await,
-                redact_secret_values=config.kubernetes.redacts_secret_values,
+                secrets=sink,
             ),
             opts=pulumi.ResourceOptions(
                 providers=[provider],
@@ -78,9 +84,10 @@ def build_kubernetes_estate(config: EstateConfig, secrets: EstateSecrets) -> Est
         )
 
     if config.monitoring.enabled:
-        MonitoringStack(
-            "monitoring", MonitoringStackArgs(config, secrets, namespace.name), opts=with_provider
-        )
+        MonitoringStack("monitoring", MonitoringStackArgs(config, sink, namespace.name), opts=with_provider)
+
+    if config.logging.enabled:
+        LoggingStack("logging", LoggingStackArgs(config, sink), opts=with_provider)
 
     if config.ingress.enabled:
         IngressWithHeaders("edge", IngressWithHeadersArgs(config, namespace.name), opts=with_provider)
@@ -103,6 +110,14 @@ def build_kubernetes_estate(config: EstateConfig, secrets: EstateSecrets) -> Est
 
 def build_estate(config: EstateConfig, secrets: EstateSecrets) -> Estate:
     if config.target == "docker-host":
+        # Both need a Kubernetes cluster: an operator that writes Secrets, a DaemonSet per node.
+        kube_only = [("secrets.source", config.secrets.external), ("logging.enabled", config.logging.enabled)]
+        if problems := [
+            f"shiksha-setu:{key}: needs target kubernetes (this stack's target is docker-host)"
+            for key, on in kube_only
+            if on
+        ]:
+            raise ConfigError(problems)
         from components.docker_host import build_docker_host_estate
 
         return build_docker_host_estate(config, secrets)

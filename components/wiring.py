@@ -7,15 +7,11 @@ credentials of what it declares it calls, and nothing else.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import partial
-from urllib.parse import quote
-
-import pulumi
 
 from components.config.estate import EstateConfig
-from components.config.secrets import EstateSecrets
 from components.config.workloads import WorkloadSpec
 from components.render.datastores import PG_HBA, POSTGRES_INITDB_ARGS, postgres_args, redis_conf
+from components.secret_text import SecretRef, SecretText, secret, text, url_encoded
 from components.secure_deployment import ConfigFiles
 
 PG_HBA_PATH = "/etc/postgresql/hba/pg_hba.conf"
@@ -26,37 +22,33 @@ REDIS_AUTH_PATH = "/etc/redis/auth/auth.conf"
 class Wiring:
     spec: WorkloadSpec
     files: list[ConfigFiles] = field(default_factory=list)
-    secret_env: dict[str, pulumi.Input[str]] = field(default_factory=dict)
+    # Recipes over the estate's secrets: resolved by Pulumi or filled in by the operator.
+    secret_env: dict[str, SecretText] = field(default_factory=dict)
 
 
 def _port(config: EstateConfig, workload: str) -> int:
     return next(iter(config.workloads[workload].ports.values()))
 
 
-def _postgres_url(user: str, db: str, port: int, password: str) -> str:
-    return f"postgresql://{user}:{quote(password, safe='')}@postgres:{port}/{db}"
+def _postgres_url(user: str, db: str, port: int) -> SecretText:
+    return text(f"postgresql://{user}:", url_encoded("postgresPassword"), f"@postgres:{port}/{db}")
 
 
-def _redis_url(port: int, password: str) -> str:
-    return f"redis://:{quote(password, safe='')}@redis:{port}/0"
+def _redis_url(port: int) -> SecretText:
+    return text("redis://:", url_encoded("redisPassword"), f"@redis:{port}/0")
 
 
-def wire(name: str, config: EstateConfig, secrets: EstateSecrets) -> Wiring:
+def wire(name: str, config: EstateConfig) -> Wiring:
     spec = config.workloads[name]
     wiring = Wiring(spec)
     postgres = config.workloads.get("postgres")
     for target in spec.connects_to:
         if target == "postgres" and postgres is not None:
-            wiring.secret_env["DATABASE_URL"] = secrets["postgresPassword"].apply(
-                partial(
-                    _postgres_url,
-                    postgres.env["POSTGRES_USER"],
-                    postgres.env["POSTGRES_DB"],
-                    _port(config, "postgres"),
-                )
+            wiring.secret_env["DATABASE_URL"] = _postgres_url(
+                postgres.env["POSTGRES_USER"], postgres.env["POSTGRES_DB"], _port(config, "postgres")
             )
         elif target == "redis":
-            url = secrets["redisPassword"].apply(partial(_redis_url, _port(config, "redis")))
+            url = _redis_url(_port(config, "redis"))
             wiring.secret_env["REDIS_URL"] = url
             wiring.secret_env["CELERY_BROKER_URL"] = url
         else:
@@ -70,7 +62,7 @@ def wire(name: str, config: EstateConfig, secrets: EstateSecrets) -> Wiring:
             )
 
     if name == "postgres":
-        wiring.secret_env["POSTGRES_PASSWORD"] = secrets["postgresPassword"]
+        wiring.secret_env["POSTGRES_PASSWORD"] = secret("postgresPassword")
         wiring.files.append(ConfigFiles("hba", PG_HBA_PATH.rsplit("/", 1)[0], {"pg_hba.conf": PG_HBA}))
         wiring.spec = spec.model_copy(
             update={
@@ -91,7 +83,7 @@ def wire(name: str, config: EstateConfig, secrets: EstateSecrets) -> Wiring:
             ConfigFiles(
                 "auth",
                 REDIS_AUTH_PATH.rsplit("/", 1)[0],
-                {"auth.conf": secrets["redisPassword"].apply(lambda pw: f'requirepass "{pw}"\n')},
+                {"auth.conf": text('requirepass "', SecretRef("redisPassword"), '"\n')},
                 secret=True,
             )
         )

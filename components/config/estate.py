@@ -13,9 +13,11 @@ from .edge import EdgeSpec
 from .images import ImagesSpec
 from .ingress import IngressSpec
 from .kubernetes import KubernetesSpec
+from .logging import LoggingSpec
 from .monitoring import MonitoringSpec
 from .namespace import NamespaceSpec
 from .network import NetworkSpec
+from .secrets_source import SecretsSpec
 from .workloads import WorkloadSpec
 
 
@@ -34,6 +36,8 @@ class EstateConfig(StrictModel):
     network: NetworkSpec = NetworkSpec()
     monitoring: MonitoringSpec = MonitoringSpec()
     docker_host: DockerHostSpec = DockerHostSpec()
+    secrets: SecretsSpec = SecretsSpec()
+    logging: LoggingSpec = LoggingSpec()
 
     @property
     def enabled_workloads(self) -> dict[str, WorkloadSpec]:

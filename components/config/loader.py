@@ -13,10 +13,11 @@ from .defaults import DEFAULTS, deep_merge
 from .errors import ConfigError, from_validation_error
 from .estate import EstateConfig
 from .secrets import EstateSecrets, required_secrets
+from .secrets_source import WORKLOAD_SECRET_KEYS
 
 PROJECT = "shiksha-setu"
 # Secret keys are read as Outputs, never into the model.
-SECRET_KEYS = ("postgresPassword", "redisPassword", "pagerdutyRoutingKey", "registryPassword")
+SECRET_KEYS = (*WORKLOAD_SECRET_KEYS, "registryPassword")
 
 
 def _all_config() -> dict[str, Any]:
@@ -62,6 +63,13 @@ def load_secrets(config: EstateConfig, project: str = PROJECT) -> EstateSecrets:
     wanted = required_secrets(config)
     for key in SECRET_KEYS:
         full = f"{project}:{key}"
+        if config.secrets.external and key in WORKLOAD_SECRET_KEYS and full in present:
+            # Reading it would put the value into Pulumi state, which `external` promises not to.
+            problems.append(
+                f"{full}: is set although secrets.source is 'external' (the operator reads it from "
+                f"the secrets manager); remove it with `pulumi config rm {key}`"
+            )
+            continue
         if full not in present:
             if key in wanted:
                 problems.append(

@@ -1,0 +1,113 @@
+"""A secret value as a recipe: literal text and references to the estate's secrets.
+
+Workloads consume values derived from a secret (a database URL with the password
+URL-encoded inside, a `requirepass` line). Written once as a recipe, a value is either
+resolved here from Pulumi secret config (`secrets.source: pulumi`), or turned into an
+External Secrets Operator template the operator fills in inside the cluster
+(`secrets.source: external`), so both sources produce byte-identical Secrets.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import quote
+
+import pulumi
+
+
+@dataclass(frozen=True)
+class SecretRef:
+    """One estate secret (a key of `secrets`), optionally percent-encoded for a URL."""
+
+    key: str
+    url_encoded: bool = False
+
+    def render(self, value: str) -> str:
+        # Every byte but RFC 3986's unreserved characters is escaped, as Go's
+        # url.QueryEscape does once its '+' for a space is turned back into %20.
+        return quote(value, safe="") if self.url_encoded else value
+
+    def go_template(self) -> str:
+        # `urlquery` is Go's url.QueryEscape; ESO's template engine carries sprig's `replace`.
+        return f"{{{{ {self.go_expression()} }}}}"
+
+    def go_expression(self) -> str:
+        return f'(.{self.key} | urlquery | replace "+" "%20")' if self.url_encoded else f".{self.key}"
+
+
+@dataclass(frozen=True)
+class Base64:
+    """Standard base64 of literal text and secrets (an HTTP Basic credential)."""
+
+    parts: tuple[str | SecretRef, ...]
+
+    def render(self, values: Mapping[str, str]) -> str:
+        raw = "".join(_render(p, values) for p in self.parts)
+        return base64.b64encode(raw.encode()).decode()
+
+    def go_template(self) -> str:
+        # `print` joins string operands as they are; sprig's b64enc is standard base64.
+        # A JSON string literal is a valid Go string literal.
+        operands = " ".join(json.dumps(p) if isinstance(p, str) else p.go_expression() for p in self.parts)
+        return f"{{{{ print {operands} | b64enc }}}}"
+
+
+Part = str | SecretRef | Base64
+
+
+@dataclass(frozen=True)
+class SecretText:
+    parts: tuple[Part, ...]
+
+    @property
+    def keys(self) -> list[str]:
+        refs = [p for p in self.parts if isinstance(p, SecretRef)]
+        refs += [q for p in self.parts if isinstance(p, Base64) for q in p.parts if isinstance(q, SecretRef)]
+        return sorted({r.key for r in refs})
+
+    def render(self, values: Mapping[str, str]) -> str:
+        return "".join(_render(p, values) for p in self.parts)
+
+    def resolve(self, secrets: Mapping[str, pulumi.Output[str]]) -> pulumi.Output[str]:
+        """The value from Pulumi secret config: a secret Output, never plain text."""
+        keys = self.keys
+        values = pulumi.Output.all(*[secrets[k] for k in keys])
+        return pulumi.Output.secret(values.apply(lambda vs: self.render(dict(zip(keys, vs, strict=True)))))
+
+    def go_template(self) -> str:
+        """The value as an ESO (engine v2) template over the fetched secrets."""
+        return "".join(_go_literal(p) if isinstance(p, str) else p.go_template() for p in self.parts)
+
+
+def _render(part: Part, values: Mapping[str, str]) -> str:
+    if isinstance(part, str):
+        return part
+    if isinstance(part, Base64):
+        return part.render(values)
+    return part.render(values[part.key])
+
+
+def _go_literal(text: str) -> str:
+    # Only "{{" opens an action in a Go template; a literal one is emitted by an action.
+    return '{{ "{{" }}'.join(text.split("{{"))
+
+
+def secret(key: str) -> SecretText:
+    """The secret's value as it is."""
+    return SecretText((SecretRef(key),))
+
+
+def text(*parts: Part) -> SecretText:
+    return SecretText(tuple(p for p in parts if p != ""))
+
+
+def url_encoded(key: str) -> SecretRef:
+    return SecretRef(key, url_encoded=True)
+
+
+def basic_auth(username: str, password_key: str) -> SecretText:
+    """The credential of an `Authorization: Basic ...` header."""
+    return SecretText((Base64((f"{username}:", SecretRef(password_key))),))
