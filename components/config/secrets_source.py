@@ -109,16 +109,16 @@ class SecretsSpec(StrictModel):
         for key in self.remote_refs:
             if key not in WORKLOAD_SECRET_KEYS:
                 raise ValueError(
-                    f"secrets.remoteRefs.{key}: not a secret the workloads consume "
+                    f"remoteRefs.{key}: not a secret the workloads consume "
                     f"(known: {', '.join(WORKLOAD_SECRET_KEYS)})"
                 )
         if self.source == "pulumi":
             return self
         if self.backend is None:
-            raise ValueError("secrets.backend: required when secrets.source is 'external' (vault or aws)")
+            raise ValueError("backend: required when source is 'external' (vault or aws)")
         if getattr(self, self.backend) is None:
             raise ValueError(
-                f"secrets.{self.backend}: required when secrets.backend is {self.backend!r} "
+                f"{self.backend}: required when backend is {self.backend!r} "
                 f"(the {self.backend} section configures the ClusterSecretStore)"
             )
         return self

@@ -46,10 +46,11 @@ def _strict(schema: Any) -> Any:
 
 
 @cache
-def crd_schemas() -> dict[tuple[str, str, str], dict[str, Any]]:
-    """(group, version, kind) -> the version's openAPIV3Schema, made strict."""
+def crd_schemas(directory: Path = DATA) -> dict[tuple[str, str, str], dict[str, Any]]:
+    """(group, version, kind) -> the version's openAPIV3Schema, made strict, of the CRDs in
+    `directory` (the edge's by default)."""
     schemas = {}
-    for path in sorted(DATA.glob("*.yaml")):
+    for path in sorted(directory.glob("*.yaml")):
         for doc in yaml.safe_load_all(path.read_text()):
             if not isinstance(doc, dict) or doc.get("kind") != "CustomResourceDefinition":
                 continue
