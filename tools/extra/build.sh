@@ -32,6 +32,7 @@ build_eso() {
   stamp=$(cat "$dir/go.mod" "$dir/go.sum" "$dir/main.go" | sha256sum | cut -c1-16)
   out="$EXTRA/eso/$version"
   if [ -f "$out/.complete" ] && [ "$(cat "$out/.complete")" = "$stamp" ]; then
+    eso_crds "$dir" "$out"
     ln -sf "$out/external-secrets" "$BIN/external-secrets"
     echo "==> external-secrets $version: cached in $out"; return 0
   fi
@@ -39,8 +40,21 @@ build_eso() {
   step "go build external-secrets $version (every provider: the operator's controllers import them all)" \
     bash -c "cd '$dir' && GOFLAGS='-mod=readonly -trimpath' $NICE go build -p '$PARALLEL' -ldflags '-s -w' -o '$out/external-secrets' ." \
     || fail "building the External Secrets Operator failed (see above)"
+  eso_crds "$dir" "$out"
   echo "$stamp" > "$out/.complete"
   ln -sf "$out/external-secrets" "$BIN/external-secrets"
+}
+
+eso_crds() { # every CRD of the built release, for the sync proof's control plane
+  local dir="$1" out="$2" module
+  if [ ! -d "$out/crds" ]; then
+    module=$(cd "$dir" && go list -m -f '{{.Dir}}' github.com/external-secrets/external-secrets) \
+      || fail "cannot locate the operator's module to copy its CRDs"
+    rm -rf "$out/crds.tmp" && mkdir -p "$out/crds.tmp"
+    cp "$module"/config/crds/bases/*.yaml "$out/crds.tmp/" && chmod 644 "$out"/crds.tmp/*.yaml
+    mv "$out/crds.tmp" "$out/crds"
+  fi
+  ln -sfn "$out/crds" "$BIN/external-secrets-crds"
 }
 
 build_otelcol() {
