@@ -16,7 +16,7 @@ from components.ingress_with_headers import IngressWithHeaders, IngressWithHeade
 from components.logging_stack import LoggingStack, LoggingStackArgs
 from components.monitoring_stack import MonitoringStack, MonitoringStackArgs, reference_problems
 from components.platform_namespace import PlatformNamespace, PlatformNamespaceArgs
-from components.secret_objects import cluster_secret_store, secret_namespaces, secret_sink
+from components.secret_objects import SecretSink, cluster_secret_store, secret_namespaces
 from components.secure_deployment import SecureDeployment, SecureDeploymentArgs
 from components.wiring import wire
 from components.zero_trust_network import ZeroTrustNetwork, ZeroTrustNetworkArgs, network_intent
@@ -58,7 +58,7 @@ def build_kubernetes_estate(config: EstateConfig, secrets: EstateSecrets) -> Est
     # Pinned references, or `repository@digest` of this stack's builds: a new image rolls the pods.
     refs = image_refs(config, secrets)
     # Who writes the workloads' Secrets: Pulumi, or the External Secrets Operator.
-    sink = secret_sink(config.secrets, secrets, config.kubernetes.redacts_secret_values)
+    sink = SecretSink(config.secrets, secrets, config.kubernetes.redacts_secret_values)
     if config.secrets.external:
         cluster_secret_store(config, secret_namespaces(config), with_provider)
     deployments: dict[str, SecureDeployment] = {}

@@ -1,8 +1,8 @@
 """The one switch between the two secret sources: who writes a workload's Secret.
 
-`PulumiSecrets` registers the Secret with its values from Pulumi secret config;
-`ExternalSecretObjects` registers an ExternalSecret instead, and the operator writes a
-Secret of the same name and keys from the secrets manager. Components ask a sink for a
+With the Pulumi source a Secret is registered with its values from Pulumi secret config;
+with an external one an ExternalSecret instead, and the operator writes a Secret of the
+same name and keys from the secrets manager. Components ask a sink for a
 Secret and never look at the source themselves.
 """
 
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -26,19 +25,10 @@ from components.secret_text import SecretText
 REDACTED = "<not rendered: set kubernetes.renderSecretValues to write secret values>"
 
 
-class SecretSink(Protocol):
-    def secret(
-        self,
-        name: str,
-        namespace: pulumi.Input[str],
-        labels: Mapping[str, str],
-        values: Mapping[str, SecretText],
-        opts: pulumi.ResourceOptions,
-    ) -> pulumi.Resource: ...
-
-
 @dataclass(frozen=True)
-class PulumiSecrets:
+class SecretSink:
+    source: SecretsSpec
+    # Read only with the Pulumi source; empty with an external one.
     secrets: EstateSecrets
     # Secrets keep their keys but not their values (a render target writes plain files).
     redact: bool = False
@@ -51,9 +41,20 @@ class PulumiSecrets:
         values: Mapping[str, SecretText],
         opts: pulumi.ResourceOptions,
     ) -> pulumi.Resource:
+        """Secret `name` with these keys, written by Pulumi or by the operator."""
+        meta = metadata(name, namespace, labels)
+        if self.source.external:
+            return k8s.apiextensions.CustomResource(
+                name,
+                api_version=API_VERSION,
+                kind="ExternalSecret",
+                metadata=meta,
+                spec=external_secret_spec(self.source, name, labels, values),
+                opts=opts,
+            )
         return k8s.core.v1.Secret(
             name,
-            metadata=metadata(name, namespace, labels),
+            metadata=meta,
             type="Opaque",
             string_data={
                 key: REDACTED if self.redact else value.resolve(self.secrets.values)
@@ -61,32 +62,6 @@ class PulumiSecrets:
             },
             opts=opts,
         )
-
-
-@dataclass(frozen=True)
-class ExternalSecretObjects:
-    spec: SecretsSpec
-
-    def secret(
-        self,
-        name: str,
-        namespace: pulumi.Input[str],
-        labels: Mapping[str, str],
-        values: Mapping[str, SecretText],
-        opts: pulumi.ResourceOptions,
-    ) -> pulumi.Resource:
-        return k8s.apiextensions.CustomResource(
-            name,
-            api_version=API_VERSION,
-            kind="ExternalSecret",
-            metadata=metadata(name, namespace, labels),
-            spec=external_secret_spec(self.spec, name, labels, values),
-            opts=opts,
-        )
-
-
-def secret_sink(spec: SecretsSpec, secrets: EstateSecrets, redact: bool) -> SecretSink:
-    return ExternalSecretObjects(spec) if spec.external else PulumiSecrets(secrets, redact)
 
 
 def secret_namespaces(config: EstateConfig) -> list[str]:

@@ -11,10 +11,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from components.config.secrets_source import SecretsSpec
+from components.config.secrets_source import SecretsSpec, ServiceAccountRef
 from components.secret_text import SecretText
 
 API_VERSION = "external-secrets.io/v1"
+
+
+def _account(account: ServiceAccountRef) -> dict[str, str]:
+    return {"name": account.name, "namespace": account.namespace}
 
 
 def provider(spec: SecretsSpec) -> dict[str, Any]:
@@ -29,10 +33,7 @@ def provider(spec: SecretsSpec) -> dict[str, Any]:
                 "kubernetes": {
                     "mountPath": vault.auth_mount_path,
                     "role": vault.role,
-                    "serviceAccountRef": {
-                        "name": vault.service_account.name,
-                        "namespace": vault.service_account.namespace,
-                    },
+                    "serviceAccountRef": _account(vault.service_account),
                 }
             },
         }
@@ -44,14 +45,7 @@ def provider(spec: SecretsSpec) -> dict[str, Any]:
         section = {
             "service": "SecretsManager",
             "region": aws.region,
-            "auth": {
-                "jwt": {
-                    "serviceAccountRef": {
-                        "name": aws.service_account.name,
-                        "namespace": aws.service_account.namespace,
-                    }
-                }
-            },
+            "auth": {"jwt": {"serviceAccountRef": _account(aws.service_account)}},
         }
         if aws.role is not None:
             section["role"] = aws.role

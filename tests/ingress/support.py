@@ -61,10 +61,11 @@ def crd_schemas(directory: Path = DATA) -> dict[tuple[str, str, str], dict[str, 
     return schemas
 
 
-def validate_custom_resource(obj: dict[str, Any]) -> None:
-    """Raises jsonschema.ValidationError; a kind without a shipped CRD is an error too."""
+def validate_custom_resource(obj: dict[str, Any], directory: Path = DATA) -> None:
+    """Raises jsonschema.ValidationError; a kind without a shipped CRD (in `directory`, the
+    edge's by default) is an error too."""
     group, version = obj["apiVersion"].split("/")
-    schema = crd_schemas().get((group, version, obj["kind"]))
+    schema = crd_schemas(directory).get((group, version, obj["kind"]))
     if schema is None:
         raise LookupError(f"no CRD schema shipped for {obj['apiVersion']} {obj['kind']}")
     jsonschema.Draft7Validator(schema).validate(obj)

@@ -6,9 +6,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-
-from tests.ingress.support import crd_schemas
+from tests.ingress.support import validate_custom_resource
+from tests.logging.support import LOGGING
 from tests.network.analyzer import plain
 from tests.support.program import Snapshot, run_program
 
@@ -22,13 +21,6 @@ AWS: dict[str, Any] = {
     "source": "external",
     "backend": "aws",
     "aws": {"region": "ap-south-1", "role": "arn:aws:iam::123456789012:role/shiksha-setu-secrets"},
-}
-LOGGING: dict[str, Any] = {
-    "enabled": True,
-    "endpoint": "https://loki.example.org/otlp/v1/logs",
-    "endpointCidrs": ["203.0.113.0/24"],
-    "username": "123456",
-    "tenant": "shiksha-setu",
 }
 
 
@@ -52,15 +44,6 @@ def objects(snapshot: Snapshot, kind: str) -> dict[str, dict[str, Any]]:
     }
 
 
-@cache
-def eso_schemas() -> dict[tuple[str, str, str], dict[str, Any]]:
-    return crd_schemas(DATA)
-
-
 def validate_eso(obj: dict[str, Any]) -> None:
     """Strict validation against the operator's own CRD schema of the object's version."""
-    group, version = obj["apiVersion"].split("/")
-    schema = eso_schemas().get((group, version, obj["kind"]))
-    if schema is None:
-        raise LookupError(f"no CRD schema shipped for {obj['apiVersion']} {obj['kind']}")
-    jsonschema.Draft7Validator(schema).validate(obj)
+    validate_custom_resource(obj, DATA)

@@ -10,7 +10,7 @@ import jsonschema
 import pytest
 
 from components.config.errors import ConfigError
-from components.secret_text import basic_auth, secret, text, url_encoded
+from components.secret_text import SecretRef, basic_auth, secret, text, url_encoded
 from tests.support.program import TEST_SECRETS, Snapshot, run_program
 
 from .support import BACKENDS, VAULT, external_estate, objects, validate_eso
@@ -149,7 +149,7 @@ def test_remote_refs_move_single_values() -> None:
             'postgresql://u:{{ (.postgresPassword | urlquery | replace "+" "%20") }}@db:5432/x',
         ),
         (
-            text("{{literal}} ", secret("k").parts[0]),
+            text("{{literal}} ", SecretRef("k")),
             {"k": "v"},
             "{{literal}} v",
             '{{ "{{" }}literal}} {{ .k }}',
