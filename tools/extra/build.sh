@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Builds the two heavy binaries only the opt-in proofs run (make test-extra):
 #   eso      the External Secrets Operator controller (tools/extra/eso: go.mod pins it)
+#   eso-render  the operator's template engine alone (tools/extra/eso/render), a quick build
 #   otelcol  a minimal OpenTelemetry Collector distribution made by the collector's own
 #            builder (tools/extra/otelcol/manifest.yaml pins the builder and components)
 # Both come from the Go module proxy and land in $SHIKSHA_EXTRA_CACHE/<name>/<stamp>/,
 # linked into $SHIKSHA_EXTRA_CACHE/bin. A directory whose stamp matches its pins is not
 # rebuilt (a warm run costs well under a second). Kept out of the shared cache the
 # default build fills, so this never competes with or corrupts it.
-#   usage: tools/extra/build.sh eso|otelcol|all
+#   usage: tools/extra/build.sh eso|eso-render|otelcol|all
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 REPO="$(cd "$HERE/../.." && pwd)"
@@ -43,6 +44,23 @@ build_eso() {
   eso_crds "$dir" "$out"
   echo "$stamp" > "$out/.complete"
   ln -sf "$out/external-secrets" "$BIN/external-secrets"
+}
+
+build_eso_render() { # the operator's template engine alone: a small, quick build
+  local dir="$HERE/eso" version stamp out
+  version=$(sed -n 's|^require github.com/external-secrets/external-secrets \(v[^ ]*\)$|\1|p' "$dir/go.mod")
+  stamp=$(cat "$dir/go.mod" "$dir/go.sum" "$dir/render/main.go" | sha256sum | cut -c1-16)
+  out="$EXTRA/eso-render/$version"
+  if [ -f "$out/.complete" ] && [ "$(cat "$out/.complete")" = "$stamp" ]; then
+    ln -sf "$out/eso-render" "$BIN/eso-render"
+    echo "==> eso-render $version: cached in $out"; return 0
+  fi
+  rm -rf "$out"; mkdir -p "$out"
+  step "go build eso-render (the operator's pkg/template/v2) $version" \
+    bash -c "cd '$dir' && GOFLAGS='-mod=readonly -trimpath' $NICE go build -p '$PARALLEL' -ldflags '-s -w' -o '$out/eso-render' ./render" \
+    || fail "building eso-render failed (see above)"
+  echo "$stamp" > "$out/.complete"
+  ln -sf "$out/eso-render" "$BIN/eso-render"
 }
 
 eso_crds() { # every CRD of the built release, for the sync proof's control plane
@@ -85,8 +103,9 @@ build_otelcol() {
 T0=$SECONDS
 case "${1:-all}" in
   eso) build_eso ;;
+  eso-render) build_eso_render ;;
   otelcol) build_otelcol ;;
-  all) build_otelcol; build_eso ;;
-  *) fail "usage: $0 eso|otelcol|all" ;;
+  all) build_otelcol; build_eso_render; build_eso ;;
+  *) fail "usage: $0 eso|eso-render|otelcol|all" ;;
 esac
 echo "==> extra build done in $((SECONDS - T0)) s (binaries in $BIN)"
