@@ -26,11 +26,11 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_docker as docker
 
-from components.config.base import cpu_millicores, memory_bytes
-from components.config.docker_host import DockerHostSpec
+from components.config.docker_host import IMAGE_ENTRYPOINTS, DockerHostSpec
 from components.config.estate import EstateConfig
 from components.config.secrets import EstateSecrets
-from components.config.workloads import WorkloadSpec
+from components.config.types import cpu_millicores, memory_bytes
+from components.config.workloads import ProbeSpec, WorkloadSpec
 from components.estate import Estate
 from components.images import image_refs
 from components.kube.labels import recommended_labels
@@ -41,17 +41,11 @@ from components.wiring import wire
 FRONTEND = "frontend"
 BACKEND = "backend"
 LOOPBACK = "loopback"
-# The ENTRYPOINT of images whose command we wrap (when the workload keeps the image's own).
-IMAGE_ENTRYPOINTS = {"postgres": ["docker-entrypoint.sh"], "redis": ["docker-entrypoint.sh"]}
 # nginx-unprivileged listens above 1024 and runs as uid/gid 101, so no capability is needed.
 NGINX_UID = 101
 NGINX_HTTP, NGINX_HTTPS = 8080, 8443
 NGINX_CONF_DIR = "/etc/nginx/generated"
 NGINX_TLS_DIR = "/etc/nginx/tls"
-
-
-class DockerHostError(ValueError):
-    """Config that the docker-host target cannot run; names the config key."""
 
 
 def _mb(quantity: str) -> int:
@@ -82,36 +76,46 @@ def networks_of(name: str, config: EstateConfig) -> list[str]:
     return nets
 
 
+# HTTP health checks per tool. The URL is never part of the program text: it is the last
+# argument (process.argv[1] in `node -e`, sys.argv[1] in `python3 -c`), and Docker's exec
+# form runs no shell, so a quote or `$(...)` in a probe path is just a character of the
+# URL. curl gets --globoff so `{}` and `[]` in the path are not curl's URL globbing.
+_NODE_CHECK = (
+    "const t=Number(process.argv[2]);"
+    "require('http').get(process.argv[1],{timeout:t},r=>process.exit(r.statusCode<400?0:1))"
+    ".on('timeout',()=>process.exit(1)).on('error',()=>process.exit(1))"
+)
+_PYTHON_CHECK = "import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=float(sys.argv[2]))"
+
+
 def _http_check(tool: str, url: str, timeout: int) -> list[str]:
     if tool == "curl":
-        return ["CMD", "curl", "--fail", "--silent", "--show-error", "--max-time", str(timeout), url]
+        return [
+            "CMD",
+            "curl",
+            "--fail",
+            "--silent",
+            "--show-error",
+            "--globoff",
+            "--max-time",
+            str(timeout),
+            "--",
+            url,
+        ]
     if tool == "node":
-        script = (
-            f"require('http').get('{url}',{{timeout:{timeout * 1000}}},"
-            "r=>process.exit(r.statusCode<400?0:1)).on('error',()=>process.exit(1))"
-        )
-        return ["CMD", "node", "-e", script]
-    return [
-        "CMD",
-        "python3",
-        "-c",
-        f"import urllib.request; urllib.request.urlopen('{url}', timeout={timeout})",
-    ]
+        return ["CMD", "node", "-e", _NODE_CHECK, url, str(timeout * 1000)]
+    return ["CMD", "python3", "-c", _PYTHON_CHECK, url, str(timeout)]
 
 
 def healthcheck(name: str, spec: WorkloadSpec, host: DockerHostSpec) -> docker.ContainerHealthcheckArgs:
     """Docker has one health check; it takes the readiness probe's check and the liveness
     probe's patience, and the startup probe's budget as the start period."""
     probes = spec.probes
-    probe = probes.readiness or probes.liveness
-    if probe is None:
-        raise DockerHostError(
-            f"shiksha-setu:workloads.{name}.probes: the docker-host target needs a readiness or liveness "
-            "probe to derive the container health check from"
-        )
     override = host.healthchecks.get(name)
+    # Without a probe (the gate then guarantees an override), the probe defaults' timing.
+    probe = probes.readiness or probes.liveness or ProbeSpec(exec=list(override or ["true"]))
     if override:
-        tests = override
+        tests = list(override)
     elif probe.exec is not None:
         tests = ["CMD", *probe.exec]
     elif probe.http_path is not None:
@@ -233,31 +237,6 @@ class DockerHost(pulumi.ComponentResource):
                 )
             return pulls[key]
 
-        for workload, port in host.loopback_ports.items():
-            if workload not in config.enabled_workloads:
-                raise DockerHostError(
-                    f"shiksha-setu:dockerHost.loopbackPorts.{workload}: not an enabled workload "
-                    f"(known: {sorted(config.enabled_workloads)})"
-                )
-            if not 1 <= port <= 65535:
-                raise DockerHostError(
-                    f"shiksha-setu:dockerHost.loopbackPorts.{workload}: {port} is not a TCP port"
-                )
-
-        for workload, paths in host.volume_paths.items():
-            spec_of = config.workloads.get(workload)
-            if spec_of is None:
-                raise DockerHostError(
-                    f"shiksha-setu:dockerHost.volumePaths.{workload}: not a workload "
-                    f"(known: {sorted(config.workloads)})"
-                )
-            for path in paths:
-                if path not in spec_of.writable_paths:
-                    raise DockerHostError(
-                        f"shiksha-setu:dockerHost.volumePaths.{workload}: {path!r} is not one of "
-                        f"the workload's writablePaths {spec_of.writable_paths}"
-                    )
-
         self.containers: dict[str, docker.Container] = {}
         self.volumes: dict[str, docker.Volume] = {}
         for workload in config.enabled_workloads:
@@ -313,12 +292,8 @@ class DockerHost(pulumi.ComponentResource):
             entrypoints = None
             command = list(spec.args or [])
         if written.lines:
-            original = entrypoints if entrypoints is not None else IMAGE_ENTRYPOINTS.get(spec.image)
-            if original is None:
-                raise DockerHostError(
-                    f"shiksha-setu:workloads.{name}.command: needed to start image {spec.image!r} "
-                    "after writing its config files"
-                )
+            # The config gate guarantees a command or a known image entrypoint here.
+            original = entrypoints if entrypoints is not None else IMAGE_ENTRYPOINTS[spec.image]
             entrypoints, command = written.wrap([*original, *command])
             env.update(written.env)
             secret.update(written.secret_env)

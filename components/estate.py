@@ -7,14 +7,12 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.config.errors import ConfigError
 from components.config.estate import EstateConfig
-from components.config.network import intent_errors
 from components.config.secrets import EstateSecrets
 from components.images import image_refs
-from components.ingress_with_headers import IngressWithHeaders, IngressWithHeadersArgs, edge_errors
+from components.ingress_with_headers import IngressWithHeaders, IngressWithHeadersArgs
 from components.logging_stack import LoggingStack, LoggingStackArgs
-from components.monitoring_stack import MonitoringStack, MonitoringStackArgs, reference_problems
+from components.monitoring_stack import MonitoringStack, MonitoringStackArgs
 from components.platform_namespace import PlatformNamespace, PlatformNamespaceArgs
 from components.secret_objects import SecretSink, cluster_secret_store, secret_namespaces
 from components.secure_deployment import SecureDeployment, SecureDeploymentArgs
@@ -37,19 +35,8 @@ def kubernetes_provider(config: EstateConfig) -> k8s.Provider:
     return k8s.Provider("kubernetes", context=kube.context, enable_server_side_apply=True)
 
 
-def check_references(config: EstateConfig) -> None:
-    """Every cross-reference the components resolve, all checked before anything is registered."""
-    problems = [f"shiksha-setu:{p}" for p in intent_errors(config.network, config.workloads)]
-    if config.ingress.enabled:
-        problems += edge_errors(config)
-    if config.monitoring.enabled:
-        problems += reference_problems(config)
-    if problems:
-        raise ConfigError(problems)
-
-
 def build_kubernetes_estate(config: EstateConfig, secrets: EstateSecrets) -> Estate:
-    check_references(config)
+    # The config passed the gate (components/config/loader.py): every reference resolves.
     provider = kubernetes_provider(config)
     with_provider = pulumi.ResourceOptions(providers=[provider])
     namespace = PlatformNamespace(
@@ -110,14 +97,6 @@ def build_kubernetes_estate(config: EstateConfig, secrets: EstateSecrets) -> Est
 
 def build_estate(config: EstateConfig, secrets: EstateSecrets) -> Estate:
     if config.target == "docker-host":
-        # Both need a Kubernetes cluster: an operator that writes Secrets, a DaemonSet per node.
-        kube_only = [("secrets.source", config.secrets.external), ("logging.enabled", config.logging.enabled)]
-        if problems := [
-            f"shiksha-setu:{key}: needs target kubernetes (this stack's target is docker-host)"
-            for key, on in kube_only
-            if on
-        ]:
-            raise ConfigError(problems)
         from components.docker_host import build_docker_host_estate
 
         return build_docker_host_estate(config, secrets)

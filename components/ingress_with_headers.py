@@ -29,51 +29,6 @@ def _covers(prefix: str, path: str) -> bool:
     return prefix in ("/", path) or path.startswith(prefix.rstrip("/") + "/")
 
 
-def _paths(config: EstateConfig) -> dict[str, list[str]]:
-    edge = config.edge
-    return {
-        "mlPaths": edge.ml_paths,
-        "streamPaths": edge.stream_paths,
-        "websocketPaths": edge.websocket_paths,
-    }
-
-
-def edge_errors(config: EstateConfig, project: str = "shiksha-setu") -> list[str]:
-    """What the Kubernetes edge cannot serve; each message starts with its config key."""
-    edge, problems = config.edge, []
-    for key, paths in _paths(config).items():
-        for index, path in enumerate(paths):
-            if not path.startswith("/"):
-                problems.append(f"{project}:edge.{key}[{index}]: got {path!r}: a path starts with '/'")
-            elif not any(_covers(route.path, path) for route in edge.routes):
-                problems.append(
-                    f"{project}:edge.{key}[{index}]: got {path!r}: no edge.routes prefix serves it "
-                    f"(a path needs a backend; routes: {[r.path for r in edge.routes]})"
-                )
-    if (
-        config.ingress.mode == "ingress-nginx"
-        and not float(edge.rate_limits.requests_per_second).is_integer()
-    ):
-        problems.append(
-            f"{project}:edge.rateLimits.requestsPerSecond: got {edge.rate_limits.requests_per_second}: "
-            "ingress-nginx takes whole requests per second"
-        )
-    if (
-        config.ingress.mode == "gateway-api"
-        and config.ingress.gateway_api.policy_provider == "envoy-gateway"
-        and not float(edge.rate_limits.global_requests_per_second).is_integer()
-    ):
-        problems.append(
-            f"{project}:edge.rateLimits.globalRequestsPerSecond: got "
-            f"{edge.rate_limits.global_requests_per_second}: Envoy Gateway takes whole requests per second"
-        )
-    if len(edge.hosts) > 32:
-        problems.append(
-            f"{project}:edge.hosts: got {len(edge.hosts)} hosts: a Gateway holds at most 64 listeners"
-        )
-    return problems
-
-
 def _backend(config: EstateConfig, path: str) -> ing.Backend:
     route = max((r for r in config.edge.routes if _covers(r.path, path)), key=lambda r: len(r.path))
     return ing.Backend(route.backend, config.workloads[route.backend].ports[route.port])

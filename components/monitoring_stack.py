@@ -16,7 +16,6 @@ from urllib.parse import urlsplit
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.config.errors import ConfigError
 from components.config.estate import EstateConfig
 from components.config.workloads import (
     ComputeResources,
@@ -197,24 +196,6 @@ def exporter_specs(config: EstateConfig) -> dict[str, WorkloadSpec]:
     return specs
 
 
-def reference_problems(config: EstateConfig) -> list[str]:
-    """Scrape jobs that name a workload or port that does not exist."""
-    problems = []
-    for job_name, job in config.monitoring.jobs.items():
-        key = f"shiksha-setu:monitoring.jobs.{job_name}"
-        workload = config.workloads.get(job.workload)
-        if workload is None:
-            problems.append(
-                f"{key}.workload: got {job.workload!r}: names no workload (known: {sorted(config.workloads)})"
-            )
-        elif job.port not in workload.ports:
-            problems.append(
-                f"{key}.port: got {job.port!r}: workload {job.workload!r} has no such port "
-                f"(ports: {sorted(workload.ports)})"
-            )
-    return problems
-
-
 def scrape_targets(config: EstateConfig) -> list[tuple[str, str]]:
     """(workload, port name) pairs Prometheus connects to: its scrape jobs, the blackbox
     exporter it asks for probes, and Alertmanager (scraped, and where alerts are sent).
@@ -291,8 +272,6 @@ class MonitoringStack(pulumi.ComponentResource):
     def __init__(self, name: str, args: MonitoringStackArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("shiksha:index:MonitoringStack", name, None, opts)
         config = args.config
-        if problems := reference_problems(config):
-            raise ConfigError(problems)
         spec = config.monitoring
         child = pulumi.ResourceOptions(parent=self)
         ns = config.namespace.name

@@ -3,51 +3,158 @@ NGINX of the docker-host target, so the two never drift."""
 
 from __future__ import annotations
 
+import math
 import re
+import ssl
+from collections import Counter
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, PositiveFloat, PositiveInt, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
-from .base import DnsLabel, StrictModel
-
-_HOSTNAME = re.compile(
-    r"^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)+$"
+from .base import StrictModel
+from .types import (
+    DNS_LABEL,
+    Dns1035Label,
+    DnsLabel,
+    DnsSubdomain,
+    Hostname,
+    PortName,
+    UrlPath,
 )
 
+# Values of this module reach NGINX (nginx.conf), ingress-nginx (annotations and its
+# custom-headers ConfigMap), Gateway API objects and Envoy Gateway policies. Each type
+# below accepts only what every one of them takes literally; docs/escaping.md lists what
+# each refuses and why. Patterns are matched against the whole string with ASCII classes
+# ([0-9], never \d, which also matches non-ASCII digits).
 
-def _check_hostname(value: str) -> str:
-    if not _HOSTNAME.match(value):
-        raise ValueError("expected a fully qualified lower-case DNS name such as app.example.org")
-    return value
+# RFC 9110 field-value, restricted to visible ASCII and spaces.
+_HEADER_VALUE = re.compile(r"[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?")
+HEADER_VALUE_MAX = 4096  # Gateway API's HTTPHeaderValue limit
+# One NGINX parameter is at most 4000 bytes with its quotes and escapes
+# (components/render/quoting.py, NGINX_TOKEN_MAX).
+NGINX_STRING_MAX = 3998
 
 
 def _check_header_value(value: str) -> str:
     if "\n" in value or "\r" in value:
         raise ValueError("a header value must not contain a newline")
+    if not _HEADER_VALUE.fullmatch(value):
+        raise ValueError(
+            "expected a header value of visible ASCII characters and spaces (no control characters, "
+            "tabs, non-ASCII text or leading/trailing spaces)"
+        )
+    if len(value) > HEADER_VALUE_MAX:
+        raise ValueError(f"a header value is at most {HEADER_VALUE_MAX} characters")
+    if len(value) + value.count('"') + value.count("\\") > NGINX_STRING_MAX:
+        raise ValueError(
+            f"too long for NGINX: at most {NGINX_STRING_MAX} characters, each '\"' and '\\' counting twice"
+        )
+    if "$" in value:
+        # NGINX and ingress-nginx's custom headers expand $variables, with no escape.
+        raise ValueError("'$' is refused: NGINX would send a variable ($http_cookie) instead of the text")
+    if "%" in value:
+        # Envoy Gateway reads header values as Envoy format strings (%REQ(cookie)%).
+        raise ValueError("'%' is refused: Envoy reads %...% in a header value as a request field")
     return value
+
+
+SECONDS_MAX = 99999  # Gateway API and Envoy Gateway durations: at most five digits per unit
 
 
 def _check_duration_seconds(value: int) -> int:
     if value <= 0:
         raise ValueError("expected a positive number of seconds")
+    if value > SECONDS_MAX:
+        raise ValueError(f"expected at most {SECONDS_MAX} seconds (the Gateway API's duration limit)")
     return value
 
 
-# A path every edge (NGINX, ingress-nginx, Gateway API) takes literally: no spaces, no
-# regex or query characters.
-URL_PATH = re.compile(r"/[A-Za-z0-9._~/-]*")
+def _repeated(items: list[str]) -> list[str]:
+    return sorted(item for item, count in Counter(items).items() if count > 1)
 
 
-def check_url_path(value: str) -> str:
-    if not URL_PATH.fullmatch(value):
-        raise ValueError("expected a URL path of letters, digits and ._~/-")
+def _unique_paths(paths: list[str]) -> list[str]:
+    repeated = _repeated(paths)
+    if repeated:
+        raise ValueError(f"{repeated} listed more than once (NGINX refuses duplicate locations)")
+    return paths
+
+
+# Requests per second. NGINX counts whole requests per second or per minute, so a rate
+# below one a minute rounds to nothing; infinity and NaN are no rate at all.
+RATE_MIN, RATE_MAX = 1 / 60, 1_000_000
+
+
+def _check_rate(value: float) -> float:
+    if not math.isfinite(value) or not RATE_MIN <= value <= RATE_MAX:
+        raise ValueError(f"expected a number of requests per second from 1/60 (one a minute) to {RATE_MAX:,}")
     return value
 
 
-Hostname = Annotated[str, AfterValidator(_check_hostname)]
+_ORIGIN = re.compile(rf"https?://{DNS_LABEL}(\.{DNS_LABEL})*(:(?P<port>[0-9]{{1,5}}))?", re.ASCII)
+
+
+def _check_origin(value: str) -> str:
+    match = _ORIGIN.fullmatch(value)
+    if value != "*" and (match is None or not 1 <= int(match.group("port") or 443) <= 65535):
+        raise ValueError(
+            f"origin {value!r} is not scheme://host[:port] (http or https, a lower-case host) or '*'"
+        )
+    return value
+
+
+def _check_method(value: str) -> str:
+    if not re.fullmatch(r"[A-Z]{1,32}", value, re.ASCII):
+        raise ValueError("expected an HTTP method in capitals, such as GET")
+    return value
+
+
+def _check_header_name(value: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}", value, re.ASCII):
+        raise ValueError("expected a header name of letters, digits, '-' and '_', such as Content-Type")
+    return value
+
+
+# The TLS 1.3 suites OpenSSL knows (`ssl_conf_command Ciphersuites` refuses any other).
+TLS13_SUITES = (
+    "TLS_AES_256_GCM_SHA384",
+    "TLS_CHACHA20_POLY1305_SHA256",
+    "TLS_AES_128_GCM_SHA256",
+    "TLS_AES_128_CCM_SHA256",
+    "TLS_AES_128_CCM_8_SHA256",
+)
+
+
+def _check_ciphers(value: str) -> str:
+    """An OpenSSL cipher list: names, `!`/`+`/`-` prefixes and `@` options, ':'-separated."""
+    if len(value) > 2048:
+        raise ValueError("a cipher list is at most 2048 characters")
+    names = value.split(":")
+    if not all(re.fullmatch(r"[!+-]?[A-Za-z0-9@=_.+-]{1,64}", name, re.ASCII) for name in names):
+        raise ValueError("expected OpenSSL cipher names separated by ':' (letters, digits and !+-@=_. only)")
+    unknown = [n for n in names if n.startswith("TLS_") and n not in TLS13_SUITES]
+    if unknown:
+        raise ValueError(f"unknown TLS 1.3 suites {unknown} (known: {list(TLS13_SUITES)})")
+    tls12 = ":".join(n for n in names if not n.startswith("TLS_"))
+    if tls12:
+        try:
+            # The same OpenSSL call NGINX makes for ssl_ciphers.
+            ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).set_ciphers(tls12)
+        except ssl.SSLError:
+            raise ValueError(f"OpenSSL selects no cipher from {tls12!r}") from None
+    return value
+
+
 HeaderValue = Annotated[str, AfterValidator(_check_header_value)]
-Seconds = Annotated[int, AfterValidator(_check_duration_seconds)]
-UrlPath = Annotated[str, AfterValidator(check_url_path)]
+# Gateway API and Envoy Gateway take durations of at most five digits per unit.
+GatewaySeconds = Annotated[int, AfterValidator(_check_duration_seconds)]
+EdgePaths = Annotated[list[UrlPath], AfterValidator(_unique_paths)]
+Rate = Annotated[float, AfterValidator(_check_rate)]
+Origin = Annotated[str, AfterValidator(_check_origin)]
+HttpMethod = Annotated[str, AfterValidator(_check_method)]
+HeaderName = Annotated[str, AfterValidator(_check_header_name)]
+CipherList = Annotated[str, AfterValidator(_check_ciphers)]
 
 
 class SecurityHeaders(StrictModel):
@@ -76,56 +183,53 @@ class SecurityHeaders(StrictModel):
 
 
 class RateLimits(StrictModel):
-    requests_per_second: PositiveFloat = 20
-    burst_multiplier: PositiveInt = 5
-    connections_per_client: PositiveInt = 20
-    global_requests_per_second: PositiveFloat = 1000
+    requests_per_second: Rate = 20
+    burst_multiplier: int = Field(default=5, ge=1, le=1000)
+    # NGINX's limit_conn takes at most 65535.
+    connections_per_client: int = Field(default=20, ge=1, le=65535)
+    global_requests_per_second: Rate = 1000
     status_code: int = Field(default=429, ge=400, le=599)
 
 
 class Cors(StrictModel):
-    allowed_origins: list[str] = Field(default_factory=lambda: ["https://shikshasetu.example.org"])
-    allowed_methods: list[str] = Field(
-        default_factory=lambda: ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+    # Bounded so that the lists, joined, fit one NGINX parameter and one annotation.
+    allowed_origins: list[Origin] = Field(
+        default_factory=lambda: ["https://shikshasetu.example.org"], max_length=256
     )
-    allowed_headers: list[str] = Field(
-        default_factory=lambda: ["Authorization", "Content-Type", "X-Request-ID"]
+    allowed_methods: list[HttpMethod] = Field(
+        default_factory=lambda: ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+        min_length=1,
+        max_length=32,
+    )
+    allowed_headers: list[HeaderName] = Field(
+        max_length=32, default_factory=lambda: ["Authorization", "Content-Type", "X-Request-ID"]
     )
     allow_credentials: bool = True
-    max_age_seconds: Seconds = 600
+    max_age_seconds: GatewaySeconds = 600
 
     @model_validator(mode="after")
     def _no_wildcard_with_credentials(self) -> Cors:
         if self.allow_credentials and "*" in self.allowed_origins:
             raise ValueError("a wildcard origin '*' cannot be combined with allowCredentials: true")
-        for origin in self.allowed_origins:
-            if origin != "*" and not re.match(r"^https?://[a-z0-9.-]+(:\d+)?$", origin):
-                raise ValueError(f"origin {origin!r} is not scheme://host[:port]")
         return self
 
 
 class Route(StrictModel):
     """A path prefix and the workload (and port name) that serves it."""
 
-    path: str
-    backend: DnsLabel
-    port: DnsLabel = "http"
-
-    @model_validator(mode="after")
-    def _absolute(self) -> Route:
-        if not self.path.startswith("/"):
-            raise ValueError(f"path {self.path!r} must start with '/'")
-        return self
+    path: UrlPath
+    backend: Dns1035Label
+    port: PortName = "http"
 
 
 class Timeouts(StrictModel):
-    read_seconds: Seconds = 60
-    send_seconds: Seconds = 60
-    connect_seconds: Seconds = 5
+    read_seconds: GatewaySeconds = 60
+    send_seconds: GatewaySeconds = 60
+    connect_seconds: GatewaySeconds = 5
     # Only the ML endpoints wait this long; everything else keeps the short timeouts.
-    ml_read_seconds: Seconds = 600
-    ml_send_seconds: Seconds = 600
-    stream_read_seconds: Seconds = 3600
+    ml_read_seconds: GatewaySeconds = 600
+    ml_send_seconds: GatewaySeconds = 600
+    stream_read_seconds: GatewaySeconds = 3600
 
 
 TlsProtocol = Literal["TLSv1.2", "TLSv1.3"]
@@ -133,35 +237,36 @@ SUPPORTED_TLS: tuple[TlsProtocol, ...] = ("TLSv1.2", "TLSv1.3")
 
 
 class TlsSettings(StrictModel):
-    protocols: list[TlsProtocol] = Field(default_factory=lambda: list(SUPPORTED_TLS))
-    ciphers: str = (
+    protocols: list[TlsProtocol] = Field(default_factory=lambda: list(SUPPORTED_TLS), min_length=1)
+    ciphers: CipherList = (
         "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256:"
         "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
         "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"
         "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256"
     )
-    cert_manager_issuer: str = "letsencrypt-prod"
+    cert_manager_issuer: DnsSubdomain = "letsencrypt-prod"
     secret_name: DnsLabel = "shiksha-setu-tls"  # noqa: S105 (a Secret's name, not its value)
 
 
 class EdgeSpec(StrictModel):
-    hosts: list[Hostname] = Field(default_factory=lambda: ["shikshasetu.example.org"])
+    hosts: list[Hostname] = Field(default_factory=lambda: ["shikshasetu.example.org"], min_length=1)
     routes: list[Route] = Field(
+        min_length=1,
         default_factory=lambda: [
             Route(path="/api", backend="api"),
             Route(path="/ws", backend="api"),
             Route(path="/", backend="frontend"),
-        ]
+        ],
     )
     # Served by the API but slow (model inference): the long timeouts apply only here.
-    ml_paths: list[str] = Field(default_factory=lambda: ["/api/v2/ml", "/api/v2/chat"])
+    ml_paths: EdgePaths = Field(default_factory=lambda: ["/api/v2/ml", "/api/v2/chat"])
     # Server-Sent Events: never buffered.
-    stream_paths: list[str] = Field(default_factory=lambda: ["/api/v2/chat/stream"])
-    websocket_paths: list[str] = Field(default_factory=lambda: ["/ws"])
+    stream_paths: EdgePaths = Field(default_factory=lambda: ["/api/v2/chat/stream"])
+    websocket_paths: EdgePaths = Field(default_factory=lambda: ["/ws"])
     # Answered by the edge itself (dockerHost.nginx.blockedStatus from NGINX, 403 from
     # ingress-nginx, 500 from a Gateway API gateway), never proxied. At most 64: the
     # match limit of one HTTPRoute rule.
-    blocked_paths: list[UrlPath] = Field(
+    blocked_paths: list[Annotated[UrlPath, Field(max_length=512)]] = Field(
         max_length=64,
         default_factory=lambda: [
             "/wp-admin",
@@ -182,4 +287,21 @@ class EdgeSpec(StrictModel):
     cors: Cors = Cors()
     timeouts: Timeouts = Timeouts()
     tls: TlsSettings = TlsSettings()
-    max_body_size_mb: PositiveInt = 25
+    # At most 1 TiB: NGINX and ingress-nginx parse the size into a signed 64-bit count.
+    max_body_size_mb: int = Field(default=25, ge=1, le=2**20)
+
+    @model_validator(mode="after")
+    def _one_location_per_path(self) -> EdgeSpec:
+        # Each path is one NGINX location and one route rule: a path in two roles would be
+        # two locations (NGINX refuses) or two rules the gateway cannot choose between.
+        repeated = _repeated([route.path for route in self.routes])
+        if repeated:
+            raise ValueError(f"routes: paths {repeated} listed more than once (one backend per path)")
+        streams = set(self.stream_paths)
+        for index, path in enumerate(self.websocket_paths):
+            if path in streams:
+                raise ValueError(
+                    f"websocketPaths[{index}]: got {path!r}: also in streamPaths; a path is either "
+                    "a WebSocket or a Server-Sent Events stream"
+                )
+        return self

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import difflib
+import types
+import typing
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
+from pydantic.alias_generators import to_camel
 
 
 class ConfigError(ValueError):
@@ -16,11 +20,13 @@ class ConfigError(ValueError):
 
 
 def config_key(project: str, loc: tuple[Any, ...]) -> str:
-    """`("workloads", "api", "replicas")` -> `shiksha-setu:workloads.api.replicas`."""
-    head, *rest = [str(part) for part in loc] or ["<root>"]
-    path = head
-    for part in rest:
-        path += f"[{part}]" if part.isdigit() else f".{part}"
+    """`("workloads", "api", "replicas")` -> `shiksha-setu:workloads.api.replicas`; an int
+    is a list index (`edge.routes[0]`), a string a mapping key even when it is digits."""
+    # A key with a newline or other invisible characters is shown quoted.
+    shown = [str(part) if str(part).isprintable() else repr(part) for part in loc] or ["<root>"]
+    path = shown[0]
+    for part, text in zip(loc[1:], shown[1:], strict=True):
+        path += f"[{text}]" if isinstance(part, int) else f".{text}"
     return f"{project}:{path}"
 
 
@@ -29,20 +35,93 @@ def _short(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def from_validation_error(project: str, error: ValidationError) -> ConfigError:
+def holds(node: Any, part: Any) -> bool:
+    """Whether `part` is a key of mapping `node` or an index of list `node`."""
+    if isinstance(node, dict):
+        return part in node
+    return isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+
+
+def data_loc(data: Any, loc: tuple[Any, ...]) -> tuple[tuple[Any, ...], bool]:
+    """The part of pydantic's `loc` that is a path in `data` (its union and validator tags
+    dropped), and whether the whole of it exists there."""
+    path: list[Any] = []
+    node = data
+    for part in loc:
+        if part == "[key]":
+            return tuple(path), True  # the mapping key itself is the bad value
+        if holds(node, part):
+            node = node[part]
+        elif isinstance(node, dict | list):
+            # A key that is not there: missing or unknown, still the path's last part.
+            return (*path, part), False
+        else:
+            continue  # a tag of a union member or validator, not a key of the data
+        path.append(part)
+    return tuple(path), True
+
+
+def _inner(tp: Any) -> list[Any]:
+    """The types a value of annotation `tp` may hold, unwrapped from Annotated and unions."""
+    origin = typing.get_origin(tp)
+    if origin is typing.Annotated:
+        return _inner(typing.get_args(tp)[0])
+    if origin in (typing.Union, types.UnionType):
+        return [t for arg in typing.get_args(tp) for t in _inner(arg)]
+    return [tp]
+
+
+def known_keys(root: type[BaseModel], path: tuple[Any, ...]) -> list[str] | None:
+    """The camelCase keys the model allows at `path` (a mapping of the stack config)."""
+    candidates: list[Any] = [root]
+    for part in path:
+        following: list[Any] = []
+        for tp in candidates:
+            if isinstance(tp, type) and issubclass(tp, BaseModel):
+                for name, field in tp.model_fields.items():
+                    if part in (field.alias, name):
+                        following += _inner(field.annotation)
+            elif typing.get_origin(tp) is dict:
+                following += _inner(typing.get_args(tp)[1])
+            elif typing.get_origin(tp) is list:
+                following += _inner(typing.get_args(tp)[0])
+        candidates = following
+    for tp in candidates:
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            return [field.alias or name for name, field in tp.model_fields.items()]
+    return None
+
+
+def _unknown_key(root: type[BaseModel], path: tuple[Any, ...]) -> str:
+    key = str(path[-1])
+    known = known_keys(root, path[:-1]) or []
+    if key != to_camel(key) and to_camel(key) in known:
+        return f"unknown key: stack config is camelCase, write `{to_camel(key)}`"
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    if close:
+        return f"unknown key (did you mean `{close[0]}`?)"
+    return f"unknown key (known here: {', '.join(sorted(known))})" if known else "unknown key"
+
+
+def from_validation_error(
+    project: str, error: ValidationError, data: Any = None, root: type[BaseModel] | None = None
+) -> list[str]:
     problems = []
     for item in error.errors():
-        loc = tuple(item["loc"])
+        loc, exists = data_loc(data, tuple(item["loc"])) if data is not None else (tuple(item["loc"]), True)
         message = item["msg"].removeprefix("Value error, ")
         if not loc:
             # Cross-field checks on the root name their own key path in the message.
             problems.append(f"{project}:{message}")
         elif item["type"] == "extra_forbidden":
-            problems.append(f"{config_key(project, loc)}: unknown key (not part of the estate model)")
-        elif item["type"] == "missing":
+            text = (
+                _unknown_key(root, loc) if root is not None else "unknown key (not part of the estate model)"
+            )
+            problems.append(f"{config_key(project, loc)}: {text}")
+        elif item["type"] == "missing" or not exists:
             problems.append(f"{config_key(project, loc)}: required key is missing")
         elif isinstance(item.get("input"), dict):
             problems.append(f"{config_key(project, loc)}: {message}")
         else:
             problems.append(f"{config_key(project, loc)}: got {_short(item.get('input'))}: {message}")
-    return ConfigError(problems)
+    return list(dict.fromkeys(problems))

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
-from .base import DnsLabel, StrictModel
+from .base import StrictModel
 from .datastores import PostgresTuning, RedisSettings
 from .docker_host import DockerHostSpec
 from .edge import EdgeSpec
@@ -18,16 +18,19 @@ from .monitoring import MonitoringSpec
 from .namespace import NamespaceSpec
 from .network import NetworkSpec
 from .secrets_source import SecretsSpec
+from .types import Dns1035Label, DnsLabel, LabelValue
 from .workloads import WorkloadSpec
 
 
 class EstateConfig(StrictModel):
     target: Literal["kubernetes", "docker-host"] = "kubernetes"
+    # The app.kubernetes.io/part-of label, the edge objects' name and the prefix of every
+    # workload's instance label.
     part_of: DnsLabel = "shiksha-setu"
-    version: str = "4.1.0"
+    version: Annotated[LabelValue, Field(min_length=1)] = "4.1.0"
     namespace: NamespaceSpec = NamespaceSpec()
     kubernetes: KubernetesSpec = KubernetesSpec()
-    workloads: dict[DnsLabel, WorkloadSpec] = Field(default_factory=dict)
+    workloads: dict[Dns1035Label, WorkloadSpec] = Field(default_factory=dict)
     images: ImagesSpec = ImagesSpec()
     postgres: PostgresTuning = PostgresTuning()
     redis: RedisSettings = RedisSettings()
@@ -42,33 +45,3 @@ class EstateConfig(StrictModel):
     @property
     def enabled_workloads(self) -> dict[str, WorkloadSpec]:
         return {name: spec for name, spec in self.workloads.items() if spec.enabled}
-
-    @model_validator(mode="after")
-    def _references_resolve(self) -> EstateConfig:
-        for name, spec in self.workloads.items():
-            if spec.image not in self.images.pinned:
-                raise ValueError(
-                    f"workloads.{name}.image {spec.image!r} names no entry of images.pinned "
-                    f"(known: {sorted(self.images.pinned)})"
-                )
-            for target in spec.connects_to:
-                if target not in self.workloads:
-                    raise ValueError(
-                        f"workloads.{name}.connectsTo names {target!r}, which is not a workload "
-                        f"(known: {sorted(self.workloads)})"
-                    )
-                if not self.workloads[target].ports:
-                    raise ValueError(f"workloads.{name}.connectsTo names {target!r}, which exposes no port")
-        for route in self.edge.routes:
-            backend = self.workloads.get(route.backend)
-            if backend is None:
-                raise ValueError(
-                    f"edge.routes path {route.path!r} has backend {route.backend!r}, which is not a "
-                    f"workload (known: {sorted(self.workloads)})"
-                )
-            if route.port not in backend.ports:
-                raise ValueError(
-                    f"edge.routes path {route.path!r}: workload {route.backend!r} has no port "
-                    f"{route.port!r} (ports: {sorted(backend.ports)})"
-                )
-        return self

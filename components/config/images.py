@@ -8,22 +8,26 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, model_validator
 
 from .base import StrictModel
+from .types import DnsLabel, Line, check_abs_path, fullmatch
 
 _REF = re.compile(
-    r"^(?P<repo>[a-z0-9]+([._/-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*)"
+    r"(?P<repo>[a-z0-9]+([._/-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*)"
     r"(:(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?"
-    r"(@(?P<digest>sha256:[a-f0-9]{64}))?$"
+    r"(@(?P<digest>sha256:[a-f0-9]{64}))?",
+    re.ASCII,
 )
 # A repository without tag or digest: what builds push to and cache from.
 _REPOSITORY = re.compile(
-    r"^[a-z0-9]+([._-][a-z0-9]+)*(\.[a-z0-9-]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)+$"
+    r"[a-z0-9]+([._-][a-z0-9]+)*(\.[a-z0-9-]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)+", re.ASCII
 )
-_REGISTRY = re.compile(r"^[a-z0-9]+([.-][a-z0-9]+)*(:[0-9]+)?$")
-_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
+_REGISTRY = re.compile(r"[a-z0-9]+([.-][a-z0-9]+)*(:[0-9]+)?", re.ASCII)
+_RFC3339 = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})", re.ASCII
+)
 
 
 def _check_ref(value: str) -> str:
-    match = _REF.match(value)
+    match = _REF.fullmatch(value)
     if not match:
         raise ValueError("expected an image reference such as registry/name:1.2.3 or name@sha256:<64 hex>")
     tag, digest = match.group("tag"), match.group("digest")
@@ -35,27 +39,33 @@ def _check_ref(value: str) -> str:
 
 
 def _check_repository(value: str) -> str:
-    if not _REPOSITORY.match(value):
+    if not _REPOSITORY.fullmatch(value):
         raise ValueError("expected a repository without tag or digest, such as ghcr.io/shiksha-setu/backend")
     return value
 
 
 def _check_registry(value: str) -> str:
-    if not _REGISTRY.match(value):
+    if not _REGISTRY.fullmatch(value):
         raise ValueError("expected a registry host such as ghcr.io or registry.example.org:5000")
     return value
 
 
 def _check_created(value: str) -> str:
-    if not _RFC3339.match(value):
+    if not _RFC3339.fullmatch(value):
         raise ValueError("expected an RFC 3339 timestamp such as 2025-01-07T10:00:00Z")
     return value
 
 
 def _check_relative_path(value: str) -> str:
-    if not value or value.startswith("/") or ".." in value.split("/"):
-        raise ValueError("expected a path relative to the build context, without '..'")
+    if not re.fullmatch(r"[A-Za-z0-9_.][A-Za-z0-9._/-]*", value, re.ASCII) or ".." in value.split("/"):
+        raise ValueError(
+            "expected a path relative to the build context (letters, digits, ._/-), without '..'"
+        )
     return value
+
+
+def _check_dockerfile(value: str) -> str:
+    return check_abs_path(value) if value.startswith("/") else _check_relative_path(value)
 
 
 PinnedImage = Annotated[str, AfterValidator(_check_ref)]
@@ -75,18 +85,12 @@ class ImageBuild(StrictModel):
 
     # The Dockerfiles live in this repository (docker/), not in the application source:
     # a path relative to the Pulumi project directory, or absolute.
-    dockerfile: str
+    dockerfile: Annotated[str, AfterValidator(_check_dockerfile)]
     repository: Repository
     # A sub-directory of the application source used as build context ("." for its root).
     context: Annotated[str, AfterValidator(lambda v: v if v == "." else _check_relative_path(v))] = "."
-    target: str | None = None
-
-    @model_validator(mode="after")
-    def _dockerfile_path(self) -> ImageBuild:
-        if self.dockerfile.startswith("/"):
-            return self
-        _check_relative_path(self.dockerfile)
-        return self
+    # A build stage of the Dockerfile.
+    target: Annotated[str, fullmatch(r"[A-Za-z][A-Za-z0-9._-]*", "a build stage name", 128)] | None = None
 
 
 class BuildSpec(StrictModel):
@@ -94,17 +98,19 @@ class BuildSpec(StrictModel):
     to `registry`, with a registry cache imported and exported under `cacheRepository`."""
 
     # The application source checkout (absolute, or relative to the Pulumi project directory).
-    context: str
+    context: Annotated[
+        str, fullmatch(r"[A-Za-z0-9_./][A-Za-z0-9._/-]*", "a directory path (letters, digits, ._/-)", 1024)
+    ]
     registry: RegistryHost
-    username: str = Field(min_length=1)
+    username: Annotated[Line, Field(min_length=1)]
     platforms: list[BuildPlatform] = Field(default_factory=_both_platforms, min_length=1)
     cache_repository: Repository
     # OCI label inputs. `created` comes from the commit, not the clock, so an unchanged
     # source gives an unchanged build (and no rollout).
-    source: str = Field(pattern=r"^https://")
-    revision: str = Field(pattern=r"^[0-9a-f]{7,40}$")
+    source: Annotated[str, fullmatch(r"https://[!-~]+", "an https:// URL", 2048)]
+    revision: Annotated[str, fullmatch(r"[0-9a-f]{7,40}", "a commit id (7 to 40 lower-case hex digits)")]
     created: Annotated[str, AfterValidator(_check_created)]
-    images: dict[str, ImageBuild] = Field(min_length=1)
+    images: dict[DnsLabel, ImageBuild] = Field(min_length=1)
 
     @model_validator(mode="after")
     def _same_registry(self) -> BuildSpec:
@@ -124,7 +130,7 @@ class ImagesSpec(StrictModel):
     With `build`, the keys it names are built from source and their pinned reference is
     replaced by the pushed `repository@digest`; a stack without `build` builds nothing."""
 
-    pinned: dict[str, PinnedImage] = Field(default_factory=dict)
+    pinned: dict[DnsLabel, PinnedImage] = Field(default_factory=dict)
     build: BuildSpec | None = None
 
     @model_validator(mode="after")

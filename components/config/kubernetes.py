@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from .base import StrictModel
+from .types import Line
 
 
 class KubernetesSpec(StrictModel):
-    context: str | None = None
+    context: Line | None = None
     # Set for the local stack: the provider writes manifests here instead of calling a cluster.
-    render_directory: str | None = None
+    render_directory: Line | None = None
     # The provider's render mode writes Secrets to those files base64-encoded, which is
     # plain text to anyone who reads them; so by default rendered Secrets keep their keys
     # and carry a placeholder instead of the value. Setting this writes the real values.

@@ -1,7 +1,14 @@
-"""Reads the stack config into the estate model, refusing bad input before anything is registered."""
+"""Reads the stack config into the estate model, refusing bad input before anything is registered.
+
+One phase, both targets: field errors (pydantic) and cross-reference errors
+(references.py) are reported together. When fields fail, the cross-references are still
+checked on a patched-up copy of the config (each bad value replaced by its production
+default, or dropped), and a reference to an entry that was dropped is not reported.
+"""
 
 from __future__ import annotations
 
+import copy
 import json
 from typing import Any
 
@@ -10,14 +17,18 @@ from pulumi.runtime import config as runtime_config
 from pydantic import ValidationError
 
 from .defaults import DEFAULTS, deep_merge
-from .errors import ConfigError, from_validation_error
+from .errors import ConfigError, data_loc, from_validation_error, holds
 from .estate import EstateConfig
+from .references import reference_problems
 from .secrets import EstateSecrets, required_secrets
 from .secrets_source import WORKLOAD_SECRET_KEYS
 
 PROJECT = "shiksha-setu"
 # Secret keys are read as Outputs, never into the model.
 SECRET_KEYS = (*WORKLOAD_SECRET_KEYS, "registryPassword")
+# Rounds of patching a config up (each goes one level up the tree at most).
+_SALVAGE_ROUNDS = 12
+_DROPPED = object()
 
 
 def _all_config() -> dict[str, Any]:
@@ -32,7 +43,7 @@ def _decode(value: Any) -> Any:
     if isinstance(value, str):
         try:
             return json.loads(value)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):
             return value
     return value
 
@@ -47,12 +58,90 @@ def stack_values(project: str = PROJECT) -> dict[str, Any]:
     }
 
 
+def _validate(data: Any) -> EstateConfig:
+    # By alias only: stack config is camelCase, and a snake_case twin is an unknown key.
+    return EstateConfig.model_validate(data, by_alias=True, by_name=False)
+
+
+def _lookup(data: Any, path: tuple[Any, ...]) -> Any:
+    node = data
+    for part in path:
+        if holds(node, part):
+            node = node[part]
+        else:
+            return _DROPPED
+    return node
+
+
+def _patch(data: Any, error: ValidationError, dropped: set[str]) -> bool:
+    """Replaces each failing value with its production default, or drops it (and a
+    container missing a required key); False when nothing can be patched."""
+    patched = False
+    for item in error.errors():
+        path, exists = data_loc(data, tuple(item["loc"]))
+        if not exists or item["type"] == "missing":
+            path = path[:-1]  # the container lacks a key: patch the container
+        if not path:
+            return False
+        current = _lookup(data, path)
+        default = _lookup(DEFAULTS, path)
+        parent = _lookup(data, path[:-1])
+        if current is _DROPPED or not isinstance(parent, dict | list):
+            continue
+        if default is not _DROPPED and default != current:
+            parent[path[-1]] = copy.deepcopy(default)
+        else:
+            parent[path[-1]] = _DROPPED
+            if isinstance(parent, dict):
+                dropped.add(str(path[-1]))
+        patched = True
+    return patched
+
+
+def _without_dropped(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {k: _without_dropped(v) for k, v in node.items() if v is not _DROPPED}
+    if isinstance(node, list):
+        return [_without_dropped(v) for v in node if v is not _DROPPED]
+    return node
+
+
+def _salvage(data: Any, error: ValidationError) -> tuple[EstateConfig | None, set[str]]:
+    """A field-valid estate as close to `data` as patching gets, and the dropped names."""
+    data = copy.deepcopy(data)
+    dropped: set[str] = set()
+    for _ in range(_SALVAGE_ROUNDS):
+        if not _patch(data, error, dropped):
+            return None, dropped
+        data = _without_dropped(data)
+        try:
+            return _validate(data), dropped
+        except ValidationError as again:
+            error = again
+    return None, dropped
+
+
 def parse_estate(values: dict[str, Any], project: str = PROJECT) -> EstateConfig:
-    """Validates stack values merged over the production defaults."""
+    """Validates stack values merged over the production defaults: every field and every
+    cross-reference, all problems in one ConfigError."""
+    if not isinstance(values, dict):
+        raise ConfigError([f"{project}: expected a mapping of config keys"])
+    data = deep_merge(DEFAULTS, values)
     try:
-        return EstateConfig.model_validate(deep_merge(DEFAULTS, values))
+        config = _validate(data)
     except ValidationError as error:
-        raise from_validation_error(project, error) from None
+        problems = from_validation_error(project, error, data, EstateConfig)
+        salvaged, dropped = _salvage(data, error)
+        if salvaged is not None:
+            problems += [
+                p.text(project)
+                for p in reference_problems(salvaged, aggregates=False)
+                if p.refers_to is None or p.refers_to not in dropped
+            ]
+        raise ConfigError(list(dict.fromkeys(problems))) from None
+    if problems := [p.text(project) for p in reference_problems(config)]:
+        raise ConfigError(problems)
+    return config
 
 
 def load_secrets(config: EstateConfig, project: str = PROJECT) -> EstateSecrets:

@@ -6,15 +6,15 @@ Loki itself is run by the cluster's operators; the estate only ships to it, over
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from typing import Annotated
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, Field, model_validator
 
-from .base import CpuQuantity, DnsLabel, MemoryQuantity, StrictModel
+from .base import StrictModel
 from .images import PinnedImage
+from .types import Cidr, CpuQuantity, DnsLabel, MemoryQuantity
 
 # Scheme, host, optional port and path; nothing the collector's config resolver would expand
 # (`$`), no credentials in the URL (they are a secret, see `username` and loggingPassword).
@@ -33,16 +33,7 @@ def _check_endpoint(value: str) -> str:
     return value
 
 
-def _check_cidr(value: str) -> str:
-    try:
-        ipaddress.ip_network(value, strict=True)
-    except ValueError as error:
-        raise ValueError(f"expected a CIDR network such as 203.0.113.0/24 ({error})") from None
-    return value
-
-
 Endpoint = Annotated[str, AfterValidator(_check_endpoint)]
-Cidr = Annotated[str, AfterValidator(_check_cidr)]
 # A tenant id or user name goes into an HTTP header; printable ASCII without spaces only.
 HeaderToken = Annotated[str, Field(pattern=r"^[!-~]{1,256}$")]
 # Basic auth joins user and password with ":", so a user name cannot hold one.

@@ -10,55 +10,73 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, Field, StrictInt, model_validator
 
-from .base import DnsLabel, MemoryQuantity, StrictModel, memory_bytes
+from .base import StrictModel
 from .images import PinnedImage
+from .types import (
+    Dns1035Label,
+    DnsLabel,
+    DnsSubdomain,
+    Duration,
+    MemoryQuantity,
+    Port,
+    PortName,
+    PositiveInt32,
+    PromLabelName,
+    Re2Regex,
+    TimeZone,
+    UrlPath,
+    duration_seconds,
+    fullmatch,
+    memory_bytes,
+)
+
+# The workloads MonitoringStack deploys next to the estate's own, and their scrape jobs'
+# names: a workload or a job of the stack may not take one of these names.
+PROMETHEUS = "prometheus"
+ALERTMANAGER = "alertmanager"
+BLACKBOX = "blackbox-exporter"
+# Field of monitoring.exporters -> (workload, port name, port, workload it reads).
+EXPORTERS: dict[str, tuple[str, str, int, str | None]] = {
+    "postgres": ("postgres-exporter", "metrics", 9187, "postgres"),
+    "redis": ("redis-exporter", "metrics", 9121, "redis"),
+    "kube_state_metrics": ("kube-state-metrics", "metrics", 8080, None),
+}
+MONITORING_WORKLOADS = (PROMETHEUS, ALERTMANAGER, BLACKBOX, *(e[0] for e in EXPORTERS.values()))
+# Jobs prometheus.yml always has besides monitoring.jobs (the node and blackbox jobs).
+BUILT_IN_JOBS = (*MONITORING_WORKLOADS, "nodes", "cadvisor", "blackbox")
 
 Severity = Literal["critical", "warning", "info"]
 SEVERITIES: tuple[str, ...] = ("critical", "warning", "info")
 
-# Prometheus's duration syntax (model.ParseDuration): units largest first, each at most once.
-_DURATION = re.compile(r"^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$")
-_UNIT_SECONDS = (365 * 86400, 7 * 86400, 86400, 3600, 60, 1, 0.001)
 
-
-def duration_seconds(value: str) -> float:
-    """A Prometheus duration ("1h30m", "10s", "500ms") in seconds."""
-    match = _DURATION.match(value)
-    if not value or not match:
-        raise ValueError(value)
-    return sum(int(n) * unit for n, unit in zip(match.groups(), _UNIT_SECONDS, strict=True) if n)
-
-
-def _check_duration(value: str) -> str:
-    try:
-        seconds = duration_seconds(value)
-    except ValueError:
-        raise ValueError("expected a Prometheus duration such as 30s, 5m, 1h30m or 15d") from None
-    if seconds <= 0:
-        raise ValueError("expected a positive duration")
-    return value
-
-
-def _check_regex(value: str) -> str:
-    # RE2 (what Prometheus uses) is close to a subset of Python's re for these patterns;
-    # compiling here catches unbalanced brackets before promtool ever sees the file.
-    try:
-        re.compile(value)
-    except re.error as error:
-        raise ValueError(f"not a valid regular expression ({error})") from None
-    return value
+# An absolute http(s) URL of RFC 3986 characters only: no spaces, quotes, braces, control
+# or non-ASCII characters, so it is the same text in YAML, in a Go template (where `{{`
+# would run code) and on the wire. Percent signs only as %XX escapes.
+_HTTP_URL = re.compile(
+    r"https?://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?)"
+    r"(:(?P<port>[0-9]{1,5}))?"
+    r"([/?#]([A-Za-z0-9._~:/?#@!$&'()*+,;=-]|%[0-9A-Fa-f]{2})*)?",
+    re.ASCII,
+)
+HTTP_URL_MAX = 2048
 
 
 def _check_http_url(value: str) -> str:
-    if not re.match(r"^https?://[^\s/?#]+(/\S*)?$", value):
-        raise ValueError("expected an absolute http:// or https:// URL")
+    match = _HTTP_URL.fullmatch(value)
+    if not match or len(value) > HTTP_URL_MAX:
+        raise ValueError(
+            f"expected an absolute http:// or https:// URL of at most {HTTP_URL_MAX} characters, "
+            "without spaces, double quotes, braces or non-ASCII characters (percent-encode them)"
+        )
+    if match.group("port") is not None and not 1 <= int(match.group("port")) <= 65535:
+        raise ValueError(f"port {match.group('port')} is not a TCP port (1-65535)")
     return value
 
 
 def _check_clock(value: str) -> str:
-    match = re.match(r"^(\d{2}):(\d{2})$", value)
+    match = re.fullmatch(r"([0-9]{2}):([0-9]{2})", value, re.ASCII)
     if not match:
         raise ValueError("expected a time of day as HH:MM")
     hours, minutes = int(match.group(1)), int(match.group(2))
@@ -68,8 +86,6 @@ def _check_clock(value: str) -> str:
     return value
 
 
-Duration = Annotated[str, AfterValidator(_check_duration)]
-MetricRegex = Annotated[str, AfterValidator(_check_regex)]
 HttpUrl = Annotated[str, AfterValidator(_check_http_url)]
 ClockTime = Annotated[str, AfterValidator(_check_clock)]
 
@@ -82,16 +98,14 @@ def _minutes(clock: str) -> int:
 class ScrapeJob(StrictModel):
     """Pods behind a platform workload's Service port, found by Kubernetes discovery."""
 
-    workload: DnsLabel
-    port: DnsLabel = Field(description="name of one of the workload's ports")
-    path: str = "/metrics"
+    workload: Dns1035Label
+    port: PortName = Field(description="name of one of the workload's ports")
+    path: UrlPath = "/metrics"
     interval: Duration = "30s"
     timeout: Duration | None = None
 
     @model_validator(mode="after")
     def _timeout_within_interval(self) -> ScrapeJob:
-        if not self.path.startswith("/"):
-            raise ValueError(f"path {self.path!r} must start with '/'")
         if self.timeout is not None and duration_seconds(self.timeout) > duration_seconds(self.interval):
             raise ValueError(f"timeout {self.timeout} exceeds interval {self.interval}")
         return self
@@ -102,25 +116,32 @@ class NodeScrape(StrictModel):
 
     enabled: bool = True
     interval: Duration = "30s"
-    kubelet_port: int = Field(default=10250, ge=1, le=65535)
+    kubelet_port: Port = 10250
+
+
+BlackboxModuleName = Annotated[
+    str, fullmatch(r"[A-Za-z0-9_]+", "a module name: letters, digits and '_'", 128)
+]
 
 
 class BlackboxModule(StrictModel):
     timeout: Duration = "5s"
     method: Literal["GET", "HEAD"] = "GET"
-    valid_status_codes: list[int] = Field(default_factory=list, description="empty means any 2xx")
+    valid_status_codes: list[Annotated[int, Field(strict=True, ge=100, le=599)]] = Field(
+        default_factory=list, description="empty means any 2xx"
+    )
     fail_if_not_ssl: bool = False
     preferred_ip_protocol: Literal["ip4", "ip6"] = "ip4"
 
 
 class ProbeTarget(StrictModel):
     url: HttpUrl
-    module: str
+    module: BlackboxModuleName
 
 
 class BlackboxSpec(StrictModel):
     interval: Duration = "30s"
-    modules: dict[str, BlackboxModule] = Field(
+    modules: dict[BlackboxModuleName, BlackboxModule] = Field(
         default_factory=lambda: {
             "http_2xx": BlackboxModule(),
             "https_2xx": BlackboxModule(fail_if_not_ssl=True),
@@ -140,31 +161,20 @@ class BlackboxSpec(StrictModel):
         }
     )
 
-    @model_validator(mode="after")
-    def _modules_exist(self) -> BlackboxSpec:
-        for name, target in self.targets.items():
-            if target.module not in self.modules:
-                raise ValueError(
-                    f"targets.{name}.module: got {target.module!r}: names no module "
-                    f"(known: {sorted(self.modules)})"
-                )
-        for name in self.modules:
-            if not re.match(r"^[A-Za-z0-9_]+$", name):
-                raise ValueError(f"modules.{name}: a module name is letters, digits and '_' only")
-        return self
-
 
 class AlertRule(StrictModel):
     """One alerting rule. `runbook` is the page under runbookBaseUrl; every alert has one."""
 
-    alert: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    alert: PromLabelName
     expr: str = Field(min_length=1)
     for_: Duration | None = Field(default=None, alias="for")
     severity: Severity
     summary: str = Field(min_length=1)
     description: str = Field(min_length=1)
-    runbook: str = Field(min_length=1, pattern=r"^[a-z0-9][a-z0-9/_-]*$")
-    labels: dict[str, str] = Field(default_factory=dict)
+    runbook: Annotated[
+        str, fullmatch(r"[a-z0-9][a-z0-9/_-]*", "a runbook page: lower-case letters, digits, /_-", 256)
+    ]
+    labels: dict[PromLabelName, str] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _labels(self) -> AlertRule:
@@ -176,15 +186,15 @@ class AlertRule(StrictModel):
 class AlertThresholds(StrictModel):
     api_error_ratio: float = Field(default=0.05, gt=0, lt=1)
     api_p95_latency_seconds: float = Field(default=1.0, gt=0)
-    task_queue_depth: int = Field(default=1000, gt=0)
+    task_queue_depth: PositiveInt32 = 1000
     connection_saturation_ratio: float = Field(default=0.8, gt=0, le=1)
     memory_saturation_ratio: float = Field(default=0.9, gt=0, le=1)
     vllm_p95_latency_seconds: float = Field(default=30.0, gt=0)
-    vllm_queue_depth: int = Field(default=20, gt=0)
+    vllm_queue_depth: PositiveInt32 = 20
     vllm_gpu_cache_ratio: float = Field(default=0.95, gt=0, le=1)
-    pod_restarts_per_hour: int = Field(default=3, gt=0)
+    pod_restarts_per_hour: PositiveInt32 = 3
     quota_ratio: float = Field(default=0.9, gt=0, le=1)
-    certificate_expiry_days: int = Field(default=14, gt=0)
+    certificate_expiry_days: Annotated[StrictInt, Field(ge=1, le=3650)] = 14
 
 
 ALERT_GROUPS = ("api", "task-queue", "workers", "datastores", "ml-pipeline", "kubernetes", "probes")
@@ -212,7 +222,7 @@ _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
 
 
 def _check_weekday_range(value: str) -> str:
-    match = re.match(rf"^{_WEEKDAY}(?::{_WEEKDAY})?$", value)
+    match = re.fullmatch(rf"{_WEEKDAY}(?::{_WEEKDAY})?", value)
     if not match:
         raise ValueError("expected a weekday or a range such as monday:friday")
     first, last = match.group(1), match.group(2) or match.group(1)
@@ -238,7 +248,7 @@ class TimeRange(StrictModel):
 class TimeInterval(StrictModel):
     times: list[TimeRange] = Field(default_factory=list)
     weekdays: list[Annotated[str, AfterValidator(_check_weekday_range)]] = Field(default_factory=list)
-    location: str = "Asia/Kolkata"
+    location: TimeZone = "Asia/Kolkata"
 
 
 class PagerDutyReceiver(StrictModel):
@@ -262,8 +272,8 @@ class Receiver(StrictModel):
 
 class Route(StrictModel):
     severity: Severity
-    receiver: str
-    mute_intervals: list[str] = Field(default_factory=list)
+    receiver: DnsLabel
+    mute_intervals: list[DnsLabel] = Field(default_factory=list)
     group_wait: Duration | None = None
     repeat_interval: Duration | None = None
 
@@ -271,15 +281,21 @@ class Route(StrictModel):
 class InhibitRule(StrictModel):
     source_severity: Severity = "critical"
     target_severity: Severity = "warning"
-    equal: list[str] = Field(default_factory=lambda: ["alertname", "namespace"])
+    equal: list[PromLabelName] = Field(default_factory=lambda: ["alertname", "namespace"])
+
+    @model_validator(mode="after")
+    def _not_itself(self) -> InhibitRule:
+        if self.source_severity == self.target_severity:
+            raise ValueError("an alert severity cannot inhibit itself")
+        return self
 
 
 class AlertmanagerSpec(StrictModel):
-    group_by: list[str] = Field(default_factory=lambda: ["alertname", "namespace", "severity"])
+    group_by: list[PromLabelName] = Field(default_factory=lambda: ["alertname", "namespace", "severity"])
     group_wait: Duration = "30s"
     group_interval: Duration = "5m"
     repeat_interval: Duration = "4h"
-    default_receiver: str = "platform-warnings"
+    default_receiver: DnsLabel = "platform-warnings"
     receivers: dict[DnsLabel, Receiver] = Field(
         default_factory=lambda: {
             "pagerduty-critical": Receiver(pagerduty=PagerDutyReceiver()),
@@ -316,29 +332,6 @@ class AlertmanagerSpec(StrictModel):
             receiver.pagerduty is not None for name, receiver in self.receivers.items() if name in used
         )
 
-    @model_validator(mode="after")
-    def _references_resolve(self) -> AlertmanagerSpec:
-        known = sorted(self.receivers)
-        if self.default_receiver not in self.receivers:
-            raise ValueError(
-                f"defaultReceiver: got {self.default_receiver!r}: names no receiver (known: {known})"
-            )
-        for index, route in enumerate(self.routes):
-            if route.receiver not in self.receivers:
-                raise ValueError(
-                    f"routes[{index}].receiver: got {route.receiver!r}: names no receiver (known: {known})"
-                )
-            for interval in route.mute_intervals:
-                if interval not in self.mute_intervals:
-                    raise ValueError(
-                        f"routes[{index}].muteIntervals: got {interval!r}: names no mute interval "
-                        f"(known: {sorted(self.mute_intervals)})"
-                    )
-        for index, rule in enumerate(self.inhibit_rules):
-            if rule.source_severity == rule.target_severity:
-                raise ValueError(f"inhibitRules[{index}]: an alert severity cannot inhibit itself")
-        return self
-
 
 class PrometheusSpec(StrictModel):
     scrape_interval: Duration = "30s"
@@ -346,9 +339,11 @@ class PrometheusSpec(StrictModel):
     evaluation_interval: Duration = "30s"
     retention: Duration = "15d"
     # Retention by size keeps the TSDB below its volume: Prometheus cannot compact on a full disk.
-    retention_size: str = Field(default="40GB", pattern=r"^\d+(B|KB|MB|GB|TB|PB)$")
+    retention_size: Annotated[
+        str, fullmatch(r"[1-9][0-9]{0,15}(B|KB|MB|GB|TB|PB)", "a size such as 40GB (B, KB, MB, GB, TB, PB)")
+    ] = "40GB"
     storage_size: MemoryQuantity = "50Gi"
-    storage_class: str | None = None
+    storage_class: DnsSubdomain | None = None
 
     @model_validator(mode="after")
     def _fits(self) -> PrometheusSpec:
@@ -357,7 +352,7 @@ class PrometheusSpec(StrictModel):
                 f"scrapeTimeout {self.scrape_timeout} exceeds scrapeInterval {self.scrape_interval}"
             )
         factors = {"B": 1, "KB": 2**10, "MB": 2**20, "GB": 2**30, "TB": 2**40, "PB": 2**50}
-        match = re.match(r"^(\d+)(\D+)$", self.retention_size)
+        match = re.fullmatch(r"([0-9]+)([A-Z]+)", self.retention_size)
         assert match is not None
         if int(match.group(1)) * factors[match.group(2)] >= memory_bytes(self.storage_size):
             raise ValueError(
@@ -401,7 +396,7 @@ class MonitoringSpec(StrictModel):
     exporter_interval: Duration = "30s"
     nodes: NodeScrape = NodeScrape()
     # Series nobody queries but every scrape stores: runtime internals with many buckets.
-    dropped_metrics: list[MetricRegex] = Field(
+    dropped_metrics: list[Re2Regex] = Field(
         default_factory=lambda: ["go_gc_.*", "go_sched_.*", "go_memstats_.*_bucket", "python_gc_.*"]
     )
     blackbox: BlackboxSpec = BlackboxSpec()

@@ -4,26 +4,38 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, PositiveInt, model_validator
+from pydantic import model_validator
 
-from .base import CpuQuantity, DnsLabel, MemoryQuantity, StrictModel, cpu_millicores, memory_bytes
+from .base import StrictModel
+from .types import (
+    CpuQuantity,
+    DnsLabel,
+    Int32,
+    MemoryQuantity,
+    PositiveInt32,
+    cpu_millicores,
+    memory_bytes,
+)
 
 
 class QuotaSpec(StrictModel):
-    # The changelog's namespace budget: 20 CPU and 40Gi of memory.
+    # The changelog's namespace budget: 20 CPU and 40Gi of memory requested. Limits are
+    # checked at full scale (every autoscaler at its maximum, plus each rollout's surge
+    # pod; components/config/references.py), where the estate's limits add up to about
+    # 25 CPU and 43Gi: the limit quota leaves room above that.
     requests_cpu: CpuQuantity = "20"
     requests_memory: MemoryQuantity = "40Gi"
-    limits_cpu: CpuQuantity = "20"
-    limits_memory: MemoryQuantity = "40Gi"
-    requests_gpu: int = Field(default=2, ge=0)
-    pods: PositiveInt = 50
-    services: PositiveInt = 20
-    persistent_volume_claims: PositiveInt = 10
-    config_maps: PositiveInt = 40
-    secrets: PositiveInt = 40
+    limits_cpu: CpuQuantity = "32"
+    limits_memory: MemoryQuantity = "64Gi"
+    requests_gpu: Int32 = 2
+    pods: PositiveInt32 = 50
+    services: PositiveInt32 = 20
+    persistent_volume_claims: PositiveInt32 = 10
+    config_maps: PositiveInt32 = 40
+    secrets: PositiveInt32 = 40
     # An edge Service of these types is declared per stack; none by default.
-    load_balancers: int = Field(default=0, ge=0)
-    node_ports: int = Field(default=0, ge=0)
+    load_balancers: Int32 = 0
+    node_ports: Int32 = 0
 
 
 class ContainerLimitsSpec(StrictModel):

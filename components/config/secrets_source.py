@@ -14,7 +14,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
-from .base import DnsLabel, StrictModel
+from .base import StrictModel
+from .types import DnsLabel
 
 # The operator's refresh interval is a Go time.Duration ("1h", "15m", "1h30m"); "0" would
 # mean "fetch once, never refresh", which silently freezes a rotated secret, so it is refused.

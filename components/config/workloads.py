@@ -3,17 +3,32 @@
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, PositiveInt, model_validator
+from pydantic import Field, StrictInt, model_validator
 
-from .base import (
+from .base import StrictModel
+from .types import (
+    INT32_MAX,
     AbsolutePath,
     CpuQuantity,
+    Dns1035Label,
     DnsLabel,
+    DnsSubdomain,
+    EnvName,
+    Int32,
+    LabelKey,
+    Labels,
+    LabelValue,
+    Line,
     MemoryQuantity,
-    StrictModel,
+    Port,
+    PortName,
+    PositiveInt32,
+    Text,
+    UrlPath,
     cpu_millicores,
+    is_dns_label,
     memory_bytes,
 )
 
@@ -43,14 +58,14 @@ class ResourcesSpec(StrictModel):
 class ProbeSpec(StrictModel):
     """Exactly one of httpPath (on `port`), tcp (on `port`) or exec."""
 
-    http_path: str | None = None
-    port: str | None = Field(default=None, description="name of one of the workload's ports")
+    http_path: UrlPath | None = None
+    port: PortName | None = Field(default=None, description="name of one of the workload's ports")
     tcp: bool = False
-    exec: list[str] | None = None
-    initial_delay_seconds: int = Field(default=0, ge=0)
-    period_seconds: PositiveInt = 10
-    timeout_seconds: PositiveInt = 5
-    failure_threshold: PositiveInt = 3
+    exec: list[Text] | None = Field(default=None, min_length=1)
+    initial_delay_seconds: Int32 = 0
+    period_seconds: PositiveInt32 = 10
+    timeout_seconds: PositiveInt32 = 5
+    failure_threshold: PositiveInt32 = 3
 
     @model_validator(mode="after")
     def _one_handler(self) -> ProbeSpec:
@@ -59,8 +74,6 @@ class ProbeSpec(StrictModel):
             raise ValueError("a probe needs exactly one of httpPath, tcp: true or exec")
         if (self.http_path is not None or self.tcp) and not self.port:
             raise ValueError("httpPath and tcp probes need `port`, the name of a workload port")
-        if self.http_path is not None and not self.http_path.startswith("/"):
-            raise ValueError("httpPath must start with '/'")
         return self
 
 
@@ -71,9 +84,9 @@ class ProbesSpec(StrictModel):
 
 
 class AutoscalingSpec(StrictModel):
-    min_replicas: PositiveInt
-    max_replicas: PositiveInt
-    target_cpu_utilization: int = Field(default=70, ge=1, le=100)
+    min_replicas: PositiveInt32
+    max_replicas: PositiveInt32
+    target_cpu_utilization: Annotated[StrictInt, Field(ge=1, le=100)] = 70
 
     @model_validator(mode="after")
     def _ordered(self) -> AutoscalingSpec:
@@ -85,8 +98,8 @@ class AutoscalingSpec(StrictModel):
 class DisruptionBudgetSpec(StrictModel):
     """One of the two, as Kubernetes allows; a budget that allows no disruption is refused."""
 
-    max_unavailable: PositiveInt | None = 1
-    min_available: PositiveInt | None = None
+    max_unavailable: PositiveInt32 | None = 1
+    min_available: PositiveInt32 | None = None
 
     @model_validator(mode="after")
     def _one_of(self) -> DisruptionBudgetSpec:
@@ -108,15 +121,16 @@ class SecuritySpec(StrictModel):
     """Hardened by default. Loosening any field needs `optOutReason`, which stays visible
     on the pod template as the `shiksha.io/security-opt-out` annotation."""
 
-    run_as_user: int = Field(default=1000, ge=1)
-    run_as_group: int = Field(default=1000, ge=1)
-    fs_group: int = Field(default=1000, ge=1)
+    run_as_user: PositiveInt32 = 1000
+    run_as_group: PositiveInt32 = 1000
+    fs_group: PositiveInt32 = 1000
     run_as_non_root: bool = True
     read_only_root_filesystem: bool = True
     allow_privilege_escalation: bool = False
     drop_all_capabilities: bool = True
     seccomp_profile: Literal["RuntimeDefault", "Unconfined"] = "RuntimeDefault"
-    opt_out_reason: str | None = None
+    # Shown as a pod annotation: one line.
+    opt_out_reason: Line | None = None
 
     def loosened_fields(self) -> list[str]:
         return [
@@ -138,36 +152,42 @@ class SecuritySpec(StrictModel):
 class StorageSpec(StrictModel):
     size: MemoryQuantity
     mount_path: AbsolutePath
-    storage_class: str | None = None
+    storage_class: DnsSubdomain | None = None
 
 
 class Toleration(StrictModel):
-    key: str
+    key: LabelKey
     operator: Literal["Exists", "Equal"] = "Exists"
-    value: str | None = None
+    value: LabelValue | None = None
     effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] = "NoSchedule"
 
 
 class GpuSpec(StrictModel):
-    count: PositiveInt = 1
-    resource: str = "nvidia.com/gpu"
-    node_selector: dict[str, str] = Field(default_factory=lambda: {"nvidia.com/gpu.present": "true"})
+    count: PositiveInt32 = 1
+    # An extended resource name, which has the syntax of a label key.
+    resource: LabelKey = "nvidia.com/gpu"
+    node_selector: Labels = Field(default_factory=lambda: {"nvidia.com/gpu.present": "true"})
     tolerations: list[Toleration] = Field(
         default_factory=lambda: [Toleration(key="nvidia.com/gpu", operator="Exists")]
     )
 
 
+def writable_volume_name(path: str) -> str:
+    """The pod volume behind a writable path (an emptyDir)."""
+    return "writable" + path.replace("/", "-").replace(".", "-").replace("_", "-")
+
+
 class WorkloadSpec(StrictModel):
     component: DnsLabel = Field(description="app.kubernetes.io/component label")
-    image: str = Field(description="key of an entry under `images`")
+    image: DnsLabel = Field(description="key of an entry under `images`")
     kind: Literal["Deployment", "StatefulSet"] = "Deployment"
     enabled: bool = True
-    replicas: PositiveInt = 2
-    command: list[str] | None = None
-    args: list[str] | None = None
-    ports: dict[DnsLabel, int] = Field(default_factory=dict)
-    env: dict[str, str] = Field(default_factory=dict)
-    connects_to: list[DnsLabel] = Field(
+    replicas: PositiveInt32 = 2
+    command: list[Text] | None = None
+    args: list[Text] | None = None
+    ports: dict[PortName, Port] = Field(default_factory=dict)
+    env: dict[EnvName, Text] = Field(default_factory=dict)
+    connects_to: list[Dns1035Label] = Field(
         default_factory=list,
         description="workloads this one calls; drives credentials and network policies",
     )
@@ -180,18 +200,18 @@ class WorkloadSpec(StrictModel):
     writable_paths: list[AbsolutePath] = Field(default_factory=lambda: ["/tmp"])
     storage: StorageSpec | None = None
     gpu: GpuSpec | None = None
-    node_selector: dict[str, str] = Field(default_factory=dict)
+    node_selector: Labels = Field(default_factory=dict)
     tolerations: list[Toleration] = Field(default_factory=list)
     singleton: bool = Field(
         default=False,
         description="never more than one pod, not even during a rollout (Recreate strategy)",
     )
-    termination_grace_period_seconds: int = Field(default=30, ge=0)
-    aliases: list[DnsLabel] = Field(
+    termination_grace_period_seconds: Int32 = 30
+    aliases: list[Dns1035Label] = Field(
         default_factory=list,
         description="former names of this workload, so a rename in code moves state instead of replacing",
     )
-    automount_token_reason: str | None = Field(
+    automount_token_reason: Line | None = Field(
         default=None,
         description="why this workload needs its ServiceAccount token (off unless declared)",
     )
@@ -204,9 +224,20 @@ class WorkloadSpec(StrictModel):
                     f"env {name} looks like a secret; secrets come only from "
                     "`pulumi config set --secret` and reach pods through Kubernetes Secrets"
                 )
-        for port_name, port in self.ports.items():
-            if not 1 <= port <= 65535:
-                raise ValueError(f"ports.{port_name}: {port} is not a TCP port (1-65535)")
+        numbers = list(self.ports.values())
+        if len(set(numbers)) != len(numbers):
+            raise ValueError(f"ports {self.ports}: two names for one port number (a Service refuses that)")
+        volumes = [writable_volume_name(path) for path in self.writable_paths]
+        for path, volume in zip(self.writable_paths, volumes, strict=True):
+            if not is_dns_label(volume):
+                raise ValueError(
+                    f"writablePaths: got {path!r}: its volume name {volume!r} is not a DNS-1123 label "
+                    "(lower-case letters, digits, '/', '-', '.', '_'; at most 55 characters)"
+                )
+        if len(set(volumes)) != len(volumes):
+            raise ValueError(f"writablePaths {self.writable_paths}: two paths give one volume name")
+        if self.autoscaling is not None and self.autoscaling.max_replicas + 1 > INT32_MAX:
+            raise ValueError("autoscaling.maxReplicas leaves no room for a rollout's surge pod")
         for probe_name in ("startup", "readiness", "liveness"):
             probe = getattr(self.probes, probe_name)
             if probe is not None and probe.port is not None and probe.port not in self.ports:

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from components.config.edge import EdgeSpec
-from components.config.ingress import IngressSpec
+from components.config.ingress import IngressSpec, issuer_annotation
 
-from .ingress import CERT_MANAGER, EdgePath, EdgePlan, whole
+from .ingress import EdgePath, EdgePlan, whole
 from .metadata import metadata
 
 GATEWAY_API = "gateway.networking.k8s.io/v1"
@@ -33,11 +33,11 @@ def _listener_name(scheme: str, index: int) -> str:
 def gateway(
     name: str, namespace: Any, labels: Mapping[str, str], edge: EdgeSpec, ingress: IngressSpec
 ) -> dict[str, Any]:
+    # Extra annotations only add: the model refuses one that overrides the issuer.
     annotations: dict[str, str] = dict(ingress.extra_annotations)
     if ingress.cert_manager.enabled:
         # cert-manager's gateway-shim issues one certificate per listener hostname.
-        key = "cluster-issuer" if ingress.cert_manager.issuer_kind == "ClusterIssuer" else "issuer"
-        annotations[f"{CERT_MANAGER}/{key}"] = edge.tls.cert_manager_issuer
+        annotations[issuer_annotation(ingress.cert_manager.issuer_kind)] = edge.tls.cert_manager_issuer
     listeners: list[dict[str, Any]] = []
     for index, host in enumerate(edge.hosts):
         same_namespace = {"namespaces": {"from": "Same"}}

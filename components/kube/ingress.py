@@ -15,12 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from components.config.edge import EdgeSpec
-from components.config.ingress import IngressSpec
+from components.config.ingress import IngressSpec, issuer_annotation, nginx_annotation
 
 from .metadata import metadata
-
-NGINX = "nginx.ingress.kubernetes.io"
-CERT_MANAGER = "cert-manager.io"
 
 
 @dataclass(frozen=True)
@@ -65,30 +62,42 @@ def headers_config_map(
 
 def _common_annotations(edge: EdgeSpec, ingress: IngressSpec, namespace: str) -> dict[str, str]:
     limits, cors = edge.rate_limits, edge.cors
+    n = nginx_annotation
     annotations = {
         # HTTPS only: plain HTTP answers with a redirect, even before a certificate exists.
-        f"{NGINX}/ssl-redirect": "true",
-        f"{NGINX}/force-ssl-redirect": "true",
-        f"{NGINX}/proxy-body-size": f"{edge.max_body_size_mb}m",
-        f"{NGINX}/proxy-connect-timeout": str(edge.timeouts.connect_seconds),
+        n("ssl-redirect"): "true",
+        n("force-ssl-redirect"): "true",
+        n("proxy-body-size"): f"{edge.max_body_size_mb}m",
+        n("proxy-connect-timeout"): str(edge.timeouts.connect_seconds),
         # Per client address: requests per second, the burst above it, open connections.
-        f"{NGINX}/limit-rps": str(whole(limits.requests_per_second)),
-        f"{NGINX}/limit-burst-multiplier": str(limits.burst_multiplier),
-        f"{NGINX}/limit-connections": str(limits.connections_per_client),
-        f"{NGINX}/enable-cors": "true",
-        f"{NGINX}/cors-allow-origin": ", ".join(cors.allowed_origins),
-        f"{NGINX}/cors-allow-methods": ", ".join(cors.allowed_methods),
-        f"{NGINX}/cors-allow-headers": ", ".join(cors.allowed_headers),
-        f"{NGINX}/cors-allow-credentials": "true" if cors.allow_credentials else "false",
-        f"{NGINX}/cors-max-age": str(cors.max_age_seconds),
+        n("limit-rps"): str(whole(limits.requests_per_second)),
+        n("limit-burst-multiplier"): str(limits.burst_multiplier),
+        n("limit-connections"): str(limits.connections_per_client),
         # The security headers, from a ConfigMap of this namespace (namespace/name).
-        f"{NGINX}/custom-headers": f"{namespace}/{ingress.ingress_nginx.headers_config_map}",
+        n("custom-headers"): f"{namespace}/{ingress.ingress_nginx.headers_config_map}",
     }
-    return {**annotations, **ingress.extra_annotations}
+    if cors.allowed_origins:
+        annotations |= {
+            n("enable-cors"): "true",
+            n("cors-allow-origin"): ", ".join(cors.allowed_origins),
+            n("cors-allow-methods"): ", ".join(cors.allowed_methods),
+            n("cors-allow-headers"): ", ".join(cors.allowed_headers),
+            n("cors-allow-credentials"): "true" if cors.allow_credentials else "false",
+            n("cors-max-age"): str(cors.max_age_seconds),
+        }
+    else:
+        # No origin allowed: CORS off. An empty cors-allow-origin would be the controller's
+        # default, "*".
+        annotations[n("enable-cors")] = "false"
+    # Extra annotations only add: the model refuses one that overrides a key above.
+    return {**ingress.extra_annotations, **annotations}
 
 
 def _timeouts(read: int, send: int) -> dict[str, str]:
-    return {f"{NGINX}/proxy-read-timeout": str(read), f"{NGINX}/proxy-send-timeout": str(send)}
+    return {
+        nginx_annotation("proxy-read-timeout"): str(read),
+        nginx_annotation("proxy-send-timeout"): str(send),
+    }
 
 
 def _ingress(
@@ -135,8 +144,7 @@ def ingresses(
     if ingress.cert_manager.enabled:
         # Only one Ingress asks cert-manager for the certificate: ingress-shim names the
         # Certificate after the secret, so a second asking Ingress would fight over it.
-        key = "cluster-issuer" if ingress.cert_manager.issuer_kind == "ClusterIssuer" else "issuer"
-        main[f"{CERT_MANAGER}/{key}"] = edge.tls.cert_manager_issuer
+        main[issuer_annotation(ingress.cert_manager.issuer_kind)] = edge.tls.cert_manager_issuer
     objects = [_ingress(name, namespace, labels, main, edge, ingress, plan.standard)]
     if plan.ml:
         ml = {**common, **_timeouts(timeouts.ml_read_seconds, timeouts.ml_send_seconds)}
@@ -146,8 +154,8 @@ def ingresses(
             **common,
             **_timeouts(timeouts.stream_read_seconds, timeouts.stream_read_seconds),
             # WebSocket upgrades need HTTP/1.1 to the backend; SSE must reach clients unbuffered.
-            f"{NGINX}/proxy-http-version": "1.1",
-            f"{NGINX}/proxy-buffering": "off",
+            nginx_annotation("proxy-http-version"): "1.1",
+            nginx_annotation("proxy-buffering"): "off",
         }
         objects.append(
             _ingress(f"{name}-streaming", namespace, labels, streaming, edge, ingress, plan.streaming)
@@ -156,7 +164,7 @@ def ingresses(
         # Every client address is denied (403) before anything is proxied, without the
         # configuration snippets the controller disables; an Ingress path still has to
         # name a backend, which is never reached.
-        blocked = {**standard, f"{NGINX}/denylist-source-range": "0.0.0.0/0,::/0"}
+        blocked = {**standard, nginx_annotation("denylist-source-range"): "0.0.0.0/0,::/0"}
         unreachable = [*plan.standard, *plan.ml, *plan.streaming][0].backend
         paths = [EdgePath(path, unreachable) for path in edge.blocked_paths]
         objects.append(_ingress(f"{name}-blocked", namespace, labels, blocked, edge, ingress, paths))

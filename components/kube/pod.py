@@ -8,7 +8,7 @@ from typing import Any
 
 import pulumi
 
-from components.config.workloads import WorkloadSpec
+from components.config.workloads import WorkloadSpec, writable_volume_name
 
 from .probes import probe
 from .security import container_security_context, opt_out_annotations, pod_security_context
@@ -26,11 +26,7 @@ class VolumeMount:
     secret: bool = False
 
 
-def _volume_name(path: str) -> str:
-    return "writable" + path.replace("/", "-").replace(".", "-").replace("_", "-")
-
-
-def _scheduling(name: str, spec: WorkloadSpec, selector: Mapping[str, str]) -> dict[str, Any]:
+def _scheduling(spec: WorkloadSpec, selector: Mapping[str, str]) -> dict[str, Any]:
     scheduling: dict[str, Any] = {
         # Preferred, not required: a small cluster still schedules every replica.
         "affinity": {
@@ -86,19 +82,19 @@ def pod_template(
     service_account: str,
     annotations: Mapping[str, pulumi.Input[str]],
     mounts: Sequence[VolumeMount] = (),
-    secret_env: Mapping[str, tuple[pulumi.Input[str], str]] = {},
+    secret_env: Mapping[str, tuple[pulumi.Input[str], str]] | None = None,
 ) -> dict[str, Any]:
     """`secret_env` maps an env var to (Secret name, key): values never appear in the spec."""
     env: list[dict[str, Any]] = [{"name": k, "value": v} for k, v in sorted(spec.env.items())]
     env += [
         {"name": var, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}}
-        for var, (secret, key) in sorted(secret_env.items())
+        for var, (secret, key) in sorted((secret_env or {}).items())
     ]
     volumes: list[dict[str, Any]] = [
-        {"name": _volume_name(path), "emptyDir": {"sizeLimit": "1Gi"}} for path in spec.writable_paths
+        {"name": writable_volume_name(path), "emptyDir": {"sizeLimit": "1Gi"}} for path in spec.writable_paths
     ]
     volume_mounts: list[dict[str, Any]] = [
-        {"name": _volume_name(path), "mountPath": path} for path in spec.writable_paths
+        {"name": writable_volume_name(path), "mountPath": path} for path in spec.writable_paths
     ]
     for mount in mounts:
         source = (
@@ -147,6 +143,6 @@ def pod_template(
             "terminationGracePeriodSeconds": spec.termination_grace_period_seconds,
             "containers": [container],
             "volumes": volumes,
-            **_scheduling(name, spec, selector),
+            **_scheduling(spec, selector),
         },
     }

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from components.config.monitoring import AlertmanagerSpec
+from components.render.quoting import go_template_text
 from components.render.yaml_text import dump_yaml
 
 CONFIG_DIR = "/etc/alertmanager/config"
@@ -21,8 +22,10 @@ TEMPLATE_GLOB = "../templates/*.tmpl"
 
 
 def notification_template(runbook_base_url: str) -> str:
-    """Templates every receiver uses; an alert without runbook_url still links somewhere."""
-    default = f"{runbook_base_url.rstrip('/')}/index"
+    """Templates every receiver uses; an alert without runbook_url still links somewhere.
+
+    The base URL is config, so it is data in the template, never template text."""
+    default = go_template_text(f"{runbook_base_url.rstrip('/')}/index", "monitoring.alerts.runbookBaseUrl")
     return (
         '{{ define "shiksha.runbook" }}'
         "{{ if .CommonAnnotations.runbook_url }}{{ .CommonAnnotations.runbook_url }}"

@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from pydantic.alias_generators import to_camel
 
 from components.config.docker_host import NginxSettings
-from components.config.edge import EdgeSpec, check_url_path
+from components.config.edge import EdgeSpec
+from components.render.quoting import NGINX_TOKEN_MAX, nginx_regex
+from components.render.quoting import nginx_string as q
 
 # Every text type an API or SPA sends that compresses well (text/html is always on).
 GZIP_TYPES = (
@@ -104,7 +106,7 @@ PROXY_HEADERS = {
 
 
 class NginxConfigError(ValueError):
-    """The typed config cannot be expressed as a safe nginx.conf; names the config key."""
+    """The renderer was called with inputs that do not fit together; names the config key."""
 
 
 @dataclass(frozen=True)
@@ -130,25 +132,12 @@ class Listen:
     public_https_port: int = 443
 
 
-def _quote(value: str, key: str) -> str:
-    """An nginx string literal; values with newlines or unescapable quotes are refused."""
-    if "\n" in value or "\r" in value:
-        raise NginxConfigError(f"{key}: got {value!r}: a value must not contain a newline")
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _rate(per_second: float, key: str) -> str:
-    if not per_second > 0:
-        raise NginxConfigError(
-            f"{key}: got {per_second!r}: expected a positive number of requests per second"
-        )
-    # nginx rates are integers per second or per minute; fractions go per minute.
+def _rate(per_second: float) -> str:
+    # nginx rates are integers per second or per minute; fractions go per minute (the
+    # model's Rate allows no less than one request per minute).
     if float(per_second).is_integer():
         return f"{int(per_second)}r/s"
-    per_minute = round(per_second * 60)
-    if per_minute < 1:
-        raise NginxConfigError(f"{key}: got {per_second!r}: nginx cannot limit below 1 request per minute")
-    return f"{per_minute}r/m"
+    return f"{max(1, round(per_second * 60))}r/m"
 
 
 def _split_ciphers(ciphers: str) -> tuple[str, str]:
@@ -159,32 +148,30 @@ def _split_ciphers(ciphers: str) -> tuple[str, str]:
     return tls12, tls13
 
 
-def _blocked_regex(paths: list[str]) -> str:
-    """One case-insensitive regex: dot-files anywhere in the path, other paths as prefixes."""
+def _blocked_regexes(paths: list[str]) -> list[str]:
+    """Case-insensitive regexes, together matching dot-files anywhere in the path and other
+    paths as prefixes; each short enough for one NGINX parameter (NGINX_TOKEN_MAX)."""
     anywhere = sorted({re.escape(p.lstrip("/")) for p in paths if p.startswith("/.")}, key=str.lower)
     prefixes = sorted({re.escape(p.lstrip("/")).lower() for p in paths if not p.startswith("/.")})
-    parts = []
-    if prefixes:
-        parts.append(f"^/({'|'.join(prefixes)})")
-    if anywhere:
-        parts.append(f"/({'|'.join(anywhere)})(/|$)")
-    return "|".join(parts)
+    # "^/(" + "|".join(chunk) + ")" for prefixes, "/(" + ... + ")(/|$)" for dot-files.
+    budget = NGINX_TOKEN_MAX - 16
+    regexes = []
+    for items, form in ((prefixes, "^/({})"), (anywhere, "/({})(/|$)")):
+        chunk: list[str] = []
+        for item in items:
+            # Escaping can double a quote or backslash inside the quoted parameter.
+            if chunk and 2 * len("|".join([*chunk, item])) > budget:
+                regexes.append(form.format("|".join(chunk)))
+                chunk = []
+            chunk.append(item)
+        if chunk:
+            regexes.append(form.format("|".join(chunk)))
+    return regexes
 
 
-def _check_path(path: str, key: str) -> str:
-    try:
-        return check_url_path(path)
-    except ValueError as error:
-        raise NginxConfigError(f"{key}: got {path!r}: {error}") from None
-
-
-def _check_upstream(address: str, key: str) -> str:
-    host, sep, port = address.rpartition(":")
-    if not sep or not host or not port.isdigit() or not 1 <= int(port) <= 65535:
-        raise NginxConfigError(
-            f"{key}: got {address!r}: expected host:port (an upstream needs an explicit port)"
-        )
-    return address
+def _header_key(name: str) -> str:
+    # X-Frame-Options -> edge.headers.xFrameOptions, the key the stack config uses.
+    return f"edge.headers.{to_camel(name.lower().replace('-', '_'))}"
 
 
 def render_nginx_conf(
@@ -196,60 +183,46 @@ def render_nginx_conf(
     user: str | None = None,
 ) -> str:
     """nginx.conf for `edge`. `upstreams` maps each route backend to its host:port;
-    `user` is needed only when the master process runs as root."""
-    for name, address in upstreams.items():
-        _check_upstream(address, f"dockerHost.nginx.upstreams.{name}")
+    `user` is needed only when the master process runs as root.
+
+    Every value that comes from the config or the caller is written by `q` (or
+    `nginx_regex`) as a double-quoted NGINX string; only integers, fixed words and the
+    model's literal enums are written bare."""
     for index, route in enumerate(edge.routes):
         if route.backend not in upstreams:
             raise NginxConfigError(
                 f"edge.routes[{index}].backend: got {route.backend!r}: no upstream address for it "
                 f"(known: {sorted(upstreams)})"
             )
-        _check_path(route.path, f"edge.routes[{index}].path")
     rl = edge.rate_limits
-    per_client = _rate(rl.requests_per_second, "edge.rateLimits.requestsPerSecond")
-    global_rate = _rate(rl.global_requests_per_second, "edge.rateLimits.globalRequestsPerSecond")
-    if rl.connections_per_client > 65535:
-        raise NginxConfigError(
-            f"edge.rateLimits.connectionsPerClient: got {rl.connections_per_client}: "
-            "nginx allows at most 65535"
-        )
-    if settings.connections_per_server > 65535:
-        raise NginxConfigError(
-            f"dockerHost.nginx.connectionsPerServer: got {settings.connections_per_server}: "
-            "nginx allows at most 65535"
-        )
     burst = max(1, round(rl.requests_per_second * rl.burst_multiplier))
     # The first half of the burst is served at once, the rest smoothed to the rate.
     delay = max(1, burst // 2)
-    for protocol in edge.tls.protocols:
-        if protocol not in ("TLSv1.2", "TLSv1.3"):
-            raise NginxConfigError(
-                f"edge.tls.protocols: got {protocol!r}: only TLSv1.2 and TLSv1.3 are allowed"
-            )
     tls12, tls13 = _split_ciphers(edge.tls.ciphers)
-    headers = {
-        # X-Frame-Options -> edge.headers.xFrameOptions, the key the stack config uses.
-        name: _quote(value, f"edge.headers.{to_camel(name.lower().replace('-', '_'))}")
-        for name, value in edge.headers.as_headers().items()
-    }
+    headers = {name: q(value, _header_key(name)) for name, value in edge.headers.as_headers().items()}
     t = edge.timeouts
-    server_names = " ".join(edge.hosts)
+    server_names = " ".join(q(host, f"edge.hosts[{i}]") for i, host in enumerate(edge.hosts))
     https_suffix = "" if listen.public_https_port == 443 else f":{listen.public_https_port}"
     addr = f"{listen.address}:" if listen.address else ""
     ofc = settings.open_file_cache
     pool = settings.thread_pool
+    pool_name = q(pool.name, "dockerHost.nginx.threadPool.name")
+    aio_pool = q(f"threads={pool.name}", "dockerHost.nginx.threadPool.name")
+    temp = paths.temp_dir
+
+    def upstream_name(backend: str) -> str:
+        return q(f"{backend}_upstream", f"edge.routes.backend {backend}")
 
     out: list[str] = []
     w = out.append
     w("# Generated by components/render/nginx.py from the stack's edge config; do not edit.")
     if user:
-        w(f"user {user};")
+        w(f"user {q(user, 'user')};")
     w(f"worker_processes {settings.worker_processes};")
     w(f"worker_rlimit_nofile {settings.worker_rlimit_nofile};")
-    w(f"pid {paths.pid};")
-    w(f"error_log {paths.error_log} warn;")
-    w(f"thread_pool {pool.name} threads={pool.threads} max_queue={pool.max_queue};")
+    w(f"pid {q(paths.pid, 'paths.pid')};")
+    w(f"error_log {q(paths.error_log, 'paths.error_log')} warn;")
+    w(f"thread_pool {pool_name} threads={pool.threads} max_queue={pool.max_queue};")
     w("")
     w("events {")
     w(f"    worker_connections {settings.worker_connections};")
@@ -263,11 +236,8 @@ def render_nginx_conf(
     w("    }")
     w("    default_type application/octet-stream;")
     w("    server_tokens off;")
-    w(f"    client_body_temp_path {paths.temp_dir}/client_body;")
-    w(f"    proxy_temp_path {paths.temp_dir}/proxy;")
-    w(f"    fastcgi_temp_path {paths.temp_dir}/fastcgi;")
-    w(f"    uwsgi_temp_path {paths.temp_dir}/uwsgi;")
-    w(f"    scgi_temp_path {paths.temp_dir}/scgi;")
+    for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
+        w(f"    {kind}_temp_path {q(f'{temp}/{kind}', 'paths.temp_dir')};")
     w("")
     w("    # Keep a well-formed client X-Request-ID for tracing across services; otherwise mint one.")
     w("    map $http_x_request_id $req_id {")
@@ -280,21 +250,21 @@ def render_nginx_conf(
     w("    }")
     w("    map $http_origin $cors_origin {")
     w('        default "";')
-    for origin in edge.cors.allowed_origins:
+    for index, origin in enumerate(edge.cors.allowed_origins):
         if origin == "*":
             w('        "~.+" "*";')
         else:
-            w(f"        {_quote(origin, 'edge.cors.allowedOrigins')} $http_origin;")
+            w(f"        {q(origin, f'edge.cors.allowedOrigins[{index}]')} $http_origin;")
     w("    }")
     w("")
     log_fields = ",".join(f'"{name}":"{var}"' for name, var in JSON_LOG_FIELDS)
     w(f"    log_format json_combined escape=json '{{{log_fields}}}';")
-    w(f"    access_log {paths.access_log} json_combined;")
+    w(f"    access_log {q(paths.access_log, 'paths.access_log')} json_combined;")
     w("")
     w("    sendfile on;")
     w("    tcp_nopush on;")
     w("    tcp_nodelay on;")
-    w(f"    aio threads={pool.name};")
+    w(f"    aio {aio_pool};")
     w(f"    keepalive_timeout {settings.keepalive_timeout_seconds}s;")
     w(f"    client_max_body_size {edge.max_body_size_mb}m;")
     w(f"    open_file_cache max={ofc.max} inactive={ofc.inactive_seconds}s;")
@@ -313,8 +283,8 @@ def render_nginx_conf(
     w("        ;")
     w("")
     w("    # A global zone caps the whole edge; the per-client zone stops one client hogging it.")
-    w(f"    limit_req_zone $server_name zone=global:1m rate={global_rate};")
-    w(f"    limit_req_zone $binary_remote_addr zone=per_client:10m rate={per_client};")
+    w(f"    limit_req_zone $server_name zone=global:1m rate={_rate(rl.global_requests_per_second)};")
+    w(f"    limit_req_zone $binary_remote_addr zone=per_client:10m rate={_rate(rl.requests_per_second)};")
     w("    limit_conn_zone $binary_remote_addr zone=conn_per_client:10m;")
     w("    limit_conn_zone $server_name zone=conn_per_server:1m;")
     w(f"    limit_req_status {rl.status_code};")
@@ -322,8 +292,8 @@ def render_nginx_conf(
     w("    limit_req_log_level warn;")
     w("")
     for name in sorted(upstreams):
-        w(f"    upstream {name}_upstream {{")
-        w(f"        server {upstreams[name]};")
+        w(f"    upstream {upstream_name(name)} {{")
+        w(f"        server {q(upstreams[name], f'dockerHost.nginx.upstreams.{name}')};")
         w(f"        keepalive {settings.upstream_keepalive};")
         w("    }")
     w("")
@@ -333,14 +303,15 @@ def render_nginx_conf(
     w("    ssl_session_tickets off;")
     w(f"    ssl_protocols {' '.join(edge.tls.protocols)};")
     if tls12:
-        w(f"    ssl_ciphers {tls12};")
+        w(f"    ssl_ciphers {q(tls12, 'edge.tls.ciphers')};")
     if tls13:
-        w(f"    ssl_conf_command Ciphersuites {tls13};")
+        w(f"    ssl_conf_command Ciphersuites {q(tls13, 'edge.tls.ciphers')};")
     w("    ssl_prefer_server_ciphers off;")
     w("    ssl_stapling on;")
     w("    ssl_stapling_verify on;")
-    w(f"    ssl_trusted_certificate {paths.trusted_cert};")
-    w(f"    resolver {' '.join(settings.resolvers)} valid={settings.resolver_valid_seconds}s ipv6=off;")
+    w(f"    ssl_trusted_certificate {q(paths.trusted_cert, 'paths.trusted_cert')};")
+    resolvers = " ".join(q(r, f"dockerHost.nginx.resolvers[{i}]") for i, r in enumerate(settings.resolvers))
+    w(f"    resolver {resolvers} valid={settings.resolver_valid_seconds}s ipv6=off;")
     w("    resolver_timeout 5s;")
     w("")
     if settings.reject_unknown_hosts:
@@ -363,8 +334,8 @@ def render_nginx_conf(
     default = "" if settings.reject_unknown_hosts else " default_server"
     w(f"        listen {addr}{listen.https_port} ssl http2{default};")
     w(f"        server_name {server_names};")
-    w(f"        ssl_certificate {paths.cert};")
-    w(f"        ssl_certificate_key {paths.key};")
+    w(f"        ssl_certificate {q(paths.cert, 'paths.cert')};")
+    w(f"        ssl_certificate_key {q(paths.key, 'paths.key')};")
     w("")
     w(f"        limit_conn conn_per_client {rl.connections_per_client};")
     w(f"        limit_conn conn_per_server {settings.connections_per_server};")
@@ -378,9 +349,9 @@ def render_nginx_conf(
     w("        add_header Access-Control-Allow-Origin $cors_origin always;")
     if edge.cors.allow_credentials:
         w("        add_header Access-Control-Allow-Credentials true always;")
-    methods = _quote(", ".join(edge.cors.allowed_methods), "edge.cors.allowedMethods")
+    methods = q(", ".join(edge.cors.allowed_methods), "edge.cors.allowedMethods")
     w(f"        add_header Access-Control-Allow-Methods {methods} always;")
-    allowed_headers = _quote(", ".join(edge.cors.allowed_headers), "edge.cors.allowedHeaders")
+    allowed_headers = q(", ".join(edge.cors.allowed_headers), "edge.cors.allowedHeaders")
     w(f"        add_header Access-Control-Allow-Headers {allowed_headers} always;")
     w(f"        add_header Access-Control-Max-Age {edge.cors.max_age_seconds} always;")
     w("")
@@ -391,22 +362,25 @@ def render_nginx_conf(
     w(f"        proxy_read_timeout {t.read_seconds}s;")
     w(f"        proxy_send_timeout {t.send_seconds}s;")
     w("")
-    if edge.blocked_paths:  # each one a URL path already (EdgeSpec.blocked_paths)
+    if edge.blocked_paths:
         w("        # Scanners' favourite targets: refused before any upstream sees them.")
-        w(f'        location ~* "{_blocked_regex(edge.blocked_paths)}" {{')
-        w(f"            return {settings.blocked_status};")
-        w("        }")
+        for regex in _blocked_regexes(edge.blocked_paths):
+            w(f"        location ~* {nginx_regex(regex, 'edge.blockedPaths')} {{")
+            w(f"            return {settings.blocked_status};")
+            w("        }")
         w("")
 
-    def proxied(path: str, backend: str, extra: list[str]) -> None:
+    def proxied(path: str, key: str, backend: str, extra: list[str]) -> None:
         # Plain prefix locations, so the blocked-path regex above still wins inside them.
-        w(f"        location {path} {{")
+        # A quoted path is still a prefix location: every path starts with "/" (UrlPath),
+        # never with a modifier such as "=" or "~".
+        w(f"        location {q(path, key)} {{")
         w("            if ($request_method = OPTIONS) {")
         w("                return 204;")
         w("            }")
         for line in extra:
             w(f"            {line}")
-        w(f"            proxy_pass http://{backend}_upstream;")
+        w(f"            proxy_pass {q(f'http://{backend}_upstream', key)};")
         w("        }")
 
     route_backend = {route.path: route.backend for route in edge.routes}
@@ -418,14 +392,17 @@ def render_nginx_conf(
             raise NginxConfigError(f"{key}: got {path!r}: no edge route covers it")
         return route_backend[max(matches, key=len)]
 
+    # The model refuses a path that is both a stream and a WebSocket path, and duplicates
+    # within a list; an ML path that is also streamed is served as a stream.
     special: set[str] = set()
     for index, path in enumerate(edge.stream_paths):
-        _check_path(path, f"edge.streamPaths[{index}]")
+        key = f"edge.streamPaths[{index}]"
         special.add(path)
         w("        # Server-Sent Events: every event goes to the client as the upstream writes it.")
         proxied(
             path,
-            backend_of(path, f"edge.streamPaths[{index}]"),
+            key,
+            backend_of(path, key),
             [
                 "proxy_buffering off;",
                 "proxy_cache off;",
@@ -436,11 +413,12 @@ def render_nginx_conf(
             ],
         )
     for index, path in enumerate(edge.websocket_paths):
-        _check_path(path, f"edge.websocketPaths[{index}]")
+        key = f"edge.websocketPaths[{index}]"
         special.add(path)
         proxied(
             path,
-            backend_of(path, f"edge.websocketPaths[{index}]"),
+            key,
+            backend_of(path, key),
             [
                 # A location with its own proxy_set_header inherits none from the server.
                 *(f"proxy_set_header {n} {v};" for n, v in PROXY_HEADERS.items() if n != "Connection"),
@@ -451,20 +429,21 @@ def render_nginx_conf(
             ],
         )
     for index, path in enumerate(edge.ml_paths):
-        _check_path(path, f"edge.mlPaths[{index}]")
+        key = f"edge.mlPaths[{index}]"
         if path in special:
             continue
         special.add(path)
         w("        # Model inference is slow: only these paths wait this long.")
         proxied(
             path,
-            backend_of(path, f"edge.mlPaths[{index}]"),
+            key,
+            backend_of(path, key),
             [f"proxy_read_timeout {t.ml_read_seconds}s;", f"proxy_send_timeout {t.ml_send_seconds}s;"],
         )
-    for route in edge.routes:
+    for index, route in enumerate(edge.routes):
         if route.path in special:
             continue
-        proxied(route.path, route.backend, [])
+        proxied(route.path, f"edge.routes[{index}].path", route.backend, [])
     w("    }")
     w("}")
     return "\n".join(out) + "\n"

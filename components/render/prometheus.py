@@ -10,14 +10,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from components.config.estate import EstateConfig
-from components.config.monitoring import duration_seconds
+from components.config.monitoring import ALERTMANAGER, BLACKBOX, EXPORTERS, PROMETHEUS, duration_seconds
 from components.render.yaml_text import dump_yaml
 
-PROMETHEUS = "prometheus"
 PROMETHEUS_PORT = 9090
-ALERTMANAGER = "alertmanager"
 ALERTMANAGER_PORT = 9093
-BLACKBOX = "blackbox-exporter"
 BLACKBOX_PORT = 9115
 
 CONFIG_DIR = "/etc/prometheus/config"
@@ -28,13 +25,6 @@ DATA_DIR = "/prometheus"
 RULE_GLOB = "../rules/*.yml"
 
 SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
-
-# Field of monitoring.exporters -> (workload, port name, port, workload it reads).
-EXPORTERS: dict[str, tuple[str, str, int, str | None]] = {
-    "postgres": ("postgres-exporter", "metrics", 9187, "postgres"),
-    "redis": ("redis-exporter", "metrics", 9121, "redis"),
-    "kube_state_metrics": ("kube-state-metrics", "metrics", 8080, None),
-}
 
 
 @dataclass(frozen=True)

@@ -252,7 +252,7 @@ def test_nginx_is_the_edge(host: Snapshot, config: Any) -> None:
     nginx = _containers(host)["nginx"].inputs
     conf = next(item.split("=", 1)[1] for item in nginx["envs"] if item.startswith("SHIKSHA_FILE_"))
     assert "worker_rlimit_nofile 65535;" in conf
-    assert "server api:8000;" in conf and "server frontend:3000;" in conf
+    assert 'server "api:8000";' in conf and 'server "frontend:3000";' in conf
     assert nginx["ulimits"] == [{"name": "nofile", "soft": 65535, "hard": 65535}]
     assert nginx["volumes"] == [
         {
@@ -306,7 +306,7 @@ def test_explicit_upstream_address_reaches_nginx() -> None:
     )
     nginx = _containers(snapshot)["nginx"].inputs
     conf = next(item.split("=", 1)[1] for item in nginx["envs"] if item.startswith("SHIKSHA_FILE_"))
-    assert "server 10.0.0.5:8000;" in conf
+    assert 'server "10.0.0.5:8000";' in conf
 
 
 def test_model_weights_live_on_volumes_not_tmpfs(host: Snapshot) -> None:
@@ -326,7 +326,7 @@ def test_postgres_gets_shared_memory(host: Snapshot, config: Any) -> None:
 
 
 def test_volume_paths_must_be_writable_paths() -> None:
-    with pytest.raises(ValueError, match=re.escape("shiksha-setu:dockerHost.volumePaths.api: '/srv'")):
+    with pytest.raises(ValueError, match=re.escape("shiksha-setu:dockerHost.volumePaths.api: got '/srv'")):
         run_program(
             "prod", overrides={**DOCKER_HOST, "shiksha-setu:dockerHost": {"volumePaths": {"api": ["/srv"]}}}
         )

@@ -22,7 +22,7 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str, str]] = [
         "negative replicas",
         {f"{P}:workloads": {"worker": {"replicas": -1}}},
         "shiksha-setu:workloads.worker.replicas",
-        "greater than 0",
+        "greater than or equal to 1",
     ),
     ("unknown top-level key", {f"{P}:replicaz": 3}, "shiksha-setu:replicaz", "unknown key"),
     (
@@ -113,13 +113,13 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str, str]] = [
         "network rule from a missing workload",
         {f"{P}:network": {"rules": [{"from": "ghost", "to": {"workload": "api"}, "ports": ["http"]}]}},
         "shiksha-setu:network.rules[0].from",
-        "names no workload",
+        "names no enabled workload",
     ),
     (
         "edge route to a missing port",
         {f"{P}:edge": {"routes": [{"path": "/", "backend": "frontend", "port": "https"}]}},
-        "shiksha-setu:edge.routes",
-        "has no port 'https'",
+        "shiksha-setu:edge.routes[0].port",
+        "'frontend' has no such port",
     ),
 ]
 

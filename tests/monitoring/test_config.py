@@ -9,7 +9,6 @@ import pytest
 from components.config.errors import ConfigError
 from components.config.loader import parse_estate
 from components.config.monitoring import duration_seconds
-from components.monitoring_stack import reference_problems
 
 
 def problems(monitoring: dict[str, Any]) -> str:
@@ -124,8 +123,9 @@ def test_blackbox_target_with_unknown_module() -> None:
 
 
 def test_scrape_job_for_unknown_port_is_refused() -> None:
-    config = parse_estate({"monitoring": {"jobs": {"api": {"workload": "api", "port": "grpc"}}}})
-    assert reference_problems(config) == [
+    with pytest.raises(ConfigError) as refused:
+        parse_estate({"monitoring": {"jobs": {"api": {"workload": "api", "port": "grpc"}}}})
+    assert refused.value.problems == [
         "shiksha-setu:monitoring.jobs.api.port: got 'grpc': workload 'api' has no such port "
         "(ports: ['http', 'metrics'])"
     ]

@@ -214,11 +214,11 @@ def test_network_can_be_switched_off() -> None:
     [
         (
             {"rules": [{"from": "ghost", "to": {"workload": "api"}, "ports": ["http"]}]},
-            "shiksha-setu:network.rules[0].from: got 'ghost': names no workload",
+            "shiksha-setu:network.rules[0].from: got 'ghost': names no enabled workload",
         ),
         (
             {"rules": [{"from": "api", "to": {"workload": "mailer"}, "ports": ["http"]}]},
-            "shiksha-setu:network.rules[0].to.workload: got 'mailer': names no workload",
+            "shiksha-setu:network.rules[0].to.workload: got 'mailer': names no enabled workload",
         ),
         (
             {"rules": [{"from": "beat", "to": {"workload": "postgres"}, "ports": ["http"]}]},
@@ -246,7 +246,7 @@ def test_network_can_be_switched_off() -> None:
         ),
         (
             {"internet": {"cidr": "10.0.0.1/8"}},
-            "shiksha-setu:network.internet: '10.0.0.1/8' is not a CIDR network",
+            "shiksha-setu:network.internet.cidr: got '10.0.0.1/8': expected a CIDR network",
         ),
         (
             {
@@ -262,7 +262,7 @@ def test_network_can_be_switched_off() -> None:
         ),
         (
             {"kubernetesApi": {"cidrs": ["api.example.org"]}},
-            "shiksha-setu:network.kubernetesApi: cidrs[0]: 'api.example.org' is not a CIDR network",
+            "shiksha-setu:network.kubernetesApi.cidrs[0]: got 'api.example.org': expected a CIDR network",
         ),
     ],
 )

@@ -250,3 +250,38 @@ def get(
         return response.status, {k.lower(): v for k, v in response.getheaders()}, body
     finally:
         conn.close()
+
+
+def raw_get(
+    port: int, cafile: Path, path: str = "/", headers: dict[str, str] | None = None, host: str = HOST
+) -> tuple[int, list[tuple[bytes, bytes]]]:
+    """Status and response header lines as raw bytes, split at the first ': ' only, with
+    nothing stripped or folded: what NGINX wrote, not what an HTTP client makes of it (and
+    no client-side line-length limit)."""
+    context = ssl.create_default_context(cafile=str(cafile))
+    request = f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n"
+    request += "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items()) + "\r\n"
+    with (
+        socket.create_connection(("127.0.0.1", port), timeout=10) as sock,
+        context.wrap_socket(sock, server_hostname=host) as tls,
+    ):
+        tls.sendall(request.encode())
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = tls.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    head = data.split(b"\r\n\r\n", 1)[0].split(b"\r\n")
+    status = int(head[0].split(b" ")[1])
+    pairs = []
+    for line in head[1:]:
+        name, _, value = line.partition(b": ")
+        pairs.append((name, value))
+    return status, pairs
+
+
+def listening(port: int) -> bool:
+    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
+        return True
+    return False

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from components.config import ConfigError, parse_estate
 from components.config.docker_host import NginxSettings
 from components.config.edge import EdgeSpec
 from components.render.nginx import Listen, NginxConfigError, NginxPaths, render_nginx_conf
+from components.render.quoting import UnquotableError
 from tests.support.program import run_program
 
 PATHS = NginxPaths(
@@ -37,7 +39,9 @@ def _render(edge: EdgeSpec | None = None, settings: NginxSettings | None = None,
 
 
 def _directives(text: str, name: str) -> list[str]:
-    return [m.group(1).strip() for m in re.finditer(rf"^\s*{re.escape(name)}\s+([^;{{]*)[;{{]", text, re.M)]
+    """The arguments of every `name` directive, unquoted as NGINX reads them, space-joined."""
+    found = re.finditer(rf'^\s*{re.escape(name)}\s+((?:"(?:[^"\\]|\\.)*"|[^;{{"])*)[;{{]', text, re.M)
+    return [" ".join(shlex.split(m.group(1))) for m in found]
 
 
 def test_worker_and_file_tuning_from_settings() -> None:
@@ -113,11 +117,11 @@ def test_fractional_rates_go_per_minute() -> None:
 
 def test_stream_and_ml_locations() -> None:
     text = _render()
-    stream = re.search(r"location /api/v2/chat/stream \{(.*?)\n        \}", text, re.S)
+    stream = re.search(r'location "/api/v2/chat/stream" \{(.*?)\n        \}', text, re.S)
     assert stream is not None
     assert "proxy_buffering off;" in stream.group(1)
     assert "proxy_read_timeout 3600s;" in stream.group(1)
-    ml = re.search(r"location /api/v2/ml \{(.*?)\n        \}", text, re.S)
+    ml = re.search(r'location "/api/v2/ml" \{(.*?)\n        \}', text, re.S)
     assert ml is not None and "proxy_read_timeout 600s;" in ml.group(1)
 
 
@@ -144,8 +148,8 @@ def test_upstream_without_port_is_refused() -> None:
     message = _config_error({"dockerHost": {"nginx": {"upstreams": {"api": "api.internal"}}}})
     assert "shiksha-setu:dockerHost.nginx.upstreams.api: got 'api.internal'" in message
     assert "explicit port" in message
-    with pytest.raises(NginxConfigError, match=r"dockerHost\.nginx\.upstreams\.api: got 'api'"):
-        _render(upstreams={"api": "api", "frontend": "frontend:3000"})
+    with pytest.raises(NginxConfigError, match=r"edge\.routes\[2\]\.backend: got 'frontend'"):
+        _render(upstreams={"api": "api:8000"})
 
 
 @pytest.mark.parametrize("value", [0, -5, "fast"])
@@ -164,7 +168,7 @@ def test_header_value_with_newline_is_refused() -> None:
     message = _config_error({"edge": {"headers": {"contentSecurityPolicy": "default-src 'self'\nX-Evil: 1"}}})
     assert "shiksha-setu:edge.headers.contentSecurityPolicy" in message
     assert "newline" in message
-    # The renderer refuses it too, should a model be built around the validator.
+    # The renderer's quoting refuses it too, should a model be built around the validator.
     edge = EdgeSpec.model_construct(
         **{
             **dict(EdgeSpec()),
@@ -173,7 +177,7 @@ def test_header_value_with_newline_is_refused() -> None:
             ),
         }
     )
-    with pytest.raises(NginxConfigError, match=r"edge\.headers\.xFrameOptions: got"):
+    with pytest.raises(UnquotableError, match=r"edge\.headers\.xFrameOptions: got"):
         _render(edge)
 
 

@@ -1,0 +1,618 @@
+"""Cross-references and uniqueness over the whole estate: the second half of the gate.
+
+Field checks live on the models; what needs more than one part of the tree lives here,
+each written once, run for both targets in the same phase as the field checks and
+before anything is registered (see loader.py). Every problem names its config key.
+The components trust what passes: they do not check again.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .docker_host import IMAGE_ENTRYPOINTS
+from .estate import EstateConfig
+from .monitoring import BUILT_IN_JOBS, EXPORTERS, MONITORING_WORKLOADS
+from .network import METRICS_PORT
+from .types import cpu_millicores, memory_bytes
+from .workloads import WorkloadSpec
+
+# A datastore is known by its workload name and its image key; the two go together
+# (wiring follows the name, the secrets follow the image).
+DATASTORES = ("postgres", "redis")
+# What the platform's wiring reads from the PostgreSQL workload's env.
+POSTGRES_ENV = ("POSTGRES_USER", "POSTGRES_DB")
+# The StatefulSet controller labels each revision `<name>-<hash of up to 10 characters>`.
+STATEFULSET_NAME_MAX = 63 - 11
+NETPOL_SUFFIX = "-netpol"
+# A Gateway holds at most 64 listeners: one HTTPS and one HTTP per host.
+MAX_HOSTS = 32
+
+
+@dataclass(frozen=True)
+class Problem:
+    key: str
+    message: str
+    value: Any = None
+    has_value: bool = False
+    # The name this problem says is missing: dropped when that name's own entry was invalid.
+    refers_to: str | None = None
+
+    def text(self, project: str) -> str:
+        got = f"got {self.value!r}: " if self.has_value else ""
+        return f"{project}:{self.key}: {got}{self.message}"
+
+
+def _got(key: str, value: Any, message: str, refers_to: str | None = None) -> Problem:
+    return Problem(key, message, value, True, refers_to)
+
+
+def _covers(prefix: str, path: str) -> bool:
+    """Prefix matching on whole path elements, as Ingress, Gateway API and NGINX match."""
+    return prefix in ("/", path) or path.startswith(prefix.rstrip("/") + "/")
+
+
+def _duplicates(values: Iterable[Any]) -> list[Any]:
+    return sorted((v for v, n in Counter(values).items() if n > 1), key=str)
+
+
+def monitoring_workloads(config: EstateConfig) -> dict[str, WorkloadSpec]:
+    """The workloads MonitoringStack deploys, as the components build them."""
+    # Imported here: the components import the config model, not the other way round.
+    from components.zero_trust_network import monitoring_workloads as build
+
+    return build(config)
+
+
+def _surge(spec: WorkloadSpec) -> int:
+    """Extra pods during a rollout (components/kube/workload.py's strategies)."""
+    if spec.kind == "StatefulSet" or spec.singleton:
+        return 0
+    return 0 if spec.gpu is not None and spec.max_replicas == 1 else 1
+
+
+class _Checks:
+    def __init__(self, config: EstateConfig, aggregates: bool):
+        self.config = config
+        self.aggregates = aggregates
+        self.workloads = config.workloads
+        self.enabled = config.enabled_workloads
+        self.problems: list[Problem] = []
+
+    def add(self, problem: Problem) -> None:
+        self.problems.append(problem)
+
+    def run(self) -> list[Problem]:
+        self.images()
+        self.datastores()
+        self.connections()
+        self.derived_names()
+        self.edge()
+        monitoring_ok = self.monitoring()
+        if monitoring_ok:
+            self.network()
+        if self.config.target == "docker-host":
+            self.docker_host()
+        elif monitoring_ok and self.aggregates:
+            self.quota()
+        return self.problems
+
+    # --- workloads -------------------------------------------------------------------
+
+    def images(self) -> None:
+        pinned = self.config.images.pinned
+        for name, spec in self.workloads.items():
+            if spec.image not in pinned:
+                self.add(
+                    _got(
+                        f"workloads.{name}.image",
+                        spec.image,
+                        f"names no entry of images.pinned (known: {sorted(pinned)})",
+                        spec.image,
+                    )
+                )
+        build = self.config.images.build
+        for key in build.images if build is not None else {}:
+            if key not in pinned:
+                self.add(
+                    Problem(
+                        f"images.build.images.{key}",
+                        f"is not a key of images.pinned (known: {sorted(pinned)}); "
+                        "a built image replaces a pinned one",
+                    )
+                )
+
+    def datastores(self) -> None:
+        for name, spec in self.workloads.items():
+            for store in DATASTORES:
+                if (name == store) != (spec.image == store):
+                    self.add(
+                        _got(
+                            f"workloads.{name}.image",
+                            spec.image,
+                            f"the {store} datastore is the workload named {store!r} running image "
+                            f"{store!r}; the two go together",
+                        )
+                    )
+        redis = self.enabled.get("redis")
+        if redis is not None and redis.storage is None:
+            self.add(Problem("workloads.redis.storage", "Redis needs `storage` for its data directory"))
+        postgres = self.enabled.get("postgres")
+        if postgres is not None and any("postgres" in s.connects_to for s in self.enabled.values()):
+            for var in POSTGRES_ENV:
+                if var not in postgres.env:
+                    self.add(
+                        Problem(
+                            f"workloads.postgres.env.{var}",
+                            "required key is missing (the clients' DATABASE_URL is built from it)",
+                        )
+                    )
+
+    def connections(self) -> None:
+        known = sorted(self.workloads)
+        for name, spec in self.workloads.items():
+            key = f"workloads.{name}.connectsTo"
+            for target in _duplicates(spec.connects_to):
+                self.add(_got(key, target, "is listed twice"))
+            for target in dict.fromkeys(spec.connects_to):
+                other = self.workloads.get(target)
+                if other is None:
+                    self.add(_got(key, target, f"names no workload (known: {known})", target))
+                elif target == name:
+                    self.add(_got(key, target, "a workload does not connect to itself"))
+                elif spec.enabled and not other.enabled:
+                    self.add(
+                        _got(key, target, "names a disabled workload; enable it or remove the connection")
+                    )
+                elif not [p for p in other.ports if p != METRICS_PORT]:
+                    self.add(_got(key, target, "names a workload that exposes no port"))
+
+    def derived_names(self) -> None:
+        part_of = self.config.part_of
+        names = dict(self.workloads)
+        if self.config.monitoring.enabled:
+            for name in MONITORING_WORKLOADS:
+                if name in self.workloads:
+                    self.add(
+                        _got(
+                            f"workloads.{name}",
+                            name,
+                            "is the name of a monitoring workload (MonitoringStack deploys it); "
+                            "choose another name",
+                        )
+                    )
+        for name, spec in names.items():
+            key = f"workloads.{name}"
+            instance = f"{part_of}-{name}"
+            if len(instance) > 63:
+                self.add(
+                    _got(
+                        key,
+                        name,
+                        f"its label app.kubernetes.io/instance {instance!r} is longer than 63 characters "
+                        "(partOf + '-' + name)",
+                    )
+                )
+            if len(name + NETPOL_SUFFIX) > 63:
+                self.add(_got(key, name, f"its NetworkPolicy's name label {name}{NETPOL_SUFFIX} exceeds 63"))
+            if spec.kind == "StatefulSet" and len(name) > STATEFULSET_NAME_MAX:
+                self.add(
+                    _got(
+                        key,
+                        name,
+                        f"a StatefulSet's name is at most {STATEFULSET_NAME_MAX} characters "
+                        "(its revision label appends a hash)",
+                    )
+                )
+
+    # --- edge --------------------------------------------------------------------------
+
+    def edge(self) -> None:
+        edge, ingress = self.config.edge, self.config.ingress
+        for host in _duplicates(edge.hosts):
+            self.add(_got("edge.hosts", host, "is listed twice"))
+        if len(edge.hosts) > MAX_HOSTS:
+            self.add(_got("edge.hosts", len(edge.hosts), f"at most {MAX_HOSTS} hosts (64 Gateway listeners)"))
+        for path in _duplicates(r.path for r in edge.routes):
+            self.add(_got("edge.routes", path, "two routes for one path"))
+        explicit = self.config.docker_host.nginx.upstreams if self.config.target == "docker-host" else {}
+        for index, route in enumerate(edge.routes):
+            key = f"edge.routes[{index}]"
+            backend = self.workloads.get(route.backend)
+            if backend is None:
+                self.add(
+                    _got(
+                        f"{key}.backend",
+                        route.backend,
+                        f"names no workload (known: {sorted(self.workloads)})",
+                        route.backend,
+                    )
+                )
+            elif route.port not in backend.ports:
+                self.add(
+                    _got(
+                        f"{key}.port",
+                        route.port,
+                        f"workload {route.backend!r} has no such port (ports: {sorted(backend.ports)})",
+                    )
+                )
+            elif not backend.enabled and route.backend not in explicit:
+                self.add(_got(f"{key}.backend", route.backend, "names a disabled workload"))
+        special = {
+            "mlPaths": edge.ml_paths,
+            "streamPaths": edge.stream_paths,
+            "websocketPaths": edge.websocket_paths,
+        }
+        seen: dict[str, str] = {}
+        for field, paths in {**special, "blockedPaths": edge.blocked_paths}.items():
+            for index, path in enumerate(paths):
+                if path in seen:
+                    self.add(
+                        _got(
+                            f"edge.{field}[{index}]",
+                            path,
+                            f"is already in edge.{seen[path]} (one location per path)",
+                        )
+                    )
+                seen.setdefault(path, field)
+        for field, paths in special.items():
+            for index, path in enumerate(paths):
+                if not any(_covers(route.path, path) for route in edge.routes):
+                    self.add(
+                        _got(
+                            f"edge.{field}[{index}]",
+                            path,
+                            f"no edge.routes prefix serves it (routes: {[r.path for r in edge.routes]})",
+                        )
+                    )
+        routes = {r.path for r in edge.routes}
+        for index, path in enumerate(edge.blocked_paths):
+            if path in routes:
+                self.add(_got(f"edge.blockedPaths[{index}]", path, "is also a route's path"))
+        limits = edge.rate_limits
+        if self.config.target == "kubernetes" and ingress.enabled:
+            if ingress.mode == "ingress-nginx" and not float(limits.requests_per_second).is_integer():
+                self.add(
+                    _got(
+                        "edge.rateLimits.requestsPerSecond",
+                        limits.requests_per_second,
+                        "ingress-nginx takes whole requests per second",
+                    )
+                )
+            if (
+                ingress.mode == "gateway-api"
+                and ingress.gateway_api.policy_provider == "envoy-gateway"
+                and not float(limits.global_requests_per_second).is_integer()
+            ):
+                self.add(
+                    _got(
+                        "edge.rateLimits.globalRequestsPerSecond",
+                        limits.global_requests_per_second,
+                        "Envoy Gateway takes whole requests per second",
+                    )
+                )
+
+    # --- monitoring ----------------------------------------------------------------------
+
+    def monitoring(self) -> bool:
+        """False when the monitoring workloads cannot be planned (their problems are listed)."""
+        monitoring = self.config.monitoring
+        before = len(self.problems)
+        for job_name, job in monitoring.jobs.items():
+            key = f"monitoring.jobs.{job_name}"
+            if job_name in BUILT_IN_JOBS:
+                self.add(_got(key, job_name, "is the name of a built-in scrape job; choose another name"))
+            workload = self.workloads.get(job.workload)
+            if workload is None:
+                self.add(
+                    _got(
+                        f"{key}.workload",
+                        job.workload,
+                        f"names no workload (known: {sorted(self.workloads)})",
+                        job.workload,
+                    )
+                )
+            elif job.port not in workload.ports:
+                self.add(
+                    _got(
+                        f"{key}.port",
+                        job.port,
+                        f"workload {job.workload!r} has no such port (ports: {sorted(workload.ports)})",
+                    )
+                )
+        blackbox = monitoring.blackbox
+        for name, target in blackbox.targets.items():
+            if target.module not in blackbox.modules:
+                self.add(
+                    _got(
+                        f"monitoring.blackbox.targets.{name}.module",
+                        target.module,
+                        f"names no module (known: {sorted(blackbox.modules)})",
+                        target.module,
+                    )
+                )
+        am = monitoring.alertmanager
+        receivers = sorted(am.receivers)
+        if am.default_receiver not in am.receivers:
+            self.add(
+                _got(
+                    "monitoring.alertmanager.defaultReceiver",
+                    am.default_receiver,
+                    f"names no receiver (known: {receivers})",
+                    am.default_receiver,
+                )
+            )
+        for index, route in enumerate(am.routes):
+            key = f"monitoring.alertmanager.routes[{index}]"
+            if route.receiver not in am.receivers:
+                self.add(
+                    _got(
+                        f"{key}.receiver",
+                        route.receiver,
+                        f"names no receiver (known: {receivers})",
+                        route.receiver,
+                    )
+                )
+            for interval in route.mute_intervals:
+                if interval not in am.mute_intervals:
+                    self.add(
+                        _got(
+                            f"{key}.muteIntervals",
+                            interval,
+                            f"names no mute interval (known: {sorted(am.mute_intervals)})",
+                            interval,
+                        )
+                    )
+        if monitoring.enabled:
+            for key, (exporter, _port_name, _port, subject) in EXPORTERS.items():
+                if subject is None or not getattr(monitoring.exporters, key) or subject not in self.enabled:
+                    continue
+                if not self.enabled[subject].ports:
+                    self.add(
+                        Problem(
+                            f"workloads.{subject}.ports",
+                            f"{exporter} (monitoring.exporters.{key}) needs a port to read {subject} on",
+                        )
+                    )
+        return len(self.problems) == before
+
+    # --- network -------------------------------------------------------------------------
+
+    def network(self) -> None:
+        running = {**self.enabled, **monitoring_workloads(self.config)}
+        known = sorted(running)
+        for index, rule in enumerate(self.config.network.rules):
+            at = f"network.rules[{index}]"
+            if rule.from_ not in running:
+                self.add(
+                    _got(f"{at}.from", rule.from_, f"names no enabled workload (known: {known})", rule.from_)
+                )
+            target = rule.to.workload
+            if target is not None:
+                if target not in running:
+                    self.add(
+                        _got(
+                            f"{at}.to.workload", target, f"names no enabled workload (known: {known})", target
+                        )
+                    )
+                    continue
+                exposed = running[target].ports
+                for port in rule.ports:
+                    if port not in exposed:
+                        self.add(
+                            _got(
+                                f"{at}.ports",
+                                port,
+                                f"workload {target!r} exposes no such port (ports: {sorted(exposed)})",
+                            )
+                        )
+            else:
+                for port in rule.ports:
+                    if not isinstance(port, int):
+                        self.add(_got(f"{at}.ports", port, "a target outside the estate needs port numbers"))
+
+    # --- namespace budget ------------------------------------------------------------------
+
+    def quota(self) -> None:
+        """The namespace's quota and limit range hold the estate at full scale: every
+        autoscaled workload at maxReplicas, plus each rollout's surge pod."""
+        namespace = self.config.namespace
+        quota, limits = namespace.quota, namespace.limit_range
+        running: Mapping[str, WorkloadSpec] = {**self.enabled, **monitoring_workloads(self.config)}
+        pods = {name: spec.max_replicas + _surge(spec) for name, spec in running.items()}
+        totals = {"requestsCpu": 0, "limitsCpu": 0, "requestsMemory": 0, "limitsMemory": 0, "gpu": 0}
+        for name, spec in running.items():
+            count = pods[name]
+            res = spec.resources
+            totals["requestsCpu"] += count * cpu_millicores(res.requests.cpu)
+            totals["limitsCpu"] += count * cpu_millicores(res.limits.cpu)
+            totals["requestsMemory"] += count * memory_bytes(res.requests.memory)
+            totals["limitsMemory"] += count * memory_bytes(res.limits.memory)
+            totals["gpu"] += count * (spec.gpu.count if spec.gpu is not None else 0)
+            if cpu_millicores(res.limits.cpu) > cpu_millicores(limits.max_cpu):
+                self.add(
+                    _got(
+                        f"workloads.{name}.resources.limits.cpu",
+                        res.limits.cpu,
+                        f"exceeds namespace.limitRange.maxCpu {limits.max_cpu}",
+                    )
+                )
+            if memory_bytes(res.limits.memory) > memory_bytes(limits.max_memory):
+                self.add(
+                    _got(
+                        f"workloads.{name}.resources.limits.memory",
+                        res.limits.memory,
+                        f"exceeds namespace.limitRange.maxMemory {limits.max_memory}",
+                    )
+                )
+        budget = {
+            "requestsCpu": cpu_millicores(quota.requests_cpu),
+            "limitsCpu": cpu_millicores(quota.limits_cpu),
+            "requestsMemory": memory_bytes(quota.requests_memory),
+            "limitsMemory": memory_bytes(quota.limits_memory),
+            "requestsGpu": quota.requests_gpu,
+        }
+        totals["requestsGpu"] = totals.pop("gpu")
+        for field, total in totals.items():
+            if total > budget[field]:
+                shown = _amount(field, total)
+                self.add(
+                    Problem(
+                        f"namespace.quota.{field}",
+                        f"{getattr(quota, _snake(field))} is below what the estate needs at full scale "
+                        f"({shown}: each workload at its maximum replicas plus its rollout surge)",
+                    )
+                )
+        if sum(pods.values()) > quota.pods:
+            self.add(
+                Problem(
+                    "namespace.quota.pods",
+                    f"{quota.pods} is below the {sum(pods.values())} pods of the estate at full scale",
+                )
+            )
+        services = sum(1 for spec in running.values() if spec.ports)
+        if services > quota.services:
+            self.add(
+                Problem("namespace.quota.services", f"{quota.services} is below the {services} Services")
+            )
+        claims = sum(spec.replicas for spec in running.values() if spec.kind == "StatefulSet")
+        if claims > quota.persistent_volume_claims:
+            self.add(
+                Problem(
+                    "namespace.quota.persistentVolumeClaims",
+                    f"{quota.persistent_volume_claims} is below the {claims} volume claims",
+                )
+            )
+
+    # --- docker-host -----------------------------------------------------------------------
+
+    def docker_host(self) -> None:
+        host = self.config.docker_host
+        enabled = sorted(self.enabled)
+        # Both need a cluster: an operator that writes Secrets, a DaemonSet on every node.
+        for key, on in (
+            ("secrets.source", self.config.secrets.external),
+            ("logging.enabled", self.config.logging.enabled),
+        ):
+            if on:
+                self.add(Problem(key, "needs target kubernetes (this stack's target is docker-host)"))
+        for workload in host.loopback_ports:
+            if workload not in self.enabled:
+                self.add(
+                    _got(
+                        f"dockerHost.loopbackPorts.{workload}",
+                        workload,
+                        f"not an enabled workload (known: {enabled})",
+                        workload,
+                    )
+                )
+            elif not self.enabled[workload].ports:
+                self.add(Problem(f"dockerHost.loopbackPorts.{workload}", "the workload exposes no port"))
+        for field, names in (
+            ("healthchecks", host.healthchecks),
+            ("shmSizeMb", host.shm_size_mb),
+            ("upstreams", host.nginx.upstreams),
+        ):
+            for workload in names:
+                if workload not in self.workloads:
+                    self.add(
+                        _got(
+                            f"dockerHost.{'nginx.' if field == 'upstreams' else ''}{field}.{workload}",
+                            workload,
+                            f"names no workload (known: {sorted(self.workloads)})",
+                            workload,
+                        )
+                    )
+        for image in host.http_health_tool:
+            if image not in self.config.images.pinned:
+                self.add(
+                    _got(
+                        f"dockerHost.httpHealthTool.{image}",
+                        image,
+                        f"names no entry of images.pinned (known: {sorted(self.config.images.pinned)})",
+                        image,
+                    )
+                )
+        volumes: list[tuple[str, str]] = []
+        for workload, paths in host.volume_paths.items():
+            spec = self.workloads.get(workload)
+            if spec is None:
+                self.add(
+                    _got(
+                        f"dockerHost.volumePaths.{workload}",
+                        workload,
+                        f"names no workload (known: {sorted(self.workloads)})",
+                        workload,
+                    )
+                )
+                continue
+            for path in paths:
+                if path not in spec.writable_paths:
+                    self.add(
+                        _got(
+                            f"dockerHost.volumePaths.{workload}",
+                            path,
+                            f"is not one of the workload's writablePaths {spec.writable_paths}",
+                        )
+                    )
+                volumes.append(
+                    (
+                        f"dockerHost.volumePaths.{workload}",
+                        docker_volume_name(host.name_prefix, workload, path),
+                    )
+                )
+        for name, spec in self.enabled.items():
+            if spec.storage is not None:
+                volumes.append(
+                    (f"workloads.{name}.storage", docker_volume_name(host.name_prefix, name, None))
+                )
+            if (
+                spec.probes.readiness is None
+                and spec.probes.liveness is None
+                and name not in host.healthchecks
+            ):
+                self.add(
+                    Problem(
+                        f"workloads.{name}.probes",
+                        "the docker-host target needs a readiness or liveness probe (or "
+                        f"dockerHost.healthchecks.{name}) to derive the container health check from",
+                    )
+                )
+            if name == "postgres" and spec.command is None and spec.image not in IMAGE_ENTRYPOINTS:
+                self.add(
+                    Problem(
+                        f"workloads.{name}.command",
+                        f"needed to start image {spec.image!r} after writing its config files",
+                    )
+                )
+        counted = Counter(volume for _key, volume in volumes)
+        for key, volume in volumes:
+            if counted[volume] > 1:
+                self.add(_got(key, volume, "two volumes of the docker host get this name"))
+
+
+def docker_volume_name(prefix: str, workload: str, path: str | None) -> str:
+    """A named Docker volume: a workload's storage (path None), or a path on a volume."""
+    suffix = "data" if path is None else path.strip("/").replace("/", "-")
+    return f"{prefix}-{workload}-{suffix}"
+
+
+def _snake(field: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in field)
+
+
+def _amount(field: str, total: int) -> str:
+    if field.endswith("Cpu"):
+        return f"{total}m"
+    if field.endswith("Memory"):
+        return f"{total / 2**30:.2f}Gi"
+    return str(total)
+
+
+def reference_problems(config: EstateConfig, aggregates: bool = True) -> list[Problem]:
+    """Every cross-reference problem of a field-valid estate. `aggregates` False skips the
+    estate-wide sums (the quota), for an estate patched up to look past field errors."""
+    return _Checks(config, aggregates).run()
