@@ -10,12 +10,16 @@ External Secrets Operator template the operator fills in inside the cluster
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import quote
 
 import pulumi
+
+from components.render.quoting import go_string_literal, go_template_text
+
+# What a refusal of the quoting functions names (the model refuses such values first).
+KEY = "a secret value's literal text"
 
 
 @dataclass(frozen=True)
@@ -50,8 +54,9 @@ class Base64:
 
     def go_template(self) -> str:
         # `print` joins string operands as they are; sprig's b64enc is standard base64.
-        # A JSON string literal is a valid Go string literal.
-        operands = " ".join(json.dumps(p) if isinstance(p, str) else p.go_expression() for p in self.parts)
+        operands = " ".join(
+            go_string_literal(p, KEY) if isinstance(p, str) else p.go_expression() for p in self.parts
+        )
         return f"{{{{ print {operands} | b64enc }}}}"
 
 
@@ -79,7 +84,9 @@ class SecretText:
 
     def go_template(self) -> str:
         """The value as an ESO (engine v2) template over the fetched secrets."""
-        return "".join(_go_literal(p) if isinstance(p, str) else p.go_template() for p in self.parts)
+        return "".join(
+            go_template_text(p, KEY) if isinstance(p, str) else p.go_template() for p in self.parts
+        )
 
 
 def _render(part: Part, values: Mapping[str, str]) -> str:
@@ -88,11 +95,6 @@ def _render(part: Part, values: Mapping[str, str]) -> str:
     if isinstance(part, Base64):
         return part.render(values)
     return part.render(values[part.key])
-
-
-def _go_literal(text: str) -> str:
-    # Only "{{" opens an action in a Go template; a literal one is emitted by an action.
-    return '{{ "{{" }}'.join(text.split("{{"))
 
 
 def secret(key: str) -> SecretText:

@@ -152,7 +152,7 @@ def test_remote_refs_move_single_values() -> None:
             text("{{literal}} ", SecretRef("k")),
             {"k": "v"},
             "{{literal}} v",
-            '{{ "{{" }}literal}} {{ .k }}',
+            '{{ "{{literal}} " }}{{ .k }}',
         ),
         (basic_auth("123", "loggingPassword"), {"loggingPassword": "pw"}, "MTIzOnB3", None),
     ],
