@@ -1,10 +1,11 @@
 """The log collector's configuration (OpenTelemetry Collector): typed config -> YAML text.
 
-One pipeline: the filelog receiver tails the kubelet's container log files of the shipped
+One pipeline (component ids as of collector 0.165, whose old aliases `filelog` and
+`otlphttp` are deprecated): the file_log receiver tails the kubelet's container log files of the shipped
 namespaces, its `container` operator strips the runtime's line format (CRI or Docker) and
 reads namespace, pod and container from the file path, a JSON body (NGINX's json_combined,
 the API's LOG_FORMAT=json) is parsed into attributes with the line itself kept as the body,
-and otlphttp ships batches to the Loki-compatible endpoint. Credentials arrive as
+and otlp_http ships batches to the Loki-compatible endpoint. Credentials arrive as
 environment variables from a Secret; nothing secret is in this text.
 """
 
@@ -56,7 +57,7 @@ def collector_config(
     return {
         "extensions": {"health_check": {"endpoint": health_endpoint}},
         "receivers": {
-            "filelog": {
+            "file_log": {
                 "include": include,
                 # The collector's own namespace never ships itself (no feedback loop).
                 "exclude": [f"{pods_dir}/{spec.namespace}_*/*/*.log"],
@@ -80,14 +81,14 @@ def collector_config(
             "memory_limiter": {"check_interval": "1s", "limit_percentage": 80, "spike_limit_percentage": 20},
             "batch": {"send_batch_size": 1024, "timeout": "5s"},
         },
-        "exporters": {"otlphttp": exporter},
+        "exporters": {"otlp_http": exporter},
         "service": {
             "extensions": ["health_check"],
             "pipelines": {
                 "logs": {
-                    "receivers": ["filelog"],
+                    "receivers": ["file_log"],
                     "processors": ["memory_limiter", "batch"],
-                    "exporters": ["otlphttp"],
+                    "exporters": ["otlp_http"],
                 }
             },
         },

@@ -116,12 +116,12 @@ def test_the_credential_stays_a_secret_and_the_config_holds_none(
     everything_else = json.dumps([o for k, o in objs.items() if k[0] != "Secret"])
     assert LOGGING_PASSWORD not in everything_else and "MTIzNDU2" not in everything_else
     config = yaml.safe_load(objs[("ConfigMap", "log-collector")]["data"]["config.yaml"])
-    assert config["exporters"]["otlphttp"]["headers"] == {
+    assert config["exporters"]["otlp_http"]["headers"] == {
         "Authorization": "Basic ${env:LOKI_BASIC_AUTH}",
         "X-Scope-OrgID": "shiksha-setu",
     }
-    assert config["receivers"]["filelog"]["include"] == ["/var/log/pods/shiksha-setu_*/*/*.log"]
-    assert config["receivers"]["filelog"]["exclude"] == [f"/var/log/pods/{NS}_*/*/*.log"]
+    assert config["receivers"]["file_log"]["include"] == ["/var/log/pods/shiksha-setu_*/*/*.log"]
+    assert config["receivers"]["file_log"]["exclude"] == [f"/var/log/pods/{NS}_*/*/*.log"]
 
 
 def test_the_written_exemption_names_each_host_path_and_why() -> None:
@@ -174,4 +174,4 @@ def test_the_password_is_required_only_with_a_user() -> None:
     objs = logging_objects(snapshot)
     assert ("Secret", "log-collector-credentials") not in objs
     config = yaml.safe_load(objs[("ConfigMap", "log-collector")]["data"]["config.yaml"])
-    assert "Authorization" not in config["exporters"]["otlphttp"]["headers"]
+    assert "Authorization" not in config["exporters"]["otlp_http"]["headers"]
