@@ -16,7 +16,7 @@ export PULUMI_CONFIG_PASSPHRASE ?= shiksha-local-dev
 STACK ?= local
 PY := .venv/bin/python
 
-.PHONY: setup engine preview up destroy test test-fast lint typecheck render checkov bench
+.PHONY: setup engine preview up destroy test test-fast test-extra lint typecheck render checkov bench
 setup:            ## system packages, virtualenv, Python and Go tools
 	@bash scripts/setup.sh
 engine: setup     ## the Pulumi CLI, language host and providers, built from the Go module proxy
@@ -30,6 +30,9 @@ destroy: engine
 	@bash scripts/stack.sh $(STACK) destroy
 test: engine      ## the whole test suite
 	@bash scripts/test.sh
+test-extra: engine  ## the proofs with binaries too heavy for `make test`: collector and secrets operator
+	@bash tools/extra/build.sh all
+	SHIKSHA_EXTRA=1 $(PY) -m pytest -m extra -p no:cacheprovider tests/logging tests/secrets_manager tests/apiserver
 lint: setup
 	$(PY) -m ruff check . && $(PY) -m ruff format --check .
 typecheck: setup
