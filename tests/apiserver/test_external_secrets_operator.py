@@ -36,7 +36,7 @@ STORE = "shiksha-eso"
 VALUES = {
     "postgresAdminPassword": "adm:in\\pw 1",
     "postgresPassword": "pg p@ss/w+rd:%~?#",
-    "postgresExporterPassword": "exp\"orter pw",
+    "postgresExporterPassword": 'exp"orter pw',
     "redisPassword": "redis&pw=1 2",
     "redisMonitorPassword": "mön itor #pw",
     "pagerdutyRoutingKey": "pd-routing-0123",

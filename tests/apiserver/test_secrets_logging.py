@@ -103,4 +103,4 @@ def test_the_collector_pod_is_admitted_in_its_namespace_and_refused_in_the_platf
     assert refused.status == 403
     assert 'violates PodSecurity "restricted:latest"' in refused.message
     # Restricted names the host paths among its disallowed volume types.
-    assert "restricted volume types (volume \"host-" in refused.message
+    assert 'restricted volume types (volume "host-' in refused.message
