@@ -23,7 +23,7 @@ STACK ?= local
 ARGS ?=
 PY := .venv/bin/python
 
-.PHONY: setup venv dev engine engine-test test-tools preview up destroy test lint typecheck render checkov bench
+.PHONY: setup venv dev engine engine-test test-tools preview up destroy test test-extra lint typecheck render checkov bench diagram
 venv:             ## the project virtualenv (.venv): what the program and the policy pack import
 	@bash scripts/setup.sh runtime
 dev: venv         ## .venv plus the test and lint tools of requirements-dev.txt
@@ -45,6 +45,9 @@ destroy: engine
 test: test-tools engine-test  ## the whole test suite
 	@ENGINE=build bash scripts/engine.sh
 	@bash scripts/test.sh
+test-extra: engine  ## the proofs with binaries too heavy for `make test`: collector and secrets operator
+	@bash tools/extra/build.sh all
+	SHIKSHA_EXTRA=1 $(PY) -m pytest -m extra -p no:cacheprovider tests/logging tests/secrets_manager tests/apiserver
 lint: dev
 	$(PY) -m ruff check . && $(PY) -m ruff format --check .
 typecheck: dev

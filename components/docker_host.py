@@ -244,13 +244,13 @@ class DockerHost(pulumi.ComponentResource):
         self.containers: dict[str, docker.Container] = {}
         self.volumes: dict[str, docker.Volume] = {}
         for workload in config.enabled_workloads:
-            wiring = wire(workload, config, secrets)
+            wiring = wire(workload, config)
             spec = wiring.spec
             self.containers[workload] = self._container(
                 workload,
                 spec,
-                wiring.files,
-                wiring.secret_env,
+                [files.resolved(secrets.values) for files in wiring.files],
+                {var: value.resolve(secrets.values) for var, value in wiring.secret_env.items()},
                 config,
                 secrets,
                 refs[spec.image],
@@ -289,7 +289,7 @@ class DockerHost(pulumi.ComponentResource):
         secret_groups = [group for group in files if group.secret]
         for group in files:
             if not group.secret:
-                written.add(group.mount_path, group.files)
+                written.add(group.mount_path, group.plain_values())
                 tmpfs[group.mount_path] = tmpfs_opts
         if spec.command is not None:
             entrypoints: list[str] | None = list(spec.command)

@@ -11,8 +11,10 @@ from components.config.estate import EstateConfig
 from components.config.secrets import EstateSecrets
 from components.images import image_refs
 from components.ingress_with_headers import IngressWithHeaders, IngressWithHeadersArgs
+from components.logging_stack import LoggingStack, LoggingStackArgs
 from components.monitoring_stack import MonitoringStack, MonitoringStackArgs
 from components.platform_namespace import PlatformNamespace, PlatformNamespaceArgs
+from components.secret_objects import SecretSink, cluster_secret_store, secret_namespaces
 from components.secure_deployment import SecureDeployment, SecureDeploymentArgs
 from components.wiring import wire
 from components.zero_trust_network import (
@@ -46,9 +48,13 @@ def build_kubernetes_estate(config: EstateConfig, secrets: EstateSecrets) -> Est
     )
     # Pinned references, or `repository@digest` of this stack's builds: a new image rolls the pods.
     refs = image_refs(config, secrets)
+    # Who writes the workloads' Secrets: Pulumi, or the External Secrets Operator.
+    sink = SecretSink(config.secrets, secrets, config.kubernetes.redacts_secret_values)
+    if config.secrets.external:
+        cluster_secret_store(config, secret_namespaces(config), with_provider)
     deployments: dict[str, SecureDeployment] = {}
     for name in config.enabled_workloads:
-        wiring = wire(name, config, secrets)
+        wiring = wire(name, config)
         deployments[name] = SecureDeployment(
             name,
             SecureDeploymentArgs(
@@ -60,7 +66,7 @@ def build_kubernetes_estate(config: EstateConfig, secrets: EstateSecrets) -> Est
                 files=wiring.files,
                 secret_env=wiring.secret_env,
                 skip_await=config.kubernetes.skip_await,
-                redact_secret_values=config.kubernetes.redacts_secret_values,
+                secrets=sink,
             ),
             opts=pulumi.ResourceOptions(
                 providers=[provider],
@@ -69,14 +75,15 @@ def build_kubernetes_estate(config: EstateConfig, secrets: EstateSecrets) -> Est
         )
 
     if config.monitoring.enabled:
-        MonitoringStack(
-            "monitoring", MonitoringStackArgs(config, secrets, namespace.name), opts=with_provider
-        )
+        MonitoringStack("monitoring", MonitoringStackArgs(config, sink, namespace.name), opts=with_provider)
+
+    if config.logging.enabled:
+        LoggingStack("logging", LoggingStackArgs(config, sink), opts=with_provider)
 
     if config.ingress.enabled:
         IngressWithHeaders(
             "edge",
-            IngressWithHeadersArgs(config, namespace.name, secrets.get("cdnOriginAuth")),
+            IngressWithHeadersArgs(config, namespace.name, secrets.get("cdnOriginAuth"), sink),
             opts=with_provider,
         )
 

@@ -22,7 +22,8 @@ from components.config.estate import EstateConfig
 from components.kube import gateway as gw
 from components.kube import ingress as ing
 from components.kube.labels import MANAGED_BY
-from components.secure_deployment import secret_object
+from components.secret_objects import SecretSink, plain_secret
+from components.secret_text import secret
 
 COMPONENT = "edge"
 
@@ -89,13 +90,21 @@ def _cdn_origin_secret(
     meta: dict[str, Any],
     config: EstateConfig,
     value: pulumi.Output[str] | None,
+    sink: SecretSink | None,
     opts: pulumi.ResourceOptions,
 ) -> None:
     """The CDN's shared value, kept a secret Output (and redacted where manifests are files)."""
+    if sink is not None and sink.source.external:
+        # The operator writes it from the secrets manager: Pulumi never sees the value, so
+        # check_origin_auth_secret cannot run (docs/secrets-manager.md says what to store).
+        sink.secret(
+            name, meta["namespace"], meta.get("labels", {}), {gw.CDN_CLIENT_ID: secret("cdnOriginAuth")}, opts
+        )
+        return
     if value is None:
         raise ConfigError(["shiksha-setu:cdnOriginAuth: cdn.enabled needs the secret"])
     checked: pulumi.Output[str] = value.apply(check_origin_auth_secret)
-    secret_object(name, meta, {gw.CDN_CLIENT_ID: checked}, config.kubernetes.redacts_secret_values, opts)
+    plain_secret(name, meta, {gw.CDN_CLIENT_ID: checked}, config.kubernetes.redacts_secret_values, opts)
 
 
 @dataclass(frozen=True)
@@ -105,6 +114,8 @@ class IngressWithHeadersArgs:
     namespace: pulumi.Input[str]
     # The secret cdnOriginAuth, with cdn.enabled: the value the CDN's header must carry.
     cdn_origin_auth: pulumi.Output[str] | None = None
+    # Who writes the Secrets (with secrets.source external: the operator, cdnOriginAuth included).
+    secrets: SecretSink | None = None
 
 
 class IngressWithHeaders(pulumi.ComponentResource):
@@ -118,7 +129,7 @@ class IngressWithHeaders(pulumi.ComponentResource):
             if kind == "ConfigMap":
                 k8s.core.v1.ConfigMap(object_name, metadata=meta, data=obj["data"], opts=child)
             elif kind == "Secret":
-                _cdn_origin_secret(object_name, meta, config, args.cdn_origin_auth, child)
+                _cdn_origin_secret(object_name, meta, config, args.cdn_origin_auth, args.secrets, child)
             elif kind == "Ingress":
                 k8s.networking.v1.Ingress(object_name, metadata=meta, spec=obj["spec"], opts=child)
             else:

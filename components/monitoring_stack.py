@@ -18,7 +18,6 @@ import pulumi_kubernetes as k8s
 
 from components.config.datastores import PG_EXPORTER_ROLE, REDIS_MONITOR_USER
 from components.config.estate import EstateConfig
-from components.config.secrets import EstateSecrets
 from components.config.workloads import (
     ComputeResources,
     ProbeSpec,
@@ -33,6 +32,8 @@ from components.render import alertmanager as am
 from components.render import prometheus as prom
 from components.render.alert_rules import rule_files
 from components.render.blackbox import render_blackbox
+from components.secret_objects import SecretSink
+from components.secret_text import SecretText, secret
 from components.secure_deployment import ConfigFiles, SecureDeployment, SecureDeploymentArgs
 
 COMPONENT = "monitoring"
@@ -263,7 +264,7 @@ def kube_state_metrics_role_rules() -> list[dict[str, Any]]:
 @dataclass(frozen=True)
 class MonitoringStackArgs:
     config: EstateConfig
-    secrets: EstateSecrets
+    secrets: SecretSink
     namespace: pulumi.Input[str]
 
 
@@ -284,7 +285,7 @@ class MonitoringStack(pulumi.ComponentResource):
             workload_spec: WorkloadSpec,
             image: str,
             files: list[ConfigFiles] | None = None,
-            secret_env: dict[str, pulumi.Input[str]] | None = None,
+            secret_env: dict[str, SecretText] | None = None,
         ) -> SecureDeployment:
             return SecureDeployment(
                 workload,
@@ -297,7 +298,7 @@ class MonitoringStack(pulumi.ComponentResource):
                     files=files or [],
                     secret_env=secret_env or {},
                     skip_await=config.kubernetes.skip_await,
-                    redact_secret_values=config.kubernetes.redacts_secret_values,
+                    secrets=args.secrets,
                 ),
                 opts=child,
             )
@@ -365,7 +366,7 @@ class MonitoringStack(pulumi.ComponentResource):
                 ConfigFiles(
                     "pagerduty",
                     am.SECRETS_DIR,
-                    {am.ROUTING_KEY_FILE: args.secrets["pagerdutyRoutingKey"]},
+                    {am.ROUTING_KEY_FILE: secret("pagerdutyRoutingKey")},
                     secret=True,
                 )
             )
@@ -389,11 +390,11 @@ class MonitoringStack(pulumi.ComponentResource):
             "kube-state-metrics": images.kube_state_metrics,
         }
         for workload, workload_spec in exporter_specs(config).items():
-            secret_env: dict[str, pulumi.Input[str]] = {}
+            secret_env: dict[str, SecretText] = {}
             if workload == "postgres-exporter":
-                secret_env["DATA_SOURCE_PASS"] = args.secrets["postgresExporterPassword"]
+                secret_env["DATA_SOURCE_PASS"] = secret("postgresExporterPassword")
             elif workload == "redis-exporter":
-                secret_env["REDIS_PASSWORD"] = args.secrets["redisMonitorPassword"]
+                secret_env["REDIS_PASSWORD"] = secret("redisMonitorPassword")
             deploy(workload, workload_spec, exporter_images[workload], secret_env=secret_env)
             if workload == "kube-state-metrics":
                 bind(workload, kube_state_metrics_role_rules())

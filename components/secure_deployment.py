@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -17,49 +16,41 @@ from components.kube.metadata import metadata
 from components.kube.pod import VolumeMount, pod_template
 from components.kube.service import service_spec
 from components.kube.workload import deployment_spec, statefulset_spec
+from components.secret_objects import SECRET_KEYS, SecretSink
+from components.secret_text import SecretText
+
+__all__ = ["SECRET_KEYS", "ConfigFiles", "SecureDeployment", "SecureDeploymentArgs"]
 
 SKIP_AWAIT = "pulumi.com/skipAwait"
 CHECKSUM = "checksum/config"
-# A rendered Secret without its values names its keys here (see `secret` below).
-SECRET_KEYS = "shiksha-setu/secret-keys"  # noqa: S105 (an annotation name, not a password)
-NOT_RENDERED = "shiksha-setu/secret-values"
-NOT_RENDERED_NOTE = "not rendered: set kubernetes.renderSecretValues to write them"
-
-
-def secret_object(
-    name: str,
-    meta: dict[str, Any],
-    values: Mapping[str, pulumi.Input[str]],
-    redact: bool,
-    opts: pulumi.ResourceOptions,
-) -> k8s.core.v1.Secret:
-    """A Secret whose values stay secret Outputs; where manifests are files (`redact`), one
-    that names its keys and holds no data."""
-    if redact:
-        # The provider treats any data of a Secret as secret and warns that a render target
-        # writes it in plain text, placeholder or not. So the rendered Secret names its keys in
-        # an annotation and holds no data: nothing to warn about, and a stray `kubectl apply`
-        # cannot replace real values with placeholders.
-        annotations = {SECRET_KEYS: ",".join(sorted(values)), NOT_RENDERED: NOT_RENDERED_NOTE}
-        meta = {**meta, "annotations": {**(meta.get("annotations") or {}), **annotations}}
-        return k8s.core.v1.Secret(name, metadata=meta, type="Opaque", opts=opts)
-    return k8s.core.v1.Secret(
-        name,
-        metadata=meta,
-        type="Opaque",
-        string_data={key: pulumi.Output.secret(value) for key, value in values.items()},
-        opts=opts,
-    )
 
 
 @dataclass(frozen=True)
 class ConfigFiles:
-    """Files mounted read-only at `mount_path`: a ConfigMap, or a Secret when `secret`."""
+    """Files mounted read-only at `mount_path`: a ConfigMap, or a Secret when `secret`
+    (then every value is a SecretText recipe)."""
 
     name: str
     mount_path: str
-    files: Mapping[str, pulumi.Input[str]]
+    files: Mapping[str, pulumi.Input[str] | SecretText]
     secret: bool = False
+
+    def secret_values(self) -> dict[str, SecretText]:
+        values = {k: v for k, v in self.files.items() if isinstance(v, SecretText)}
+        if len(values) != len(self.files):
+            raise TypeError(f"secret files {self.name!r}: every value must be a SecretText")
+        return values
+
+    def resolved(self, secrets: Mapping[str, pulumi.Output[str]]) -> ConfigFiles:
+        """The same files with every recipe resolved from Pulumi secret config."""
+        files = {k: v.resolve(secrets) if isinstance(v, SecretText) else v for k, v in self.files.items()}
+        return ConfigFiles(self.name, self.mount_path, files, self.secret)
+
+    def plain_values(self) -> dict[str, pulumi.Input[str]]:
+        values = {k: v for k, v in self.files.items() if not isinstance(v, SecretText)}
+        if len(values) != len(self.files):
+            raise TypeError(f"files {self.name!r}: a SecretText belongs in secret files")
+        return values
 
 
 @dataclass(frozen=True)
@@ -71,10 +62,10 @@ class SecureDeploymentArgs:
     version: str
     files: Sequence[ConfigFiles] = ()
     # Env var -> secret value; reaches the pod only through a Kubernetes Secret.
-    secret_env: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    secret_env: Mapping[str, SecretText] = field(default_factory=dict)
     skip_await: bool = False
-    # Secrets keep their keys but not their values (a render target writes plain files).
-    redact_secret_values: bool = False
+    # Who writes the Secrets: Pulumi (from secret config) or the External Secrets Operator.
+    secrets: SecretSink | None = None
 
 
 class SecureDeployment(pulumi.ComponentResource):
@@ -103,30 +94,27 @@ class SecureDeployment(pulumi.ComponentResource):
             opts=child,
         )
 
-        def secret(object_name: str, values: Mapping[str, pulumi.Input[str]]) -> None:
-            secret_object(
-                object_name,
-                metadata(object_name, args.namespace, labels),
-                values,
-                redact=args.redact_secret_values,
-                opts=child,
-            )
+        def secret(object_name: str, values: Mapping[str, SecretText]) -> None:
+            if args.secrets is None:
+                raise ValueError(f"{name}: secret values need SecureDeploymentArgs.secrets")
+            args.secrets.secret(object_name, args.namespace, labels, values, child)
 
         mounts: list[VolumeMount] = []
         plain_files = []
         for files in args.files:
             object_name = f"{name}-{files.name}"
             if files.secret:
-                secret(object_name, files.files)
+                secret(object_name, files.secret_values())
             else:
+                data = files.plain_values()
                 k8s.core.v1.ConfigMap(
                     object_name,
                     metadata=metadata(object_name, args.namespace, labels),
-                    data=dict(files.files),
+                    data=data,
                     immutable=False,
                     opts=child,
                 )
-                plain_files.append(files.files)
+                plain_files.append(data)
             mounts.append(VolumeMount(files.name, object_name, files.mount_path, files.secret))
 
         secret_env: dict[str, tuple[pulumi.Input[str], str]] = {}

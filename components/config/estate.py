@@ -14,9 +14,11 @@ from .edge import EdgeSpec
 from .images import ImagesSpec
 from .ingress import IngressSpec
 from .kubernetes import KubernetesSpec
+from .logging import LoggingSpec
 from .monitoring import MonitoringSpec
 from .namespace import NamespaceSpec
 from .network import NetworkSpec
+from .secrets_source import SecretsSpec
 from .types import Dns1035Label, DnsLabel, LabelValue
 from .workloads import WorkloadSpec
 
@@ -40,6 +42,8 @@ class EstateConfig(StrictModel):
     monitoring: MonitoringSpec = MonitoringSpec()
     docker_host: DockerHostSpec = DockerHostSpec()
     cdn: CdnSpec = CdnSpec()
+    secrets: SecretsSpec = SecretsSpec()
+    logging: LoggingSpec = LoggingSpec()
 
     @model_validator(mode="before")
     @classmethod

@@ -21,21 +21,11 @@ from .errors import ConfigError, data_loc, from_validation_error, holds
 from .estate import EstateConfig
 from .references import reference_problems
 from .secrets import EstateSecrets, required_secrets
+from .secrets_source import WORKLOAD_SECRET_KEYS
 
 PROJECT = "shiksha-setu"
 # Secret keys are read as Outputs, never into the model.
-SECRET_KEYS = (
-    "postgresAdminPassword",
-    "postgresPassword",
-    "postgresExporterPassword",
-    "postgresReplicationPassword",
-    "redisPassword",
-    "redisMonitorPassword",
-    "redisCachePassword",
-    "pagerdutyRoutingKey",
-    "registryPassword",
-    "cdnOriginAuth",
-)
+SECRET_KEYS = (*WORKLOAD_SECRET_KEYS, "registryPassword")
 # Rounds of patching a config up (each goes one level up the tree at most).
 _SALVAGE_ROUNDS = 12
 _DROPPED = object()
@@ -162,6 +152,13 @@ def load_secrets(config: EstateConfig, project: str = PROJECT) -> EstateSecrets:
     wanted = required_secrets(config)
     for key in SECRET_KEYS:
         full = f"{project}:{key}"
+        if config.secrets.external and key in WORKLOAD_SECRET_KEYS and full in present:
+            # Reading it would put the value into Pulumi state, which `external` promises not to.
+            problems.append(
+                f"{full}: is set although secrets.source is 'external' (the operator reads it from "
+                f"the secrets manager); remove it with `pulumi config rm {key}`"
+            )
+            continue
         if full not in present:
             if key in wanted:
                 problems.append(

@@ -511,6 +511,13 @@ class _Checks:
     def docker_host(self) -> None:
         host = self.config.docker_host
         enabled = sorted(self.enabled)
+        # Both need a cluster: an operator that writes Secrets, a DaemonSet on every node.
+        for key, on in (
+            ("secrets.source", self.config.secrets.external),
+            ("logging.enabled", self.config.logging.enabled),
+        ):
+            if on:
+                self.add(Problem(key, "needs target kubernetes (this stack's target is docker-host)"))
         for workload in host.loopback_ports:
             if workload not in self.enabled:
                 self.add(

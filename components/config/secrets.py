@@ -49,13 +49,20 @@ def required_secrets(config: EstateConfig) -> dict[str, str]:
         needed["pagerdutyRoutingKey"] = (
             "the PagerDuty Events v2 routing key of Alertmanager's critical receiver"
         )
+    if config.logging.enabled and config.logging.username is not None:
+        needed["loggingPassword"] = f"the log endpoint's password for user {config.logging.username}"
+    if config.cdn.enabled:
+        needed["cdnOriginAuth"] = f"the value the CDN sends in {config.cdn.origin_auth_header}"
+    if config.secrets.external:
+        # The operator fetches every workload secret (and the CDN's value) from the manager;
+        # only the build's push token (used by Pulumi itself, never by a workload) can still
+        # be required.
+        needed.clear()
     if config.images.build is not None:
         needed["registryPassword"] = (
             f"the token that pushes images.build to {config.images.build.registry} "
             f"as {config.images.build.username}"
         )
-    if config.cdn.enabled:
-        needed["cdnOriginAuth"] = f"the value the CDN sends in {config.cdn.origin_auth_header}"
     return needed
 
 

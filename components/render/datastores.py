@@ -9,6 +9,7 @@ which psql quotes as literals.
 from __future__ import annotations
 
 import hashlib
+from typing import TypeVar
 
 from components.config.datastores import (
     PG_ADMIN_ROLE,
@@ -22,6 +23,9 @@ from components.config.datastores import (
     RedisSettings,
     tuning_keys,
 )
+
+# A piece of a secret-derived file: the text itself, or a recipe's reference to a secret.
+T = TypeVar("T")
 
 # SCRAM-SHA-256 only: md5 and trust are never accepted, locally or over the network.
 # Only the replication role may open a WAL stream (it can log in only while replicas exist).
@@ -165,10 +169,23 @@ exec docker-entrypoint.sh "$@"
 """
 
 
+# libpq's password file: a backslash or ':' inside a field is escaped with a backslash (backslash first).
+PGPASS_ESCAPES = (("\\", "\\\\"), (":", "\\:"))
+
+
+def pgpass_escape(password: str) -> str:
+    for old, new in PGPASS_ESCAPES:
+        password = password.replace(old, new)
+    return password
+
+
+def pgpass_parts(host: str, port: int, escaped_password: T) -> list[str | T]:
+    """A libpq password file entry for the replication role around its escaped password."""
+    return [f"{host}:{port}:replication:{PG_REPLICATION_ROLE}:", escaped_password, "\n"]
+
+
 def pgpass_line(host: str, port: int, password: str) -> str:
-    """A libpq password file entry for the replication role (':' and '\\' escaped)."""
-    escaped = password.replace("\\", "\\\\").replace(":", "\\:")
-    return f"{host}:{port}:replication:{PG_REPLICATION_ROLE}:{escaped}\n"
+    return "".join(pgpass_parts(host, port, pgpass_escape(password)))
 
 
 def postgres_replica_script(primary: str, port: int) -> str:
@@ -269,21 +286,28 @@ REDIS_MONITOR_COMMANDS = (
 )
 
 
-def _sha256(password: str) -> str:
+def sha256_hex(password: str) -> str:
     return hashlib.sha256(password.encode("utf-8")).hexdigest()
 
 
-def redis_users(app_password: str, monitor_password: str | None) -> str:
+def redis_users_parts(app_hash: T, monitor_hash: T | None) -> list[str | T]:
     """ACL users: `default` off, the application limited to its categories, the monitor read-only.
     Only SHA-256 hashes are written, so no password text can ever break the file."""
-    lines = [
-        "user default off resetpass resetkeys resetchannels -@all",
-        f"user {REDIS_APP_USER} on resetpass #{_sha256(app_password)} "
-        f"resetkeys ~* resetchannels &* -@all {REDIS_APP_CATEGORIES}",
+    parts: list[str | T] = [
+        "user default off resetpass resetkeys resetchannels -@all\n",
+        f"user {REDIS_APP_USER} on resetpass #",
+        app_hash,
+        f" resetkeys ~* resetchannels &* -@all {REDIS_APP_CATEGORIES}\n",
     ]
-    if monitor_password is not None:
-        lines.append(
-            f"user {REDIS_MONITOR_USER} on resetpass #{_sha256(monitor_password)} "
-            f"resetkeys resetchannels -@all {REDIS_MONITOR_COMMANDS}"
-        )
-    return "\n".join(lines) + "\n"
+    if monitor_hash is not None:
+        parts += [
+            f"user {REDIS_MONITOR_USER} on resetpass #",
+            monitor_hash,
+            f" resetkeys resetchannels -@all {REDIS_MONITOR_COMMANDS}\n",
+        ]
+    return parts
+
+
+def redis_users(app_password: str, monitor_password: str | None) -> str:
+    monitor = sha256_hex(monitor_password) if monitor_password is not None else None
+    return "".join(redis_users_parts(sha256_hex(app_password), monitor))

@@ -67,7 +67,7 @@ def nginx_regex(pattern: str, key: str) -> str:
     return _nginx_quote(pattern, key)
 
 
-def _go_string_literal(value: str, key: str) -> str:
+def go_string_literal(value: str, key: str) -> str:
     """A Go interpreted string literal (strconv.Unquote reads it back as `value`)."""
     out = ['"']
     for char in value:
@@ -95,4 +95,4 @@ def go_template_text(value: str, key: str) -> str:
     trailing `{` cannot join the template text that follows it into a `{{`."""
     if "{" not in value:
         return value
-    return "{{ " + _go_string_literal(value, key) + " }}"
+    return "{{ " + go_string_literal(value, key) + " }}"

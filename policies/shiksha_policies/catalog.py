@@ -9,6 +9,7 @@ from .guardrails import (
     configmap_secrets,
     default_deny,
     edge_tls,
+    external_secrets,
     image_pinning,
     pdb_coverage,
     pdb_disruption,
@@ -38,6 +39,7 @@ GUARDRAILS: tuple[Rule, ...] = tuple(
         pdb_coverage,
         pdb_disruption,
         platform_quota,
+        external_secrets,
     )
 )
 DOCKER: tuple[Rule, ...] = tuple(

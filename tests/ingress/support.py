@@ -46,10 +46,11 @@ def _strict(schema: Any) -> Any:
 
 
 @cache
-def crd_schemas() -> dict[tuple[str, str, str], dict[str, Any]]:
-    """(group, version, kind) -> the version's openAPIV3Schema, made strict."""
+def crd_schemas(directory: Path = DATA) -> dict[tuple[str, str, str], dict[str, Any]]:
+    """(group, version, kind) -> the version's openAPIV3Schema, made strict, of the CRDs in
+    `directory` (the edge's by default)."""
     schemas = {}
-    for path in sorted(DATA.glob("*.yaml")):
+    for path in sorted(directory.glob("*.yaml")):
         for doc in yaml.safe_load_all(path.read_text()):
             if not isinstance(doc, dict) or doc.get("kind") != "CustomResourceDefinition":
                 continue
@@ -60,10 +61,11 @@ def crd_schemas() -> dict[tuple[str, str, str], dict[str, Any]]:
     return schemas
 
 
-def validate_custom_resource(obj: dict[str, Any]) -> None:
-    """Raises jsonschema.ValidationError; a kind without a shipped CRD is an error too."""
+def validate_custom_resource(obj: dict[str, Any], directory: Path = DATA) -> None:
+    """Raises jsonschema.ValidationError; a kind without a shipped CRD (in `directory`, the
+    edge's by default) is an error too."""
     group, version = obj["apiVersion"].split("/")
-    schema = crd_schemas().get((group, version, obj["kind"]))
+    schema = crd_schemas(directory).get((group, version, obj["kind"]))
     if schema is None:
         raise LookupError(f"no CRD schema shipped for {obj['apiVersion']} {obj['kind']}")
     jsonschema.Draft7Validator(schema).validate(obj)

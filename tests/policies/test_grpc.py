@@ -54,7 +54,8 @@ def test_analyzer_info_lists_every_policy_with_metadata(pack: PackProcess) -> No
         assert p.policy_type == expected_type
         want = (
             analyzer_pb2.MANDATORY
-            if rule.name.startswith("pss-") or rule.name == "configmap-no-secrets"
+            if rule.name.startswith("pss-")
+            or rule.name in ("configmap-no-secrets", "external-secrets-no-plaintext-secret")
             else analyzer_pb2.ADVISORY
         )
         assert p.enforcementLevel == want, rule.name

@@ -7,7 +7,10 @@ from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, StackValid
 from shiksha_policies.catalog import ALL_RULES, BY_NAME
 from shiksha_policies.rule import CIS, CIS_DOCKER, NSA, PSS, Rule
 
-MANDATORY_BY_DEFAULT = {r.name for r in ALL_RULES if r.name.startswith("pss-")} | {"configmap-no-secrets"}
+MANDATORY_BY_DEFAULT = {r.name for r in ALL_RULES if r.name.startswith("pss-")} | {
+    "configmap-no-secrets",
+    "external-secrets-no-plaintext-secret",
+}
 STACK_POLICIES = {
     "workload-service-account-token",
     "namespace-default-deny",

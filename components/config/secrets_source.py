@@ -1,0 +1,145 @@
+"""Where the workloads' secret values come from: Pulumi config (today), or a secrets manager.
+
+With `source: external` the program never sees a secret value: it declares External
+Secrets Operator objects (one ClusterSecretStore for the configured backend, one
+ExternalSecret per Kubernetes Secret the workloads consume) and the operator, running in
+the cluster, fetches the values and writes the same Secrets the pods already reference.
+The operator itself (and its CRDs) is installed by the cluster's operators, like Loki.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field, model_validator
+
+from .base import StrictModel
+from .types import DnsLabel
+
+# The operator's refresh interval is a Go time.Duration ("1h", "15m", "1h30m"); "0" would
+# mean "fetch once, never refresh", which silently freezes a rotated secret, so it is refused.
+_GO_DURATION = re.compile(r"^(\d+h)?(\d+m)?(\d+s)?$")
+
+
+def _check_refresh(value: str) -> str:
+    if not value or not _GO_DURATION.match(value) or not re.search(r"[1-9]", value):
+        raise ValueError("expected a positive duration in hours, minutes, seconds, such as 1h, 15m or 1h30m")
+    return value
+
+
+def _check_https(value: str) -> str:
+    # Secret values travel over this connection: plain http is never acceptable.
+    if not re.match(r"^https://[A-Za-z0-9.-]+(:\d{1,5})?/?$", value):
+        raise ValueError("expected an https:// URL of the server (scheme, host and optional port only)")
+    return value
+
+
+# A path segment of the secrets manager: no whitespace, no quotes, no template braces.
+_REMOTE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/+=@-]{0,511}$")
+
+
+def _check_remote(value: str) -> str:
+    if not _REMOTE.match(value) or ".." in value.split("/"):
+        raise ValueError(
+            "expected a secrets-manager key: letters, digits and . _ / + = @ - "
+            "(no spaces, quotes, braces or '..'), at most 512 characters"
+        )
+    return value
+
+
+# The values workloads consume; the manager holds them, Pulumi config only with source: pulumi.
+# Each datastore role keeps its own secret in both sources (docs/datastores.md).
+WORKLOAD_SECRET_KEYS = (
+    "postgresAdminPassword",
+    "postgresPassword",
+    "postgresExporterPassword",
+    "postgresReplicationPassword",
+    "redisPassword",
+    "redisMonitorPassword",
+    "redisCachePassword",
+    "pagerdutyRoutingKey",
+    "loggingPassword",
+    # Not a workload's: the Gateway's CDN client Secret (with cdn.enabled).
+    "cdnOriginAuth",
+)
+
+RefreshInterval = Annotated[str, AfterValidator(_check_refresh)]
+HttpsUrl = Annotated[str, AfterValidator(_check_https)]
+RemoteKey = Annotated[str, AfterValidator(_check_remote)]
+
+
+class ServiceAccountRef(StrictModel):
+    """The operator authenticates as this ServiceAccount's projected token (never a static key)."""
+
+    name: DnsLabel = "external-secrets"
+    namespace: DnsLabel = "external-secrets"
+
+
+class VaultBackend(StrictModel):
+    """HashiCorp Vault or OpenBao (same API), KV secrets engine, Kubernetes auth method."""
+
+    server: HttpsUrl
+    # Mount path of the KV engine and its version (OpenBao and Vault default to kv v2 at "secret").
+    path: RemoteKey = "secret"
+    version: Literal["v1", "v2"] = "v2"
+    # Vault Enterprise / OpenBao namespace, if any.
+    namespace: RemoteKey | None = None
+    auth_mount_path: RemoteKey = "kubernetes"
+    role: RemoteKey
+    service_account: ServiceAccountRef = ServiceAccountRef()
+
+
+class AwsBackend(StrictModel):
+    """AWS Secrets Manager; the operator assumes `role` with the ServiceAccount's web identity (IRSA)."""
+
+    region: str = Field(pattern=r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
+    role: str | None = Field(
+        default=None, max_length=2048, pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/[A-Za-z0-9+=,.@_/-]+$"
+    )
+    service_account: ServiceAccountRef = ServiceAccountRef()
+
+
+class RemoteRef(StrictModel):
+    key: RemoteKey
+    property: RemoteKey
+
+
+class SecretsSpec(StrictModel):
+    source: Literal["pulumi", "external"] = "pulumi"
+    # The operator's own default; a rotated value reaches the Secret within this interval.
+    refresh_interval: RefreshInterval = "1h"
+    store_name: DnsLabel = "shiksha-setu"
+    backend: Literal["vault", "aws"] | None = None
+    vault: VaultBackend | None = None
+    aws: AwsBackend | None = None
+    # By default every value is one property of a single secret at `remoteKey`
+    # (a Vault KV path, an AWS secret holding JSON); `remoteRefs` moves single values.
+    remote_key: RemoteKey = "shiksha-setu"
+    remote_refs: dict[str, RemoteRef] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _backend_configured(self) -> SecretsSpec:
+        for key in self.remote_refs:
+            if key not in WORKLOAD_SECRET_KEYS:
+                raise ValueError(
+                    f"remoteRefs.{key}: not a secret the workloads consume "
+                    f"(known: {', '.join(WORKLOAD_SECRET_KEYS)})"
+                )
+        if self.source == "pulumi":
+            return self
+        if self.backend is None:
+            raise ValueError("backend: required when source is 'external' (vault or aws)")
+        if getattr(self, self.backend) is None:
+            raise ValueError(
+                f"{self.backend}: required when backend is {self.backend!r} "
+                f"(the {self.backend} section configures the ClusterSecretStore)"
+            )
+        return self
+
+    @property
+    def external(self) -> bool:
+        return self.source == "external"
+
+    def remote_ref(self, secret_key: str) -> RemoteRef:
+        return self.remote_refs.get(secret_key) or RemoteRef(key=self.remote_key, property=secret_key)

@@ -1,0 +1,129 @@
+"""LoggingStack: a node-level collector shipping container logs to a Loki-compatible endpoint.
+
+Its own namespace, because the collector needs a host path that Pod Security `baseline`
+and `restricted` both forbid: the namespace enforces `privileged` (the weakest level that
+admits a hostPath volume) and audits and warns at `baseline`, so the one exception stays
+visible, while the platform namespace keeps `restricted`. Everything else is locked down:
+read-only mounts and root filesystem, no capabilities, no API token, egress only to DNS and
+the endpoint's addresses, and no ingress at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.config.estate import EstateConfig
+from components.kube.config_objects import config_checksum
+from components.kube.labels import recommended_labels, selector_labels
+from components.kube.log_collector import CREDENTIALS_KEY, collector_pod_spec, daemonset_spec
+from components.kube.metadata import metadata
+from components.kube.network_policy import Peer, PolicyPort, PolicyRule, network_policy
+from components.render.collector import CONFIG_FILE, render_collector_config
+from components.secret_objects import SecretSink
+from components.secret_text import basic_auth
+
+NAME = "log-collector"
+COMPONENT = "logging"
+CHECKSUM = "checksum/config"
+
+
+def psa_labels() -> dict[str, str]:
+    return {
+        "pod-security.kubernetes.io/enforce": "privileged",
+        "pod-security.kubernetes.io/enforce-version": "latest",
+        "pod-security.kubernetes.io/audit": "baseline",
+        "pod-security.kubernetes.io/audit-version": "latest",
+        "pod-security.kubernetes.io/warn": "baseline",
+        "pod-security.kubernetes.io/warn-version": "latest",
+    }
+
+
+def shipped_namespaces(config: EstateConfig) -> list[str]:
+    return list(config.logging.namespaces) or [config.namespace.name]
+
+
+@dataclass(frozen=True)
+class LoggingStackArgs:
+    config: EstateConfig
+    secrets: SecretSink
+
+
+class LoggingStack(pulumi.ComponentResource):
+    namespace: pulumi.Output[str]
+
+    def __init__(self, name: str, args: LoggingStackArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("shiksha:index:LoggingStack", name, None, opts)
+        config = args.config
+        spec = config.logging
+        ns = spec.namespace
+        labels = recommended_labels(NAME, COMPONENT, config.part_of, config.version)
+        selector = selector_labels(NAME, config.part_of)
+        common = {"app.kubernetes.io/part-of": config.part_of, "app.kubernetes.io/managed-by": "pulumi"}
+
+        namespace = k8s.core.v1.Namespace(
+            ns, metadata=metadata(ns, None, common | psa_labels()), opts=pulumi.ResourceOptions(parent=self)
+        )
+        child = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
+
+        # Deny everything first; the one allowed flow is opened below.
+        k8s.networking.v1.NetworkPolicy(
+            f"{ns}-default-deny",
+            **_body(network_policy("default-deny", ns, common, {}, [], [])),
+            opts=child,
+        )
+        dns = config.network.dns
+        egress = [
+            PolicyRule(
+                (Peer.namespace(dns.namespace_labels, dns.pod_labels),),
+                (PolicyPort(dns.port, "UDP"), PolicyPort(dns.port, "TCP")),
+            ),
+            PolicyRule(
+                tuple(Peer.ip_block(cidr) for cidr in sorted(spec.endpoint_cidrs)),
+                (PolicyPort(spec.endpoint_port),),
+            ),
+        ]
+        k8s.networking.v1.NetworkPolicy(
+            f"{NAME}-egress",
+            **_body(network_policy(f"{NAME}-egress", ns, labels, selector, None, egress)),
+            opts=child,
+        )
+
+        account = k8s.core.v1.ServiceAccount(
+            NAME, metadata=metadata(NAME, ns, labels), automount_service_account_token=False, opts=child
+        )
+        config_text = render_collector_config(spec, shipped_namespaces(config))
+        config_map = k8s.core.v1.ConfigMap(
+            NAME, metadata=metadata(NAME, ns, labels), data={CONFIG_FILE: config_text}, opts=child
+        )
+        depends: list[pulumi.Resource] = [account, config_map]
+        credentials = None
+        if spec.username is not None:
+            credentials = f"{NAME}-credentials"
+            depends.append(
+                args.secrets.secret(
+                    credentials,
+                    ns,
+                    labels,
+                    {CREDENTIALS_KEY: basic_auth(spec.username, "loggingPassword")},
+                    child,
+                )
+            )
+        pod = collector_pod_spec(spec, NAME, NAME, credentials)
+        # A changed config rolls the collectors (the checksum is of plain config only).
+        annotations = {CHECKSUM: str(config_checksum({CONFIG_FILE: config_text}))}
+        k8s.apps.v1.DaemonSet(
+            NAME,
+            metadata=metadata(NAME, ns, labels),
+            spec=daemonset_spec(selector, labels, annotations, pod),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace, *depends]),
+        )
+        self.namespace = pulumi.Output.from_input(ns)
+        self.register_outputs({"namespace": self.namespace})
+
+
+def _body(obj: dict[str, object]) -> dict[str, object]:
+    """The metadata and spec of a built object, as the typed resource's arguments."""
+    return {"metadata": obj["metadata"], "spec": obj["spec"]}
