@@ -151,18 +151,18 @@ CASES: list[tuple[str, dict[str, Any], str, str]] = [
     ("env name with '='", {"workloads": {"api": {"env": {"A=B": "x"}}}}, "workloads.api.env", "environment"),
     ("NUL in an argument", {"workloads": {"api": {"args": ["--x\x00y"]}}}, "workloads.api.args[0]", "NUL"),
     (
-        "probe path with a quote",
+        "probe path with a double quote and a space",
         {
             "workloads": {
                 "frontend": {
                     "probes": {
-                        "readiness": {"httpPath": "/');require('child_process').exec('id", "port": "http"}
+                        "readiness": {"httpPath": '/" ;require("child_process").exec("id', "port": "http"}
                     }
                 }
             }
         },
         "workloads.frontend.probes.readiness.httpPath",
-        "URL path",
+        "expected a path such as /health",
     ),
     (
         "opt-out reason over two lines",

@@ -15,7 +15,8 @@ from .conftest import PASSPHRASE, ROOT, copy_project
 
 def test_make_preview_sets_up_only_what_preview_needs_and_passes_args() -> None:
     result = subprocess.run(
-        ["make", "-n", "preview", "STACK=local", "ARGS=--diff --target urn:x"],
+        # --no-print-directory: under `make test` this make is nested and would print its directory.
+        ["make", "-n", "--no-print-directory", "preview", "STACK=local", "ARGS=--diff --target urn:x"],
         cwd=ROOT,
         capture_output=True,
         text=True,
