@@ -63,6 +63,11 @@ NSA = "NSA/CISA Kubernetes Hardening Guidance"
 CIS_DOCKER = "CIS Docker Benchmark"
 
 
+def cis(item: str) -> Framework:
+    """A CIS Kubernetes Benchmark (v1.9) item."""
+    return Framework(CIS, item, "1.9")
+
+
 @dataclass(frozen=True)
 class Subject:
     """One resource as a rule sees it: the type token, plain inputs and names.

@@ -6,14 +6,10 @@ from typing import Any
 
 from ..kube import kind_of
 from ..props import get, is_unknown
-from ..rule import CIS, NSA, Framework
+from ..rule import NSA, Framework
 
 ANNOTATION_EDGE = "shiksha.io/edge"
 ANNOTATION_TOKEN_REASON = "shiksha.io/automount-token-reason"  # noqa: S105 - an annotation name
-
-
-def cis(item: str) -> Framework:
-    return Framework(CIS, item, "1.9")
 
 
 def nsa(item: str) -> Framework:

@@ -17,9 +17,9 @@ from pulumi_policy import EnforcementLevel, Severity
 
 from ..kube import fmt_path, of_kinds
 from ..props import as_dict, is_unknown
-from ..rule import Finding, Rule, Subject
+from ..rule import Finding, Rule, Subject, cis
 from ..shapes import STR, sanitize
-from ._common import ESTATE, cis, kind, nsa
+from ._common import ESTATE, kind, nsa
 
 SECRET_KEY = re.compile(
     r"(pass(word|wd|phrase)?|pwd|secret|token|api[-_]?key|private[-_]?key|access[-_]?key|"

@@ -9,8 +9,8 @@ from pulumi_policy import Severity
 
 from ..kube import describe, pod_view
 from ..props import as_list, get, is_unknown
-from ..rule import Finding, Rule, StackResource
-from ._common import ESTATE, cis, kind, namespace_of, nsa
+from ..rule import Finding, Rule, StackResource, cis
+from ._common import ESTATE, kind, namespace_of, nsa
 
 
 def is_default_deny(props: Any) -> bool:

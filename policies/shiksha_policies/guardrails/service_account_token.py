@@ -16,8 +16,8 @@ from pulumi_policy import Severity
 from ..kube import describe, fmt_path, pod_view
 from ..pod_security._common import show
 from ..props import get, is_unknown
-from ..rule import Finding, Rule, StackResource
-from ._common import ANNOTATION_TOKEN_REASON, ESTATE, cis, kind, namespace_of, nsa
+from ..rule import Finding, Rule, StackResource, cis
+from ._common import ANNOTATION_TOKEN_REASON, ESTATE, kind, namespace_of, nsa
 
 
 def _declared(annotations: Any) -> bool:

@@ -9,7 +9,7 @@ from typing import Any
 
 from ..kube import Container, PodView, pod_view
 from ..props import as_list, get, is_unknown
-from ..rule import CIS, NSA, PSS, Finding, Framework, Subject
+from ..rule import NSA, PSS, Finding, Framework, Subject
 from ..shapes import POD_TEMPLATE, Problem, nest, sanitize
 
 PSS_URL = "https://kubernetes.io/docs/concepts/security/pod-security-standards/"
@@ -70,10 +70,6 @@ def pod_input(subject: Subject, version: tuple[int, int] = LATEST) -> tuple[PodV
 
 def pss(control: str, profile: str) -> Framework:
     return Framework(PSS, f"{profile} / {control} ({PSS_URL})", PSS_VERSION)
-
-
-def cis(item: str) -> Framework:
-    return Framework(CIS, item, "1.9")
 
 
 def on_pods(

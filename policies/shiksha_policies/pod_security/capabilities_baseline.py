@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from pulumi_policy import EnforcementLevel, Severity
 
 from ..kube import PodView, is_pod_type
-from ..rule import Finding, Rule
-from ._common import added_capabilities_outside, cis, on_pods, pss
+from ..rule import Finding, Rule, cis
+from ._common import added_capabilities_outside, on_pods, pss
 
 # The Baseline profile's allowed values for capabilities.add, as the PSS page lists them.
 ALLOWED_ADD = frozenset(

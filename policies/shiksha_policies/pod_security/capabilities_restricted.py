@@ -9,8 +9,8 @@ from pulumi_policy import EnforcementLevel, Severity
 from ..kube import PodView, is_pod_type
 from ..props import as_list, get, is_unknown
 from ..remediations import drop_all_capabilities
-from ..rule import Finding, Rule
-from ._common import NSA_POD, added_capabilities_outside, cis, on_pods, pss
+from ..rule import Finding, Rule, cis
+from ._common import NSA_POD, added_capabilities_outside, on_pods, pss
 
 ALLOWED_ADD = frozenset({"NET_BIND_SERVICE"})
 

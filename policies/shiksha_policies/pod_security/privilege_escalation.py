@@ -9,8 +9,8 @@ from pulumi_policy import EnforcementLevel, Severity
 from ..kube import PodView, is_pod_type
 from ..props import get, is_unknown
 from ..remediations import no_privilege_escalation
-from ..rule import Finding, Rule
-from ._common import NSA_POD, cis, on_pods, pss, show
+from ..rule import Finding, Rule, cis
+from ._common import NSA_POD, on_pods, pss, show
 
 
 def check(pod: PodView) -> Iterator[Finding]:

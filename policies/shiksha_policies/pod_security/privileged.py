@@ -8,8 +8,8 @@ from pulumi_policy import EnforcementLevel, Severity
 
 from ..kube import PodView, is_pod_type
 from ..props import get
-from ..rule import Finding, Rule
-from ._common import NSA_POD, cis, on_pods, pss
+from ..rule import Finding, Rule, cis
+from ._common import NSA_POD, on_pods, pss
 
 
 def check(pod: PodView) -> Iterator[Finding]:

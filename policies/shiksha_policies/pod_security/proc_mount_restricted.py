@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from pulumi_policy import EnforcementLevel, Severity
 
 from ..kube import PodView, is_pod_type
-from ..rule import Finding, Rule
-from ._common import cis, in_user_namespace, on_pods, pss
+from ..rule import Finding, Rule, cis
+from ._common import in_user_namespace, on_pods, pss
 from .proc_mount import READS, masked
 
 

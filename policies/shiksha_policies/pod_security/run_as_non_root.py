@@ -9,8 +9,8 @@ from pulumi_policy import EnforcementLevel, Severity
 from ..kube import PodView, is_pod_type
 from ..props import get, is_unknown
 from ..remediations import run_as_non_root
-from ..rule import Finding, Rule
-from ._common import NSA_POD, cis, in_user_namespace, on_pods, pss, show
+from ..rule import Finding, Rule, cis
+from ._common import NSA_POD, in_user_namespace, on_pods, pss, show
 
 
 def check(pod: PodView) -> Iterator[Finding]:

@@ -8,8 +8,8 @@ from pulumi_policy import EnforcementLevel, Severity
 
 from ..kube import PodView, is_pod_type
 from ..props import get
-from ..rule import Finding, Rule
-from ._common import NSA_POD, cis, is_bad, on_pods, pss
+from ..rule import Finding, Rule, cis
+from ._common import NSA_POD, is_bad, on_pods, pss
 
 ALLOWED = ("RuntimeDefault", "Localhost")
 

@@ -9,8 +9,8 @@ from pulumi_policy import EnforcementLevel, Severity
 
 from ..kube import PodView, is_pod_type
 from ..props import get, is_unknown
-from ..rule import Finding, Rule
-from ._common import cis, is_bad, on_pods, pss
+from ..rule import Finding, Rule, cis
+from ._common import is_bad, on_pods, pss
 
 ALLOWED_TYPES_1_0 = ("", "container_t", "container_init_t", "container_kvm_t")
 ALLOWED_TYPES = (*ALLOWED_TYPES_1_0, "container_engine_t")  # 1.31+
