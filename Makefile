@@ -23,7 +23,7 @@ STACK ?= local
 ARGS ?=
 PY := .venv/bin/python
 
-.PHONY: setup venv dev engine engine-test test-tools preview up destroy test test-extra lint typecheck render checkov bench diagram
+.PHONY: setup venv dev engine runtime engine-test test-tools preview up destroy test test-extra lint typecheck render checkov bench diagram
 venv:             ## the project virtualenv (.venv): what the program and the policy pack import
 	@bash scripts/setup.sh runtime
 dev: venv         ## .venv plus the test and lint tools of requirements-dev.txt
@@ -31,21 +31,23 @@ dev: venv         ## .venv plus the test and lint tools of requirements-dev.txt
 setup: dev test-tools  ## everything: virtualenv and the test tools
 test-tools: dev   ## Debian packages and the Go/Python tools the tests drive (promtool, nca, actionlint)
 	@bash scripts/setup-test-tools.sh
-engine: venv      ## a Pulumi engine: yours (ENGINE=auto|system) or built offline (ENGINE=build)
+engine:           ## a Pulumi engine: yours (ENGINE=auto|system) or built offline (ENGINE=build)
 	@bash scripts/engine.sh
+runtime:          ## what the stacks need: the virtualenv and an engine, set up side by side
+	@bash scripts/runtime.sh
 engine-test: dev ## the control plane the API server tests run (kube-apiserver, controller-manager, etcd)
 	@bash tools/kube/bootstrap.sh
-preview: engine   ## main job: preview the stack (default local) with the policy pack enforced
+preview: runtime  ## main job: preview the stack (default local) with the policy pack enforced
 	@bash scripts/stack.sh $(STACK) preview $(ARGS)
-up: engine        ## pulumi up of the stack (local: writes manifests for review to rendered/local)
+up: runtime       ## pulumi up of the stack (local: writes manifests for review to rendered/local)
 	@bash scripts/stack.sh $(STACK) up $(ARGS)
-destroy: engine
+destroy: runtime
 	@bash scripts/stack.sh $(STACK) destroy $(ARGS)
 # The engine tests drive the built engine (its own language host and plugin home).
 test: test-tools engine-test  ## the whole test suite
 	@ENGINE=build bash scripts/engine.sh
 	@bash scripts/test.sh
-test-extra: engine  ## the proofs with binaries too heavy for `make test`: collector and secrets operator
+test-extra: dev engine  ## the proofs with binaries too heavy for `make test`: collector and secrets operator
 	@bash tools/extra/build.sh all
 	SHIKSHA_EXTRA=1 $(PY) -m pytest -m extra -p no:cacheprovider tests/logging tests/secrets_manager tests/apiserver
 lint: dev

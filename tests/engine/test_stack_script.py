@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -26,9 +27,14 @@ def test_make_preview_sets_up_only_what_preview_needs_and_passes_args() -> None:
     commands = [line.strip() for line in result.stdout.splitlines() if line.strip()]
     # No test tools (promtool, nca, actionlint, Debian servers) and no control plane.
     assert commands == [
-        "bash scripts/setup.sh runtime",
-        "bash scripts/engine.sh",
+        "bash scripts/runtime.sh",
         "bash scripts/stack.sh local preview --diff --target urn:x",
+    ]
+    # runtime.sh sets up the virtualenv and the engine side by side, and nothing else.
+    runtime = (ROOT / "scripts" / "runtime.sh").read_text()
+    assert sorted(re.findall(r"^bash (scripts/\S+(?: \w+)?)", runtime, re.M)) == [
+        "scripts/engine.sh",
+        "scripts/setup.sh runtime",
     ]
 
 
