@@ -24,9 +24,6 @@ from .network import METRICS_PORT
 from .types import cpu_millicores, memory_bytes
 from .workloads import WorkloadSpec
 
-# A datastore role is known by its workload name and its image key; the two go together
-# (wiring follows the name, the secrets follow the image).
-ROLE_IMAGES = registry.role_images()
 # The StatefulSet controller labels each revision `<name>-<hash of up to 10 characters>`.
 STATEFULSET_NAME_MAX = 63 - 11
 NETPOL_SUFFIX = "-netpol"
@@ -137,14 +134,17 @@ class _Checks:
                 )
 
     def datastores(self) -> None:
+        # A datastore role is known by its workload name and its image key; the two go
+        # together (wiring follows the name, the secrets follow the image).
+        role_images = registry.role_images()
         for name, spec in self.workloads.items():
-            image = ROLE_IMAGES.get(name)
+            image = role_images.get(name)
             if image is not None and spec.image != image:
                 self.add(
                     _got(f"workloads.{name}.image", spec.image, f"the {name} datastore runs image {image!r}")
                 )
-            elif image is None and spec.image in ROLE_IMAGES.values():
-                roles = sorted(role for role, role_image in ROLE_IMAGES.items() if role_image == spec.image)
+            elif image is None and spec.image in role_images.values():
+                roles = sorted(role for role, role_image in role_images.items() if role_image == spec.image)
                 self.add(
                     _got(
                         f"workloads.{name}.image",
@@ -581,6 +581,7 @@ class _Checks:
                         docker_volume_name(host.name_prefix, workload, path),
                     )
                 )
+        role_images = registry.role_images()
         for name, spec in self.enabled.items():
             if spec.storage is not None:
                 volumes.append(
@@ -598,7 +599,7 @@ class _Checks:
                         f"dockerHost.healthchecks.{name}) to derive the container health check from",
                     )
                 )
-            if name in ROLE_IMAGES and spec.command is None and spec.image not in IMAGE_ENTRYPOINTS:
+            if name in role_images and spec.command is None and spec.image not in IMAGE_ENTRYPOINTS:
                 self.add(
                     Problem(
                         f"workloads.{name}.command",
