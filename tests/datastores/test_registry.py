@@ -85,6 +85,17 @@ def test_the_registry_answers_for_the_production_estate() -> None:
     assert registry.takes_client_credentials("api")
 
 
+def test_every_exporter_has_its_switch_and_image_and_every_role_its_pinned_image() -> None:
+    defaults = parse_estate({"postgres": {"readReplicas": 1}})
+    for exporter in registry.exporters():
+        assert getattr(defaults.monitoring.exporters, exporter.toggle) is True
+        assert exporter.image_field in type(defaults.monitoring.images).model_fields
+        assert set(exporter.secret_env.values()) <= set(registry.secret_keys())
+    for role, image in registry.role_images().items():
+        assert defaults.workloads[role].image == image
+        assert image in defaults.images.pinned
+
+
 # --- a third datastore, registered by the test alone ------------------------------------------
 
 KV_PORT = 7000
