@@ -1,7 +1,7 @@
 """A secret value as a recipe: literal text and references to the estate's secrets.
 
 Workloads consume values derived from a secret (a database URL with the password
-URL-encoded inside, a Redis ACL file of password hashes, a pgpass line). Written once as
+URL-encoded inside, an ACL file of password hashes, a pgpass line). Written once as
 a recipe, a value is either resolved here from Pulumi secret config (`secrets.source:
 pulumi`), or turned into an External Secrets Operator template the operator fills in
 inside the cluster (`secrets.source: external`), so both sources produce byte-identical
@@ -11,6 +11,7 @@ Secrets.
 from __future__ import annotations
 
 import base64
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
@@ -18,11 +19,23 @@ from urllib.parse import quote
 
 import pulumi
 
-from components.render.datastores import PGPASS_ESCAPES, pgpass_escape, sha256_hex
 from components.render.quoting import go_string_literal, go_template_text
 
 # What a refusal of the quoting functions names (the model refuses such values first).
 KEY = "a secret value's literal text"
+
+# libpq's password file: a backslash or ':' inside a field is escaped with a backslash (backslash first).
+PGPASS_ESCAPES = (("\\", "\\\\"), (":", "\\:"))
+
+
+def pgpass_escape(password: str) -> str:
+    for old, new in PGPASS_ESCAPES:
+        password = password.replace(old, new)
+    return password
+
+
+def sha256_hex(password: str) -> str:
+    return hashlib.sha256(password.encode("utf-8")).hexdigest()
 
 
 # How a reference is written into its text. Each is one Python function here and one
@@ -142,7 +155,7 @@ def pgpass_escaped(key: str) -> SecretRef:
 
 
 def sha256_of(key: str) -> SecretRef:
-    """The lowercase hex SHA-256 of the secret (a Redis ACL password hash)."""
+    """The lowercase hex SHA-256 of the secret (an ACL password hash)."""
     return SecretRef(key, "sha256")
 
 

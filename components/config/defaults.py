@@ -8,14 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-BACKEND_RESOURCES = {"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"cpu": "1", "memory": "1Gi"}}
+from components.datastores import registry
 
-# The broker and the cache: the same image, probes and user.
-REDIS_PROBES = {
-    "readiness": {"tcp": True, "port": "redis", "periodSeconds": 10},
-    "liveness": {"tcp": True, "port": "redis", "periodSeconds": 20, "failureThreshold": 5},
-}
-REDIS_USER = {"runAsUser": 999, "runAsGroup": 999, "fsGroup": 999}
+BACKEND_RESOURCES = {"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"cpu": "1", "memory": "1Gi"}}
 
 PLATFORM_WORKLOADS: dict[str, dict[str, Any]] = {
     "api": {
@@ -26,7 +21,7 @@ PLATFORM_WORKLOADS: dict[str, dict[str, Any]] = {
         "args": ["app.main:app", "-k", "uvicorn.workers.UvicornWorker", "-b", "0.0.0.0:8000", "-w", "2"],
         "ports": {"http": 8000, "metrics": 9100},
         "env": {"PROMETHEUS_MULTIPROC_DIR": "/tmp/prometheus", "LOG_FORMAT": "json"},
-        "connectsTo": ["postgres", "redis", "vllm"],
+        "connectsTo": [registry.DATABASE, registry.BROKER, "vllm"],
         "resources": BACKEND_RESOURCES,
         "probes": {
             "startup": {"httpPath": "/health", "port": "http", "periodSeconds": 5, "failureThreshold": 24},
@@ -54,7 +49,7 @@ PLATFORM_WORKLOADS: dict[str, dict[str, Any]] = {
         "command": ["celery"],
         "args": ["-A", "app.celery_app", "worker", "--loglevel=INFO", "--concurrency=4"],
         "ports": {"metrics": 9808},
-        "connectsTo": ["postgres", "redis", "vllm"],
+        "connectsTo": [registry.DATABASE, registry.BROKER, "vllm"],
         "egressInternet": True,
         "resources": {"requests": {"cpu": "250m", "memory": "1Gi"}, "limits": {"cpu": "1", "memory": "2Gi"}},
         "probes": {
@@ -85,7 +80,7 @@ PLATFORM_WORKLOADS: dict[str, dict[str, Any]] = {
             "--loglevel=INFO",
             "--schedule=/var/run/celery/celerybeat-schedule",
         ],
-        "connectsTo": ["redis"],
+        "connectsTo": [registry.BROKER],
         "resources": {
             "requests": {"cpu": "50m", "memory": "128Mi"},
             "limits": {"cpu": "250m", "memory": "256Mi"},
@@ -152,69 +147,15 @@ PLATFORM_WORKLOADS: dict[str, dict[str, Any]] = {
         "writablePaths": ["/tmp", "/cache", "/models"],
         "terminationGracePeriodSeconds": 60,
     },
-    "postgres": {
-        "component": "database",
-        "image": "postgres",
-        "kind": "StatefulSet",
-        "replicas": 1,
-        "ports": {"postgres": 5432},
-        # Roles and the application's database: `postgres.appUser` / `postgres.database`.
-        "env": {"PGDATA": "/var/lib/postgresql/data/pgdata"},
-        "resources": {"requests": {"cpu": "500m", "memory": "2Gi"}, "limits": {"cpu": "2", "memory": "4Gi"}},
-        "probes": {
-            "startup": {
-                "exec": ["pg_isready", "-h", "127.0.0.1", "-U", "shiksha", "-d", "shiksha"],
-                "periodSeconds": 5,
-                "failureThreshold": 60,
-            },
-            "readiness": {
-                "exec": ["pg_isready", "-h", "127.0.0.1", "-U", "shiksha", "-d", "shiksha"],
-                "periodSeconds": 10,
-            },
-            "liveness": {"tcp": True, "port": "postgres", "periodSeconds": 20, "failureThreshold": 6},
-        },
-        # The official image's postgres user.
-        "security": {"runAsUser": 999, "runAsGroup": 999, "fsGroup": 999},
-        "writablePaths": ["/tmp", "/var/run/postgresql"],
-        "storage": {"size": "50Gi", "mountPath": "/var/lib/postgresql/data"},
-        "terminationGracePeriodSeconds": 120,
-    },
-    "redis": {
-        "component": "cache",
-        "image": "redis",
-        "kind": "StatefulSet",
-        "replicas": 1,
-        "ports": {"redis": 6379},
-        "resources": {
-            "requests": {"cpu": "100m", "memory": "512Mi"},
-            "limits": {"cpu": "500m", "memory": "1Gi"},
-        },
-        "probes": REDIS_PROBES,
-        "security": REDIS_USER,
-        "storage": {"size": "10Gi", "mountPath": "/data"},
-    },
-    # An optional cache that may evict (redisCache), apart from the broker that never does.
-    "redis-cache": {
-        "component": "cache",
-        "image": "redis",
-        "enabled": False,
-        "replicas": 1,
-        "ports": {"redis": 6379},
-        "resources": {
-            "requests": {"cpu": "50m", "memory": "128Mi"},
-            "limits": {"cpu": "250m", "memory": "384Mi"},
-        },
-        "probes": REDIS_PROBES,
-        "security": REDIS_USER,
-    },
+    # The datastores' roles (components/datastores/).
+    **registry.default_workloads(),
 }
 
 PINNED_IMAGES = {
     "backend": "ghcr.io/shiksha-setu/backend:4.1.0",
     "frontend": "ghcr.io/shiksha-setu/frontend:4.1.0",
     "vllm": "docker.io/vllm/vllm-openai:v0.6.3",
-    "postgres": "docker.io/library/postgres:16.4-bookworm",
-    "redis": "docker.io/library/redis:7.4.1-bookworm",
+    **registry.pinned_images(),
 }
 
 DEFAULTS: dict[str, Any] = {

@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, StrictInt, model_validator
 
+from components.datastores import registry
+
 from .base import StrictModel
 from .images import PinnedImage
 from .types import (
@@ -78,7 +80,7 @@ HealthcheckTest = Annotated[list[Text], AfterValidator(_check_healthcheck)]
 
 # The ENTRYPOINT of images whose command DockerHost wraps (to write config files first)
 # when the workload keeps the image's own command.
-IMAGE_ENTRYPOINTS = {"postgres": ["docker-entrypoint.sh"], "redis": ["docker-entrypoint.sh"]}
+IMAGE_ENTRYPOINTS = registry.image_entrypoints()
 
 HealthTool = Literal["curl", "node", "python"]
 
@@ -160,19 +162,16 @@ class DockerHostSpec(StrictModel):
     http_health_tool: dict[DnsLabel, HealthTool] = Field(default_factory=_health_tools)
     # Docker health checks that replace the probe-derived one, per workload: Docker's own
     # form, ["CMD", program, args...], ["CMD-SHELL", "a shell command"] or ["NONE"].
-    healthchecks: dict[Dns1035Label, HealthcheckTest] = Field(
-        # redis-cli reads REDISCLI_AUTH (the monitoring user's), so the check proves the ACL too.
-        default_factory=lambda: {"redis": ["CMD-SHELL", "redis-cli --user monitor ping | grep -q PONG"]}
-    )
+    # By default a datastore's own check (components/datastores/).
+    healthchecks: dict[Dns1035Label, HealthcheckTest] = Field(default_factory=registry.docker_healthchecks)
     tmpfs_size: MemoryQuantity = "64Mi"
     # Writable paths too big or too valuable for a tmpfs: named volumes instead, per workload.
     # Model weights and the Hugging Face cache are gigabytes and must survive restarts.
     volume_paths: dict[Dns1035Label, list[AbsolutePath]] = Field(
         default_factory=lambda: {"vllm": ["/models", "/cache"]}
     )
-    # /dev/shm in MiB, per workload: PostgreSQL's parallel queries use POSIX shared memory
-    # and fail on Docker's 64 MiB default.
-    shm_size_mb: dict[Dns1035Label, PositiveInt32] = Field(default_factory=lambda: {"postgres": 256})
+    # /dev/shm in MiB, per workload (Docker's default is 64 MiB); by default what a datastore needs.
+    shm_size_mb: dict[Dns1035Label, PositiveInt32] = Field(default_factory=registry.docker_shm_sizes)
     log_max_size: Annotated[str, fullmatch(r"[1-9][0-9]{0,8}[kmg]", "a log size such as 10m (k, m or g)")] = (
         "10m"
     )

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field
+
+from components.datastores.registry import Settings as DatastoreSettings
 
 from .base import StrictModel
 from .cdn import CdnSpec
-from .datastores import PostgresSettings, RedisCacheSettings, RedisSettings, with_read_replicas
 from .docker_host import DockerHostSpec
 from .edge import EdgeSpec
 from .images import ImagesSpec
@@ -23,7 +24,7 @@ from .types import Dns1035Label, DnsLabel, LabelValue
 from .workloads import WorkloadSpec
 
 
-class EstateConfig(StrictModel):
+class _EstateHead(StrictModel):
     target: Literal["kubernetes", "docker-host"] = "kubernetes"
     # The app.kubernetes.io/part-of label, the edge objects' name and the prefix of every
     # workload's instance label.
@@ -33,9 +34,11 @@ class EstateConfig(StrictModel):
     kubernetes: KubernetesSpec = KubernetesSpec()
     workloads: dict[Dns1035Label, WorkloadSpec] = Field(default_factory=dict)
     images: ImagesSpec = ImagesSpec()
-    postgres: PostgresSettings = PostgresSettings()
-    redis: RedisSettings = RedisSettings()
-    redis_cache: RedisCacheSettings = RedisCacheSettings()
+
+
+# Every datastore's settings key (and its derived workloads) comes from the registry's
+# `Settings`, between `images` and `edge`: pydantic orders base classes' fields last to first.
+class EstateConfig(DatastoreSettings, _EstateHead):
     edge: EdgeSpec = EdgeSpec()
     ingress: IngressSpec = IngressSpec()
     network: NetworkSpec = NetworkSpec()
@@ -44,11 +47,6 @@ class EstateConfig(StrictModel):
     cdn: CdnSpec = CdnSpec()
     secrets: SecretsSpec = SecretsSpec()
     logging: LoggingSpec = LoggingSpec()
-
-    @model_validator(mode="before")
-    @classmethod
-    def _derived_workloads(cls, data: Any) -> Any:
-        return with_read_replicas(data)
 
     @property
     def enabled_workloads(self) -> dict[str, WorkloadSpec]:

@@ -12,6 +12,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, StrictInt, model_validator
 
+from components.datastores import registry
+
 from .base import StrictModel
 from .images import PinnedImage
 from .types import (
@@ -39,8 +41,7 @@ ALERTMANAGER = "alertmanager"
 BLACKBOX = "blackbox-exporter"
 # Field of monitoring.exporters -> (workload, port name, port, workload it reads).
 EXPORTERS: dict[str, tuple[str, str, int, str | None]] = {
-    "postgres": ("postgres-exporter", "metrics", 9187, "postgres"),
-    "redis": ("redis-exporter", "metrics", 9121, "redis"),
+    **registry.exporter_table(),
     "kube_state_metrics": ("kube-state-metrics", "metrics", 8080, None),
 }
 MONITORING_WORKLOADS = (PROMETHEUS, ALERTMANAGER, BLACKBOX, *(e[0] for e in EXPORTERS.values()))
@@ -361,22 +362,22 @@ class PrometheusSpec(StrictModel):
         return self
 
 
-class MonitoringImages(StrictModel):
+class _ServerImages(StrictModel):
     prometheus: PinnedImage = "quay.io/prometheus/prometheus:v2.54.1"
     alertmanager: PinnedImage = "quay.io/prometheus/alertmanager:v0.27.0"
     blackbox_exporter: PinnedImage = "quay.io/prometheus/blackbox-exporter:v0.25.0"
-    postgres_exporter: PinnedImage = "quay.io/prometheuscommunity/postgres-exporter:v0.15.0"
-    redis_exporter: PinnedImage = "docker.io/oliver006/redis_exporter:v1.62.0"
+
+
+# The datastore exporters' images come between the servers' and kube-state-metrics'.
+class MonitoringImages(registry.ExporterImages, _ServerImages):
     kube_state_metrics: PinnedImage = "registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.13.0"
 
 
-class ExportersSpec(StrictModel):
-    """PostgreSQL, Redis and the namespace's objects have no /metrics of their own: these
+class ExportersSpec(registry.ExporterToggles):
+    """The datastores and the namespace's objects have no /metrics of their own: these
     exporters, deployed next to Prometheus, give the datastore and Kubernetes alerts their
     series. A datastore's exporter is deployed only while the datastore is."""
 
-    postgres: bool = True
-    redis: bool = True
     kube_state_metrics: bool = True
 
 

@@ -9,12 +9,14 @@ The components trust what passes: they do not check again.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
+from components.datastores import registry
+
 from .cdn import cdn_problems
-from .datastores import BROKER, CACHE, POSTGRES, REPLICA
 from .docker_host import IMAGE_ENTRYPOINTS
 from .estate import EstateConfig
 from .monitoring import BUILT_IN_JOBS, EXPORTERS, MONITORING_WORKLOADS
@@ -22,12 +24,6 @@ from .network import METRICS_PORT
 from .types import cpu_millicores, memory_bytes
 from .workloads import WorkloadSpec
 
-# A datastore role is known by its workload name and its image key; the two go together
-# (wiring follows the name, the secrets follow the image).
-ROLE_IMAGES = {POSTGRES: "postgres", REPLICA: "postgres", BROKER: "redis", CACHE: "redis"}
-# The official image's variables the estate sets from `postgres.*` (the administrator and
-# its password file): a workload env entry would contradict them.
-POSTGRES_MANAGED_ENV = ("POSTGRES_USER", "POSTGRES_DB", "POSTGRES_PASSWORD", "POSTGRES_PASSWORD_FILE")
 # The StatefulSet controller labels each revision `<name>-<hash of up to 10 characters>`.
 STATEFULSET_NAME_MAX = 63 - 11
 NETPOL_SUFFIX = "-netpol"
@@ -88,6 +84,14 @@ class _Checks:
     def add(self, problem: Problem) -> None:
         self.problems.append(problem)
 
+    def each(self, key: str, values: Iterable[Any], problem: Callable[[Any], str | None]) -> None:
+        """Checks every item of the list at `key`: a message from `problem(item)` is a
+        problem of `key[index]` with the item as the value it got."""
+        for index, value in enumerate(values):
+            message = problem(value)
+            if message is not None:
+                self.add(_got(f"{key}[{index}]", value, message))
+
     def run(self) -> list[Problem]:
         self.images()
         self.datastores()
@@ -130,14 +134,17 @@ class _Checks:
                 )
 
     def datastores(self) -> None:
+        # A datastore role is known by its workload name and its image key; the two go
+        # together (wiring follows the name, the secrets follow the image).
+        role_images = registry.role_images()
         for name, spec in self.workloads.items():
-            image = ROLE_IMAGES.get(name)
+            image = role_images.get(name)
             if image is not None and spec.image != image:
                 self.add(
                     _got(f"workloads.{name}.image", spec.image, f"the {name} datastore runs image {image!r}")
                 )
-            elif image is None and spec.image in ROLE_IMAGES.values():
-                roles = sorted(role for role, role_image in ROLE_IMAGES.items() if role_image == spec.image)
+            elif image is None and spec.image in role_images.values():
+                roles = sorted(role for role, role_image in role_images.items() if role_image == spec.image)
                 self.add(
                     _got(
                         f"workloads.{name}.image",
@@ -146,20 +153,8 @@ class _Checks:
                         "wires credentials, files and roles by these names)",
                     )
                 )
-        redis = self.enabled.get("redis")
-        if redis is not None and redis.storage is None:
-            self.add(Problem("workloads.redis.storage", "Redis needs `storage` for its data directory"))
-        postgres = self.enabled.get("postgres")
-        if postgres is not None:
-            for var in POSTGRES_MANAGED_ENV:
-                if var in postgres.env:
-                    self.add(
-                        Problem(
-                            f"workloads.postgres.env.{var}",
-                            "is set by the estate from postgres.database, postgres.appUser and the "
-                            "postgresAdminPassword secret; remove it",
-                        )
-                    )
+        for key, message in registry.problems(self.config):
+            self.add(Problem(key, message))
 
     def connections(self) -> None:
         known = sorted(self.workloads)
@@ -271,26 +266,29 @@ class _Checks:
         # Each path is one NGINX location and one route rule: a path in two roles would be
         # two locations (NGINX refuses) or two rules a gateway cannot choose between.
         seen: dict[str, str] = {}
+
+        def located(path: str, field: str) -> str | None:
+            if path not in seen:
+                seen[path] = field
+                return None
+            where = "is listed twice" if seen[path] == field else f"is already in edge.{seen[path]}"
+            return f"{where} (one location per path)"
+
         for field, paths in {**special, "blockedPaths": edge.blocked_paths}.items():
-            for index, path in enumerate(paths):
-                if path in seen:
-                    where = "is listed twice" if seen[path] == field else f"is already in edge.{seen[path]}"
-                    self.add(_got(f"edge.{field}[{index}]", path, f"{where} (one location per path)"))
-                seen.setdefault(path, field)
+            self.each(f"edge.{field}", paths, partial(located, field=field))
+        served = f"no edge.routes prefix serves it (routes: {[r.path for r in edge.routes]})"
         for field, paths in special.items():
-            for index, path in enumerate(paths):
-                if not any(_covers(route.path, path) for route in edge.routes):
-                    self.add(
-                        _got(
-                            f"edge.{field}[{index}]",
-                            path,
-                            f"no edge.routes prefix serves it (routes: {[r.path for r in edge.routes]})",
-                        )
-                    )
+            self.each(
+                f"edge.{field}",
+                paths,
+                lambda path: None if any(_covers(route.path, path) for route in edge.routes) else served,
+            )
         routes = {r.path for r in edge.routes}
-        for index, path in enumerate(edge.blocked_paths):
-            if path in routes:
-                self.add(_got(f"edge.blockedPaths[{index}]", path, "is also a route's path"))
+        self.each(
+            "edge.blockedPaths",
+            edge.blocked_paths,
+            lambda p: "is also a route's path" if p in routes else None,
+        )
         limits = edge.rate_limits
         if self.config.target == "kubernetes" and ingress.enabled:
             if ingress.mode == "ingress-nginx" and not float(limits.requests_per_second).is_integer():
@@ -583,6 +581,7 @@ class _Checks:
                         docker_volume_name(host.name_prefix, workload, path),
                     )
                 )
+        role_images = registry.role_images()
         for name, spec in self.enabled.items():
             if spec.storage is not None:
                 volumes.append(
@@ -600,7 +599,7 @@ class _Checks:
                         f"dockerHost.healthchecks.{name}) to derive the container health check from",
                     )
                 )
-            if name == "postgres" and spec.command is None and spec.image not in IMAGE_ENTRYPOINTS:
+            if name in role_images and spec.command is None and spec.image not in IMAGE_ENTRYPOINTS:
                 self.add(
                     Problem(
                         f"workloads.{name}.command",

@@ -9,42 +9,14 @@ from dataclasses import dataclass
 
 import pulumi
 
-from .datastores import BROKER, CACHE, POSTGRES, REPLICA
+from components.datastores import registry
+
 from .estate import EstateConfig
-
-
-def postgres_exporter_deployed(config: EstateConfig) -> bool:
-    """The PostgreSQL exporter runs (and needs its role) only with the Kubernetes monitoring."""
-    return (
-        config.target == "kubernetes"
-        and config.monitoring.enabled
-        and config.monitoring.exporters.postgres
-        and POSTGRES in config.enabled_workloads
-    )
 
 
 def required_secrets(config: EstateConfig) -> dict[str, str]:
     """Secret config key -> what needs it. Only what the stack really uses is required."""
-    needed = {}
-    enabled = config.enabled_workloads
-    if POSTGRES in enabled:
-        needed["postgresAdminPassword"] = (
-            "the PostgreSQL administrator's password (initialisation and operators only)"
-        )
-        needed["postgresPassword"] = "the PostgreSQL application role's password"
-        if REPLICA in enabled:
-            needed["postgresReplicationPassword"] = (
-                "the PostgreSQL replication role's password (the read replicas' WAL stream)"
-            )
-        if postgres_exporter_deployed(config):
-            needed["postgresExporterPassword"] = "the PostgreSQL exporter role's password (pg_monitor)"
-    if BROKER in enabled:
-        needed["redisPassword"] = "the Redis broker's application user's password (ACL user `app`)"
-        needed["redisMonitorPassword"] = (
-            "the Redis broker's read-only monitoring user's password (ACL user `monitor`)"
-        )
-    if CACHE in enabled:
-        needed["redisCachePassword"] = "the Redis cache's application user's password (ACL user `app`)"
+    needed = registry.required_secrets(config)
     if config.monitoring.enabled and config.monitoring.alertmanager.pagerduty_enabled:
         needed["pagerdutyRoutingKey"] = (
             "the PagerDuty Events v2 routing key of Alertmanager's critical receiver"

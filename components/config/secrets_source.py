@@ -14,6 +14,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
+from components.datastores import registry
+
 from .base import StrictModel
 from .types import DnsLabel
 
@@ -51,13 +53,7 @@ def _check_remote(value: str) -> str:
 # The values workloads consume; the manager holds them, Pulumi config only with source: pulumi.
 # Each datastore role keeps its own secret in both sources (docs/datastores.md).
 WORKLOAD_SECRET_KEYS = (
-    "postgresAdminPassword",
-    "postgresPassword",
-    "postgresExporterPassword",
-    "postgresReplicationPassword",
-    "redisPassword",
-    "redisMonitorPassword",
-    "redisCachePassword",
+    *registry.secret_keys(),
     "pagerdutyRoutingKey",
     "loggingPassword",
     # Not a workload's: the Gateway's CDN client Secret (with cdn.enabled).

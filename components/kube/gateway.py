@@ -187,7 +187,8 @@ def envoy_gateway_policies(context: PolicyContext) -> list[dict[str, Any]]:
     """Envoy Gateway: a BackendTrafficPolicy (local rate limit) and a SecurityPolicy (CORS).
 
     A local limit counts all clients together per proxy, so it carries the edge's global
-    rate; per-client limits need Envoy Gateway's global (Redis-backed) rate limiting.
+    rate; per-client limits need Envoy Gateway's global rate limiting (a rate-limit
+    service and its store).
     """
     edge = context.edge
     cors = edge.cors

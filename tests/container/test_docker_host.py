@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from components.config import ConfigError, parse_estate
-from components.render.datastores import PG_HBA, postgres_settings, redis_users
+from components.datastores.postgres import PG_HBA, postgres_settings
+from components.datastores.redis import redis_users
 from tests.support.program import TEST_SECRETS, Recorded, Snapshot, run_program
 
 CONTAINER = "docker:index/container:Container"

@@ -11,8 +11,8 @@ import pytest
 import redis as redis_py
 
 from components.config import ConfigError
-from components.config.datastores import PG_EXPORTER_ROLE, REDIS_APP_USER, REDIS_MONITOR_USER
-from components.render.datastores import PG_ROLES_FILE
+from components.datastores.postgres import PG_EXPORTER_ROLE, PG_ROLES_FILE
+from components.datastores.redis import REDIS_APP_USER, REDIS_MONITOR_USER
 from tests.support.program import TEST_SECRETS, run_program
 
 from .conftest import REDIS_DATA

@@ -8,8 +8,7 @@ import subprocess
 import pytest
 
 from components.config import parse_estate
-from components.config.datastores import PG_ADMIN_ROLE, PG_EXPORTER_ROLE
-from components.render.datastores import PG_START_SCRIPT, postgres_settings
+from components.datastores.postgres import PG_ADMIN_ROLE, PG_EXPORTER_ROLE, PG_START_SCRIPT, postgres_settings
 
 from .conftest import SECRETS
 from .rendered import Rendered

@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 import redis as redis_py
 
-from components.config.datastores import REDIS_APP_USER, REDIS_MONITOR_USER
-from components.wiring import REDIS_AUTH_PATH
+from components.datastores.redis import REDIS_APP_USER, REDIS_AUTH_PATH, REDIS_MONITOR_USER
 
 from .conftest import REDIS_DATA, SECRETS
 from .rendered import Rendered, rendered

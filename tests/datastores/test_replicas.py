@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 from components.config import ConfigError
-from components.config.datastores import PG_ADMIN_ROLE, PG_REPLICATION_ROLE, REPLICA
-from components.render.datastores import PG_ROLES_FILE
+from components.datastores.postgres import PG_ADMIN_ROLE, PG_REPLICATION_ROLE, PG_ROLES_FILE, REPLICA
 from tests.support.program import run_program
 
 from .conftest import SECRETS

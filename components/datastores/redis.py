@@ -1,0 +1,401 @@
+"""Redis: everything the estate knows of it, in one module.
+
+Two roles run the same image: `redis`, the Celery broker and result backend (never
+evicts, keeps an append-only file, settings `redis.*`), and `redis-cache`, an optional
+cache (may evict, keeps nothing on disk, settings `redisCache.*`). Here are their
+settings, secrets, the URL a client gets, redis.conf and the ACL users, the exporter, the
+alerts and the production workloads. Every string that reaches redis.conf goes through
+`redis_quote`; passwords never reach redis.conf at all (the ACL holds SHA-256 hashes).
+Shared by the Kubernetes and the docker-host targets.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
+
+from pydantic import AfterValidator, Field
+
+from components.config.base import StrictModel
+from components.config.images import PinnedImage
+from components.config.workloads import WorkloadSpec
+from components.secret_text import SecretText, sha256_hex, sha256_of, text, url_encoded
+
+from .base import Datastore, Exporter, Files, Wired, first_port
+
+if TYPE_CHECKING:
+    from components.config.estate import EstateConfig
+    from components.config.monitoring import AlertRule, AlertThresholds
+
+# Workload names of its roles; a workload reaches one by naming it in `connectsTo`.
+BROKER = "redis"
+CACHE = "redis-cache"
+IMAGE = "redis"
+
+# Redis ACL users of each instance. `default` is switched off.
+REDIS_APP_USER = "app"
+REDIS_MONITOR_USER = "monitor"
+
+# The broker's memory alert fires at this share of maxmemory: well before Redis refuses writes.
+BROKER_MEMORY_ALERT_RATIO = 0.75
+
+# Where a role finds its files.
+REDIS_CONF_DIR = "/etc/redis/conf"
+REDIS_AUTH_PATH = "/etc/redis/auth/auth.conf"
+
+# --- settings (`redis.*`, `redisCache.*`) ---------------------------------------------------
+
+_REDIS_BYTES = re.compile(r"([0-9]{1,12})(kb|mb|gb)")
+_SAVE_RULE = re.compile(r"([0-9]{1,9}) ([0-9]{1,9})")
+
+
+def _check_redis_bytes(value: str) -> str:
+    match = _REDIS_BYTES.fullmatch(value)
+    if not match or int(match.group(1)) <= 0:
+        raise ValueError("expected a positive Redis memory size such as 768mb or 1gb")
+    return value
+
+
+def _check_save_rule(value: str) -> str:
+    match = _SAVE_RULE.fullmatch(value)
+    if not match or int(match.group(1)) <= 0 or int(match.group(2)) <= 0:
+        raise ValueError('expected "<seconds> <changes>" with two positive whole numbers, such as "900 1"')
+    return value
+
+
+RedisBytes = Annotated[str, AfterValidator(_check_redis_bytes)]
+SaveRule = Annotated[str, AfterValidator(_check_save_rule)]
+
+
+def _check_broker_policy(value: str) -> str:
+    if value != "noeviction":
+        raise ValueError(
+            "the broker never evicts: an evicted key is a lost Celery task or binding. Use "
+            "noeviction here, and the `redis-cache` workload (redisCache.maxmemoryPolicy) for a "
+            "cache that may evict"
+        )
+    return value
+
+
+class RedisSettings(StrictModel):
+    """The Celery broker and result backend: never evicts, keeps an append-only file."""
+
+    maxmemory: RedisBytes = "768mb"
+    maxmemory_policy: Annotated[str, AfterValidator(_check_broker_policy)] = "noeviction"
+    appendonly: bool = True
+    appendfsync: Literal["always", "everysec", "no"] = "everysec"
+    # RDB snapshots next to the AOF; an empty list writes `save ""` (no snapshots).
+    save: list[SaveRule] = Field(default_factory=lambda: ["900 1", "300 10", "60 10000"])
+
+
+class RedisCacheSettings(StrictModel):
+    """The optional cache (`workloads.redis-cache`): may evict, keeps nothing on disk."""
+
+    maxmemory: RedisBytes = "256mb"
+    maxmemory_policy: Literal[
+        "allkeys-lru", "allkeys-lfu", "volatile-lru", "volatile-lfu", "volatile-ttl", "noeviction"
+    ] = "allkeys-lru"
+
+
+class Settings(StrictModel):
+    """The estate's `redis` and `redisCache` keys (EstateConfig inherits them through the registry)."""
+
+    redis: RedisSettings = RedisSettings()
+    redis_cache: RedisCacheSettings = RedisCacheSettings()
+
+
+class ExporterToggle(StrictModel):
+    redis: bool = True
+
+
+class ExporterImage(StrictModel):
+    redis_exporter: PinnedImage = "docker.io/oliver006/redis_exporter:v1.62.0"
+
+
+# --- files ---------------------------------------------------------------------------------
+
+# A piece of a secret-derived file: the text itself, or a recipe's reference to a secret.
+T = TypeVar("T")
+
+
+def redis_quote(value: str) -> str:
+    """A double-quoted redis.conf argument that Redis (sdssplitargs) reads back exactly:
+    `\\` and `"` escaped, every byte outside printable ASCII as \\xHH."""
+    out = []
+    for byte in value.encode("utf-8"):
+        char = chr(byte)
+        if char in '\\"':
+            out.append("\\" + char)
+        elif 0x20 <= byte < 0x7F:
+            out.append(char)
+        else:
+            out.append(f"\\x{byte:02x}")
+    return '"' + "".join(out) + '"'
+
+
+def _base_conf(data_dir: str, maxmemory: str, policy: str, include: str) -> list[str]:
+    return [
+        "bind 0.0.0.0 -::*",
+        "port 6379",
+        "protected-mode yes",
+        f"dir {redis_quote(data_dir)}",
+        f"maxmemory {maxmemory}",
+        f"maxmemory-policy {policy}",
+        # No user, whatever its ACL, may debug, load modules or change protected settings.
+        "enable-debug-command no",
+        "enable-module-command no",
+        "enable-protected-configs no",
+        # The ACL users (hashed passwords) live in a Secret-backed file, never in this ConfigMap.
+        f"include {redis_quote(include)}",
+    ]
+
+
+def redis_conf(settings: RedisSettings, data_dir: str, auth_include: str) -> str:
+    """The broker: never evicts (writes fail with OOM instead), keeps an append-only file."""
+    lines = [
+        *_base_conf(data_dir, settings.maxmemory, settings.maxmemory_policy, auth_include),
+        f"appendonly {'yes' if settings.appendonly else 'no'}",
+        f"appendfsync {settings.appendfsync}",
+        *([f"save {rule}" for rule in settings.save] or ['save ""']),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def redis_cache_conf(settings: RedisCacheSettings, data_dir: str, auth_include: str) -> str:
+    """The cache: evicts by its policy and keeps nothing on disk."""
+    lines = [
+        *_base_conf(data_dir, settings.maxmemory, settings.maxmemory_policy, auth_include),
+        "appendonly no",
+        'save ""',
+    ]
+    return "\n".join(lines) + "\n"
+
+
+# What Celery (kombu's Redis transport, the Redis result backend) and the API use: data
+# commands, blocking pops, pub/sub, transactions. @dangerous and @admin (FLUSHALL, CONFIG,
+# DEBUG, MODULE, KEYS, SHUTDOWN, ACL, ...) are removed after the categories are added.
+REDIS_APP_CATEGORIES = (
+    "+@connection +@read +@write +@keyspace +@string +@list +@hash +@set +@sortedset "
+    "+@stream +@pubsub +@transaction +@blocking -@dangerous -@admin"
+)
+# What redis_exporter reads: INFO, the config it reports, client list, slowlog, latency.
+REDIS_MONITOR_COMMANDS = (
+    "+@connection +info +config|get +client|list +client|info +slowlog|get +slowlog|len "
+    "+latency|latest +memory|stats +dbsize"
+)
+
+
+def redis_users_parts(app_hash: T, monitor_hash: T | None) -> list[str | T]:
+    """ACL users: `default` off, the application limited to its categories, the monitor read-only.
+    Only SHA-256 hashes are written, so no password text can ever break the file."""
+    parts: list[str | T] = [
+        "user default off resetpass resetkeys resetchannels -@all\n",
+        f"user {REDIS_APP_USER} on resetpass #",
+        app_hash,
+        f" resetkeys ~* resetchannels &* -@all {REDIS_APP_CATEGORIES}\n",
+    ]
+    if monitor_hash is not None:
+        parts += [
+            f"user {REDIS_MONITOR_USER} on resetpass #",
+            monitor_hash,
+            f" resetkeys resetchannels -@all {REDIS_MONITOR_COMMANDS}\n",
+        ]
+    return parts
+
+
+def redis_users(app_password: str, monitor_password: str | None) -> str:
+    monitor = sha256_hex(monitor_password) if monitor_password is not None else None
+    return "".join(redis_users_parts(sha256_hex(app_password), monitor))
+
+
+# --- secrets -------------------------------------------------------------------------------
+
+SECRET_KEYS = ("redisPassword", "redisMonitorPassword", "redisCachePassword")
+
+
+def required_secrets(config: EstateConfig) -> dict[str, str]:
+    needed = {}
+    enabled = config.enabled_workloads
+    if BROKER in enabled:
+        needed["redisPassword"] = "the Redis broker's application user's password (ACL user `app`)"
+        needed["redisMonitorPassword"] = (
+            "the Redis broker's read-only monitoring user's password (ACL user `monitor`)"
+        )
+    if CACHE in enabled:
+        needed["redisCachePassword"] = "the Redis cache's application user's password (ACL user `app`)"
+    return needed
+
+
+# --- clients and roles ---------------------------------------------------------------------
+
+
+def connection_url(host: str, port: int, password_key: str) -> SecretText:
+    return text(f"redis://{REDIS_APP_USER}:", url_encoded(password_key), f"@{host}:{port}/0")
+
+
+def add_client_env(role: str, config: EstateConfig, env: dict[str, SecretText]) -> None:
+    if role == BROKER:
+        url = connection_url(BROKER, first_port(config, BROKER), "redisPassword")
+        env["CELERY_BROKER_URL"] = url
+        env["CELERY_RESULT_BACKEND"] = url
+        env.setdefault("REDIS_URL", url)
+    else:
+        url = connection_url(CACHE, first_port(config, CACHE), "redisCachePassword")
+        env["CACHE_URL"] = url
+        # The cache, when there is one, is what REDIS_URL means to the application.
+        env["REDIS_URL"] = url
+
+
+def wire(role: str, config: EstateConfig, spec: WorkloadSpec) -> Wired:
+    if role == BROKER:
+        assert spec.storage is not None
+        conf = redis_conf(config.redis, spec.storage.mount_path, REDIS_AUTH_PATH)
+        users = text(*redis_users_parts(sha256_of("redisPassword"), sha256_of("redisMonitorPassword")))
+    else:
+        data_dir = spec.storage.mount_path if spec.storage is not None else spec.writable_paths[0]
+        conf = redis_cache_conf(config.redis_cache, data_dir, REDIS_AUTH_PATH)
+        users = text(*redis_users_parts(sha256_of("redisCachePassword"), None))
+    files = [
+        Files("config", REDIS_CONF_DIR, {"redis.conf": conf}),
+        Files("auth", REDIS_AUTH_PATH.rsplit("/", 1)[0], {"auth.conf": users}, secret=True),
+    ]
+    return Wired(
+        spec.model_copy(update={"command": ["redis-server"], "args": [f"{REDIS_CONF_DIR}/redis.conf"]}), files
+    )
+
+
+def problems(config: EstateConfig) -> list[tuple[str, str]]:
+    broker = config.enabled_workloads.get(BROKER)
+    if broker is not None and broker.storage is None:
+        return [(f"workloads.{BROKER}.storage", "Redis needs `storage` for its data directory")]
+    return []
+
+
+# --- exporter and alerts -------------------------------------------------------------------
+
+EXPORTER = Exporter(
+    toggle="redis",
+    workload="redis-exporter",
+    port_name="metrics",
+    port=9121,
+    subject=BROKER,
+    # The broker's read-only ACL user (INFO, CONFIG GET, SLOWLOG; no keys).
+    env=lambda config: {
+        "REDIS_ADDR": f"redis://{BROKER}:{first_port(config, BROKER)}",
+        "REDIS_USER": REDIS_MONITOR_USER,
+    },
+    secret_env={"REDIS_PASSWORD": "redisMonitorPassword"},
+)
+
+
+def alert_rules(t: AlertThresholds, namespace: str) -> list[AlertRule]:
+    # Imported here: the monitoring model imports the registry, which imports this module.
+    from components.config.monitoring import AlertRule
+
+    return [
+        AlertRule(
+            alert="RedisDown",
+            expr="redis_up == 0 or absent(redis_up)",
+            for_="2m",
+            severity="critical",
+            summary="Redis is down",
+            description="The Redis exporter cannot reach Redis; the Celery broker and cache are unavailable.",
+            runbook="redis-down",
+        ),
+        AlertRule(
+            alert="RedisConnectionSaturation",
+            expr=f"redis_connected_clients / redis_config_maxclients > {t.connection_saturation_ratio}",
+            for_="10m",
+            severity="warning",
+            summary="Redis uses {{ $value | humanizePercentage }} of maxclients",
+            description=f"More than {t.connection_saturation_ratio:.0%} of Redis maxclients are connected.",
+            runbook="redis-connection-saturation",
+        ),
+        AlertRule(
+            alert="RedisMemoryHigh",
+            # The broker never evicts: the warning comes well before writes are refused.
+            # Without maxmemory the ratio is meaningless; the guard keeps it from dividing by 0.
+            expr=f"redis_memory_used_bytes / (redis_memory_max_bytes > 0) > {BROKER_MEMORY_ALERT_RATIO}",
+            for_="10m",
+            severity="warning",
+            summary="Redis broker memory at {{ $value | humanizePercentage }} of maxmemory",
+            description=(
+                "The Celery broker never evicts: at maxmemory it refuses new tasks with an OOM error. "
+                "Drain the queues (are the workers running?) or raise redis.maxmemory."
+            ),
+            runbook="redis-memory",
+        ),
+        AlertRule(
+            alert="RedisBrokerRefusingWrites",
+            expr=(
+                'increase(redis_errors_total{err="OOM"}[5m]) > 0'
+                " or redis_memory_used_bytes / (redis_memory_max_bytes > 0) >= 0.98"
+            ),
+            severity="critical",
+            summary="The Redis broker is full and refuses new tasks",
+            description=(
+                "Producers get OOM errors: tasks are not being queued. Nothing already queued is lost "
+                "(noeviction); drain the queues or raise redis.maxmemory."
+            ),
+            runbook="redis-broker-full",
+        ),
+    ]
+
+
+# --- the production workloads --------------------------------------------------------------
+
+# The broker and the cache: the same image, probes and user.
+_PROBES = {
+    "readiness": {"tcp": True, "port": "redis", "periodSeconds": 10},
+    "liveness": {"tcp": True, "port": "redis", "periodSeconds": 20, "failureThreshold": 5},
+}
+_USER = {"runAsUser": 999, "runAsGroup": 999, "fsGroup": 999}
+
+DEFAULT_WORKLOADS: dict[str, dict[str, Any]] = {
+    BROKER: {
+        "component": "cache",
+        "image": IMAGE,
+        "kind": "StatefulSet",
+        "replicas": 1,
+        "ports": {"redis": 6379},
+        "resources": {
+            "requests": {"cpu": "100m", "memory": "512Mi"},
+            "limits": {"cpu": "500m", "memory": "1Gi"},
+        },
+        "probes": _PROBES,
+        "security": _USER,
+        "storage": {"size": "10Gi", "mountPath": "/data"},
+    },
+    # An optional cache that may evict (redisCache), apart from the broker that never does.
+    CACHE: {
+        "component": "cache",
+        "image": IMAGE,
+        "enabled": False,
+        "replicas": 1,
+        "ports": {"redis": 6379},
+        "resources": {
+            "requests": {"cpu": "50m", "memory": "128Mi"},
+            "limits": {"cpu": "250m", "memory": "384Mi"},
+        },
+        "probes": _PROBES,
+        "security": _USER,
+    },
+}
+
+DATASTORE = Datastore(
+    name="redis",
+    image=IMAGE,
+    pinned_image="docker.io/library/redis:7.4.1-bookworm",
+    roles={BROKER: "broker", CACHE: "cache"},
+    default_workloads=DEFAULT_WORKLOADS,
+    secret_keys=SECRET_KEYS,
+    required_secrets=required_secrets,
+    add_client_env=add_client_env,
+    wire=wire,
+    alert_rules=alert_rules,
+    problems=problems,
+    exporters=(EXPORTER,),
+    # redis-cli reads REDISCLI_AUTH (the monitoring user's), so the check proves the ACL too.
+    docker_healthchecks={BROKER: ["CMD-SHELL", "redis-cli --user monitor ping | grep -q PONG"]},
+    container_secret_env={BROKER: {"REDISCLI_AUTH": "redisMonitorPassword"}},
+)
