@@ -1,10 +1,10 @@
-"""The Shiksha Setu estate: load and validate the stack config, build, export."""
+"""The Shiksha Setu estate: load and validate the stack config, plan, build the target, export."""
 
 import pulumi
 
 from components.collector import prepare_collector
 from components.config import ConfigError, load_estate
-from components.estate import build_estate
+from components.plan.estate import plan
 
 
 class StackConfigError(ConfigError, pulumi.RunError):
@@ -17,6 +17,11 @@ try:
     config, secrets = load_estate()
 except ConfigError as error:
     raise StackConfigError(error.problems) from None
-estate = build_estate(config, secrets)
-for key, value in estate.outputs.items():
+estate = plan(config)
+# The targets are peers; only the chosen one (and its provider SDK) is imported.
+if config.target == "docker-host":
+    from components.targets import docker_host as target
+else:
+    from components.targets import kubernetes as target
+for key, value in target.build(estate, secrets).items():
     pulumi.export(key, value)
