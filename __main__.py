@@ -1,5 +1,7 @@
 """The Shiksha Setu estate: load and validate the stack config, plan, build the target, export."""
 
+import importlib
+
 import pulumi
 
 from components.collector import prepare_collector
@@ -18,10 +20,7 @@ try:
 except ConfigError as error:
     raise StackConfigError(error.problems) from None
 estate = plan(config)
-# The targets are peers; only the chosen one (and its provider SDK) is imported.
-if config.target == "docker-host":
-    from components.targets import docker_host as target
-else:
-    from components.targets import kubernetes as target
+# The targets are peers (components/targets/); only the chosen one, and its provider SDK, is imported.
+target = importlib.import_module(f"components.targets.{config.target.replace('-', '_')}")
 for key, value in target.build(estate, secrets).items():
     pulumi.export(key, value)

@@ -127,7 +127,8 @@ class DockerHost(pulumi.ComponentResource):
         uploads = [
             docker.ContainerUploadArgs(
                 file=u.file,
-                content=pulumi.Output.secret(u.content.resolve(self._secrets.values)),
+                # A secret Output: the recipe resolves from Pulumi secret config.
+                content=u.content.resolve(self._secrets.values),
                 owner=u.owner,
                 group=u.group,
                 permissions=u.permissions,

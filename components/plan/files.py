@@ -9,12 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from components.secret_text import SecretText
-
-if TYPE_CHECKING:
-    import pulumi
 
 
 @dataclass(frozen=True)
@@ -34,8 +31,9 @@ class ConfigFiles:
             raise TypeError(f"secret files {self.name!r}: every value must be a SecretText")
         return values
 
-    def resolved(self, secrets: Mapping[str, pulumi.Output[str]]) -> ConfigFiles:
-        """The same files with every recipe resolved from Pulumi secret config."""
+    def resolved(self, secrets: Mapping[str, Any]) -> ConfigFiles:
+        """The same files with every recipe resolved from Pulumi secret config (`secrets`:
+        key -> pulumi.Output, see SecretText.resolve)."""
         files = {k: v.resolve(secrets) if isinstance(v, SecretText) else v for k, v in self.files.items()}
         return ConfigFiles(self.name, self.mount_path, files, self.secret)
 
