@@ -16,7 +16,7 @@ instead, so `docker inspect` never shows them.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 
 from components.config.datastores import BROKER
 from components.config.docker_host import IMAGE_ENTRYPOINTS, DockerHostSpec
@@ -123,6 +123,18 @@ def healthcheck(name: str, spec: WorkloadSpec, host: DockerHostSpec) -> Healthch
     )
 
 
+def service_labels(
+    name: str, component: str, networks: list[str], ports: Mapping[str, int], config: EstateConfig
+) -> dict[str, str]:
+    """The labels service discovery reads: who it is, its networks and its named ports."""
+    return {
+        **recommended_labels(name, component, config.part_of, config.version),
+        "shiksha.io/service": name,
+        "shiksha.io/networks": ",".join(networks),
+        **{f"shiksha.io/port.{port_name}": str(port) for port_name, port in ports.items()},
+    }
+
+
 def _volume_name(prefix: str, name: str, suffix: str) -> str:
     return f"{prefix}-{name}-{suffix}"
 
@@ -189,12 +201,7 @@ def workload_container(
         ports.append(Port(next(iter(spec.ports.values())), host.loopback_ports[name], "127.0.0.1"))
 
     networks = networks_of(name, config)
-    labels = {
-        **recommended_labels(name, spec.component, config.part_of, config.version),
-        "shiksha.io/service": name,
-        "shiksha.io/networks": ",".join(networks),
-        **{f"shiksha.io/port.{port_name}": str(port) for port_name, port in spec.ports.items()},
-    }
+    labels = service_labels(name, spec.component, networks, spec.ports, config)
     if "metrics" in spec.ports:
         labels["prometheus.io/scrape"] = "true"
         labels["prometheus.io/port"] = str(spec.ports["metrics"])

@@ -6,7 +6,7 @@ from __future__ import annotations
 from functools import partial
 
 from components.config.estate import EstateConfig
-from components.docker.containers import FRONTEND
+from components.docker.containers import FRONTEND, service_labels
 from components.docker.spec import (
     BindMount,
     ContainerSpec,
@@ -18,7 +18,6 @@ from components.docker.spec import (
     mb,
     tmpfs_options,
 )
-from components.kube.labels import recommended_labels
 from components.plan.network import Route
 from components.render.nginx import Listen, NginxPaths, origin_auth_map, render_nginx_conf
 
@@ -105,13 +104,7 @@ def nginx_container(config: EstateConfig, routes: tuple[Route, ...], containers:
         restart=host.restart,
         stop_signal="SIGQUIT",
         stop_timeout=30,
-        labels={
-            **recommended_labels(NAME, "edge", config.part_of, config.version),
-            "shiksha.io/service": NAME,
-            "shiksha.io/networks": FRONTEND,
-            "shiksha.io/port.http": str(NGINX_HTTP),
-            "shiksha.io/port.https": str(NGINX_HTTPS),
-        },
+        labels=service_labels(NAME, "edge", [FRONTEND], {"http": NGINX_HTTP, "https": NGINX_HTTPS}, config),
         networks=[FRONTEND],
         log_opts={"max-size": host.log_max_size, "max-file": str(host.log_max_files)},
         # The only container published beyond loopback: the estate's one entry point.
