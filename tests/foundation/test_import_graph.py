@@ -192,3 +192,14 @@ def test_the_pure_layers_import_only_what_is_below_them() -> None:
             ):
                 wrong.append((source, target))
     assert wrong == []
+
+
+def test_the_policy_pack_imports_nothing_from_components() -> None:
+    wrong = []
+    for path in sorted((ROOT / "policies").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.level == 0:
+                names = [node.module or ""]
+            wrong += [(path.name, n) for n in names if n.split(".")[0] == "components"]
+    assert wrong == []
