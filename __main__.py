@@ -1,10 +1,12 @@
-"""The Shiksha Setu estate: load and validate the stack config, build, export."""
+"""The Shiksha Setu estate: load and validate the stack config, plan, build the target, export."""
+
+import importlib
 
 import pulumi
 
 from components.collector import prepare_collector
 from components.config import ConfigError, load_estate
-from components.estate import build_estate
+from components.plan.estate import plan
 
 
 class StackConfigError(ConfigError, pulumi.RunError):
@@ -17,6 +19,8 @@ try:
     config, secrets = load_estate()
 except ConfigError as error:
     raise StackConfigError(error.problems) from None
-estate = build_estate(config, secrets)
-for key, value in estate.outputs.items():
+estate = plan(config)
+# The targets are peers (components/targets/); only the chosen one, and its provider SDK, is imported.
+target = importlib.import_module(f"components.targets.{config.target.replace('-', '_')}")
+for key, value in target.build(estate, secrets).items():
     pulumi.export(key, value)

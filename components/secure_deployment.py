@@ -16,6 +16,7 @@ from components.kube.metadata import metadata
 from components.kube.pod import VolumeMount, pod_template
 from components.kube.service import service_spec
 from components.kube.workload import deployment_spec, statefulset_spec
+from components.plan.files import ConfigFiles
 from components.secret_objects import SECRET_KEYS, SecretSink
 from components.secret_text import SecretText
 
@@ -23,34 +24,6 @@ __all__ = ["SECRET_KEYS", "ConfigFiles", "SecureDeployment", "SecureDeploymentAr
 
 SKIP_AWAIT = "pulumi.com/skipAwait"
 CHECKSUM = "checksum/config"
-
-
-@dataclass(frozen=True)
-class ConfigFiles:
-    """Files mounted read-only at `mount_path`: a ConfigMap, or a Secret when `secret`
-    (then every value is a SecretText recipe)."""
-
-    name: str
-    mount_path: str
-    files: Mapping[str, pulumi.Input[str] | SecretText]
-    secret: bool = False
-
-    def secret_values(self) -> dict[str, SecretText]:
-        values = {k: v for k, v in self.files.items() if isinstance(v, SecretText)}
-        if len(values) != len(self.files):
-            raise TypeError(f"secret files {self.name!r}: every value must be a SecretText")
-        return values
-
-    def resolved(self, secrets: Mapping[str, pulumi.Output[str]]) -> ConfigFiles:
-        """The same files with every recipe resolved from Pulumi secret config."""
-        files = {k: v.resolve(secrets) if isinstance(v, SecretText) else v for k, v in self.files.items()}
-        return ConfigFiles(self.name, self.mount_path, files, self.secret)
-
-    def plain_values(self) -> dict[str, pulumi.Input[str]]:
-        values = {k: v for k, v in self.files.items() if not isinstance(v, SecretText)}
-        if len(values) != len(self.files):
-            raise TypeError(f"files {self.name!r}: a SecretText belongs in secret files")
-        return values
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,8 @@
 """The estate at a glance: who may talk to whom, on which ports, and the edge routes, as a
 Graphviz DOT graph (`make diagram` renders it to docs/estate.svg).
 
-The connections are read from the NetworkPolicies ZeroTrustNetwork plans from the network
-intent (plan_policies(network_intent(config))), not re-derived from the intent: the
+The connections are read from the NetworkPolicies ZeroTrustNetwork registers for the plan's
+network intent (plan_policies(network_intent(config))), not re-derived from the intent: the
 drawing shows exactly what is deployed, and the derivation stays in one place. A call
 between two workloads needs both the caller's egress and the callee's ingress (the
 baseline denies both); a peer outside the namespace (cluster DNS, the edge's controller,
@@ -19,7 +19,8 @@ from typing import Any
 from components.config.cdn import served_hosts
 from components.config.estate import EstateConfig
 from components.kube.labels import selector_labels
-from components.zero_trust_network import NetworkIntent, network_intent, plan_policies
+from components.kube.network_policies import plan_policies
+from components.plan.network import NetworkIntent, network_intent
 
 NAMESPACE_NAME = "kubernetes.io/metadata.name"
 # Every port and protocol (a rule without ports).

@@ -11,6 +11,7 @@ from typing import Any
 
 from components.config.estate import EstateConfig
 from components.config.monitoring import ALERTMANAGER, BLACKBOX, EXPORTERS, PROMETHEUS, duration_seconds
+from components.config.network import METRICS_PORT
 from components.render.yaml_text import dump_yaml
 
 PROMETHEUS_PORT = 9090
@@ -49,6 +50,27 @@ def enabled_exporters(config: EstateConfig) -> dict[str, tuple[str, str, int]]:
     }
 
 
+def _metrics_port_jobs(config: EstateConfig, jobs: list[ServiceJob]) -> list[ServiceJob]:
+    """A workload with a port named `metrics` is scraped without a `monitoring.jobs` entry
+    (a user adding a workload need not know about that key); a job that already scrapes the
+    port wins, so there is never a second job for the same target."""
+    scraped = {(job.workload, job.port) for job in jobs}
+    names = {job.name for job in jobs}
+    added = []
+    for workload, spec in config.enabled_workloads.items():
+        if METRICS_PORT not in spec.ports or (workload, METRICS_PORT) in scraped:
+            continue
+        # The workload's name, unless a job of that name scrapes something else.
+        name = workload
+        while name in names:
+            name = f"{name}-{METRICS_PORT}"
+        names.add(name)
+        added.append(
+            ServiceJob(name, workload, METRICS_PORT, "/metrics", config.monitoring.exporter_interval)
+        )
+    return added
+
+
 def service_jobs(config: EstateConfig) -> list[ServiceJob]:
     spec = config.monitoring
     enabled = config.enabled_workloads
@@ -61,6 +83,7 @@ def service_jobs(config: EstateConfig) -> list[ServiceJob]:
         ServiceJob(workload, workload, port_name, "/metrics", spec.exporter_interval)
         for workload, port_name, _port in enabled_exporters(config).values()
     ]
+    jobs += _metrics_port_jobs(config, jobs)
     jobs.append(ServiceJob(ALERTMANAGER, ALERTMANAGER, "http", "/metrics", spec.exporter_interval))
     return jobs
 

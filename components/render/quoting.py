@@ -9,7 +9,7 @@ YAML files (prometheus.yml, rule files, alertmanager.yml, blackbox.yml) are writ
 YAML emitter (components/render/yaml_text.py), which quotes every scalar itself; what a
 consumer then *interprets* inside a YAML string (Go templates) is quoted here. Docker
 health checks never splice a value into shell, JavaScript or Python source: values are
-passed as arguments (components/docker_host.py).
+passed as arguments (components/docker/containers.py).
 """
 
 from __future__ import annotations

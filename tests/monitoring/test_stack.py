@@ -11,7 +11,7 @@ import yaml
 
 from components.config.errors import ConfigError
 from components.config.loader import parse_estate
-from components.monitoring_stack import ALERTMANAGER_TARGET, exporter_specs, scrape_targets
+from components.plan.monitoring import ALERTMANAGER_TARGET, exporter_specs, scrape_targets
 from tests.support.program import TEST_SECRETS, Snapshot, run_program
 
 MONITORING_WORKLOADS = (

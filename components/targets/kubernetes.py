@@ -1,8 +1,7 @@
-"""Assembles the whole estate for the stack's target from the validated config."""
+"""The Kubernetes target: the plan as SecureDeployments, MonitoringStack, LoggingStack,
+IngressWithHeaders and ZeroTrustNetwork in a PlatformNamespace."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -13,22 +12,11 @@ from components.images import image_refs
 from components.ingress_with_headers import IngressWithHeaders, IngressWithHeadersArgs
 from components.logging_stack import LoggingStack, LoggingStackArgs
 from components.monitoring_stack import MonitoringStack, MonitoringStackArgs
+from components.plan.estate import EstatePlan
 from components.platform_namespace import PlatformNamespace, PlatformNamespaceArgs
 from components.secret_objects import SecretSink, cluster_secret_store, secret_namespaces
 from components.secure_deployment import SecureDeployment, SecureDeploymentArgs
-from components.wiring import wire
-from components.zero_trust_network import (
-    ZeroTrustNetwork,
-    ZeroTrustNetworkArgs,
-    network_intent,
-)
-
-
-@dataclass
-class Estate:
-    """What the stack exports: names and references, never secret values."""
-
-    outputs: dict[str, pulumi.Input[object]] = field(default_factory=dict)
+from components.zero_trust_network import ZeroTrustNetwork, ZeroTrustNetworkArgs
 
 
 def kubernetes_provider(config: EstateConfig) -> k8s.Provider:
@@ -39,8 +27,9 @@ def kubernetes_provider(config: EstateConfig) -> k8s.Provider:
     return k8s.Provider("kubernetes", context=kube.context, enable_server_side_apply=True)
 
 
-def build_kubernetes_estate(config: EstateConfig, secrets: EstateSecrets) -> Estate:
-    # The config passed the gate (components/config/loader.py): every reference resolves.
+def build(plan: EstatePlan, secrets: EstateSecrets) -> dict[str, pulumi.Input[object]]:
+    """Registers the estate; returns the stack outputs (names and references, never secrets)."""
+    config = plan.config
     provider = kubernetes_provider(config)
     with_provider = pulumi.ResourceOptions(providers=[provider])
     namespace = PlatformNamespace(
@@ -53,29 +42,32 @@ def build_kubernetes_estate(config: EstateConfig, secrets: EstateSecrets) -> Est
     if config.secrets.external:
         cluster_secret_store(config, secret_namespaces(config), with_provider)
     deployments: dict[str, SecureDeployment] = {}
-    for name in config.enabled_workloads:
-        wiring = wire(name, config)
+    for name, planned in plan.platform.items():
         deployments[name] = SecureDeployment(
             name,
             SecureDeploymentArgs(
-                spec=wiring.spec,
+                spec=planned.spec,
                 namespace=namespace.name,
-                image=refs[wiring.spec.image],
+                image=refs[planned.image],
                 part_of=config.part_of,
                 version=config.version,
-                files=wiring.files,
-                secret_env=wiring.secret_env,
+                files=planned.files,
+                secret_env=planned.secret_env,
                 skip_await=config.kubernetes.skip_await,
                 secrets=sink,
             ),
             opts=pulumi.ResourceOptions(
                 providers=[provider],
-                aliases=[pulumi.Alias(name=old) for old in wiring.spec.aliases],
+                aliases=[pulumi.Alias(name=old) for old in planned.spec.aliases],
             ),
         )
 
     if config.monitoring.enabled:
-        MonitoringStack("monitoring", MonitoringStackArgs(config, sink, namespace.name), opts=with_provider)
+        MonitoringStack(
+            "monitoring",
+            MonitoringStackArgs(config, sink, namespace.name, plan.monitoring),
+            opts=with_provider,
+        )
 
     if config.logging.enabled:
         LoggingStack("logging", LoggingStackArgs(config, sink), opts=with_provider)
@@ -88,24 +80,12 @@ def build_kubernetes_estate(config: EstateConfig, secrets: EstateSecrets) -> Est
         )
 
     if config.network.enabled:
-        ZeroTrustNetwork(
-            "network", ZeroTrustNetworkArgs(network_intent(config), namespace.name), opts=with_provider
-        )
+        ZeroTrustNetwork("network", ZeroTrustNetworkArgs(plan.network, namespace.name), opts=with_provider)
 
-    return Estate(
-        {
-            "namespace": namespace.name,
-            "services": {
-                name: d.service_name for name, d in deployments.items() if config.workloads[name].ports
-            },
-            "images": {name: refs[spec.image] for name, spec in config.enabled_workloads.items()},
-        }
-    )
-
-
-def build_estate(config: EstateConfig, secrets: EstateSecrets) -> Estate:
-    if config.target == "docker-host":
-        from components.docker_host import build_docker_host_estate
-
-        return build_docker_host_estate(config, secrets)
-    return build_kubernetes_estate(config, secrets)
+    return {
+        "namespace": namespace.name,
+        "services": {
+            name: d.service_name for name, d in deployments.items() if plan.platform[name].spec.ports
+        },
+        "images": {name: refs[planned.image] for name, planned in plan.platform.items()},
+    }

@@ -1,0 +1,64 @@
+"""plan(config) -> EstatePlan: the whole estate resolved, before any target builds it.
+
+Pure: no Pulumi, no secret values. Both targets (components/targets/) build from the same
+plan, so what runs, who gets which credential, what the edge routes and what Prometheus
+scrapes are decided once, here, and unit-tested without a Pulumi runtime.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from components.config.estate import EstateConfig
+from components.plan.monitoring import planned_monitoring
+from components.plan.network import NetworkIntent, Route, network_intent
+from components.plan.workload import PlannedWorkload
+from components.render.prometheus import ServiceJob, service_jobs
+from components.wiring import wire
+
+
+@dataclass(frozen=True)
+class EstatePlan:
+    config: EstateConfig
+    # Platform workloads first (config order), then monitoring, then exporters.
+    workloads: dict[str, PlannedWorkload]
+    # Every edge route, whichever target serves it (the network's routes only when the
+    # Kubernetes ingress is on: see `network`).
+    routes: tuple[Route, ...]
+    # What Prometheus scrapes (empty when monitoring is off).
+    scrape_jobs: tuple[ServiceJob, ...]
+    network: NetworkIntent
+
+    def of_role(self, *roles: str) -> dict[str, PlannedWorkload]:
+        return {name: w for name, w in self.workloads.items() if w.role in roles}
+
+    @property
+    def platform(self) -> dict[str, PlannedWorkload]:
+        return self.of_role("platform")
+
+    @property
+    def monitoring(self) -> dict[str, PlannedWorkload]:
+        return self.of_role("monitoring", "exporter")
+
+
+def platform_workloads(config: EstateConfig) -> dict[str, PlannedWorkload]:
+    """The enabled workloads of `workloads`, each wired: credentials of what it connects
+    to, its datastore files and arguments (components/wiring.py)."""
+    planned = {}
+    for name in config.enabled_workloads:
+        wiring = wire(name, config)
+        planned[name] = PlannedWorkload(
+            name, wiring.spec, "platform", wiring.spec.image, tuple(wiring.files), dict(wiring.secret_env)
+        )
+    return planned
+
+
+def plan(config: EstateConfig) -> EstatePlan:
+    """The estate of a validated config (components/config/loader.py is the gate)."""
+    return EstatePlan(
+        config=config,
+        workloads={**platform_workloads(config), **planned_monitoring(config)},
+        routes=tuple(Route(r.backend, r.port) for r in config.edge.routes),
+        scrape_jobs=tuple(service_jobs(config)) if config.monitoring.enabled else (),
+        network=network_intent(config),
+    )
