@@ -14,8 +14,8 @@ from components.config.estate import EstateConfig
 from components.config.workloads import WorkloadSpec
 from components.datastores import registry
 from components.datastores.base import first_port
+from components.plan.files import ConfigFiles
 from components.secret_text import SecretText
-from components.secure_deployment import ConfigFiles
 
 
 @dataclass

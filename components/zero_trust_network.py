@@ -12,24 +12,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.kube.network_policies import DEFAULT_DENY, DNS_EGRESS, plan_policies
-from components.plan.monitoring import monitoring_workloads
-from components.plan.network import NetworkIntent, Route, network_intent, unreachable
-
-# Kept importable from here: the config gate (components/config/references.py) and older
-# callers name them through this module.
-__all__ = [
-    "DEFAULT_DENY",
-    "DNS_EGRESS",
-    "NetworkIntent",
-    "Route",
-    "ZeroTrustNetwork",
-    "ZeroTrustNetworkArgs",
-    "monitoring_workloads",
-    "network_intent",
-    "plan_policies",
-    "unreachable",
-]
+from components.kube.network_policies import plan_policies
+from components.plan.network import NetworkIntent, unreachable
 
 
 @dataclass(frozen=True)

@@ -59,9 +59,9 @@ def _duplicates(values: Iterable[Any]) -> list[Any]:
 
 
 def monitoring_workloads(config: EstateConfig) -> dict[str, WorkloadSpec]:
-    """The workloads MonitoringStack deploys, as the components build them."""
-    # Imported here: the components import the config model, not the other way round.
-    from components.zero_trust_network import monitoring_workloads as build
+    """The workloads MonitoringStack deploys, as the plan resolves them."""
+    # Imported here: the plan imports the config model, not the other way round.
+    from components.plan.monitoring import monitoring_workloads as build
 
     return build(config)
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 from pydantic import AfterValidator, Field, model_validator
 
+from components.config.alerts import AlertRule
 from components.config.base import StrictModel
 from components.config.images import PinnedImage
 from components.config.workloads import WorkloadSpec
@@ -24,8 +25,8 @@ from components.secret_text import SecretText, pgpass_escape, pgpass_escaped, se
 from .base import Datastore, Exporter, Files, Wired, first_port
 
 if TYPE_CHECKING:
+    from components.config.alerts import AlertThresholds
     from components.config.estate import EstateConfig
-    from components.config.monitoring import AlertRule, AlertThresholds
 
 # Workload names of its roles; a workload reaches one by naming it in `connectsTo`.
 PRIMARY = "postgres"
@@ -506,7 +507,6 @@ EXPORTER = Exporter(
 
 def alert_rules(t: AlertThresholds, namespace: str) -> list[AlertRule]:
     # Imported here: the monitoring model imports the registry, which imports this module.
-    from components.config.monitoring import AlertRule
 
     container = f'namespace="{namespace}",container="{PRIMARY}"'
     memory = (

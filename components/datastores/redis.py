@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 from pydantic import AfterValidator, Field
 
+from components.config.alerts import AlertRule
 from components.config.base import StrictModel
 from components.config.images import PinnedImage
 from components.config.workloads import WorkloadSpec
@@ -24,8 +25,8 @@ from components.secret_text import SecretText, sha256_hex, sha256_of, text, url_
 from .base import Datastore, Exporter, Files, Wired, first_port
 
 if TYPE_CHECKING:
+    from components.config.alerts import AlertThresholds
     from components.config.estate import EstateConfig
-    from components.config.monitoring import AlertRule, AlertThresholds
 
 # Workload names of its roles; a workload reaches one by naming it in `connectsTo`.
 BROKER = "redis"
@@ -290,7 +291,6 @@ EXPORTER = Exporter(
 
 def alert_rules(t: AlertThresholds, namespace: str) -> list[AlertRule]:
     # Imported here: the monitoring model imports the registry, which imports this module.
-    from components.config.monitoring import AlertRule
 
     return [
         AlertRule(

@@ -10,7 +10,7 @@ The same workload specs, datastore settings and edge intent as the Kubernetes ta
 
 Config files cannot be copied into a read-only root filesystem, so each container writes
 them into a tmpfs at start from environment variables, then execs the real command.
-Secret files (database credentials, the Redis ACL) are uploaded into a volume of their own
+Secret files (datastore credentials and ACL users) are uploaded into a volume of their own
 instead, so `docker inspect` never shows them.
 """
 
@@ -18,10 +18,10 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 
-from components.config.datastores import BROKER
 from components.config.docker_host import IMAGE_ENTRYPOINTS, DockerHostSpec
 from components.config.estate import EstateConfig
 from components.config.workloads import ProbeSpec, WorkloadSpec
+from components.datastores import registry
 from components.docker.spec import (
     ContainerSpec,
     Healthcheck,
@@ -164,9 +164,11 @@ def workload_container(
     tmpfs = {path: tmpfs_opts for path in spec.writable_paths if path not in on_volumes}
     env: dict[str, str] = dict(spec.env)
     secret_env: dict[str, SecretValue] = dict(planned.secret_env)
-    if name == BROKER and "redisMonitorPassword" in available_secrets:
-        # redis-cli reads it: the health check logs in as the read-only monitoring user.
-        secret_env["REDISCLI_AUTH"] = secret("redisMonitorPassword")
+    for var, key in registry.container_secret_env(name).items():
+        # The container's own tools read it (the broker's health check logs in as its
+        # read-only monitoring user).
+        if key in available_secrets:
+            secret_env[var] = secret(key)
 
     written = WrittenFiles()
     uploads = []

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from components.config.datastores import PG_EXPORTER_ROLE, REDIS_MONITOR_USER
 from components.config.estate import EstateConfig
 from components.config.workloads import (
     ComputeResources,
@@ -19,6 +18,7 @@ from components.config.workloads import (
     StorageSpec,
     WorkloadSpec,
 )
+from components.datastores import registry
 from components.plan.files import ConfigFiles
 from components.plan.workload import PlannedWorkload
 from components.render import alertmanager as am
@@ -126,66 +126,33 @@ def blackbox_spec(config: EstateConfig) -> WorkloadSpec:
 
 
 def exporter_specs(config: EstateConfig) -> dict[str, WorkloadSpec]:
-    """Exporter workload name -> spec, for the exporters whose subject is deployed."""
-    ns = config.namespace.name
-    specs: dict[str, WorkloadSpec] = {}
-    for key, (name, port_name, port) in prom.enabled_exporters(config).items():
-        small = _resources("25m", "32Mi", "200m", "128Mi")
-        probes = ProbesSpec(
-            readiness=ProbeSpec(tcp=True, port=port_name),
-            liveness=ProbeSpec(tcp=True, port=port_name, period_seconds=20),
+    """Exporter workload name -> spec, for the exporters whose subject is deployed: the
+    datastores' (from their registry) and kube-state-metrics."""
+    specs = registry.exporter_specs(config, COMPONENT)
+    kube_state = prom.enabled_exporters(config).get("kube_state_metrics")
+    if kube_state is not None:
+        name, port_name, port = kube_state
+        specs[name] = WorkloadSpec(
+            component=COMPONENT,
+            image=name,
+            replicas=1,
+            args=[
+                f"--namespaces={config.namespace.name}",
+                "--resources=pods,poddisruptionbudgets,resourcequotas",
+                f"--port={port}",
+                "--telemetry-port=8081",
+            ],
+            ports={port_name: port},
+            resources=_resources("50m", "64Mi", "200m", "256Mi"),
+            probes=ProbesSpec(
+                readiness=ProbeSpec(tcp=True, port=port_name),
+                liveness=ProbeSpec(tcp=True, port=port_name, period_seconds=20),
+            ),
+            automount_token_reason=(  # noqa: S106 (a reason, not a token)
+                "kube-state-metrics lists and watches pods, poddisruptionbudgets and "
+                "resourcequotas of the platform namespace (read-only Role)"
+            ),
         )
-        if key == "postgres":
-            pg = config.workloads["postgres"]
-            pg_port = next(iter(pg.ports.values()))
-            database = config.postgres.database
-            specs[name] = WorkloadSpec(
-                component=COMPONENT,
-                image=name,
-                replicas=1,
-                ports={port_name: port},
-                env={
-                    # In-cluster traffic; the server's pg_hba requires SCRAM, not TLS.
-                    "DATA_SOURCE_URI": f"postgres:{pg_port}/{database}?sslmode=disable",
-                    # pg_monitor and CONNECT on the application's database, nothing else.
-                    "DATA_SOURCE_USER": PG_EXPORTER_ROLE,
-                },
-                connects_to=["postgres"],
-                resources=small,
-                probes=probes,
-            )
-        elif key == "redis":
-            redis_port = next(iter(config.workloads["redis"].ports.values()))
-            specs[name] = WorkloadSpec(
-                component=COMPONENT,
-                image=name,
-                replicas=1,
-                ports={port_name: port},
-                # The broker's read-only ACL user (INFO, CONFIG GET, SLOWLOG; no keys).
-                env={"REDIS_ADDR": f"redis://redis:{redis_port}", "REDIS_USER": REDIS_MONITOR_USER},
-                connects_to=["redis"],
-                resources=small,
-                probes=probes,
-            )
-        else:
-            specs[name] = WorkloadSpec(
-                component=COMPONENT,
-                image=name,
-                replicas=1,
-                args=[
-                    f"--namespaces={ns}",
-                    "--resources=pods,poddisruptionbudgets,resourcequotas",
-                    f"--port={port}",
-                    "--telemetry-port=8081",
-                ],
-                ports={port_name: port},
-                resources=_resources("50m", "64Mi", "200m", "256Mi"),
-                probes=probes,
-                automount_token_reason=(  # noqa: S106 (a reason, not a token)
-                    "kube-state-metrics lists and watches pods, poddisruptionbudgets and "
-                    "resourcequotas of the platform namespace (read-only Role)"
-                ),
-            )
     return specs
 
 
@@ -283,22 +250,14 @@ def planned_monitoring(config: EstateConfig) -> dict[str, PlannedWorkload]:
             images.blackbox_exporter,
             (ConfigFiles("config", BLACKBOX_CONFIG_DIR, {"blackbox.yml": render_blackbox(spec.blackbox)}),),
         )
-    exporter_images = {
-        "postgres-exporter": images.postgres_exporter,
-        "redis-exporter": images.redis_exporter,
-        "kube-state-metrics": images.kube_state_metrics,
-    }
-    # Each exporter logs in as its datastore's read-only monitoring role.
-    exporter_credentials = {
-        "postgres-exporter": {"DATA_SOURCE_PASS": secret("postgresExporterPassword")},
-        "redis-exporter": {"REDIS_PASSWORD": secret("redisMonitorPassword")},
-    }
+    exporter_images = {**registry.exporter_images(images), "kube-state-metrics": images.kube_state_metrics}
     for name, exporter in exporter_specs(config).items():
         planned[name] = PlannedWorkload(
             name,
             exporter,
             "exporter",
             exporter_images[name],
-            secret_env=dict(exporter_credentials.get(name, {})),
+            # Each datastore exporter logs in as its datastore's read-only monitoring role.
+            secret_env=registry.exporter_secret_env(name),
         )
     return planned

@@ -24,15 +24,7 @@ WORDS = re.compile(r"postgres|redis", re.IGNORECASE)
 
 # Modules that still name a datastore, and why. Each entry must still match (a stale entry
 # fails), so the list only shrinks.
-ALLOWED = {
-    # Owned by the plan helper of issue 16 while this branch is open; the lead switches them
-    # to registry.exporter_specs / exporter_images / exporter_secret_env /
-    # container_secret_env at the merge (see the branch's report), then deletes both entries
-    # and the compatibility module below.
-    "monitoring_stack.py": "switches to the registry at the issue-16 merge",
-    "docker_host.py": "switches to the registry at the issue-16 merge",
-    "config/datastores.py": "compatibility names for the two modules above; deleted at the merge",
-}
+ALLOWED: dict[str, str] = {}
 
 
 def _outside_registry() -> dict[str, str]:

@@ -9,7 +9,7 @@ import pytest
 
 from components.config import ConfigError
 from components.config.loader import parse_estate
-from components.zero_trust_network import network_intent, unreachable
+from components.plan.network import network_intent, unreachable
 from tests.network.analyzer import plain
 from tests.support.program import Recorded, Snapshot, run_program
 

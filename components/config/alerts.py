@@ -1,0 +1,50 @@
+"""The alerting-rule model and its thresholds: what every group of rules is built from,
+the datastores' included (components/datastores/ imports this, not the monitoring model
+that asks the datastore registry for its exporters)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, StrictInt, model_validator
+
+from .base import StrictModel
+from .types import Duration, PositiveInt32, PromLabelName, fullmatch
+
+Severity = Literal["critical", "warning", "info"]
+SEVERITIES: tuple[str, ...] = ("critical", "warning", "info")
+
+
+class AlertRule(StrictModel):
+    """One alerting rule. `runbook` is the page under runbookBaseUrl; every alert has one."""
+
+    alert: PromLabelName
+    expr: str = Field(min_length=1)
+    for_: Duration | None = Field(default=None, alias="for")
+    severity: Severity
+    summary: str = Field(min_length=1)
+    description: str = Field(min_length=1)
+    runbook: Annotated[
+        str, fullmatch(r"[a-z0-9][a-z0-9/_-]*", "a runbook page: lower-case letters, digits, /_-", 256)
+    ]
+    labels: dict[PromLabelName, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _labels(self) -> AlertRule:
+        if "severity" in self.labels:
+            raise ValueError("set `severity`, not labels.severity")
+        return self
+
+
+class AlertThresholds(StrictModel):
+    api_error_ratio: float = Field(default=0.05, gt=0, lt=1)
+    api_p95_latency_seconds: float = Field(default=1.0, gt=0)
+    task_queue_depth: PositiveInt32 = 1000
+    connection_saturation_ratio: float = Field(default=0.8, gt=0, le=1)
+    memory_saturation_ratio: float = Field(default=0.9, gt=0, le=1)
+    vllm_p95_latency_seconds: float = Field(default=30.0, gt=0)
+    vllm_queue_depth: PositiveInt32 = 20
+    vllm_gpu_cache_ratio: float = Field(default=0.95, gt=0, le=1)
+    pod_restarts_per_hour: PositiveInt32 = 3
+    quota_ratio: float = Field(default=0.9, gt=0, le=1)
+    certificate_expiry_days: Annotated[StrictInt, Field(ge=1, le=3650)] = 14
