@@ -6,8 +6,11 @@ resource, and the pack then copied them into plain data once more per policy: wi
 policies that was most of the cost of a preview. This subclass of its servicer overrides
 only Analyze and AnalyzeStack: each resource is decoded once, straight from the protobuf
 Struct into plain data, and every rule judges that same Subject (which also caches the
-sanitized pod). Enforcement levels, per-policy config, the violation format and
-everything else (GetAnalyzerInfo, Configure, Remediate) are pulumi-policy's own.
+sanitized pod). Which enabled policies judge a type token, with their config, is worked
+out once per token after each Configure (a ConfigMap meets 3 policies, a Deployment 23),
+not per policy per call; a type no policy judges is not even decoded. Enforcement
+levels, per-policy config, the violation format and everything else (GetAnalyzerInfo,
+Configure, Remediate) are pulumi-policy's own.
 
 What it relies on, checked by tests/policies/test_servicer.py: the private class
 ``pulumi_policy.policy._PolicyAnalyzerServicer``, its constructor, and its helpers
@@ -76,6 +79,10 @@ def decode_props(s: Any) -> dict[str, Any]:
     return out if isinstance(out, dict) else {}
 
 
+# (rule, its config, the arguments of the SDK's report function) per enabled policy.
+Plan = list[tuple[Rule, dict[str, Any], tuple[Any, ...]]]
+
+
 class Servicer(sdk._PolicyAnalyzerServicer):
     def __init__(self, rules: Sequence[Rule], policies: list[Policy], **kwargs: Any) -> None:
         super().__init__(policies=policies, **kwargs)
@@ -86,7 +93,7 @@ class Servicer(sdk._PolicyAnalyzerServicer):
         self._configs: dict[str, dict[str, Any]] = {}  # per policy
         # per type token, the enabled resource policies that judge it (a ConfigMap meets 3
         # of the 31, a Deployment 23): dispatch by type once, not per rule per call.
-        self._plans: dict[str, list[tuple[Rule, dict[str, Any], tuple[Any, ...]]]] = {}
+        self._plans: dict[str, Plan] = {}
 
     def Configure(self, request: Any, context: Any) -> Any:  # noqa: N802 - gRPC method name
         result = super().Configure(request, context)
@@ -94,9 +101,7 @@ class Servicer(sdk._PolicyAnalyzerServicer):
         self._plans = {}
         return result
 
-    def _enabled(
-        self, pairs: list[tuple[Policy, Rule]]
-    ) -> list[tuple[Rule, dict[str, Any], tuple[Any, ...]]]:  # noqa: E501
+    def _enabled(self, pairs: list[tuple[Policy, Rule]]) -> Plan:
         """(rule, its config, the arguments of its report function) for each policy not
         disabled; as the SDK does, a violation left after remediation is reported as
         mandatory."""
@@ -123,7 +128,7 @@ class Servicer(sdk._PolicyAnalyzerServicer):
             self._configs[policy.name] = config
         return config
 
-    def _plan(self, resource_type: str) -> list[tuple[Rule, dict[str, Any], tuple[Any, ...]]]:
+    def _plan(self, resource_type: str) -> Plan:
         plan = self._plans.get(resource_type)
         if plan is None:
             plan = self._enabled([(p, r) for p, r in self._resource_rules if r.applies(resource_type)])
