@@ -308,7 +308,7 @@ def main() -> int:
             f"p50 {f['analyze_ms_p50']} ms, p95 {f['analyze_ms_p95']} ms); "
             f"Analyze from Python's grpc client {f['analyze_python_client_per_s']} resources/s; "
             f"AnalyzeStack {f['analyze_stack_s']} s = {f['analyze_stack_per_s']} resources/s "
-            f"({f['analyze_stack_per_pack_cpu_s']} per pack CPU-second); "
+            f"({f['analyze_stack_per_pack_cpu_s'] or 'under a clock tick of CPU: no'} per pack CPU-s); "
             f"pack RSS after each pass {f['pack_rss_mib_after_each_pass']} MiB; "
             f"diagnostics {f['resource_diagnostics']} + {f['stack_diagnostics']}"
         )
