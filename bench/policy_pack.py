@@ -151,6 +151,8 @@ def engine_client_binary(given: str | None, build_dir: str) -> str:
         if candidate and Path(candidate).is_file():
             return candidate
     out = str(Path(build_dir) / "engine-client")
+    if shutil.which("go") is None:
+        raise SystemExit("the engine-like client needs Go to build (or --engine-client PATH to a built one)")
     subprocess.run(
         ["go", "build", "-o", out, "."], cwd=ROOT / "tests" / "policies" / "engine_client", check=True
     )
