@@ -6,8 +6,11 @@ resource, and the pack then copied them into plain data once more per policy: wi
 policies that was most of the cost of a preview. This subclass of its servicer overrides
 only Analyze and AnalyzeStack: each resource is decoded once, straight from the protobuf
 Struct into plain data, and every rule judges that same Subject (which also caches the
-sanitized pod). Enforcement levels, per-policy config, the violation format and
-everything else (GetAnalyzerInfo, Configure, Remediate) are pulumi-policy's own.
+sanitized pod). Which enabled policies judge a type token, with their config, is worked
+out once per token after each Configure (a ConfigMap meets 3 policies, a Deployment 23),
+not per policy per call; a type no policy judges is not even decoded. Enforcement
+levels, per-policy config, the violation format and everything else (GetAnalyzerInfo,
+Configure, Remediate) are pulumi-policy's own.
 
 What it relies on, checked by tests/policies/test_servicer.py: the private class
 ``pulumi_policy.policy._PolicyAnalyzerServicer``, its constructor, and its helpers
@@ -22,7 +25,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 import grpc
@@ -75,32 +79,43 @@ def decode_props(s: Any) -> dict[str, Any]:
     return out if isinstance(out, dict) else {}
 
 
+# (rule, its config, the arguments of the SDK's report function) per enabled policy.
+Plan = list[tuple[Rule, dict[str, Any], tuple[Any, ...]]]
+
+
 class Servicer(sdk._PolicyAnalyzerServicer):
     def __init__(self, rules: Sequence[Rule], policies: list[Policy], **kwargs: Any) -> None:
         super().__init__(policies=policies, **kwargs)
         pairs = list(zip(policies, rules, strict=True))
         self._resource_rules = [(p, r) for p, r in pairs if r.check is not None]
         self._stack_rules = [(p, r) for p, r in pairs if r.stack_check is not None]
-        self._configs: dict[str, dict[str, Any]] = {}  # per policy, rebuilt after Configure
+        # Rebuilt after Configure (levels and config change only there):
+        self._configs: dict[str, dict[str, Any]] = {}  # per policy
+        # per type token, the enabled resource policies that judge it (a ConfigMap meets 3
+        # of the 31, a Deployment 23): dispatch by type once, not per rule per call.
+        self._plans: dict[str, Plan] = {}
 
     def Configure(self, request: Any, context: Any) -> Any:  # noqa: N802 - gRPC method name
         result = super().Configure(request, context)
         self._configs = {}
+        self._plans = {}
         return result
 
-    def _enabled(self, pairs: list[tuple[Policy, Rule]], response: Any) -> Iterator[tuple[Rule, Any, Any]]:
-        """(rule, its config, its report function) for each policy not disabled; as the SDK
-        does, a violation left after remediation is reported as mandatory."""
+    def _enabled(self, pairs: list[tuple[Policy, Rule]]) -> Plan:
+        """(rule, its config, the arguments of its report function) for each policy not
+        disabled; as the SDK does, a violation left after remediation is reported as
+        mandatory."""
+        out = []
         for policy, rule in pairs:
             level = self._get_enforcement_level(policy)
             if level == EnforcementLevel.DISABLED:
                 continue
             if level == EnforcementLevel.REMEDIATE:
                 level = EnforcementLevel.MANDATORY
-            report = self._create_report_violation(
-                response, policy.name, policy.description, level, policy.severity
+            out.append(
+                (rule, self._config(policy, rule), (policy.name, policy.description, level, policy.severity))
             )
-            yield rule, self._config(policy, rule), report
+        return out
 
     def _config(self, policy: Policy, rule: Rule) -> dict[str, Any]:
         """The policy's config with its defaults and the shared settings (from the `pss`
@@ -113,12 +128,26 @@ class Servicer(sdk._PolicyAnalyzerServicer):
             self._configs[policy.name] = config
         return config
 
+    def _plan(self, resource_type: str) -> Plan:
+        plan = self._plans.get(resource_type)
+        if plan is None:
+            plan = self._enabled([(p, r) for p, r in self._resource_rules if r.applies(resource_type)])
+            self._plans[resource_type] = plan
+        return plan
+
+    def _report(self, response: Any, args: tuple[Any, ...], message: str, urn: str | None = None) -> None:
+        """The SDK's report function, made only when a policy has something to report."""
+        self._create_report_violation(response, *args)(message, urn)
+
     def Analyze(self, request: Any, _context: Any) -> Any:  # noqa: N802 - gRPC method name
         response = proto.AnalyzeResponse()
-        subject = Subject(request.type, decode_props(request.properties), request.name, request.urn)
-        applicable = [(p, r) for p, r in self._resource_rules if r.applies(request.type)]
-        for rule, config, report in self._enabled(applicable, response):
-            rule.validate_subject(subject, config, report)
+        resource_type = request.type
+        plan = self._plan(resource_type)
+        if not plan:
+            return response
+        subject = Subject(resource_type, decode_props(request.properties), request.name, request.urn)
+        for rule, config, args in plan:
+            rule.validate_subject(subject, config, partial(self._report, response, args))
         return response
 
     def AnalyzeStack(self, request: Any, _context: Any) -> Any:  # noqa: N802 - gRPC method name
@@ -126,8 +155,8 @@ class Servicer(sdk._PolicyAnalyzerServicer):
         resources = expand(
             Subject(r.type, decode_props(r.properties), r.name, r.urn) for r in request.resources
         )
-        for rule, config, report in self._enabled(self._stack_rules, response):
-            rule.validate_stack(resources, config, report)
+        for rule, config, args in self._enabled(self._stack_rules):
+            rule.validate_stack(resources, config, self._create_report_violation(response, *args))
         return response
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .kube import CONTAINER_LISTS, fmt_path
-from .props import is_unknown
+from .props import _Unknown, is_unknown
 
 STR, BOOL, INT, QUANTITY, OBJECT = "a string", "a boolean", "an integer", "a quantity", "an object"
 
@@ -132,6 +132,29 @@ def _leaf_ok(kind: str, value: Any) -> bool:
     return isinstance(value, dict)  # OBJECT
 
 
+# Exact types that satisfy each leaf at once (decoded inputs hold exact types); anything
+# else goes through _leaf_ok, which decides.
+_LEAF_FAST: dict[str, frozenset[type]] = {
+    STR: frozenset({str}),
+    BOOL: frozenset({bool}),
+    INT: frozenset({int}),
+    QUANTITY: frozenset({str, int, float}),
+    OBJECT: frozenset({dict}),
+}
+
+# A path while walking: () for the root, else (parent path, key or index). Flattened only
+# when a problem is recorded, so a well-typed object builds no path at all.
+_Path = tuple[Any, ...]
+
+
+def _flatten(path: _Path) -> tuple[str | int, ...]:
+    out: list[str | int] = []
+    while path:
+        path, step = path
+        out.append(step)
+    return tuple(reversed(out))
+
+
 class _Walk:
     def __init__(self, template_path: tuple[str, ...]) -> None:
         self.problems: list[Problem] = []
@@ -145,37 +168,53 @@ class _Walk:
             names[1] = "container"
         return ".".join(names)
 
-    def bad(self, path: tuple[str | int, ...], expected: str, value: Any) -> None:
-        self.problems.append(Problem(self.abstract(path), fmt_path(path), expected, _found(value)))
+    def bad(self, path: _Path, expected: str, value: Any) -> None:
+        flat = _flatten(path)
+        self.problems.append(Problem(self.abstract(flat), fmt_path(flat), expected, _found(value)))
 
-    def clean(self, value: Any, node: Any, path: tuple[str | int, ...]) -> Any:
-        """The value with every wrong-typed part dropped (None), problems recorded."""
-        if value is None or is_unknown(value):
+    def clean(self, value: Any, node: Any, path: _Path) -> Any:
+        """The value with every wrong-typed part dropped (None), problems recorded.
+
+        Copy on write: a part with nothing to drop is returned as it is (the common case,
+        and most of the pack's cost when every part was copied); a part that changes is a
+        new dict or list, so the caller's inputs are never modified."""
+        if value is None or type(value) is _Unknown:
             return value
-        if isinstance(node, str):
-            if _leaf_ok(node, value):
+        if type(node) is str:
+            if type(value) in _LEAF_FAST[node] or _leaf_ok(node, value):
                 return value
             self.bad(path, node, value)
             return None
-        if isinstance(node, list):
+        if type(node) is list:
             if not isinstance(value, list):
                 self.bad(path, "a list", value)
                 return None
-            return [self.clean(v, node[0], (*path, i)) for i, v in enumerate(value)]
+            item_node = node[0]
+            items = [self.clean(v, item_node, (path, i)) for i, v in enumerate(value)]
+            if type(value) is list and all(a is b for a, b in zip(items, value, strict=True)):
+                return value
+            return items
         if not isinstance(value, dict):
             self.bad(path, OBJECT, value)
             return None
-        out = dict(value)
+        out: dict[str, Any] | None = None
         anything = node.get("*")
         for key, v in value.items():
             sub = node.get(key, anything)
             if sub is not None:
-                out[key] = self.clean(v, sub, (*path, key))
+                c = self.clean(v, sub, (path, key))
+                if c is not v:
+                    if out is None:
+                        out = dict(value)
+                    out[key] = c
+        if out is None:
+            return value if type(value) is dict else dict(value)
         return out
 
 
 def sanitize(props: Any, schema: Any, template_path: tuple[str, ...] = ()) -> tuple[Any, list[Problem]]:
-    """A copy of `props` with wrong-typed values dropped, and the problems found."""
+    """`props` with wrong-typed values dropped (parts with nothing to drop are shared with
+    `props`, never modified), and the problems found."""
     walk = _Walk(template_path)
     if not isinstance(props, dict) and not is_unknown(props):
         walk.bad((), OBJECT, props)

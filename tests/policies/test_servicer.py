@@ -3,6 +3,7 @@ answering exactly as the SDK's own servicer does, only with one decode per reque
 
 from __future__ import annotations
 
+import copy
 from importlib.metadata import version
 from typing import Any
 
@@ -15,6 +16,7 @@ from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 from shiksha_policies import servicer
 from shiksha_policies.catalog import ALL_RULES
 from shiksha_policies.props import is_unknown
+from shiksha_policies.shapes import POD_TEMPLATE, nest, sanitize
 
 from .harness import BASE, KINDS, merge, wrap
 from .pack_client import to_struct
@@ -113,6 +115,52 @@ def test_pss_version_reaches_every_pss_policy() -> None:
     assert "pss-baseline-sysctls" in {d.policyName for d in ours.Analyze(request, None).diagnostics}
     ours.Configure(analyzer_pb2.ConfigureAnalyzerRequest(), None)  # back to latest
     assert "pss-baseline-sysctls" not in {d.policyName for d in ours.Analyze(request, None).diagnostics}
+
+
+def test_a_level_configured_after_a_type_was_judged_applies_to_it() -> None:
+    # The servicer works out once per type token which policies judge it; Configure must
+    # start that over, or a policy disabled (or enabled) mid-run would keep its old level.
+    _, ours = _servicers()
+    rtype, props = wrap("Deployment", merge(BASE["pod"], {"hostNetwork": True}))
+    request = analyzer_pb2.AnalyzeRequest(type=rtype, properties=to_struct(props), urn="urn:d", name="d")
+
+    def levels() -> dict[str, int]:
+        return {d.policyName: d.enforcementLevel for d in ours.Analyze(request, None).diagnostics}
+
+    assert levels()["pss-baseline-host-namespaces"] == analyzer_pb2.MANDATORY
+    off = analyzer_pb2.ConfigureAnalyzerRequest()
+    off.policyConfig["pss-baseline-host-namespaces"].enforcementLevel = analyzer_pb2.DISABLED
+    ours.Configure(off, None)
+    assert "pss-baseline-host-namespaces" not in levels()
+    advisory = analyzer_pb2.ConfigureAnalyzerRequest()
+    advisory.policyConfig["pss-baseline-host-namespaces"].enforcementLevel = analyzer_pb2.ADVISORY
+    ours.Configure(advisory, None)
+    assert levels()["pss-baseline-host-namespaces"] == analyzer_pb2.ADVISORY
+
+
+def test_sanitizing_never_modifies_the_inputs() -> None:
+    # shapes.sanitize shares well-typed parts with the inputs and copies only what changes.
+    _, props = wrap(
+        "Deployment",
+        merge(
+            BASE["pod"],
+            {
+                "hostNetwork": "yes",
+                "containers": [merge(BASE["pod"]["containers"][0], {"securityContext": {"procMount": {}}})],
+            },
+        ),
+    )
+    before = copy.deepcopy(props)
+    template = ("spec", "template")
+    clean, problems = sanitize(props, nest(template, POD_TEMPLATE), template)
+    assert props == before
+    assert {p.path for p in problems} == {
+        "spec.template.spec.hostNetwork",
+        "spec.template.spec.containers[0].securityContext.procMount",
+    }
+    assert clean["spec"]["template"]["spec"]["hostNetwork"] is None
+    assert clean["spec"]["template"]["spec"]["containers"][0]["securityContext"]["procMount"] is None
+    assert clean["metadata"] is props["metadata"]  # nothing to drop there: shared, not copied
 
 
 @pytest.mark.parametrize(

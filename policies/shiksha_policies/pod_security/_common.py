@@ -60,7 +60,7 @@ def pod_input(subject: Subject, version: tuple[int, int] = LATEST) -> tuple[PodV
             clean, problems = sanitize(
                 subject.props, nest(view.template_path, POD_TEMPLATE), view.template_path
             )
-            hit = (replace(view, obj=clean), problems)
+            hit = (PodView(view.kind, clean, view.template_path, view.partial), problems)
         subject.cache["pod"] = hit
     pod, problems = hit
     if pod is not None and pod.version != version:
@@ -81,12 +81,24 @@ def on_pods(
     Without `reads` the check still sees only well-typed fields, but reports none."""
 
     def run(subject: Subject, config: Mapping[str, Any]) -> list[Finding]:
-        pod, problems = pod_input(subject, pss_version(config))
+        # The pod, its wrong-typed fields and its opt-out note, once per resource and
+        # version for every pod rule (23 of them judge each workload).
+        raw = config.get(VERSION_KEY)
+        key = ("on_pods", raw if isinstance(raw, str) else None)
+        hit = subject.cache.get(key)
+        if hit is None:
+            pod, problems = pod_input(subject, pss_version(config))
+            hit = (pod, problems, pod.opt_out_note() if pod is not None else "")
+            subject.cache[key] = hit
+        pod, problems, note = hit
         if pod is None:
             return []
-        findings = [Finding(p.path, p.found, expected=p.expected) for p in problems if p.relevant_to(reads)]
+        findings = (
+            [Finding(p.path, p.found, expected=p.expected) for p in problems if p.relevant_to(reads)]
+            if problems
+            else []
+        )
         findings += check(pod)
-        note = pod.opt_out_note()
         if note and findings:
             findings = [Finding(f.path, f.problem + note, f.container) for f in findings]
         return findings
