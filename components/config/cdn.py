@@ -28,6 +28,9 @@ from .types import Cidr, DnsLabel, Hostname, UrlPath, fullmatch
 from .workloads import WorkloadSpec
 
 CacheClass = Literal["immutable", "revalidate", "private"]
+# gzip picks the body by Accept-Encoding and CORS answers reflect Origin, so a shared cache
+# must key on both; every edge implementation sends this value.
+VARY = "Accept-Encoding, Origin"
 
 # Headers a CDN must not be able to spoof or that the application itself reads.
 _RESERVED_HEADERS = {
