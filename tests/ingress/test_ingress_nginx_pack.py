@@ -7,13 +7,12 @@ pass is not vacuous."""
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.policies.pack_client import PackProcess
+from tests.policies.pack_client import PackProcess, engine_resources
 from tests.support.program import run_program
 
 pytestmark = pytest.mark.timeout(600)
@@ -23,15 +22,7 @@ Resource = tuple[str, dict[str, Any], str]
 
 @pytest.fixture(scope="module")
 def estate() -> list[Resource]:
-    snapshot = run_program("prod", overrides={"ingress": {"mode": "ingress-nginx"}})
-    out = []
-    for r in snapshot.resources:
-        if not r.custom or r.type.startswith("pulumi:providers:"):
-            continue
-        inputs = {k: v for k, v in dict(r.inputs).items() if not k.startswith("__")}
-        # Through JSON so the request carries exactly what a Struct can: the engine's wire form.
-        out.append((r.type, json.loads(json.dumps(inputs, default=str)), r.name))
-    return out
+    return engine_resources(run_program("prod", overrides={"ingress": {"mode": "ingress-nginx"}}).resources)
 
 
 @pytest.fixture(scope="module")
