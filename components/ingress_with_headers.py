@@ -3,9 +3,10 @@
 `ingress.mode` picks the implementation:
   - gateway-api (default): Gateway + HTTPRoutes, rate limits and CORS through the
     policy provider extension point (components/kube/gateway.py, POLICY_PROVIDERS);
-  - ingress-nginx: Ingresses with the controller's annotations, security headers through
-    its custom-headers ConfigMap (the controller must list the header names in its
-    `global-allowed-response-headers` setting; `allowed_response_headers` gives the value).
+  - ingress-nginx: Ingresses with the controller's annotations, security headers and
+    Cache-Control by path class through its custom-headers ConfigMaps (the controller must
+    list the header names in its `global-allowed-response-headers` setting;
+    `allowed_response_headers` gives the value).
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ def edge_plan(config: EstateConfig) -> ing.EdgePlan:
 
 def allowed_response_headers(config: EstateConfig) -> str:
     """The ingress-nginx `global-allowed-response-headers` value the custom headers need."""
-    return ",".join(config.edge.headers.as_headers())
+    return ",".join(ing.allowed_response_headers(config.edge, config.cdn, edge_plan(config)))
 
 
 def edge_objects(config: EstateConfig, namespace: Any) -> list[dict[str, Any]]:
@@ -71,8 +72,10 @@ def edge_objects(config: EstateConfig, namespace: Any) -> list[dict[str, Any]]:
     name = config.part_of
     if ingress.mode == "ingress-nginx":
         return [
-            ing.headers_config_map(ingress.ingress_nginx.headers_config_map, namespace, labels, edge),
-            *ing.ingresses(name, namespace, labels, edge, ingress, plan),
+            *ing.headers_config_maps(
+                ingress.ingress_nginx.headers_config_map, namespace, labels, edge, config.cdn, plan
+            ),
+            *ing.ingresses(name, namespace, labels, edge, ingress, plan, config.cdn),
         ]
     gateway_name = ingress.gateway_api.gateway_name
     provider = gw.POLICY_PROVIDERS[ingress.gateway_api.policy_provider]

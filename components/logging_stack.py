@@ -20,6 +20,7 @@ from components.kube.config_objects import config_checksum
 from components.kube.labels import recommended_labels, selector_labels
 from components.kube.log_collector import CREDENTIALS_KEY, collector_pod_spec, daemonset_spec
 from components.kube.metadata import metadata
+from components.kube.namespace import namespace_labels, namespace_metadata
 from components.kube.network_policy import Peer, PolicyPort, PolicyRule, network_policy
 from components.render.collector import CONFIG_FILE, render_collector_config
 from components.secret_objects import SecretSink
@@ -28,17 +29,6 @@ from components.secret_text import basic_auth
 NAME = "log-collector"
 COMPONENT = "logging"
 CHECKSUM = "checksum/config"
-
-
-def psa_labels() -> dict[str, str]:
-    return {
-        "pod-security.kubernetes.io/enforce": "privileged",
-        "pod-security.kubernetes.io/enforce-version": "latest",
-        "pod-security.kubernetes.io/audit": "baseline",
-        "pod-security.kubernetes.io/audit-version": "latest",
-        "pod-security.kubernetes.io/warn": "baseline",
-        "pod-security.kubernetes.io/warn-version": "latest",
-    }
 
 
 def shipped_namespaces(config: EstateConfig) -> list[str]:
@@ -61,10 +51,13 @@ class LoggingStack(pulumi.ComponentResource):
         ns = spec.namespace
         labels = recommended_labels(NAME, COMPONENT, config.part_of, config.version)
         selector = selector_labels(NAME, config.part_of)
-        common = {"app.kubernetes.io/part-of": config.part_of, "app.kubernetes.io/managed-by": "pulumi"}
+        common = namespace_labels(config.part_of)
 
+        # Enforce the weakest level that admits the hostPath; audit and warn at baseline.
         namespace = k8s.core.v1.Namespace(
-            ns, metadata=metadata(ns, None, common | psa_labels()), opts=pulumi.ResourceOptions(parent=self)
+            ns,
+            metadata=namespace_metadata(ns, config.part_of, "privileged", audit_and_warn="baseline"),
+            opts=pulumi.ResourceOptions(parent=self),
         )
         child = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
 

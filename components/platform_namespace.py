@@ -8,9 +8,13 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.config.namespace import NamespaceSpec
-from components.kube.labels import MANAGED_BY
 from components.kube.metadata import metadata
-from components.kube.namespace import limit_range_spec, psa_labels, quota_spec
+from components.kube.namespace import (
+    limit_range_spec,
+    namespace_labels,
+    platform_namespace_metadata,
+    quota_spec,
+)
 
 
 @dataclass(frozen=True)
@@ -25,13 +29,10 @@ class PlatformNamespace(pulumi.ComponentResource):
     def __init__(self, name: str, args: PlatformNamespaceArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("shiksha:index:PlatformNamespace", name, None, opts)
         spec = args.spec
-        labels = {
-            "app.kubernetes.io/part-of": args.part_of,
-            "app.kubernetes.io/managed-by": MANAGED_BY,
-        }
+        labels = namespace_labels(args.part_of)
         namespace = k8s.core.v1.Namespace(
             name,
-            metadata=metadata(spec.name, None, labels | psa_labels(spec)),
+            metadata=platform_namespace_metadata(spec, args.part_of),
             opts=pulumi.ResourceOptions(parent=self),
         )
         # Guardrails must exist before any workload is admitted into the namespace.

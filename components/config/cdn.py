@@ -14,7 +14,6 @@ Unknown is private: a new API route is never cached by accident.
 from __future__ import annotations
 
 import ipaddress
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
@@ -24,10 +23,13 @@ from pydantic import AfterValidator, Field, model_validator
 from .base import StrictModel
 from .edge import EdgeSpec
 from .ingress import IngressSpec
-from .types import Cidr, DnsLabel, Hostname, UrlPath, fullmatch
+from .types import Cidr, DnsLabel, HeaderName, Hostname, UrlPath, fullmatch
 from .workloads import WorkloadSpec
 
 CacheClass = Literal["immutable", "revalidate", "private"]
+# gzip picks the body by Accept-Encoding and CORS answers reflect Origin, so a shared cache
+# must key on both; every edge implementation sends this value.
+VARY = "Accept-Encoding, Origin"
 
 # Headers a CDN must not be able to spoof or that the application itself reads.
 _RESERVED_HEADERS = {
@@ -49,14 +51,16 @@ _RESERVED_HEADERS = {
     "x-real-ip",
     "x-request-id",
 }
-_HEADER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,62}")
 
 
-def _check_header_name(value: str) -> str:
-    if not _HEADER_NAME.fullmatch(value):
-        raise ValueError("expected an HTTP header name of letters, digits and '-' (at most 63)")
+def _check_own_header(value: str) -> str:
+    """After the shared header-name check: a name of the origin's own."""
     if value.lower() in _RESERVED_HEADERS:
         raise ValueError(f"{value!r} is a header the edge or the application already uses; pick your own")
+    if "_" in value:
+        # NGINX drops request headers with '_' (underscores_in_headers off): the docker-host
+        # edge would never see the CDN's header and refuse every request.
+        raise ValueError("'_' is refused: NGINX drops request headers whose name holds one")
     return value
 
 
@@ -66,7 +70,8 @@ def _check_cdn_range(value: str) -> str:
     return value
 
 
-HeaderName = Annotated[str, AfterValidator(_check_header_name)]
+# The shared header-name kind (types.py), then the origin's own checks.
+OriginAuthHeader = Annotated[HeaderName, AfterValidator(_check_own_header)]
 # A Cache-Control value: printable ASCII without '$' (NGINX would read a variable) or '"'.
 CacheValue = Annotated[
     str,
@@ -103,7 +108,7 @@ class CdnSpec(StrictModel):
     # The CDN's published edge address ranges: the only clients the origin answers.
     allowed_ranges: list[CdnRange] = Field(default_factory=list)
     # The CDN adds this header with the secret `cdnOriginAuth`; requests without it get 403.
-    origin_auth_header: HeaderName = "X-Shiksha-Origin-Auth"
+    origin_auth_header: OriginAuthHeader = "X-Shiksha-Origin-Auth"
     cache_control: CacheControlSpec = CacheControlSpec()
 
     @model_validator(mode="after")

@@ -16,6 +16,7 @@ from .types import (
     Dns1035Label,
     DnsLabel,
     DnsSubdomain,
+    HeaderName,
     Hostname,
     PortName,
     UrlPath,
@@ -98,12 +99,6 @@ def _check_method(value: str) -> str:
     return value
 
 
-def _check_header_name(value: str) -> str:
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}", value, re.ASCII):
-        raise ValueError("expected a header name of letters, digits, '-' and '_', such as Content-Type")
-    return value
-
-
 # The TLS 1.3 suites OpenSSL knows (`ssl_conf_command Ciphersuites` refuses any other).
 TLS13_SUITES = (
     "TLS_AES_256_GCM_SHA384",
@@ -140,7 +135,6 @@ GatewaySeconds = Annotated[int, AfterValidator(_check_duration_seconds)]
 Rate = Annotated[float, AfterValidator(_check_rate)]
 Origin = Annotated[str, AfterValidator(_check_origin)]
 HttpMethod = Annotated[str, AfterValidator(_check_method)]
-HeaderName = Annotated[str, AfterValidator(_check_header_name)]
 CipherList = Annotated[str, AfterValidator(_check_ciphers)]
 
 

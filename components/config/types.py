@@ -183,6 +183,42 @@ def _check_request_target(value: str) -> str:
 
 RequestTarget = Annotated[str, AfterValidator(_check_request_target)]
 
+# --- HTTP header names ---------------------------------------------------------------------
+
+# RFC 9110 section 5.1: a field name is a token, 1*tchar. Of the token alphabet, the edge
+# accepts letters, digits, '-' and '_' (a letter or digit first): the other symbols are
+# valid HTTP but read as syntax by a consumer of these names ('$' is an NGINX variable,
+# '%' an Envoy format field, quotes, '#', '|' and '`' end or comment an ingress-nginx
+# annotation, whose CORS header check takes only [A-Za-z0-9_-]).
+_TCHAR_SYMBOLS = "!#$%&'*+-.^_`|~"
+HEADER_NAME_MAX = 100
+
+
+def check_header_name(value: str) -> str:
+    if not value:
+        raise ValueError("expected a header name such as X-Request-ID, got an empty string")
+    if len(value) > HEADER_NAME_MAX:
+        raise ValueError(f"expected a header name of at most {HEADER_NAME_MAX} characters (got {len(value)})")
+    not_token = sorted({ch for ch in value if not (ch.isascii() and (ch.isalnum() or ch in _TCHAR_SYMBOLS))})
+    if not_token:
+        raise ValueError(
+            f"{', '.join(map(repr, not_token))} cannot be part of an HTTP header name (RFC 9110 token: "
+            "ASCII letters, digits and !#$%&'*+-.^_`|~; no spaces, ':', control or non-ASCII characters)"
+        )
+    symbols = sorted({ch for ch in value if ch in _TCHAR_SYMBOLS and ch not in "-_"})
+    if symbols:
+        raise ValueError(
+            f"{', '.join(map(repr, symbols))}: valid in HTTP, refused here because NGINX, Envoy or "
+            "ingress-nginx read it as syntax; use letters, digits, '-' and '_'"
+        )
+    if not value[0].isalnum():
+        raise ValueError("expected a header name that starts with a letter or digit")
+    return value
+
+
+HeaderName = Annotated[str, AfterValidator(check_header_name)]
+
+
 # An absolute file system path of plain segments (no '..', no empty segment).
 _SEGMENT = r"[A-Za-z0-9_][A-Za-z0-9._-]*"
 

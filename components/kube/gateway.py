@@ -15,11 +15,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from components.config.cdn import CdnSpec, PathClass, class_of, path_classes
+from components.config.cdn import VARY, CdnSpec, PathClass, class_of, path_classes
 from components.config.edge import EdgeSpec
 from components.config.ingress import IngressSpec, issuer_annotation
 
-from .ingress import EdgePath, EdgePlan, whole
+from .ingress import EdgePath, EdgePlan, immutable_paths, whole
 from .metadata import metadata
 
 GATEWAY_API = "gateway.networking.k8s.io/v1"
@@ -257,19 +257,7 @@ def cache_headers(path: str, classes: Sequence[PathClass], cdn: CdnSpec) -> dict
 
 def vary(cdn: CdnSpec) -> dict[str, str]:
     """`add`, never `set`: the compressor's and the backend's Vary values stay."""
-    return {"Vary": "Accept-Encoding, Origin"} if cdn.cache_control.enabled else {}
-
-
-def immutable_paths(plan: EdgePlan, classes: Sequence[PathClass]) -> list[EdgePath]:
-    """A rule per hashed-asset prefix, sent where its covering route goes."""
-    by_path = {p.path: p.backend for p in [*plan.standard, *plan.ml, *plan.streaming]}
-    found = []
-    for item in classes:
-        if item.cache_class != "immutable" or item.prefix in by_path:
-            continue
-        covering = max((p for p in by_path if item.prefix.startswith(p)), key=len)
-        found.append(EdgePath(item.prefix, by_path[covering]))
-    return found
+    return {"Vary": VARY} if cdn.cache_control.enabled else {}
 
 
 def cdn_secret_name(route_name: str) -> str:

@@ -224,10 +224,19 @@ def test_the_operator_writes_the_secrets_the_pods_reference(kube: Kube, operator
 
 
 def test_the_secrets_follow_the_source(kube: Kube, operator: Snapshot) -> None:
-    _wait_for(kube, _pulumi_sourced(VALUES))
+    before = _pulumi_sourced(VALUES)
+    _wait_for(kube, before)
+    # The application role's password: in the workloads' URLs and the roles script's key.
     rotated = {**VALUES, "postgresPassword": "rotated/pg p@ss 2"}
     _ok(kube.apply(_secret("shiksha-setu", rotated)))
     expected = _pulumi_sourced(rotated)
+    changed = {name for name in expected if expected[name] != before[name]}
+    assert changed == {"api-env", "worker-env", "postgres-credentials"}, changed
     synced = _wait_for(kube, expected, timeout=60)
-    assert "rotated%2Fpg%20p%40ss%202" in _decoded(synced["api-env"])["DATABASE_URL"]
-    assert _decoded(synced["postgres-env"])["POSTGRES_PASSWORD"] == "rotated/pg p@ss 2"
+    for name in ("api-env", "worker-env"):
+        assert "shiksha:rotated%2Fpg%20p%40ss%202@" in _decoded(synced[name])["DATABASE_URL"], name
+    credentials = _decoded(synced["postgres-credentials"])
+    assert credentials["app-password"] == "rotated/pg p@ss 2"
+    # The other roles keep their own values: one rotation touches one role.
+    assert credentials["admin-password"] == VALUES["postgresAdminPassword"]
+    assert credentials["exporter-password"] == VALUES["postgresExporterPassword"]

@@ -10,6 +10,8 @@ import pytest
 from components.config import ConfigError
 from tests.support.program import run_program
 
+from .support import refused
+
 P = "shiksha-setu"
 RESOURCES = {"requests": {"cpu": "100m", "memory": "64Mi"}, "limits": {"cpu": "100m", "memory": "64Mi"}}
 
@@ -401,21 +403,9 @@ DOCKER_CASES: list[tuple[str, dict[str, Any], str, str]] = [
 ]
 
 
-def _refused(overrides: dict[str, Any], key: str, words: str) -> None:
-    snapshot = run_program(
-        "prod", overrides={f"{P}:{k}": v for k, v in overrides.items()}, raise_errors=False
-    )
-    assert isinstance(snapshot.error, ConfigError), repr(snapshot.error)
-    message = str(snapshot.error)
-    assert f"{P}:{key}" in message, message
-    assert words in message, message
-    assert all(problem.startswith(f"{P}:") for problem in snapshot.error.problems)
-    assert snapshot.resources == [], "nothing may be registered when the config is bad"
-
-
 @pytest.mark.parametrize(("overrides", "key", "words"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_hostile_value_is_refused_naming_its_key(overrides: dict[str, Any], key: str, words: str) -> None:
-    _refused(overrides, key, words)
+    refused(overrides, key, words)
 
 
 @pytest.mark.parametrize(
@@ -424,7 +414,7 @@ def test_hostile_value_is_refused_naming_its_key(overrides: dict[str, Any], key:
 def test_hostile_docker_host_value_is_refused_naming_its_key(
     overrides: dict[str, Any], key: str, words: str
 ) -> None:
-    _refused({"target": "docker-host", **overrides}, key, words)
+    refused({"target": "docker-host", **overrides}, key, words)
 
 
 def test_field_and_reference_problems_are_reported_together() -> None:

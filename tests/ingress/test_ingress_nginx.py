@@ -49,13 +49,33 @@ def paths(ingress: dict[str, Any]) -> dict[str, tuple[str, int]]:
     }
 
 
-def test_the_edge_is_four_ingresses_and_the_headers_config_map(nginx: Snapshot) -> None:
+# Cache-Control by path class (cdn.cacheControl, on by default), written out from docs/cdn.md.
+NO_STORE, NO_CACHE, IMMUTABLE = "no-store", "no-cache", "public, max-age=31536000, immutable"
+VARY = "Accept-Encoding, Origin"
+# Ingress -> its headers ConfigMap: one Ingress per timeout class and cache class.
+CONFIG_MAPS = {
+    "shiksha-setu": "edge-security-headers",
+    "shiksha-setu-revalidate": "edge-security-headers-revalidate",
+    "shiksha-setu-immutable": "edge-security-headers-immutable",
+    "shiksha-setu-blocked": "edge-security-headers",
+    "shiksha-setu-ml": "edge-security-headers",
+    "shiksha-setu-streaming": "edge-security-headers",
+}
+
+
+def test_the_edge_is_an_ingress_per_timeout_and_cache_class_and_a_config_map_per_cache_class(
+    nginx: Snapshot,
+) -> None:
     kinds = sorted((o["kind"], o["metadata"]["name"]) for o in edge_objects(nginx))
     assert kinds == [
         ("ConfigMap", "edge-security-headers"),
+        ("ConfigMap", "edge-security-headers-immutable"),
+        ("ConfigMap", "edge-security-headers-revalidate"),
         ("Ingress", "shiksha-setu"),
         ("Ingress", "shiksha-setu-blocked"),
+        ("Ingress", "shiksha-setu-immutable"),
         ("Ingress", "shiksha-setu-ml"),
+        ("Ingress", "shiksha-setu-revalidate"),
         ("Ingress", "shiksha-setu-streaming"),
     ]
     for obj in edge_objects(nginx):
@@ -65,7 +85,10 @@ def test_the_edge_is_four_ingresses_and_the_headers_config_map(nginx: Snapshot) 
 
 def test_every_path_is_in_exactly_one_ingress_with_its_backend(nginx: Snapshot) -> None:
     ingresses = by_kind(nginx, "Ingress")
-    assert paths(ingresses["shiksha-setu"]) == {"/api": ("api", 8000), "/": ("frontend", 3000)}
+    assert paths(ingresses["shiksha-setu"]) == {"/api": ("api", 8000)}
+    assert paths(ingresses["shiksha-setu-revalidate"]) == {"/": ("frontend", 3000)}
+    # The hashed assets: a path of their own, sent where "/" goes.
+    assert paths(ingresses["shiksha-setu-immutable"]) == {"/assets/": ("frontend", 3000)}
     assert paths(ingresses["shiksha-setu-ml"]) == {"/api/v2/ml": ("api", 8000), "/api/v2/chat": ("api", 8000)}
     assert paths(ingresses["shiksha-setu-streaming"]) == {
         "/api/v2/chat/stream": ("api", 8000),
@@ -83,6 +106,8 @@ def test_only_the_ml_paths_wait_600_seconds(nginx: Snapshot) -> None:
     }
     assert timeouts == {
         "shiksha-setu": ("60", "60", "5"),
+        "shiksha-setu-revalidate": ("60", "60", "5"),
+        "shiksha-setu-immutable": ("60", "60", "5"),
         "shiksha-setu-blocked": ("60", "60", "5"),
         "shiksha-setu-ml": ("600", "600", "5"),
         "shiksha-setu-streaming": ("3600", "3600", "5"),
@@ -109,28 +134,111 @@ def test_limits_cors_redirect_and_headers_on_every_ingress(nginx: Snapshot) -> N
             "ssl-redirect": "true",
             "force-ssl-redirect": "true",
             "proxy-body-size": "25m",
-            "custom-headers": f"{NS}/edge-security-headers",
+            "custom-headers": f"{NS}/{CONFIG_MAPS[name]}",
         }
         assert {key: notes.get(A + key) for key in expected} == expected, name
         assert not [key for key in notes if "snippet" in key], name
 
 
-def test_security_headers_come_from_the_config_map(nginx: Snapshot) -> None:
-    data = by_kind(nginx, "ConfigMap")["edge-security-headers"]["data"]
-    assert {k: data[k] for k in SECURITY_HEADERS} == SECURITY_HEADERS
-    csp = [d.strip() for d in data["Content-Security-Policy"].split(";")]
-    for directive in ("default-src 'self'", "script-src 'self'", "frame-ancestors 'none'", "base-uri 'self'"):
-        assert directive in csp
-    assert set(data) == {*SECURITY_HEADERS, "Content-Security-Policy"}
-    for name, value in data.items():
-        assert HEADER_NAME.match(name), name
-        assert HEADER_VALUE.match(value), f"ingress-nginx would refuse {name}: {value!r}"
+def test_security_headers_come_from_every_config_map(nginx: Snapshot) -> None:
+    config_maps = by_kind(nginx, "ConfigMap")
+    assert set(config_maps) == set(CONFIG_MAPS.values())
+    for cm_name, config_map in config_maps.items():
+        data = config_map["data"]
+        assert {k: data[k] for k in SECURITY_HEADERS} == SECURITY_HEADERS, cm_name
+        csp = [d.strip() for d in data["Content-Security-Policy"].split(";")]
+        for directive in (
+            "default-src 'self'",
+            "script-src 'self'",
+            "frame-ancestors 'none'",
+            "base-uri 'self'",
+        ):
+            assert directive in csp, cm_name
+        for name, value in data.items():
+            assert HEADER_NAME.match(name), name
+            assert HEADER_VALUE.match(value), f"ingress-nginx would refuse {name}: {value!r}"
 
 
-def test_the_controller_is_told_which_headers_to_allow() -> None:
+def test_cache_control_by_path_class(nginx: Snapshot) -> None:
+    config_maps = by_kind(nginx, "ConfigMap")
+    served: dict[str, tuple[str, str | None]] = {}
+    for ingress in by_kind(nginx, "Ingress").values():
+        cm = ingress["metadata"]["annotations"][A + "custom-headers"].removeprefix(f"{NS}/")
+        data = config_maps[cm]["data"]
+        for path in paths(ingress):
+            served[path] = (data["Cache-Control"], data.get("Vary"))
+    expected = {
+        "/assets/": (IMMUTABLE, VARY),
+        "/": (NO_CACHE, VARY),
+        # The API, ML, streams and the blocked probes: never stored, the backend's Vary kept.
+        **dict.fromkeys(
+            ["/api", "/api/v2/ml", "/api/v2/chat", "/api/v2/chat/stream", "/ws"], (NO_STORE, None)
+        ),
+        **dict.fromkeys(BLOCKED, (NO_STORE, None)),
+    }
+    assert served == expected
+
+
+def test_without_cache_classes_the_edge_is_as_before() -> None:
+    snapshot = run_program(
+        "prod", overrides={"ingress": {"mode": "ingress-nginx"}, "cdn": {"cacheControl": {"enabled": False}}}
+    )
+    kinds = sorted((o["kind"], o["metadata"]["name"]) for o in edge_objects(snapshot))
+    assert kinds == [
+        ("ConfigMap", "edge-security-headers"),
+        ("Ingress", "shiksha-setu"),
+        ("Ingress", "shiksha-setu-blocked"),
+        ("Ingress", "shiksha-setu-ml"),
+        ("Ingress", "shiksha-setu-streaming"),
+    ]
+    assert set(by_kind(snapshot, "ConfigMap")["edge-security-headers"]["data"]) == {
+        *SECURITY_HEADERS,
+        "Content-Security-Policy",
+    }
+    assert paths(by_kind(snapshot, "Ingress")["shiksha-setu"]) == {
+        "/api": ("api", 8000),
+        "/": ("frontend", 3000),
+    }
+    allowed = allowed_response_headers(
+        parse_estate({"ingress": {"mode": "ingress-nginx"}, "cdn": {"cacheControl": {"enabled": False}}})
+    )
+    assert sorted(allowed.split(",")) == sorted([*SECURITY_HEADERS, "Content-Security-Policy"])
+
+
+def test_the_stacks_cache_values_and_prefixes_reach_the_config_maps() -> None:
+    snapshot = run_program(
+        "prod",
+        overrides={
+            "ingress": {"mode": "ingress-nginx"},
+            "cdn": {
+                "cacheControl": {
+                    "immutablePrefixes": ["/assets/", "/fonts/"],
+                    "immutable": "public, max-age=604800, immutable",
+                    "revalidate": "no-cache, must-revalidate",
+                }
+            },
+        },
+    )
+    ingresses, config_maps = by_kind(snapshot, "Ingress"), by_kind(snapshot, "ConfigMap")
+    assert paths(ingresses["shiksha-setu-immutable"]) == {
+        "/assets/": ("frontend", 3000),
+        "/fonts/": ("frontend", 3000),
+    }
+    assert config_maps["edge-security-headers-immutable"]["data"]["Cache-Control"] == (
+        "public, max-age=604800, immutable"
+    )
+    assert config_maps["edge-security-headers-revalidate"]["data"]["Cache-Control"] == (
+        "no-cache, must-revalidate"
+    )
+
+
+def test_the_controller_is_told_which_headers_to_allow(nginx: Snapshot) -> None:
     # The controller refuses custom headers it was not told to allow (global-allowed-response-headers).
     allowed = allowed_response_headers(parse_estate({"ingress": {"mode": "ingress-nginx"}})).split(",")
-    assert sorted(allowed) == sorted([*SECURITY_HEADERS, "Content-Security-Policy"])
+    assert sorted(allowed) == sorted([*SECURITY_HEADERS, "Content-Security-Policy", "Cache-Control", "Vary"])
+    # Every header any ConfigMap sets is listed (else its Ingresses' locations answer 503).
+    for config_map in by_kind(nginx, "ConfigMap").values():
+        assert set(config_map["data"]) <= set(allowed)
 
 
 def test_tls_for_every_host_and_one_certificate_request(nginx: Snapshot) -> None:
@@ -143,6 +251,8 @@ def test_tls_for_every_host_and_one_certificate_request(nginx: Snapshot) -> None
     }
     assert issuers == {
         "shiksha-setu": "letsencrypt-prod",
+        "shiksha-setu-revalidate": None,
+        "shiksha-setu-immutable": None,
         "shiksha-setu-blocked": None,
         "shiksha-setu-ml": None,
         "shiksha-setu-streaming": None,

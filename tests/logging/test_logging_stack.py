@@ -175,3 +175,32 @@ def test_the_password_is_required_only_with_a_user() -> None:
     assert ("Secret", "log-collector-credentials") not in objs
     config = yaml.safe_load(objs[("ConfigMap", "log-collector")]["data"]["config.yaml"])
     assert "Authorization" not in config["exporters"]["otlp_http"]["headers"]
+
+
+def test_both_namespaces_keep_their_urns_and_labels_from_the_one_builder() -> None:
+    """The platform's and the LoggingStack's Namespace come from components/kube/namespace.py;
+    their URNs and labels are written out here as they were before the two shared it."""
+    namespaces = {
+        r.urn: r.inputs["metadata"]
+        for r in logging_estate().resources
+        if r.type == "kubernetes:core/v1:Namespace"
+    }
+    common = {"app.kubernetes.io/part-of": "shiksha-setu", "app.kubernetes.io/managed-by": "pulumi"}
+
+    def psa(enforce: str, audit_and_warn: str) -> dict[str, str]:
+        levels = {"enforce": enforce, "audit": audit_and_warn, "warn": audit_and_warn}
+        return {f"pod-security.kubernetes.io/{m}": level for m, level in levels.items()} | {
+            f"pod-security.kubernetes.io/{m}-version": "latest" for m in levels
+        }
+
+    stack = "urn:pulumi:prod::shiksha-setu::shiksha:index:"
+    assert namespaces == {
+        f"{stack}PlatformNamespace$kubernetes:core/v1:Namespace::platform": {
+            "name": "shiksha-setu",
+            "labels": common | psa("restricted", "restricted"),
+        },
+        f"{stack}LoggingStack$kubernetes:core/v1:Namespace::{NS}": {
+            "name": NS,
+            "labels": common | psa("privileged", "baseline"),
+        },
+    }

@@ -7,10 +7,12 @@ so the pack's Log calls (exemption notices) have somewhere to go and can be asse
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import threading
+from collections.abc import Iterable
 from concurrent import futures
 from pathlib import Path
 from typing import Any
@@ -27,6 +29,19 @@ LEVELS = {
     analyzer_pb2.DISABLED: "disabled",
 }
 LEVEL_VALUES = {v: k for k, v in LEVELS.items()}
+
+
+def engine_resources(resources: Iterable[Any]) -> list[tuple[str, dict[str, Any], str]]:
+    """(type, inputs, name) of every custom resource a program run registered, as the engine
+    sends them to the pack (providers left out)."""
+    out = []
+    for r in resources:
+        if not getattr(r, "custom", True) or r.type.startswith("pulumi:providers:"):
+            continue
+        inputs = {k: v for k, v in dict(r.inputs).items() if not k.startswith("__")}
+        # Through JSON so the request carries exactly what a Struct can: the engine's wire form.
+        out.append((r.type, json.loads(json.dumps(inputs, default=str)), r.name))
+    return out
 
 
 class FakeEngine(engine_pb2_grpc.EngineServicer):

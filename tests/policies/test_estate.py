@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import copy
 import functools
-import json
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from .pack_client import PackProcess
+from .pack_client import PackProcess, engine_resources
 
 program = pytest.importorskip("tests.support.program", reason="tests/support/program.py is not available yet")
 
@@ -27,15 +26,7 @@ def estate(stack: str) -> list[tuple[str, dict[str, Any], str]]:
     """(type, inputs, name) of every custom resource the program registers for a stack."""
     run = getattr(program, "run_program", None) or program.snapshot
     snap = run(stack)
-    resources = getattr(snap, "resources", snap)
-    out = []
-    for r in resources:
-        if not getattr(r, "custom", True) or r.type.startswith("pulumi:providers:"):
-            continue
-        inputs = {k: v for k, v in dict(r.inputs).items() if not k.startswith("__")}
-        # Through JSON so the request carries exactly what a Struct can: the engine's wire form.
-        out.append((r.type, json.loads(json.dumps(inputs, default=str)), r.name))
-    return out
+    return engine_resources(getattr(snap, "resources", snap))
 
 
 @pytest.fixture(scope="module")
