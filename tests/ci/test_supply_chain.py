@@ -60,5 +60,7 @@ def test_dependabot_watches_every_pin_file() -> None:
     pip_dirs = {"/" if p.parent == ROOT else f"/{p.parent.relative_to(ROOT)}" for p in pins}
     assert pip_dirs == {"/", "/policies"}
     assert pip_dirs == set(updates["pip"])
-    go_dirs = {f"/{p.parent.relative_to(ROOT)}" for p in ROOT.glob("tools/**/go.mod")}
+    go_dirs = {
+        f"/{p.parent.relative_to(ROOT)}" for top in ("tools", "tests") for p in ROOT.glob(f"{top}/**/go.mod")
+    }
     assert go_dirs and go_dirs == set(updates["gomod"])
