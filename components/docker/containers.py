@@ -32,6 +32,7 @@ from components.docker.spec import (
     WrittenFiles,
     cpus,
     mb,
+    rolling_update_allowed,
     tmpfs_options,
 )
 from components.kube.labels import recommended_labels
@@ -209,7 +210,7 @@ def workload_container(
         labels["prometheus.io/port"] = str(spec.ports["metrics"])
 
     grace = spec.termination_grace_period_seconds
-    return ContainerSpec(
+    container = ContainerSpec(
         resource_name=name,
         name=f"{host.name_prefix}-{name}",
         hostname=name,
@@ -240,6 +241,12 @@ def workload_container(
         volumes=volumes,
         uploads=uploads,
     )
+    # Delete-before-replace where the Kubernetes target never runs two pods either: a datastore
+    # (two servers must never share its data directory), a StatefulSet, a singleton (two
+    # schedulers would enqueue every periodic task twice while they overlap).
+    exclusive = registry.datastore_of(name) is not None or spec.kind == "StatefulSet" or spec.singleton
+    container.rolling = rolling_update_allowed(exclusive, container)
+    return container
 
 
 def workload_containers(
