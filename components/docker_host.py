@@ -138,7 +138,10 @@ class DockerHost(pulumi.ComponentResource):
         check = spec.healthcheck
         return docker.Container(
             spec.resource_name,
-            name=spec.name,
+            # A rolling container is auto-named (`<resource name>-<random>`, fresh on each
+            # replacement, kept otherwise) so old and new can coexist; peers reach it by its
+            # network alias, never by container name.
+            name=None if spec.rolling else spec.name,
             hostname=spec.hostname,
             image=image,
             entrypoints=spec.entrypoints,
@@ -171,6 +174,10 @@ class DockerHost(pulumi.ComponentResource):
                 start_interval=check.start_interval,
                 retries=check.retries,
             ),
+            # `pulumi up` waits until the new container is healthy and fails if it is not
+            # within Docker's own budget for calling it unhealthy.
+            wait=check.enabled,
+            wait_timeout=check.budget_seconds() if check.enabled else None,
             restart=spec.restart,
             max_retry_count=spec.max_retry_count,
             stop_signal=spec.stop_signal,
@@ -193,6 +200,7 @@ class DockerHost(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(
                 parent=self,
                 depends_on=[pulled, *(self.containers[name] for name in spec.depends_on)],
-                delete_before_replace=True,
+                # Rolling: the replacement is created and healthy before the old one goes.
+                delete_before_replace=not spec.rolling,
             ),
         )

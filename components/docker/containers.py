@@ -32,6 +32,7 @@ from components.docker.spec import (
     WrittenFiles,
     cpus,
     mb,
+    rolling_update_allowed,
     tmpfs_options,
 )
 from components.kube.labels import recommended_labels
@@ -151,6 +152,16 @@ def _volumes(planned: PlannedWorkload, host: DockerHostSpec) -> list[Volume]:
     return volumes
 
 
+def _edge_pins_address(name: str, config: EstateConfig) -> bool:
+    """True while NGINX proxies to this workload through an `upstream` block: nginx resolves
+    those names once at start (re-resolving needs `server ... resolve`, nginx >= 1.27.3), so a
+    replacement on a new IP, as a rolling update always gets, would leave the edge sending
+    to the removed container. Delete-before-replace until the edge re-resolves."""
+    return any(route.backend == name for route in config.edge.routes) and (
+        name not in config.docker_host.nginx.upstreams
+    )
+
+
 def workload_container(
     planned: PlannedWorkload, config: EstateConfig, available_secrets: Collection[str]
 ) -> ContainerSpec:
@@ -209,7 +220,7 @@ def workload_container(
         labels["prometheus.io/port"] = str(spec.ports["metrics"])
 
     grace = spec.termination_grace_period_seconds
-    return ContainerSpec(
+    container = ContainerSpec(
         resource_name=name,
         name=f"{host.name_prefix}-{name}",
         hostname=name,
@@ -240,6 +251,12 @@ def workload_container(
         volumes=volumes,
         uploads=uploads,
     )
+    # Delete-before-replace where the Kubernetes target never runs two pods either: a datastore
+    # (two servers must never share its data directory), a StatefulSet, a singleton (two
+    # schedulers would enqueue every periodic task twice while they overlap).
+    exclusive = registry.datastore_of(name) is not None or spec.kind == "StatefulSet" or spec.singleton
+    container.rolling = rolling_update_allowed(exclusive, container) and not _edge_pins_address(name, config)
+    return container
 
 
 def workload_containers(

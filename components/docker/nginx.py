@@ -16,6 +16,7 @@ from components.docker.spec import (
     WrittenFiles,
     cpus,
     mb,
+    rolling_update_allowed,
     tmpfs_options,
 )
 from components.plan.network import Route
@@ -75,7 +76,7 @@ def nginx_container(config: EstateConfig, routes: tuple[Route, ...], containers:
     entrypoints, command = written.wrap(["nginx", "-c", f"{NGINX_CONF_DIR}/nginx.conf", "-g", "daemon off;"])
     tmpfs_opts = tmpfs_options(host.tmpfs_size)
     backends = upstreams(config, routes)
-    return ContainerSpec(
+    edge = ContainerSpec(
         resource_name=NAME,
         name=f"{host.name_prefix}-{NAME}",
         hostname=NAME,
@@ -116,3 +117,8 @@ def nginx_container(config: EstateConfig, routes: tuple[Route, ...], containers:
         # nginx resolves its upstreams at start: the backends' containers must exist first.
         depends_on=[b for b in sorted(backends) if b in containers and b not in settings.upstreams],
     )
+    # Not rolling: the edge publishes the host's HTTP(S) ports, and a replacement cannot bind
+    # them while the old container holds them. Delete-before-replace, with the provider still
+    # waiting for the health check, so a bad edge image fails `pulumi up` loudly.
+    edge.rolling = rolling_update_allowed(False, edge)
+    return edge

@@ -35,6 +35,19 @@ class Healthcheck:
     # Frequent checks while starting, so a ready service is marked healthy quickly.
     start_interval: str = "2s"
 
+    @property
+    def enabled(self) -> bool:
+        """False for Docker's ["NONE"] (dockerHost.healthchecks may switch the check off)."""
+        return self.tests[:1] != ["NONE"]
+
+    def budget_seconds(self) -> int:
+        """How long Docker takes at most to call a new container unhealthy: the start period,
+        then `retries` failed checks each waiting out its interval and timeout."""
+        start, interval, timeout = (
+            int(v.removesuffix("s")) for v in (self.start_period, self.interval, self.timeout)
+        )
+        return start + self.retries * (interval + timeout)
+
 
 @dataclass(frozen=True)
 class Volume:
@@ -111,6 +124,24 @@ class ContainerSpec:
     uploads: list[Upload] = field(default_factory=list)
     # Containers (by resource name) that must exist before this one starts.
     depends_on: list[str] = field(default_factory=list)
+    # Create-before-delete: the replacement starts (under a fresh name, reachable by the same
+    # network alias) and must pass its health check before the old container is removed.
+    # False keeps delete-before-replace: a datastore, a singleton, data on named volumes, a GPU
+    # or a published host port must not be shared by two containers at once.
+    rolling: bool = False
+
+
+def rolling_update_allowed(exclusive: bool, spec: ContainerSpec) -> bool:
+    """Whether two containers of `spec` may overlap while one replaces the other.
+    `exclusive`: the workload itself must never run twice (a datastore, a singleton, a
+    StatefulSet), whatever its container looks like."""
+    return not (
+        exclusive
+        or any(v.persistent for v in spec.volumes)
+        or spec.ports
+        or spec.gpus is not None
+        or not spec.healthcheck.enabled
+    )
 
 
 def mb(quantity: str) -> int:

@@ -53,3 +53,22 @@ def test_nginx_waits_for_the_routed_containers_and_without_a_cdn_holds_no_secret
     assert edge.depends_on == sorted({r.backend for r in estate.routes})
     assert edge.secret_env == {}
     assert [p.internal for p in edge.ports] == [8080, 8443]
+
+
+def test_rolling_is_decided_per_workload_from_the_plan() -> None:
+    estate = plan(parse_estate({"target": "docker-host", "workloads": {"reports": REPORTS}}))
+    config = estate.config
+
+    def rolling(name: str) -> bool:
+        return workload_container(estate.workloads[name], config, ALL_SECRETS).rolling
+
+    # A new stateless workload rolls without anyone listing it anywhere.
+    assert rolling("reports") and rolling("worker")
+    # NGINX resolves its route backends once at start: they keep delete-before-replace.
+    assert not rolling("api") and not rolling("frontend")
+    # The singleton scheduler and the GPU model server with volumes do not.
+    assert not rolling("beat") and not rolling("vllm")
+    edge = nginx_container(config, estate.routes, set(estate.workloads))
+    assert not edge.rolling
+    # The wait budget: start period 10s, then 3 failed checks of 10s interval + 3s timeout.
+    assert edge.healthcheck.budget_seconds() == 49

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from components.config import ConfigError, parse_estate
+from components.datastores import registry
 from components.datastores.postgres import PG_HBA, postgres_settings
 from components.datastores.redis import redis_users
 from tests.support.program import TEST_SECRETS, Recorded, Snapshot, run_program
@@ -373,3 +374,65 @@ def test_volume_paths_must_be_writable_paths() -> None:
         run_program(
             "prod", overrides={**DOCKER_HOST, "shiksha-setu:dockerHost": {"volumePaths": {"api": ["/srv"]}}}
         )
+
+
+# Rolling updates: which containers are replaced create-before-delete, and how.
+# The API and the frontend are NGINX route backends: nginx resolves their names once at start,
+# so they roll only once the edge re-resolves (components/docker/containers.py).
+ROLLING = {"worker"}
+ROUTED = {"api", "frontend"}
+
+
+def _budget(check: dict[str, Any]) -> int:
+    """Docker's time to call a container unhealthy, from the registered health check."""
+    seconds = {key: int(check[key].removesuffix("s")) for key in ("startPeriod", "interval", "timeout")}
+    return seconds["startPeriod"] + check["retries"] * (seconds["interval"] + seconds["timeout"])
+
+
+@pytest.mark.parametrize("name", sorted(ROLLING))
+def test_stateless_services_roll_create_before_delete(host: Snapshot, name: str) -> None:
+    container = _containers(host)[name]
+    assert container.options["deleteBeforeReplace"] is False
+    # Auto-named, so the replacement's name differs from the container it replaces...
+    assert "name" not in container.inputs
+    # ...and peers reach whichever runs through the stable alias on every network.
+    assert all(n["aliases"] == [name] for n in container.inputs["networksAdvanced"])
+    # The update waits for the new container's health check, as long as Docker may take.
+    assert container.inputs["wait"] is True
+    assert container.inputs["waitTimeout"] == _budget(container.inputs["healthcheck"]) > 0
+
+
+def test_exclusive_and_stateful_containers_keep_delete_before_replace(host: Snapshot, config: Any) -> None:
+    containers = _containers(host)
+    # The datastores (asked from the registry), the singleton scheduler, the GPU model server
+    # with its weights on volumes, and the edge that publishes the host's ports.
+    kept = {*(set(registry.roles()) & set(containers)), "beat", "vllm", "nginx", *ROUTED}
+    assert config.workloads["beat"].singleton
+    assert {n for n, c in containers.items() if c.options["deleteBeforeReplace"]} == kept
+    assert set(containers) - kept == ROLLING
+    for name in kept:
+        inputs = containers[name].inputs
+        # A fixed name: only one container exists at a time. Still a health-gated update.
+        assert inputs["name"] == f"shiksha-{name}"
+        assert inputs["wait"] is True and inputs["waitTimeout"] == _budget(inputs["healthcheck"])
+    # The persistent volumes are still protected and kept on delete.
+    for volume in host.of_type(VOLUME):
+        if volume.name.endswith("-data"):
+            assert volume.options["protect"] is True and volume.options["retainOnDelete"] is True
+
+
+def test_a_loopback_port_or_no_health_check_stops_rolling() -> None:
+    def snapshot(host: dict[str, Any]) -> dict[str, Recorded]:
+        return _containers(run_program("prod", overrides={**DOCKER_HOST, "shiksha-setu:dockerHost": host}))
+
+    # With its route sent to an address outside the estate, nginx pins no IP of the API: it rolls.
+    outside = {"nginx": {"upstreams": {"api": "10.0.0.5:8000"}}}
+    assert snapshot(outside)["api"].options["deleteBeforeReplace"] is False
+    containers = snapshot({**outside, "loopbackPorts": {"api": 18000}, "healthchecks": {"worker": ["NONE"]}})
+    # Two containers cannot bind one host port: the API is replaced delete-first.
+    assert containers["api"].options["deleteBeforeReplace"] is True
+    assert containers["api"].inputs["name"] == "shiksha-api"
+    # Without a health check nothing proves the replacement works, and the provider cannot wait.
+    worker = containers["worker"]
+    assert worker.options["deleteBeforeReplace"] is True
+    assert worker.inputs.get("wait") is False and "waitTimeout" not in worker.inputs

@@ -53,6 +53,8 @@ class Recorded:
     aliases: list[str] = field(default_factory=list)
     # URNs this resource waits for: depends_on plus every resource behind an Output input.
     dependencies: list[str] = field(default_factory=list)
+    # Resource options as the engine receives them (deleteBeforeReplace, protect, retainOnDelete).
+    options: dict[str, bool] = field(default_factory=dict)
 
     @property
     def parent_types(self) -> list[str]:
@@ -157,6 +159,11 @@ class _RecordingMonitor(mocks.MockMonitor):
                     secret_paths=list(_secret_paths(raw)),
                     aliases=[str(alias) for alias in request.aliases],
                     dependencies=list(request.dependencies),
+                    options={
+                        "deleteBeforeReplace": request.deleteBeforeReplace,
+                        "protect": request.protect,
+                        "retainOnDelete": request.retainOnDelete,
+                    },
                 )
             )
         return response
