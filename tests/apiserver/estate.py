@@ -105,7 +105,9 @@ def wait_for_crds(kube: Kube, crds: list[dict[str, Any]], timeout: float = 60) -
     pending = list(crds)
     while pending and time.monotonic() < deadline:
         state = kube.get(pending[0]).body
-        conditions = {c["type"]: c["status"] for c in state.get("status", {}).get("conditions", [])}
+        # Right after the create the server may answer `conditions: null`: not established yet.
+        status = state.get("status") or {}
+        conditions = {c["type"]: c["status"] for c in status.get("conditions") or []}
         if conditions.get("Established") == "True":
             pending.pop(0)
         else:
@@ -120,7 +122,7 @@ def wait_for_quota_status(kube: Kube, namespace: str, timeout: float = 60) -> No
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         quotas = kube.items(f"/api/v1/namespaces/{namespace}/resourcequotas")
-        if all(q.get("status", {}).get("hard") and "used" in q["status"] for q in quotas):
+        if all((q.get("status") or {}).get("hard") and "used" in q["status"] for q in quotas):
             return
         time.sleep(0.2)
     raise AssertionError(f"quota usage in {namespace} not computed after {timeout} s")
