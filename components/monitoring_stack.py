@@ -96,17 +96,7 @@ class MonitoringStack(pulumi.ComponentResource):
         for workload, planned in workloads.items():
             deployed[workload] = SecureDeployment(
                 workload,
-                SecureDeploymentArgs(
-                    spec=planned.spec,
-                    namespace=args.namespace,
-                    image=planned.image,
-                    part_of=config.part_of,
-                    version=config.version,
-                    files=planned.files,
-                    secret_env=planned.secret_env,
-                    skip_await=config.kubernetes.skip_await,
-                    secrets=args.secrets,
-                ),
+                SecureDeploymentArgs.planned(planned, config, args.namespace, planned.image, args.secrets),
                 opts=child,
             )
             if workload == prom.PROMETHEUS:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.config.estate import EstateConfig
 from components.config.workloads import WorkloadSpec
 from components.kube.config_objects import config_checksum
 from components.kube.disruption import hpa_spec, pdb_spec
@@ -17,6 +18,7 @@ from components.kube.pod import VolumeMount, pod_template
 from components.kube.service import service_spec
 from components.kube.workload import deployment_spec, statefulset_spec
 from components.plan.files import ConfigFiles
+from components.plan.workload import PlannedWorkload
 from components.secret_objects import SECRET_KEYS, SecretSink
 from components.secret_text import SecretText
 
@@ -39,6 +41,29 @@ class SecureDeploymentArgs:
     skip_await: bool = False
     # Who writes the Secrets: Pulumi (from secret config) or the External Secrets Operator.
     secrets: SecretSink | None = None
+
+    @classmethod
+    def planned(
+        cls,
+        workload: PlannedWorkload,
+        config: EstateConfig,
+        namespace: pulumi.Input[str],
+        image: pulumi.Input[str],
+        secrets: SecretSink,
+    ) -> SecureDeploymentArgs:
+        """The args of one planned workload: the plan's spec, files and secret recipes, the
+        stack's labels and await setting; the image is resolved by the caller's target."""
+        return cls(
+            spec=workload.spec,
+            namespace=namespace,
+            image=image,
+            part_of=config.part_of,
+            version=config.version,
+            files=workload.files,
+            secret_env=workload.secret_env,
+            skip_await=config.kubernetes.skip_await,
+            secrets=secrets,
+        )
 
 
 class SecureDeployment(pulumi.ComponentResource):

@@ -344,41 +344,37 @@ def alert_rules(t: AlertThresholds, namespace: str) -> list[AlertRule]:
 
 # --- the production workloads --------------------------------------------------------------
 
-# The broker and the cache: the same image, probes and user.
-_PROBES = {
-    "readiness": {"tcp": True, "port": "redis", "periodSeconds": 10},
-    "liveness": {"tcp": True, "port": "redis", "periodSeconds": 20, "failureThreshold": 5},
+# The broker and the cache share the image, the port, the probes and the user; they differ
+# in what they keep (the broker a volume, the cache nothing) and in their size.
+_SHARED: dict[str, Any] = {
+    "component": "cache",
+    "image": IMAGE,
+    "replicas": 1,
+    "ports": {"redis": 6379},
+    "probes": {
+        "readiness": {"tcp": True, "port": "redis", "periodSeconds": 10},
+        "liveness": {"tcp": True, "port": "redis", "periodSeconds": 20, "failureThreshold": 5},
+    },
+    "security": {"runAsUser": 999, "runAsGroup": 999, "fsGroup": 999},
 }
-_USER = {"runAsUser": 999, "runAsGroup": 999, "fsGroup": 999}
+
+
+def _resources(cpu: tuple[str, str], memory: tuple[str, str]) -> dict[str, dict[str, str]]:
+    return {"requests": {"cpu": cpu[0], "memory": memory[0]}, "limits": {"cpu": cpu[1], "memory": memory[1]}}
+
 
 DEFAULT_WORKLOADS: dict[str, dict[str, Any]] = {
-    BROKER: {
-        "component": "cache",
-        "image": IMAGE,
+    BROKER: _SHARED
+    | {
         "kind": "StatefulSet",
-        "replicas": 1,
-        "ports": {"redis": 6379},
-        "resources": {
-            "requests": {"cpu": "100m", "memory": "512Mi"},
-            "limits": {"cpu": "500m", "memory": "1Gi"},
-        },
-        "probes": _PROBES,
-        "security": _USER,
+        "resources": _resources(cpu=("100m", "500m"), memory=("512Mi", "1Gi")),
         "storage": {"size": "10Gi", "mountPath": "/data"},
     },
     # An optional cache that may evict (redisCache), apart from the broker that never does.
-    CACHE: {
-        "component": "cache",
-        "image": IMAGE,
+    CACHE: _SHARED
+    | {
         "enabled": False,
-        "replicas": 1,
-        "ports": {"redis": 6379},
-        "resources": {
-            "requests": {"cpu": "50m", "memory": "128Mi"},
-            "limits": {"cpu": "250m", "memory": "384Mi"},
-        },
-        "probes": _PROBES,
-        "security": _USER,
+        "resources": _resources(cpu=("50m", "250m"), memory=("128Mi", "384Mi")),
     },
 }
 

@@ -45,17 +45,7 @@ def build(plan: EstatePlan, secrets: EstateSecrets) -> dict[str, pulumi.Input[ob
     for name, planned in plan.platform.items():
         deployments[name] = SecureDeployment(
             name,
-            SecureDeploymentArgs(
-                spec=planned.spec,
-                namespace=namespace.name,
-                image=refs[planned.image],
-                part_of=config.part_of,
-                version=config.version,
-                files=planned.files,
-                secret_env=planned.secret_env,
-                skip_await=config.kubernetes.skip_await,
-                secrets=sink,
-            ),
+            SecureDeploymentArgs.planned(planned, config, namespace.name, refs[planned.image], sink),
             opts=pulumi.ResourceOptions(
                 providers=[provider],
                 aliases=[pulumi.Alias(name=old) for old in planned.spec.aliases],
