@@ -39,7 +39,11 @@ def test_the_cli_is_built_at_the_version_the_bootstrap_names() -> None:
 PROVIDER_OWN = {"github.com/pulumi/pulumi/pkg/v3", "github.com/pulumi/pulumi/sdk/v3"}
 # Where the provider's own graph needs a newer version than the CLI's, the provider keeps
 # it (the CLI's graph stays upstream's); these few packages compile twice.
-PROVIDER_NEWER = {"github.com/Azure/go-ansiterm", "github.com/moby/term", "github.com/santhosh-tekuri/jsonschema/v5"}
+PROVIDER_NEWER = {
+    "github.com/Azure/go-ansiterm",
+    "github.com/moby/term",
+    "github.com/santhosh-tekuri/jsonschema/v5",
+}
 
 
 def test_the_provider_requires_the_cli_versions_of_every_other_shared_module() -> None:
