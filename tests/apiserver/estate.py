@@ -100,14 +100,17 @@ def crds_for(objs: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     return [available[gk] for gk in sorted(wanted) if gk in available]
 
 
+def status_conditions(obj: dict[str, Any]) -> list[dict[str, Any]]:
+    """An object's status conditions; right after a create the server may answer `status` or
+    `conditions` as null, which means none yet."""
+    return list((obj.get("status") or {}).get("conditions") or [])
+
+
 def wait_for_crds(kube: Kube, crds: list[dict[str, Any]], timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     pending = list(crds)
     while pending and time.monotonic() < deadline:
-        state = kube.get(pending[0]).body
-        # Right after the create the server may answer `conditions: null`: not established yet.
-        status = state.get("status") or {}
-        conditions = {c["type"]: c["status"] for c in status.get("conditions") or []}
+        conditions = {c["type"]: c["status"] for c in status_conditions(kube.get(pending[0]).body)}
         if conditions.get("Established") == "True":
             pending.pop(0)
         else:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from .estate import AppliedEstate, ident
+from .estate import AppliedEstate, ident, status_conditions
 from .kube import FIELD_MANAGER, Kube
 
 pytestmark = [pytest.mark.apiserver, pytest.mark.slow]
@@ -105,7 +105,7 @@ def _workload_pods(kube: Kube, workload: dict[str, Any]) -> tuple[int, list[dict
         problems = [
             f"ReplicaSet {rs['metadata']['name']}: {c.get('reason')}: {c.get('message')}"
             for rs in sets
-            for c in (rs.get("status") or {}).get("conditions") or []
+            for c in status_conditions(rs)
             if c["type"] == "ReplicaFailure" and c["status"] == "True"
         ]
         return replicas, _owned_by(pods, {rs["metadata"]["uid"] for rs in sets}), problems

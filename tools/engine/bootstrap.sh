@@ -88,15 +88,17 @@ moddir() { # moddir module@version -> directory
 }
 
 # --- Pulumi CLI -------------------------------------------------------------
+CLI_PACKAGE=github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
+CLI_OUT="$ENGINE/pulumi-$PULUMI_VERSION"
 build_cli() {
-  local out="$ENGINE/pulumi-$PULUMI_VERSION"
+  local out="$CLI_OUT"
   if ! done_dir "$out"; then
     rm -rf "$out"; mkdir -p "$out"
     # Same linker flag as the upstream release build, so `pulumi version` and the
     # plugin compatibility checks see the real version.
     build_step github.com/pulumi/pulumi/pkg/v3@v$PULUMI_VERSION \
       "go build pulumi CLI v$PULUMI_VERSION into $out" \
-      bash -c "cd '$HERE/cli' && go build -ldflags '-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_VERSION' -o '$out/pulumi' github.com/pulumi/pulumi/pkg/v3/cmd/pulumi"
+      bash -c "cd '$HERE/cli' && go build -ldflags '-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_VERSION' -o '$out/pulumi' $CLI_PACKAGE"
     local sdk
     sdk=$(moddir "github.com/pulumi/pulumi/sdk/v3@v$PULUMI_VERSION") || fail "go mod download github.com/pulumi/pulumi/sdk/v3@v$PULUMI_VERSION failed"
     # The scripts that ship beside the language host in the release archive.
@@ -168,21 +170,22 @@ install_plugin() { # install_plugin kind name version binary
 # both cores, saves that (docs/engine.md).
 KUBERNETES_PACKAGES="$KUBERNETES_MODULE/pkg/provider $KUBERNETES_MODULE/pkg/version"
 shared_packages() {
-  local format='{{if not .Standard}}{{.ImportPath}} {{with .Module}}{{.Version}}{{end}}{{end}}'
+  local format='{{if not .Standard}}{{.ImportPath}} {{with .Module}}{{.Version}}{{end}}{{end}}' cli provider
+  # Listed into variables first, so a failing `go list` fails this function.
+  cli=$(cd "$HERE/cli" && go list -deps -f "$format" "$CLI_PACKAGE") || return 1
   # shellcheck disable=SC2086
-  comm -12 \
-    <(cd "$HERE/cli" && go list -deps -f "$format" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi | sort -u) \
-    <(cd "$HERE/kubernetes" && go list -deps -f "$format" $KUBERNETES_PACKAGES | sort -u) \
-    | cut -d' ' -f1
+  provider=$(cd "$HERE/kubernetes" && go list -deps -f "$format" $KUBERNETES_PACKAGES) || return 1
+  comm -12 <(sort -u <<<"$cli") <(sort -u <<<"$provider") | cut -d' ' -f1
 }
 build_shared() {
   local packages
   packages=$(shared_packages) || fail "go list could not read the CLI's or the provider's packages"
   [ -n "$packages" ] || return 0
-  # shellcheck disable=SC2086
+  # $packages splits into arguments; the single quotes are the inner shell's script.
+  # shellcheck disable=SC2086,SC2016
   build_step "the packages both builds import" \
     "go build the $(wc -w <<<"$packages") packages the CLI and the provider share (compiled once for both)" \
-    bash -c "cd '$HERE/cli' && go build $(tr '\n' ' ' <<<"$packages")"
+    bash -c 'cd "$0" && go build "$@"' "$HERE/cli" $packages
 }
 
 T0=$SECONDS
@@ -194,7 +197,7 @@ case "$GOPROXY" in https://*) check_kubernetes_commit ;; esac
 # idle through its link and its few largest packages; side by side, on a cold 2-core
 # machine, the two finish sooner (docs/engine.md has the figures). The Go build and
 # module caches are safe for concurrent use.
-if ! done_dir "$ENGINE/pulumi-$PULUMI_VERSION" && ! done_dir "$KUBERNETES_OUT"; then
+if ! done_dir "$CLI_OUT" && ! done_dir "$KUBERNETES_OUT"; then
   build_shared
 fi
 build_kubernetes & kubernetes_pid=$!
