@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 import redis as redis_py
 
+from components.datastores.postgres import PG_ROLES_FILE
 from tests.support.tools import free_port, require_tool
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
@@ -327,6 +328,22 @@ def postgres(
         yield server
 
 
+# The names the rendered files use, resolving as in the cluster: the primary, the replicas.
+CLUSTER_HOSTS = "127.0.0.1 postgres\n127.0.0.2 postgres-ro\n"
+
+
+@contextmanager
+def primary_at_home(
+    files: Mapping[str, str], command: Sequence[str], env: Mapping[str, str], log: Path, hosts: Path
+) -> Iterator[Postgres]:
+    """The primary at its production address postgres:5432, in a network namespace of its own
+    (its own loopback) where the rendered names resolve as in the cluster."""
+    with namespace(net=True) as ns:
+        ns.hosts(CLUSTER_HOSTS, hosts)
+        with postgres(files, command, env, files[PG_ROLES_FILE], log, ns, 5432) as server:
+            yield server
+
+
 @contextmanager
 def replica(
     primary: Postgres,
@@ -339,7 +356,7 @@ def replica(
     """A read replica in a mount namespace of its own on the primary's network, started by
     the rendered replica script (which clones the primary on its empty volume)."""
     with namespace(join=primary.ns) as ns:
-        ns.hosts("127.0.0.1 postgres\n127.0.0.2 postgres-ro\n", hosts)  # before /tmp is a tmpfs
+        ns.hosts(CLUSTER_HOSTS, hosts)  # before /tmp is a tmpfs
         _postgres_files(ns, files)
         server = Postgres(ns, [], dict(env), "", log, port=primary.port, host="127.0.0.2")
         assert command[0] == "bash"

@@ -11,6 +11,11 @@ to the test server's.
 
 from __future__ import annotations
 
+import json
+import os
+import select
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -25,11 +30,11 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import URL, Engine, make_url
 
-from components.datastores.postgres import PG_ADMIN_ROLE, PG_EXPORTER_ROLE, PG_ROLES_FILE
+from components.datastores.postgres import PG_ADMIN_ROLE, PG_EXPORTER_ROLE, PG_ROLES_FILE, REPLICA
 
 from .conftest import SECRETS
 from .rendered import Rendered, rendered_all
-from .servers import Postgres, postgres
+from .servers import Namespace, Postgres, postgres, primary_at_home, replica, stop
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("pg-application")]
 
@@ -322,3 +327,131 @@ def test_every_pool_at_full_size_fits_and_one_more_connection_is_refused(
         assert "remaining connection slots are reserved" in str(refused.value.orig), refused.value
         admin = full_pg.sql("SELECT current_user", PG_ADMIN_ROLE, ADMIN_PW, "postgres", check=False)
         assert admin.stdout.strip() == PG_ADMIN_ROLE, admin.stderr
+
+
+# --- read replicas -------------------------------------------------------------------------------
+
+# The application's client, run inside the primary's network namespace so the estate's URLs
+# are used exactly as given (postgres and postgres-ro resolve there as in the cluster).
+CLIENT = """
+import json, os, sys, time
+import psycopg, sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+def engine(variable):
+    return sa.create_engine(
+        make_url(os.environ[variable]).set(drivername="postgresql+psycopg"),
+        pool_size=int(os.environ["DATABASE_POOL_SIZE"]),
+        max_overflow=int(os.environ["DATABASE_MAX_OVERFLOW"]),
+        pool_timeout=2,
+    )
+
+def reply(action):
+    try:
+        action()
+    except sa.exc.DBAPIError as error:
+        return str(error.orig)
+    except psycopg.Error as error:
+        return str(error)
+    return "accepted"
+
+step, report = sys.argv[1], {}
+if step == "write":
+    with engine("DATABASE_URL").begin() as db:
+        db.execute(sa.text("CREATE TABLE lessons (id int PRIMARY KEY, title text)"))
+        db.execute(sa.text("INSERT INTO lessons VALUES (1, 'maps')"))
+elif step == "fill":
+    # Every slot but the superusers' reserved ones, held as the application role.
+    held = [psycopg.connect(os.environ["DATABASE_URL"]) for _ in range(int(sys.argv[2]))]
+    report["one more"] = reply(lambda: psycopg.connect(os.environ["DATABASE_URL"]))
+    print(json.dumps(report), flush=True)
+    sys.stdin.read()
+elif step == "read":
+    primary, reads = engine("DATABASE_URL"), engine("DATABASE_READ_URL")
+    with reads.connect() as db:
+        report["in recovery"] = db.scalar(sa.text("SELECT pg_is_in_recovery()"))
+        report["cloned"] = db.scalars(sa.text("SELECT title FROM lessons ORDER BY id")).all()
+    with primary.begin() as db:
+        db.execute(sa.text("INSERT INTO lessons VALUES (2, 'rivers')"))
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with reads.connect() as db:
+            report["followed"] = db.scalars(sa.text("SELECT title FROM lessons ORDER BY id")).all()
+        if "rivers" in report["followed"]:
+            break
+        time.sleep(0.2)
+    def write_on_replica():
+        with reads.begin() as db:
+            db.execute(sa.text("INSERT INTO lessons VALUES (3, 'x')"))
+    report["write"] = reply(write_on_replica)
+    pool = int(os.environ["DATABASE_POOL_SIZE"]) + int(os.environ["DATABASE_MAX_OVERFLOW"])
+    with reads.connect() as first:
+        others = [reads.connect() for _ in range(pool - 1)]
+        report["read pool"] = len({c.scalar(sa.text("SELECT pg_backend_pid()")) for c in [first, *others]})
+        for c in others:
+            c.close()
+print(json.dumps(report), flush=True)
+"""
+
+
+def _client(ns: Namespace, step: str, env: dict[str, str], *args: str) -> dict[str, Any]:
+    result = ns.run([sys.executable, "-c", CLIENT, step, *args], env=env, check=False)
+    assert result.returncode == 0, f"the application client ({step}): {result.stderr}"
+    return dict(json.loads(result.stdout.splitlines()[-1]))
+
+
+def test_read_replica_serves_the_read_url_and_refuses_writes(tmp_path: Path) -> None:
+    """SQLAlchemy on DATABASE_READ_URL reads what was written on the primary and is refused
+    writes. The replica clones (pg_basebackup as the replication role) and streams while
+    every non-reserved slot of the primary is held: WAL senders are outside max_connections,
+    which is why the budget counts them against max_wal_senders instead."""
+    overrides = full_overrides(FULL["kubernetes"])
+    overrides[f"{P}:postgres"]["readReplicas"] = 1
+    overrides[f"{P}:workloads"]["api"]["connectsTo"] = ["postgres", REPLICA, "redis", "vllm"]
+    files = rendered_all("kubernetes", ("postgres", REPLICA, "api"), overrides)
+    api = {k: v for k, v in files["api"].env.items() if k.startswith("DATABASE_")}
+    assert make_url(api["DATABASE_READ_URL"]).host == REPLICA
+    primary_files, replica_files = files["postgres"], files[REPLICA]
+    with primary_at_home(
+        primary_files.files,
+        primary_files.command,
+        primary_files.env,
+        tmp_path / "primary.log",
+        tmp_path / "hosts-primary",
+    ) as primary:
+        assert _client(primary.ns, "write", api) == {}
+        fill = subprocess.Popen(
+            primary.ns.command([sys.executable, "-c", CLIENT, "fill", str(FULL["kubernetes"] - 3)]),
+            env={**os.environ, **api},
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert fill.stdout is not None and fill.stdin is not None
+            ready, _, _ = select.select([fill.stdout], [], [], 60)
+            assert ready, "the client did not fill the primary's connection slots in 60 s"
+            filled = json.loads(fill.stdout.readline())
+            assert "remaining connection slots are reserved" in filled["one more"], filled
+            with replica(
+                primary,
+                replica_files.files,
+                replica_files.command,
+                replica_files.env,
+                tmp_path / "replica.log",
+                tmp_path / "hosts-replica",
+            ):
+                streaming = primary.sql(
+                    "SELECT state FROM pg_stat_replication", PG_ADMIN_ROLE, ADMIN_PW, "postgres"
+                ).stdout.split()
+                assert streaming == ["streaming"]
+                fill.stdin.close()
+                fill.wait(30)
+                report = _client(primary.ns, "read", api)
+        finally:
+            stop(fill)  # type: ignore[arg-type]
+    assert report["in recovery"] is True
+    assert report["cloned"] == ["maps"]
+    assert report["followed"] == ["maps", "rivers"], "the replica does not follow the primary"
+    assert "cannot execute INSERT in a read-only transaction" in report["write"], report
+    assert report["read pool"] == 2 + 1, "the api's whole read pool did not open on the replica"
