@@ -412,13 +412,7 @@ def test_read_replica_serves_the_read_url_and_refuses_writes(tmp_path: Path) -> 
     api = {k: v for k, v in files["api"].env.items() if k.startswith("DATABASE_")}
     assert make_url(api["DATABASE_READ_URL"]).host == REPLICA
     primary_files, replica_files = files["postgres"], files[REPLICA]
-    with primary_at_home(
-        primary_files.files,
-        primary_files.command,
-        primary_files.env,
-        tmp_path / "primary.log",
-        tmp_path / "hosts-primary",
-    ) as primary:
+    with primary_at_home(primary_files, tmp_path) as primary:
         assert _client(primary.ns, "write", api) == {}
         fill = subprocess.Popen(
             primary.ns.command([sys.executable, "-c", CLIENT, "fill", str(FULL["kubernetes"] - 3)]),
@@ -433,14 +427,7 @@ def test_read_replica_serves_the_read_url_and_refuses_writes(tmp_path: Path) -> 
             assert ready, "the client did not fill the primary's connection slots in 60 s"
             filled = json.loads(fill.stdout.readline())
             assert "remaining connection slots are reserved" in filled["one more"], filled
-            with replica(
-                primary,
-                replica_files.files,
-                replica_files.command,
-                replica_files.env,
-                tmp_path / "replica.log",
-                tmp_path / "hosts-replica",
-            ):
+            with replica(primary, replica_files, tmp_path):
                 streaming = primary.sql(
                     "SELECT state FROM pg_stat_replication", PG_ADMIN_ROLE, ADMIN_PW, "postgres"
                 ).stdout.split()

@@ -32,27 +32,14 @@ def test_replica_follows_serves_reads_and_refuses_writes(tmp_path: Path) -> None
     read_url = files["api"].env["DATABASE_READ_URL"]
     assert "@postgres-ro:5432/" in read_url
 
-    with primary_at_home(
-        primary_files.files,
-        primary_files.command,
-        primary_files.env,
-        tmp_path / "primary.log",
-        tmp_path / "hosts-primary",
-    ) as primary:
+    with primary_at_home(primary_files, tmp_path) as primary:
         primary.sql(
             "CREATE TABLE lessons (id int primary key, title text); INSERT INTO lessons VALUES (1, 'maps')",
             APP,
             SECRETS["postgresPassword"],
             DB,
         )
-        with replica(
-            primary,
-            replica_files.files,
-            replica_files.command,
-            replica_files.env,
-            tmp_path / "replica.log",
-            tmp_path / "hosts-replica",
-        ) as standby:
+        with replica(primary, replica_files, tmp_path) as standby:
             streaming = primary.sql(
                 "SELECT usename, state FROM pg_stat_replication",
                 PG_ADMIN_ROLE,
