@@ -678,6 +678,15 @@ def connection_shares(config: EstateConfig, role: str) -> list[Share]:
 def budget_problems(config: EstateConfig) -> list[tuple[str, str]]:
     pg = config.postgres
     found = []
+    if pg.superuser_reserved_connections >= pg.max_connections:
+        # Even with no client at all: PostgreSQL refuses to start.
+        found.append(
+            (
+                "postgres.superuserReservedConnections",
+                f"got {pg.superuser_reserved_connections}: must be less than postgres.maxConnections "
+                f"({pg.max_connections}), or PostgreSQL does not start",
+            )
+        )
     for role in (PRIMARY, REPLICA):
         if role not in config.enabled_workloads:
             continue

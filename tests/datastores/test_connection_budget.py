@@ -92,6 +92,24 @@ def test_growing_any_part_past_max_connections_is_refused(values: dict[str, Any]
     assert f"got {need - 1}: the primary must hold {need} connections" in refused
 
 
+def test_reserved_slots_leave_one_for_the_server_to_start_even_without_clients() -> None:
+    alone = {
+        "monitoring": {"exporters": {"postgres": False}},
+        "workloads": {"api": {"enabled": False}, "worker": {"enabled": False}},
+    }
+    assert (
+        budget(deep_merge(alone, {"postgres": {"maxConnections": 4, "superuserReservedConnections": 3}}))
+        == []
+    )
+    (refused,) = budget(
+        deep_merge(alone, {"postgres": {"maxConnections": 3, "superuserReservedConnections": 3}})
+    )
+    assert refused == (
+        f"{P}:postgres.superuserReservedConnections: got 3: must be less than postgres.maxConnections (3), "
+        "or PostgreSQL does not start"
+    )
+
+
 def test_without_the_exporter_its_connections_are_not_counted() -> None:
     off = {"monitoring": {"exporters": {"postgres": False}}, "postgres": {"maxConnections": PRODUCTION - 3}}
     assert problems(off) == []
