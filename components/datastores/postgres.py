@@ -604,6 +604,8 @@ def pool_problems(config: EstateConfig) -> list[tuple[str, str]]:
     for name in config.postgres.pools:
         if name not in config.workloads:
             found.append((f"postgres.pools.{name}", f"names no workload (known: {sorted(config.workloads)})"))
+        elif name in (PRIMARY, REPLICA):
+            found.append((f"postgres.pools.{name}", "is the database itself, not a client of it"))
     for name, spec in {**clients(config, PRIMARY), **clients(config, REPLICA)}.items():
         processes = _processes_in_args(spec)
         pool = config.postgres.pool(name)

@@ -166,6 +166,7 @@ def test_wal_streams_must_fit_max_wal_senders() -> None:
         ({"pools": {"api": {"processes": 10**6}}}, "postgres.pools.api.processes: got 1000000"),
         ({"pools": {"api": {"poolSize": 5}}}, "postgres.pools.api.poolSize"),
         ({"pools": {"wroker": {"size": 2}}}, "postgres.pools.wroker: names no workload"),
+        ({"pools": {"postgres": {"size": 2}}}, "postgres.pools.postgres: is the database itself"),
         ({"pools": {"Api": {"size": 2}}}, "postgres.pools.Api"),
         ({"pools": []}, "postgres.pools: got []"),
         ({"maxConnections": 0}, "postgres.maxConnections: got 0"),
