@@ -400,6 +400,8 @@ def _client(ns: Namespace, step: str, env: dict[str, str], *args: str) -> dict[s
     return dict(json.loads(result.stdout.splitlines()[-1]))
 
 
+# Its own servers, no module fixture: free to run beside the module's other tests.
+@pytest.mark.xdist_group("pg-application-replica")
 def test_read_replica_serves_the_read_url_and_refuses_writes(tmp_path: Path) -> None:
     """SQLAlchemy on DATABASE_READ_URL reads what was written on the primary and is refused
     writes. The replica clones (pg_basebackup as the replication role) and streams while
