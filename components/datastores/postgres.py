@@ -475,10 +475,14 @@ def add_client_env(role: str, config: EstateConfig, env: dict[str, SecretText]) 
         )
 
 
+# What a client reads its pool from (set from `postgres.pools`, never by hand).
+POOL_ENV = ("DATABASE_POOL_SIZE", "DATABASE_MAX_OVERFLOW")
+
+
 def client_settings(client: str, role: str, config: EstateConfig) -> dict[str, str]:
     """The pool each process of `client` opens per engine (not secret: plain environment)."""
     pool = config.postgres.pool(client)
-    return {"DATABASE_POOL_SIZE": str(pool.size), "DATABASE_MAX_OVERFLOW": str(pool.max_overflow)}
+    return dict(zip(POOL_ENV, (str(pool.size), str(pool.max_overflow)), strict=True))
 
 
 def _file(path: str) -> str:
@@ -607,6 +611,15 @@ def pool_problems(config: EstateConfig) -> list[tuple[str, str]]:
         elif name in (PRIMARY, REPLICA):
             found.append((f"postgres.pools.{name}", "is the database itself, not a client of it"))
     for name, spec in {**clients(config, PRIMARY), **clients(config, REPLICA)}.items():
+        for var in POOL_ENV:
+            if var in spec.env:
+                found.append(
+                    (
+                        f"workloads.{name}.env.{var}",
+                        f"is set by the estate from postgres.pools.{name} (the connection budget counts "
+                        "that value); set it there",
+                    )
+                )
         processes = _processes_in_args(spec)
         pool = config.postgres.pool(name)
         if processes is None:

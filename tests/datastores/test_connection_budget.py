@@ -212,6 +212,14 @@ def test_the_pools_processes_follow_the_servers_own_flags(args: list[str], writt
     assert f"the primary must hold {PRODUCTION + 11 * 2 * 7} connections" in budget_refusal
 
 
+def test_the_pool_environment_is_the_estates_alone() -> None:
+    (refused,) = problems({"workloads": {"worker": {"env": {"DATABASE_POOL_SIZE": "50"}}}})
+    assert refused == (
+        f"{P}:workloads.worker.env.DATABASE_POOL_SIZE: is set by the estate from postgres.pools.worker "
+        "(the connection budget counts that value); set it there"
+    )
+
+
 def test_a_celery_worker_must_say_its_concurrency() -> None:
     (refused,) = problems({"workloads": {"worker": {"args": ["-A", "app.celery_app", "worker"]}}})
     assert refused.startswith(f"{P}:workloads.worker.args: run a Celery worker without --concurrency")
