@@ -25,24 +25,25 @@ class Wiring:
     secret_env: dict[str, SecretText] = field(default_factory=dict)
 
 
-def _connections(config: EstateConfig, wiring: Wiring) -> None:
+def _connections(name: str, config: EstateConfig, wiring: Wiring) -> None:
     enabled = config.enabled_workloads
-    plain_urls: dict[str, str] = {}
+    plain_env: dict[str, str] = {}
     for target in wiring.spec.connects_to:
         if target not in enabled:
             continue  # nothing runs there: no credentials, no URL
-        if not registry.add_client_env(target, config, wiring.secret_env):
-            plain_urls[f"{target.upper().replace('-', '_')}_URL"] = (
-                f"http://{target}:{first_port(config, target)}"
-            )
-    if plain_urls:
-        wiring.spec = wiring.spec.model_copy(update={"env": {**wiring.spec.env, **plain_urls}})
+        if registry.add_client_env(target, config, wiring.secret_env):
+            plain_env.update(registry.client_settings(name, target, config))
+        else:
+            url = f"http://{target}:{first_port(config, target)}"
+            plain_env[f"{target.upper().replace('-', '_')}_URL"] = url
+    if plain_env:
+        wiring.spec = wiring.spec.model_copy(update={"env": {**wiring.spec.env, **plain_env}})
 
 
 def wire(name: str, config: EstateConfig) -> Wiring:
     wiring = Wiring(config.workloads[name])
     if registry.takes_client_credentials(name):
-        _connections(config, wiring)
+        _connections(name, config, wiring)
     wired = registry.wire(name, config, wiring.spec)
     if wired is not None:
         wiring.spec = wired.spec

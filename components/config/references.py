@@ -66,13 +66,6 @@ def monitoring_workloads(config: EstateConfig) -> dict[str, WorkloadSpec]:
     return build(config)
 
 
-def _surge(spec: WorkloadSpec) -> int:
-    """Extra pods during a rollout (components/kube/workload.py's strategies)."""
-    if spec.kind == "StatefulSet" or spec.singleton:
-        return 0
-    return 0 if spec.gpu is not None and spec.max_replicas == 1 else 1
-
-
 class _Checks:
     def __init__(self, config: EstateConfig, aggregates: bool):
         self.config = config
@@ -439,7 +432,7 @@ class _Checks:
         namespace = self.config.namespace
         quota, limits = namespace.quota, namespace.limit_range
         running: Mapping[str, WorkloadSpec] = {**self.enabled, **monitoring_workloads(self.config)}
-        pods = {name: spec.max_replicas + _surge(spec) for name, spec in running.items()}
+        pods = {name: spec.max_pods for name, spec in running.items()}
         totals = {"requestsCpu": 0, "limitsCpu": 0, "requestsMemory": 0, "limitsMemory": 0, "gpu": 0}
         for name, spec in running.items():
             count = pods[name]

@@ -260,3 +260,15 @@ class WorkloadSpec(StrictModel):
     @property
     def max_replicas(self) -> int:
         return self.autoscaling.max_replicas if self.autoscaling else self.replicas
+
+    @property
+    def rollout_surge(self) -> int:
+        """Extra pods during a rollout (components/kube/workload.py's strategies)."""
+        if self.kind == "StatefulSet" or self.singleton:
+            return 0
+        return 0 if self.gpu is not None and self.max_replicas == 1 else 1
+
+    @property
+    def max_pods(self) -> int:
+        """Pods at full scale: every replica autoscaling allows, plus a rollout's surge pod."""
+        return self.max_replicas + self.rollout_surge

@@ -82,6 +82,9 @@ class Datastore:
     # Cross-reference problems of a field-valid estate: (config key, message).
     problems: Callable[[EstateConfig], list[tuple[str, str]]]
     exporters: tuple[Exporter, ...] = ()
+    # Plain (not secret) environment a client workload gets with `connectsTo: [role]`, by
+    # (client, role, config): its pool sizes, say.
+    client_settings: Callable[[str, str, EstateConfig], dict[str, str]] = lambda *_: {}
     # Roles whose `connectsTo` is replication intent (network only): no client credentials.
     replication_roles: frozenset[str] = frozenset()
     # docker-host: the image's ENTRYPOINT (DockerHost wraps it to write config files first),

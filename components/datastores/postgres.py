@@ -12,13 +12,15 @@ quotes as literals. Shared by the Kubernetes and the docker-host targets.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, Field, StrictInt, model_validator
 
 from components.config.alerts import AlertRule
 from components.config.base import StrictModel
 from components.config.images import PinnedImage
+from components.config.types import Dns1035Label
 from components.config.workloads import WorkloadSpec
 from components.secret_text import SecretText, pgpass_escape, pgpass_escaped, secret, text, url_encoded
 
@@ -40,6 +42,17 @@ PG_REPLICATION_ROLE = "replicator"  # REPLICATION, for the read replicas' WAL st
 
 # How far (WAL bytes) a read replica may trail the primary before it is an alert.
 REPLICA_LAG_BYTES = 256 * 2**20
+
+# The exporter's role may hold this many connections (its CONNECTION LIMIT): what the
+# connection budget counts for it.
+PG_EXPORTER_CONNECTIONS = 3
+
+
+def replication_connections(read_replicas: int) -> int:
+    """The replication role's connection limit: one WAL stream per replica, plus the two a
+    replica re-cloning itself holds (pg_basebackup's base backup and its WAL stream)."""
+    return read_replicas + 2
+
 
 # --- settings (`postgres.*`) ---------------------------------------------------------------
 
@@ -78,11 +91,51 @@ class PostgresTuning(StrictModel):
     maintenance_work_mem: PgSize = "256MB"
     wal_buffers: PgSize = "16MB"
     max_connections: int = Field(default=200, ge=1, le=262143)
+    # PostgreSQL's defaults, set explicitly because the gate's connection budget reads them:
+    # slots only a superuser may take (the administrator's way in when the pools are full),
+    # and WAL senders (the read replicas' streams, outside max_connections since PG 12).
+    superuser_reserved_connections: int = Field(default=3, ge=0, le=262143)
+    max_wal_senders: int = Field(default=10, ge=0, le=262143)
     checkpoint_completion_target: float = Field(default=0.9, gt=0, le=1, allow_inf_nan=False)
     random_page_cost: float = Field(default=1.1, gt=0, le=1_000_000, allow_inf_nan=False)
     effective_io_concurrency: int = Field(default=200, ge=0, le=1000)
     max_wal_size: PgSize = "2GB"
     min_wal_size: PgSize = "512MB"
+
+
+# SQLAlchemy reads pool_size 0 as "no limit" and max_overflow -1 as "no limit on overflow":
+# neither can be budgeted, so neither is a value here.
+PoolSize = Annotated[StrictInt, Field(ge=1, le=10_000)]
+PoolOverflow = Annotated[StrictInt, Field(ge=0, le=10_000)]
+
+
+class PoolSpec(StrictModel):
+    """One workload's SQLAlchemy connection pool (`postgres.pools.<workload>`). Every process
+    of a pod opens its own pool per engine (DATABASE_URL, and DATABASE_READ_URL where given):
+    `size` connections kept open, up to `maxOverflow` more under load."""
+
+    processes: PoolSize = Field(
+        default=1,
+        description="processes per pod, each with its own pool: gunicorn workers (-w), "
+        "Celery prefork children (--concurrency)",
+    )
+    size: PoolSize = Field(default=5, description="pool_size: DATABASE_POOL_SIZE")
+    max_overflow: PoolOverflow = Field(default=0, description="max_overflow: DATABASE_MAX_OVERFLOW")
+
+    @property
+    def per_pod(self) -> int:
+        return self.processes * (self.size + self.max_overflow)
+
+
+# The production pools, matched to the production workloads' arguments (gunicorn `-w 2`,
+# Celery `--concurrency=4`; the gate refuses a pool whose processes disagree with them).
+# A Celery child runs one task at a time: one connection, and one spare for a nested session.
+# beat holds a pool only if it is given `connectsTo: [postgres]` (a database scheduler).
+DEFAULT_POOLS: dict[str, dict[str, int]] = {
+    "api": {"processes": 2, "size": 5, "maxOverflow": 2},
+    "worker": {"processes": 4, "size": 1, "maxOverflow": 1},
+    "beat": {"processes": 1, "size": 1, "maxOverflow": 1},
+}
 
 
 class PostgresSettings(PostgresTuning):
@@ -98,6 +151,27 @@ class PostgresSettings(PostgresTuning):
         le=15,
         description="streaming read replicas behind the `postgres-ro` Service (Kubernetes only)",
     )
+    pools: dict[Dns1035Label, PoolSpec] = Field(
+        default_factory=dict,
+        description="each client workload's pool; one without an entry gets PoolSpec's defaults",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _production_pools(cls, data: Any) -> Any:
+        """Stack config merges into the production pools entry by entry, as it merges into
+        the production workloads, instead of replacing them all."""
+        if not isinstance(data, dict) or not isinstance(data.get("pools", {}), dict):
+            return data
+        given = data.get("pools", {})
+        merged: dict[str, Any] = {name: dict(pool) for name, pool in DEFAULT_POOLS.items()}
+        for name, pool in given.items():
+            default = merged.get(name)
+            merged[name] = {**default, **pool} if isinstance(pool, dict) and default else pool
+        return {**data, "pools": merged}
+
+    def pool(self, workload: str) -> PoolSpec:
+        return self.pools.get(workload, PoolSpec())
 
 
 def with_read_replicas(data: Any) -> Any:
@@ -254,7 +328,7 @@ def postgres_roles_sql(settings: PostgresSettings, exporter: bool) -> str:
                 "exporter_password",
                 PG_EXPORTER_PASSWORD_FILE,
                 "LOGIN INHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS "
-                "CONNECTION LIMIT 3",
+                f"CONNECTION LIMIT {PG_EXPORTER_CONNECTIONS}",
             ),
             "SELECT format('REVOKE %I FROM %I', r.rolname, u.rolname) FROM pg_auth_members m",
             "  JOIN pg_roles r ON r.oid = m.roleid JOIN pg_roles u ON u.oid = m.member",
@@ -271,7 +345,7 @@ def postgres_roles_sql(settings: PostgresSettings, exporter: bool) -> str:
             "replication_password",
             PG_REPLICATION_PASSWORD_FILE,
             "LOGIN REPLICATION NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS NOINHERIT "
-            f"CONNECTION LIMIT {settings.read_replicas + 2}",
+            f"CONNECTION LIMIT {replication_connections(settings.read_replicas)}",
         )
     else:
         lines += _no_login(PG_REPLICATION_ROLE)
@@ -401,6 +475,16 @@ def add_client_env(role: str, config: EstateConfig, env: dict[str, SecretText]) 
         )
 
 
+# What a client reads its pool from (set from `postgres.pools`, never by hand).
+POOL_ENV = ("DATABASE_POOL_SIZE", "DATABASE_MAX_OVERFLOW")
+
+
+def client_settings(client: str, role: str, config: EstateConfig) -> dict[str, str]:
+    """The pool each process of `client` opens per engine (not secret: plain environment)."""
+    pool = config.postgres.pool(client)
+    return dict(zip(POOL_ENV, (str(pool.size), str(pool.max_overflow)), strict=True))
+
+
 def _file(path: str) -> str:
     return path.rsplit("/", 1)[1]
 
@@ -470,7 +554,7 @@ def problems(config: EstateConfig) -> list[tuple[str, str]]:
     primary = config.enabled_workloads.get(PRIMARY)
     if primary is None:
         return []
-    return [
+    found = [
         (
             f"workloads.{PRIMARY}.env.{var}",
             "is set by the estate from postgres.database, postgres.appUser and the "
@@ -479,6 +563,170 @@ def problems(config: EstateConfig) -> list[tuple[str, str]]:
         for var in MANAGED_ENV
         if var in primary.env
     ]
+    return found + pool_problems(config) + budget_problems(config)
+
+
+# --- connections ---------------------------------------------------------------------------
+
+# The flags that set how many processes a pod's server starts, each opening its own pool.
+_PROCESS_FLAGS = {"gunicorn": ("-w", "--workers"), "celery": ("-c", "--concurrency")}
+
+
+def _processes_in_args(spec: WorkloadSpec) -> tuple[str, int | None] | None:
+    """(flag as written, its number) when the workload's arguments set its process count;
+    (server, None) for a Celery worker that leaves it to Celery (one per CPU of the node)."""
+    server = (spec.command or [""])[0].rsplit("/", 1)[-1]
+    flags = _PROCESS_FLAGS.get(server)
+    if flags is None:
+        return None
+    args = spec.args or []
+    for index, arg in enumerate(args):
+        for flag in flags:
+            value = None
+            if arg == flag and index + 1 < len(args):
+                value = args[index + 1]
+            elif arg.startswith(flag + "="):
+                value = arg.split("=", 1)[1]
+            elif len(flag) == 2 and arg.startswith(flag) and arg[2:].isdigit():
+                value = arg[2:]
+            if value is not None and value.isdigit():
+                return (arg if value in arg else f"{arg} {value}"), int(value)
+    return (server, None) if server == "celery" and "worker" in args else None
+
+
+def clients(config: EstateConfig, role: str) -> dict[str, WorkloadSpec]:
+    """The enabled workloads that open pools on `role` (a replica's WAL stream is not one)."""
+    return {
+        name: spec
+        for name, spec in config.enabled_workloads.items()
+        if role in spec.connects_to and name not in (PRIMARY, REPLICA)
+    }
+
+
+def pool_problems(config: EstateConfig) -> list[tuple[str, str]]:
+    found = []
+    for name in config.postgres.pools:
+        if name not in config.workloads:
+            found.append((f"postgres.pools.{name}", f"names no workload (known: {sorted(config.workloads)})"))
+        elif name in (PRIMARY, REPLICA):
+            found.append((f"postgres.pools.{name}", "is the database itself, not a client of it"))
+    for name, spec in {**clients(config, PRIMARY), **clients(config, REPLICA)}.items():
+        for var in POOL_ENV:
+            if var in spec.env:
+                found.append(
+                    (
+                        f"workloads.{name}.env.{var}",
+                        f"is set by the estate from postgres.pools.{name} (the connection budget counts "
+                        "that value); set it there",
+                    )
+                )
+        processes = _processes_in_args(spec)
+        pool = config.postgres.pool(name)
+        if processes is None:
+            continue
+        written, number = processes
+        if number is None:
+            found.append(
+                (
+                    f"workloads.{name}.args",
+                    "run a Celery worker without --concurrency, which then starts one process (and "
+                    "one pool) per CPU of its node, a number the connection budget cannot know; set "
+                    f"--concurrency=N and postgres.pools.{name}.processes: N",
+                )
+            )
+        elif number != pool.processes:
+            found.append(
+                (
+                    f"postgres.pools.{name}.processes",
+                    f"got {pool.processes}: workloads.{name}.args start {number} processes per pod "
+                    f"({written}), each with its own pool; set it to {number}",
+                )
+            )
+    return found
+
+
+@dataclass(frozen=True)
+class Share:
+    """Connections one part of the estate may hold on a server, and the keys behind them."""
+
+    count: int
+    why: str
+
+
+def _pods(config: EstateConfig, name: str, spec: WorkloadSpec) -> tuple[int, str]:
+    if config.target == "docker-host":
+        # One container; a rolling replacement starts the new one before stopping the old.
+        if spec.singleton:
+            return 1, "1 container"
+        return 2, "2 containers (one and its rolling replacement)"
+    scale = (
+        f"workloads.{name}.autoscaling.maxReplicas {spec.max_replicas}"
+        if spec.autoscaling
+        else f"workloads.{name}.replicas {spec.max_replicas}"
+    )
+    surge = f" + {spec.rollout_surge} rollout surge" if spec.rollout_surge else ""
+    return spec.max_pods, f"{spec.max_pods} pods ({scale}{surge})"
+
+
+def connection_shares(config: EstateConfig, role: str) -> list[Share]:
+    """Everything that may hold a connection on one server of `role` at the same time, at
+    full scale. On a read replica: all read pools, as if on the one replica left serving."""
+    pg = config.postgres
+    shares = [Share(pg.superuser_reserved_connections, "postgres.superuserReservedConnections")]
+    if role == PRIMARY and exporter_deployed(config):
+        shares.append(
+            Share(PG_EXPORTER_CONNECTIONS, "the exporter's connection limit (monitoring.exporters.postgres)")
+        )
+    for name, spec in clients(config, role).items():
+        pool = pg.pool(name)
+        pods, scale = _pods(config, name, spec)
+        shares.append(
+            Share(
+                pods * pool.per_pod,
+                f"{name}: {scale} x {pool.processes} processes x "
+                f"({pool.size} + {pool.max_overflow}) (postgres.pools.{name}.processes, .size, .maxOverflow)",
+            )
+        )
+    return shares
+
+
+def budget_problems(config: EstateConfig) -> list[tuple[str, str]]:
+    pg = config.postgres
+    found = []
+    if pg.superuser_reserved_connections >= pg.max_connections:
+        # Even with no client at all: PostgreSQL refuses to start.
+        found.append(
+            (
+                "postgres.superuserReservedConnections",
+                f"got {pg.superuser_reserved_connections}: must be less than postgres.maxConnections "
+                f"({pg.max_connections}), or PostgreSQL does not start",
+            )
+        )
+    for role in (PRIMARY, REPLICA):
+        if role not in config.enabled_workloads:
+            continue
+        shares = connection_shares(config, role)
+        need = sum(share.count for share in shares)
+        if need > pg.max_connections:
+            where = "the primary" if role == PRIMARY else "each read replica (postgres-ro)"
+            parts = "; ".join(f"{share.count} for {share.why}" for share in shares)
+            found.append(
+                (
+                    "postgres.maxConnections",
+                    f"got {pg.max_connections}: {where} must hold {need} connections at full scale "
+                    f"({parts}); raise postgres.maxConnections or shrink the pools or the replicas",
+                )
+            )
+    if pg.read_replicas > 0 and replication_connections(pg.read_replicas) > pg.max_wal_senders:
+        found.append(
+            (
+                "postgres.maxWalSenders",
+                f"got {pg.max_wal_senders}: {pg.read_replicas} read replicas (postgres.readReplicas) "
+                f"stream through up to {replication_connections(pg.read_replicas)} WAL senders (one "
+                "each, two for a replica re-cloning itself); raise postgres.maxWalSenders",
+            )
+        )
+    return found
 
 
 # --- exporter and alerts -------------------------------------------------------------------
@@ -609,6 +857,7 @@ DATASTORE = Datastore(
     secret_keys=SECRET_KEYS,
     required_secrets=required_secrets,
     add_client_env=add_client_env,
+    client_settings=client_settings,
     wire=wire,
     alert_rules=alert_rules,
     problems=problems,

@@ -101,6 +101,13 @@ def add_client_env(target: str, config: EstateConfig, env: dict[str, SecretText]
     return True
 
 
+def client_settings(client: str, target: str, config: EstateConfig) -> dict[str, str]:
+    """The plain environment `client` gets for its `connectsTo: [target]` (none for a workload
+    that is no datastore role)."""
+    store = datastore_of(target)
+    return store.client_settings(client, target, config) if store is not None else {}
+
+
 def wire(workload: str, config: EstateConfig, spec: WorkloadSpec) -> Wired | None:
     """A datastore role's command, arguments and files; None for any other workload."""
     store = datastore_of(workload)

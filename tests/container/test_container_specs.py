@@ -23,7 +23,8 @@ def test_a_new_workload_becomes_a_hardened_scraped_container() -> None:
     assert all("noexec" in options for options in spec.tmpfs.values())
     # Its database URL is a recipe resolved by DockerHost into a secret Output.
     assert isinstance(spec.secret_env["DATABASE_URL"], SecretText)
-    assert not [k for k in spec.env if "DATABASE" in k]
+    # In plain environment only its pool's sizes, never the URL.
+    assert {k for k in spec.env if "DATABASE" in k} == {"DATABASE_POOL_SIZE", "DATABASE_MAX_OVERFLOW"}
 
 
 def test_secret_files_are_uploads_never_environment() -> None:

@@ -25,7 +25,10 @@ from pathlib import Path
 import pytest
 import redis as redis_py
 
+from components.datastores.postgres import PG_ROLES_FILE
 from tests.support.tools import free_port, require_tool
+
+from .rendered import Rendered
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 
@@ -327,21 +330,32 @@ def postgres(
         yield server
 
 
+# The names the rendered files use, resolving as in the cluster: the primary, the replicas.
+CLUSTER_HOSTS = "127.0.0.1 postgres\n127.0.0.2 postgres-ro\n"
+
+
 @contextmanager
-def replica(
-    primary: Postgres,
-    files: Mapping[str, str],
-    command: Sequence[str],
-    env: Mapping[str, str],
-    log: Path,
-    hosts: Path,
-) -> Iterator[Postgres]:
+def primary_at_home(primary: Rendered, scratch: Path) -> Iterator[Postgres]:
+    """The primary from its rendered files at its production address postgres:5432, in a
+    network namespace of its own (its own loopback) where the rendered names resolve as in
+    the cluster. Its log and hosts file go to `scratch`."""
+    with namespace(net=True) as ns:
+        ns.hosts(CLUSTER_HOSTS, scratch / "hosts-primary")
+        files = primary.files
+        log = scratch / "primary.log"
+        with postgres(files, primary.command, primary.env, files[PG_ROLES_FILE], log, ns, 5432) as server:
+            yield server
+
+
+@contextmanager
+def replica(primary: Postgres, rendered: Rendered, scratch: Path) -> Iterator[Postgres]:
     """A read replica in a mount namespace of its own on the primary's network, started by
     the rendered replica script (which clones the primary on its empty volume)."""
+    files, command, log = rendered.files, rendered.command, scratch / "replica.log"
     with namespace(join=primary.ns) as ns:
-        ns.hosts("127.0.0.1 postgres\n127.0.0.2 postgres-ro\n", hosts)  # before /tmp is a tmpfs
+        ns.hosts(CLUSTER_HOSTS, scratch / "hosts-replica")  # before /tmp is a tmpfs
         _postgres_files(ns, files)
-        server = Postgres(ns, [], dict(env), "", log, port=primary.port, host="127.0.0.2")
+        server = Postgres(ns, [], dict(rendered.env), "", log, port=primary.port, host="127.0.0.2")
         assert command[0] == "bash"
         argv = [
             "env",

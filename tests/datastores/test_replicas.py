@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 
 from components.config import ConfigError
-from components.datastores.postgres import PG_ADMIN_ROLE, PG_REPLICATION_ROLE, PG_ROLES_FILE, REPLICA
+from components.datastores.postgres import PG_ADMIN_ROLE, PG_REPLICATION_ROLE, REPLICA
 from tests.support.program import run_program
 
 from .conftest import SECRETS
 from .rendered import rendered_all
-from .servers import namespace, postgres, replica
+from .servers import primary_at_home, replica
 
 pytestmark = pytest.mark.slow
 
@@ -32,61 +32,40 @@ def test_replica_follows_serves_reads_and_refuses_writes(tmp_path: Path) -> None
     read_url = files["api"].env["DATABASE_READ_URL"]
     assert "@postgres-ro:5432/" in read_url
 
-    # Its own network namespace: the primary takes its production address postgres:5432.
-    with namespace(net=True) as ns:
-        ns.hosts("127.0.0.1 postgres\n127.0.0.2 postgres-ro\n", tmp_path / "hosts-primary")
-        with postgres(
-            primary_files.files,
-            primary_files.command,
-            primary_files.env,
-            primary_files.files[PG_ROLES_FILE],
-            tmp_path / "primary.log",
-            ns=ns,
-            port=5432,
-        ) as primary:
-            primary.sql(
-                "CREATE TABLE lessons (id int primary key, title text); "
-                "INSERT INTO lessons VALUES (1, 'maps')",
-                APP,
-                SECRETS["postgresPassword"],
-                DB,
-            )
-            with replica(
-                primary,
-                replica_files.files,
-                replica_files.command,
-                replica_files.env,
-                tmp_path / "replica.log",
-                tmp_path / "hosts-replica",
-            ) as standby:
-                streaming = primary.sql(
-                    "SELECT usename, state FROM pg_stat_replication",
-                    PG_ADMIN_ROLE,
-                    SECRETS["postgresAdminPassword"],
-                    "postgres",
-                ).stdout.split()
-                assert streaming == [f"{PG_REPLICATION_ROLE}|streaming"]
-                app_pw = SECRETS["postgresPassword"]
-                assert standby.sql("SELECT pg_is_in_recovery()", APP, app_pw, DB).stdout.strip() == "t"
-                # The replica was cloned with the data, and follows what is written afterwards.
-                assert standby.sql("SELECT title FROM lessons", APP, app_pw, DB).stdout.strip() == "maps"
-                primary.sql("INSERT INTO lessons VALUES (2, 'rivers')", APP, app_pw, DB)
-                deadline = time.monotonic() + 30
-                while "rivers" not in standby.sql("SELECT title FROM lessons", APP, app_pw, DB).stdout:
-                    assert time.monotonic() < deadline, "the replica does not follow the primary"
-                    time.sleep(0.2)
-                # Writes are refused, whoever asks.
-                refused = standby.sql("INSERT INTO lessons VALUES (3, 'x')", APP, app_pw, DB, check=False)
-                assert "read-only transaction" in refused.stderr
-                # The application's read URL, parsed by libpq, reaches the replica.
-                assert standby.sql_url("SELECT count(*) FROM lessons", read_url).strip() == "2"
-                # The replication role streams WAL and reads no database.
-                replication_pw = SECRETS["postgresReplicationPassword"]
-                for database in (DB, "postgres"):
-                    denied = primary.sql(
-                        "SELECT 1", PG_REPLICATION_ROLE, replication_pw, database, check=False
-                    )
-                    assert "permission denied for database" in denied.stderr
+    with primary_at_home(primary_files, tmp_path) as primary:
+        primary.sql(
+            "CREATE TABLE lessons (id int primary key, title text); INSERT INTO lessons VALUES (1, 'maps')",
+            APP,
+            SECRETS["postgresPassword"],
+            DB,
+        )
+        with replica(primary, replica_files, tmp_path) as standby:
+            streaming = primary.sql(
+                "SELECT usename, state FROM pg_stat_replication",
+                PG_ADMIN_ROLE,
+                SECRETS["postgresAdminPassword"],
+                "postgres",
+            ).stdout.split()
+            assert streaming == [f"{PG_REPLICATION_ROLE}|streaming"]
+            app_pw = SECRETS["postgresPassword"]
+            assert standby.sql("SELECT pg_is_in_recovery()", APP, app_pw, DB).stdout.strip() == "t"
+            # The replica was cloned with the data, and follows what is written afterwards.
+            assert standby.sql("SELECT title FROM lessons", APP, app_pw, DB).stdout.strip() == "maps"
+            primary.sql("INSERT INTO lessons VALUES (2, 'rivers')", APP, app_pw, DB)
+            deadline = time.monotonic() + 30
+            while "rivers" not in standby.sql("SELECT title FROM lessons", APP, app_pw, DB).stdout:
+                assert time.monotonic() < deadline, "the replica does not follow the primary"
+                time.sleep(0.2)
+            # Writes are refused, whoever asks.
+            refused = standby.sql("INSERT INTO lessons VALUES (3, 'x')", APP, app_pw, DB, check=False)
+            assert "read-only transaction" in refused.stderr
+            # The application's read URL, parsed by libpq, reaches the replica.
+            assert standby.sql_url("SELECT count(*) FROM lessons", read_url).strip() == "2"
+            # The replication role streams WAL and reads no database.
+            replication_pw = SECRETS["postgresReplicationPassword"]
+            for database in (DB, "postgres"):
+                denied = primary.sql("SELECT 1", PG_REPLICATION_ROLE, replication_pw, database, check=False)
+                assert "permission denied for database" in denied.stderr
 
 
 def test_replicas_are_objects_of_the_same_intent() -> None:
