@@ -47,9 +47,9 @@ destroy: runtime
 test: test-tools engine-test  ## the whole test suite
 	@ENGINE=build bash scripts/engine.sh
 	@bash scripts/test.sh
-test-extra: dev engine  ## the proofs with binaries too heavy for `make test`: collector and secrets operator
+test-extra: dev engine  ## the proofs with binaries too heavy for `make test`: collector, secrets operator, trivy
 	@bash tools/extra/build.sh all
-	SHIKSHA_EXTRA=1 $(PY) -m pytest -m extra -p no:cacheprovider tests/logging tests/secrets_manager tests/apiserver
+	SHIKSHA_EXTRA=1 $(PY) -m pytest -m extra -p no:cacheprovider tests/logging tests/secrets_manager tests/apiserver tests/ci/test_trivy.py
 lint: dev
 	$(PY) -m ruff check . && $(PY) -m ruff format --check .
 typecheck: dev

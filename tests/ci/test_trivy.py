@@ -1,18 +1,20 @@
 """trivy's misconfiguration checks on the prod estate: 0 HIGH or CRITICAL findings.
 
-The real trivy (built from its Go module by scripts/setup-test-tools.sh) scans every
+The real trivy (built from its Go module by tools/extra/build.sh; its cold build is too
+heavy for make test, so these run in make test-extra, docs/ci-cd.md) scans every
 manifest of the prod stack, rendered under mocks by tools/render.py, in both edge modes,
 with the checks embedded in its binary and no network (a network namespace of its own).
 A ConfigMap written as the estate's PostgreSQL scripts were before the fix is scanned
 alongside as the control: trivy must report KSV-0109 on it, so a scan that silently ran
 no check cannot pass. tests/ci/ksv0109.py ports KSV-0109, the rule the estate once failed,
 so every ConfigMap of more variants is held to it in the same run; the port is held to the
-rule's own test cases and to the patterns of its Rego source."""
+rule's own test cases and to the patterns of its Rego source (make test)."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import time
 from collections.abc import Iterator
@@ -25,6 +27,7 @@ import yaml
 from components.datastores import postgres
 from tests.ci import contract, ksv0109
 from tests.ci.contract import ROOT
+from tests.logging.extra import extra_binary
 from tests.support.program import PROJECT, run_program
 from tests.support.tools import CACHE_BIN, require_tool
 from tools import render
@@ -87,6 +90,16 @@ def test_the_port_finds_what_trivy_reported_before_the_fix() -> None:
     assert ksv0109.findings(CONTROL) == {"  export PGPASSWORD", "  CONNECTION LIMIT -1 PASSWORD "}
 
 
+def _pin(script: str, name: str) -> str:
+    match = re.search(rf"^{name}=(v\S+)$", (ROOT / script).read_text(), re.MULTILINE)
+    assert match, f"{script}: no {name}=v..."
+    return match.group(1)
+
+
+TRIVY_VERSION = _pin("tools/extra/build.sh", "TRIVY_VERSION")
+TRIVY_CHECKS_VERSION = _pin("scripts/setup-test-tools.sh", "TRIVY_CHECKS_VERSION")
+
+
 def _checks_module() -> Path:
     link = CACHE_BIN.parent / "trivy-checks"
     if not link.is_dir():
@@ -98,7 +111,9 @@ def _checks_module() -> Path:
 
 
 def test_the_port_has_the_patterns_of_the_pinned_rego() -> None:
-    values, keys = ksv0109.rego_patterns(_checks_module())
+    module = _checks_module()
+    assert module.name == f"trivy-checks@{TRIVY_CHECKS_VERSION}", module
+    values, keys = ksv0109.rego_patterns(module)
     assert sorted(values) == sorted(p.pattern for p in ksv0109.VALUE_PATTERNS)
     assert sorted(keys) == sorted(p.pattern for p in ksv0109.KEY_PATTERNS)
 
@@ -161,8 +176,12 @@ def _misconfigurations(report: dict[str, Any]) -> Iterator[tuple[str, dict[str, 
 
 
 @pytest.fixture(scope="module")
-def scans(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
-    trivy = require_tool("trivy")
+def trivy() -> str:
+    return extra_binary("trivy")
+
+
+@pytest.fixture(scope="module")
+def scans(trivy: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
     base = tmp_path_factory.mktemp("trivy")
     reports = {}
     for mode in EDGE_MODES:
@@ -173,6 +192,21 @@ def scans(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]
     return reports
 
 
+@pytest.mark.extra
+def test_trivy_is_the_pinned_release_with_the_pinned_checks(trivy: str) -> None:
+    """The binary's own build information: the release built, and the trivy-checks module
+    embedded in it is the one the port reads (scripts/setup-test-tools.sh)."""
+    info = subprocess.run(["go", "version", "-m", trivy], capture_output=True, text=True, check=True).stdout
+    assert re.search(
+        rf"^\s+mod\s+github.com/aquasecurity/trivy\s+{re.escape(TRIVY_VERSION)}\s", info, re.M
+    ), info
+    checks = rf"^\s+dep\s+github.com/aquasecurity/trivy-checks\s+{re.escape(TRIVY_CHECKS_VERSION)}\s"
+    assert re.search(checks, info, re.M), info
+    version = subprocess.run([trivy, "--version"], capture_output=True, text=True, check=True).stdout
+    assert f"Version: {TRIVY_VERSION.removeprefix('v')}" in version, version
+
+
+@pytest.mark.extra
 @pytest.mark.parametrize("mode", EDGE_MODES)
 def test_trivy_finds_no_high_or_critical_misconfiguration(
     mode: str, scans: dict[str, dict[str, Any]]
@@ -185,6 +219,7 @@ def test_trivy_finds_no_high_or_critical_misconfiguration(
     assert blocking == [], "\n".join(blocking)
 
 
+@pytest.mark.extra
 @pytest.mark.parametrize("mode", EDGE_MODES)
 def test_trivy_ran_its_checks_on_every_manifest(mode: str, scans: dict[str, dict[str, Any]]) -> None:
     """The scan judged each rendered file, KSV-0109 passed on the PostgreSQL ConfigMaps, and
