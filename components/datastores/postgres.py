@@ -205,7 +205,7 @@ def postgres_args(tuning: PostgresTuning, hba_file: str) -> list[str]:
 
 # A password reaches ALTER ROLE through format's %L (a literal the server quotes), as names go
 # through %I: no line of a script reads `PASSWORD :'...'`, the shape of a `password: value`
-# setting that secret scanners flag in a ConfigMap (trivy's KSV-0109, docs/policy-pack.md).
+# setting that secret scanners flag in a ConfigMap (trivy's KSV-0109, docs/ci-cd.md).
 def _set_password(role: str, attributes: str, password_var: str) -> str:
     return rf"SELECT format('ALTER ROLE %I WITH {attributes} PASSWORD %L', {role}, :'{password_var}') \gexec"
 
