@@ -23,7 +23,7 @@ STACK ?= local
 ARGS ?=
 PY := .venv/bin/python
 
-.PHONY: setup venv dev engine runtime engine-test test-tools preview up destroy test test-extra lint typecheck render checkov bench diagram
+.PHONY: setup venv dev engine runtime engine-test test-tools preview up destroy test test-extra lint typecheck render checkov trivy bench diagram
 venv:             ## the project virtualenv (.venv): what the program and the policy pack import
 	@bash scripts/setup.sh runtime
 dev: venv         ## .venv plus the test and lint tools of requirements-dev.txt
@@ -47,9 +47,9 @@ destroy: runtime
 test: test-tools engine-test  ## the whole test suite
 	@ENGINE=build bash scripts/engine.sh
 	@bash scripts/test.sh
-test-extra: dev engine  ## the proofs with binaries too heavy for `make test`: collector and secrets operator
+test-extra: dev engine  ## the proofs with binaries too heavy for `make test`: collector, secrets operator, trivy
 	@bash tools/extra/build.sh all
-	SHIKSHA_EXTRA=1 $(PY) -m pytest -m extra -p no:cacheprovider tests/logging tests/secrets_manager tests/apiserver
+	SHIKSHA_EXTRA=1 $(PY) -m pytest -m extra -p no:cacheprovider tests/logging tests/secrets_manager tests/apiserver tests/ci/test_trivy.py
 lint: dev
 	$(PY) -m ruff check . && $(PY) -m ruff format --check .
 typecheck: dev
@@ -58,6 +58,8 @@ render: dev      ## render every manifest of a stack under mocks to rendered/<st
 	$(PY) -m tools.render $(STACK)
 checkov: dev
 	@bash scripts/checkov.sh
+trivy: dev       ## trivy's misconfiguration checks over the prod manifests (both edge modes): no HIGH/CRITICAL
+	@bash scripts/trivy-config.sh
 bench: dev
 	@bash scripts/bench.sh
 diagram:          ## the prod estate's allowed connections and edge routes, drawn to docs/estate.svg

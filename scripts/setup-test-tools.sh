@@ -58,3 +58,21 @@ if [ ! -x "$promtool_dir/promtool" ]; then
 fi
 ln -sf "$promtool_dir/promtool" "$SHIKSHA_CACHE/bin/promtool"
 
+
+# --- trivy's checks (issue 23) -------------------------------------------------------------
+# The Rego of the trivy-checks module that trivy v0.74.0 embeds (its go.mod pins this version),
+# linked at $SHIKSHA_CACHE/trivy-checks for tests/ci/ksv0109.py, the port of the rule the
+# estate's ConfigMaps once failed. A 2 MB module download. trivy itself is too heavy a cold
+# build for make test (docs/ci-cd.md): make test-extra and make trivy build it
+# (tools/extra/build.sh trivy), and its test checks that it embeds this same version.
+TRIVY_CHECKS_VERSION=v1.12.2-0.20251219190323-79d27547baf5
+if [[ "$(readlink "$SHIKSHA_CACHE/trivy-checks" 2>/dev/null)" != *"@$TRIVY_CHECKS_VERSION" ]] \
+  || [ ! -d "$SHIKSHA_CACHE/trivy-checks" ]; then
+  link_trivy_checks() {
+    local dir
+    dir=$(go mod download -json "github.com/aquasecurity/trivy-checks@$TRIVY_CHECKS_VERSION" | jq -r .Dir)
+    [ -d "$dir" ] || return 1
+    ln -sfn "$dir" "$SHIKSHA_CACHE/trivy-checks"
+  }
+  step "link the trivy-checks module $TRIVY_CHECKS_VERSION (the Rego trivy embeds)" link_trivy_checks
+fi

@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from tests.support.program import ROOT, run_program
+from tests.support.program import PROJECT, ROOT, run_program
 
 _UNSAFE = re.compile(r"[^a-z0-9.-]+")
 # Dependency order, as one would apply them: what others live in or refer to comes first.
@@ -85,10 +85,11 @@ def _ints(value: Any) -> Any:
     return value
 
 
-def render(stack: str, out_dir: Path) -> list[Path]:
+def render(stack: str, out_dir: Path, overrides: dict[str, Any] | None = None) -> list[Path]:
     """Writes the stack's objects to out_dir, replacing whatever an earlier render left there
-    (a stale file of a removed object would otherwise still be scanned)."""
-    snapshot = run_program(stack)
+    (a stale file of a removed object would otherwise still be scanned). `overrides` are
+    full config keys (`shiksha-setu:ingress`) set over the stack's own."""
+    snapshot = run_program(stack, overrides=overrides)
     manifests = sorted((_ints(obj.manifest) for obj in snapshot.kubernetes_objects()), key=_order)
     if out_dir.exists():
         shutil.rmtree(out_dir)
@@ -106,7 +107,21 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.render", description=__doc__.splitlines()[0])
     parser.add_argument("stack", help="the <stack> of a Pulumi.<stack>.yaml")
     parser.add_argument("--out", type=Path, help="output directory (default rendered/<stack>-mock)")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=YAML",
+        help="replace the stack's top-level config KEY by a YAML value, e.g. 'ingress={mode: ingress-nginx}'",
+    )
     args = parser.parse_args(argv)
+    overrides = {}
+    for item in args.set:
+        key, equals, value = item.partition("=")
+        if not equals or not key:
+            print(f"--set {item!r}: expected KEY=YAML", file=sys.stderr)
+            return 2
+        overrides[f"{PROJECT}:{key}"] = yaml.safe_load(value)
     known = stacks()
     if args.stack not in known:
         print(
@@ -116,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     out_dir = args.out or ROOT / "rendered" / f"{args.stack}-mock"
     started = time.monotonic()
-    written = render(args.stack, out_dir)
+    written = render(args.stack, out_dir, overrides)
     print(
         f"rendered {len(written)} objects of stack {args.stack} to {out_dir} "
         f"({time.monotonic() - started:.1f} s)"

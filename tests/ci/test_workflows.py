@@ -230,7 +230,7 @@ def test_ci_security_scans_and_uploads_sarif_from_one_job() -> None:
     uploads = [
         s for s in contract.steps_of(security) if contract.uses(s, "github/codeql-action/upload-sarif")
     ]
-    assert {s["with"]["category"] for s in uploads} == {"semgrep", "checkov"}
+    assert {s["with"]["category"] for s in uploads} == {"semgrep", "checkov", "trivy"}
     assert _step(jobs["secrets"], "trufflesecurity/trufflehog")
     holders = [
         j for j, job in jobs.items() if (job.get("permissions") or {}).get("security-events") == "write"

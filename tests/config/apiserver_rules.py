@@ -58,7 +58,35 @@ def label_value(value: Any) -> bool:
     )
 
 
+TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
+
+
+def toleration_problems(toleration: dict[str, Any]) -> Iterator[str]:
+    """ValidateTolerations (k8s.io/kubernetes v1.37 pkg/apis/core/validation), rule by rule,
+    with the comparison operators Lt/Gt off as their feature gate is by default."""
+    key, operator = toleration.get("key", ""), toleration.get("operator", "")
+    value, effect = toleration.get("value", ""), toleration.get("effect", "")
+    if key and not label_key(key):
+        yield f"toleration key {key!r}"
+    if not key and operator != "Exists":
+        yield "toleration with an empty key and an operator other than Exists"
+    if toleration.get("tolerationSeconds") is not None and effect != "NoExecute":
+        yield f"tolerationSeconds with effect {effect!r}"
+    if operator in ("Equal", ""):
+        if not label_value(value):
+            yield f"toleration value {value!r}"
+    elif operator == "Exists":
+        if value:
+            yield f"toleration value {value!r} with operator Exists"
+    else:
+        yield f"toleration operator {operator!r}"
+    if effect and effect not in TAINT_EFFECTS:
+        yield f"taint effect {effect!r}"
+
+
 def _pod_spec_problems(spec: dict[str, Any]) -> Iterator[str]:
+    for toleration in spec.get("tolerations", []):
+        yield from toleration_problems(toleration)
     volumes = [v.get("name") for v in spec.get("volumes", [])]
     if len(set(volumes)) != len(volumes):
         yield f"duplicate volume names {volumes}"

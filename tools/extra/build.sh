@@ -4,11 +4,13 @@
 #   eso-render  the operator's template engine alone (tools/extra/eso/render), a quick build
 #   otelcol  a minimal OpenTelemetry Collector distribution made by the collector's own
 #            builder (tools/extra/otelcol/manifest.yaml pins the builder and components)
+#   trivy    trivy (TRIVY_VERSION below) from its Go module, for its misconfiguration checks
+#            (make trivy, tests/ci/test_trivy.py); its checks are embedded, none downloaded
 # Both come from the Go module proxy and land in $SHIKSHA_EXTRA_CACHE/<name>/<stamp>/,
 # linked into $SHIKSHA_EXTRA_CACHE/bin. A directory whose stamp matches its pins is not
 # rebuilt (a warm run costs well under a second). Kept out of the shared cache the
 # default build fills, so this never competes with or corrupts it.
-#   usage: tools/extra/build.sh eso|eso-render|otelcol|all
+#   usage: tools/extra/build.sh eso|eso-render|otelcol|trivy|all
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 REPO="$(cd "$HERE/../.." && pwd)"
@@ -100,12 +102,34 @@ build_otelcol() {
   ln -sf "$out/otelcol-shiksha" "$BIN/otelcol-shiksha"
 }
 
+# The trivy-checks module this release embeds is pinned in scripts/setup-test-tools.sh
+# (TRIVY_CHECKS_VERSION); tests/ci/test_trivy.py reads both from the built binary.
+TRIVY_VERSION=v0.74.0
+build_trivy() {
+  local out="$EXTRA/trivy/$TRIVY_VERSION" stamp="$TRIVY_VERSION jsonv2"
+  if [ -f "$out/.complete" ] && [ "$(cat "$out/.complete")" = "$stamp" ]; then
+    ln -sf "$out/trivy" "$BIN/trivy"
+    echo "==> trivy $TRIVY_VERSION: cached in $out"; return 0
+  fi
+  rm -rf "$out"; mkdir -p "$out"
+  # encoding/json/v2 is still an experiment in Go 1.26: trivy's own release builds set it too.
+  # Without the -X, `trivy --version` says "dev".
+  step "go install trivy $TRIVY_VERSION (every scanner: its command imports them all)" \
+    env GOBIN="$out" GOEXPERIMENT=jsonv2 GOFLAGS="-trimpath -p=$PARALLEL" $NICE go install \
+      -ldflags "-s -w -X github.com/aquasecurity/trivy/pkg/version/app.ver=${TRIVY_VERSION#v}" \
+      "github.com/aquasecurity/trivy/cmd/trivy@$TRIVY_VERSION" \
+    || fail "building trivy failed (see above)"
+  echo "$stamp" > "$out/.complete"
+  ln -sf "$out/trivy" "$BIN/trivy"
+}
+
 T0=$SECONDS
 case "${1:-all}" in
   eso) build_eso ;;
   eso-render) build_eso_render ;;
   otelcol) build_otelcol ;;
-  all) build_otelcol; build_eso_render; build_eso ;;
-  *) fail "usage: $0 eso|eso-render|otelcol|all" ;;
+  trivy) build_trivy ;;
+  all) build_otelcol; build_eso_render; build_eso; build_trivy ;;
+  *) fail "usage: $0 eso|eso-render|otelcol|trivy|all" ;;
 esac
 echo "==> extra build done in $((SECONDS - T0)) s (binaries in $BIN)"
