@@ -12,7 +12,8 @@ _QUEUE_KEY = f"({'|'.join(CELERY_QUEUES)})(\\x06\\x16[{''.join(str(s) for s in K
 
 
 def rules(t: AlertThresholds, _namespace: str) -> list[AlertRule]:
-    depth = f'label_replace(redis_key_size{{db="db0",key=~"{_QUEUE_KEY}"}}, "queue_name", "$1", "key", "{_QUEUE_KEY}")'
+    lists = f'redis_key_size{{db="db0",key=~"{_QUEUE_KEY}"}}'
+    depth = f'label_replace({lists}, "queue_name", "$1", "key", "{_QUEUE_KEY}")'
     return [
         # One rule, one set of annotations: the duplicate the old file carried is gone for good
         # because AlertRule has exactly one summary and one description.
