@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import threading
 import time
@@ -69,10 +70,15 @@ def local_endpoint(body: str) -> Iterator[LocalEndpoint]:
 
 
 @contextmanager
-def running(command: list[str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """Starts `command`, yields it, and stops it (SIGTERM, then SIGKILL) whatever happens."""
+def running(
+    command: list[str], log: Path, env: dict[str, str] | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Starts `command` (with `env` added to the environment), yields it, and stops it
+    (SIGTERM, then SIGKILL) whatever happens."""
     with log.open("wb") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            command, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}
+        )
         try:
             yield process
         finally:
