@@ -334,7 +334,10 @@ def alert_rules(t: AlertThresholds, namespace: str) -> list[AlertRule]:
             for_="2m",
             severity="critical",
             summary="Redis is down",
-            description="The Redis exporter cannot reach Redis; the Celery broker and cache are unavailable.",
+            description=(
+                "The Redis exporter cannot reach the broker or log in as `monitor` (its log says which: "
+                "connection refused or WRONGPASS), or is not reporting at all."
+            ),
             runbook="redis-down",
         ),
         AlertRule(

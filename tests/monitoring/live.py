@@ -280,8 +280,9 @@ def start_prometheus(stack: contextlib.ExitStack, root: Path, estate: Estate, ru
     )
     # The kubelet jobs need a pod's token and CA; without a kubelet there is nothing to scrape.
     config = as_static(generated, estate.exporters, dead, namespace, drop_jobs=("nodes", "cadvisor"))
-    # Fast, so a test sees a scrape, a rule evaluation and a notification in seconds.
-    config["global"].update({"scrape_interval": "1s", "scrape_timeout": "1s", "evaluation_interval": "1s"})
+    # Fast, so a test sees a scrape, a rule evaluation and a notification in seconds; the
+    # timeout above postgres_exporter's ~1 s scrape of a server that refuses it (pg_up 0).
+    config["global"].update({"scrape_interval": "3s", "scrape_timeout": "3s", "evaluation_interval": "1s"})
     for job in config["scrape_configs"]:
         job.pop("scrape_interval", None)
         job.pop("scrape_timeout", None)

@@ -176,7 +176,8 @@ def test_stopped_postgres_fires_postgres_down(estate: Estate, receiver: LocalEnd
     estate.pg.stop()
     try:
         alert = firing(estate, "PostgresDown", "critical")
-        assert float(alert["value"]) == 0
+        # pg_up == 0 (the exporter answers and reports the server down), not absent(pg_up).
+        assert float(alert["value"]) == 0, alert
         wait_for("the PostgresDown page", lambda: delivered(receiver, "/pagerduty", "PostgresDown"), 60)
     finally:
         estate.pg.start()
@@ -198,7 +199,8 @@ def test_exporter_with_a_wrong_password_fires_the_down_alert(
     correct = estate.commands[job][1][password_env]
     estate.restart(job, **{password_env: "not-the-" + correct})
     try:
-        firing(estate, alert, "critical")
+        # The exporter answers, and reports its server down: `== 0`, not absent().
+        assert float(firing(estate, alert, "critical")["value"]) == 0
         wait_for(
             f"a new {alert} page", lambda: len(delivered(receiver, "/pagerduty", alert)) > pages_before, 60
         )
