@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 from tests.datastores.rendered import from_snapshot
+from tests.monitoring.live import metrics_text
 from tests.monitoring.selectors import Selector, rule_selectors
 from tests.monitoring.servers import running, wait_for
 from tests.support.program import Snapshot
@@ -80,13 +81,6 @@ def _impersonating(control_plane: ControlPlane, account: str, path: Path) -> Pat
     return path
 
 
-def _metrics(address: str) -> str:
-    import urllib.request
-
-    with urllib.request.urlopen(f"http://{address}/metrics", timeout=30) as response:
-        return str(response.read().decode())
-
-
 def test_every_kube_series_an_alert_reads(
     applied: AppliedEstate, prod: Snapshot, control_plane: ControlPlane, tmp_path: Path
 ) -> None:
@@ -126,13 +120,13 @@ def test_every_kube_series_an_alert_reads(
         wait_for(
             "kube-state-metrics listing the estate's pods and its quota",
             lambda: all(
-                f'{family}{{namespace="{namespace}"' in _metrics(address)
+                f'{family}{{namespace="{namespace}"' in metrics_text(address)
                 for family in ("kube_pod_info", "kube_resourcequota")
             ),
             120,
             log,
         )
-        text = _metrics(address)
+        text = metrics_text(address)
     missing = _unproduced(selectors, text)
     assert not missing, "\n".join(missing)
     # The check can fail: a family kube-state-metrics does not have (the name without _total).

@@ -19,6 +19,7 @@ import re
 import ssl
 import subprocess
 import threading
+import urllib.request
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -96,8 +97,6 @@ def postgres_exporter_env(rendered: Rendered, pg: Postgres) -> dict[str, str]:
 
 
 def metrics_text(address: str) -> str:
-    import urllib.request
-
     with urllib.request.urlopen(f"http://{address}/metrics", timeout=10) as response:
         return str(response.read().decode())
 

@@ -36,7 +36,8 @@ def selectors_of(alert: str, expr: str) -> list[Selector]:
                 for m in node.matchers.matchers
                 if m.name != "__name__"
             )
-            found.append(Selector(alert, node.name, matchers))
+            # A selector without a metric name ({job="x"}) has None: no alert of the estate has one.
+            found.append(Selector(alert, node.name or "", matchers))
 
     promql_parser.walk(promql_parser.parse(expr), visit)
     return found
