@@ -37,7 +37,7 @@ from tests.support.program import TEST_SECRETS, run_program
 from tests.support.tools import free_port, require_tool
 
 from .discovery import as_static
-from .servers import LocalEndpoint, get_json, running, wait_for
+from .servers import LocalEndpoint, deliver_to, get_json, running, wait_for
 
 # The broker's data directory on a path the test host has (as the datastore tests do).
 REDIS_DATA = "/var/lib/redis"
@@ -236,17 +236,11 @@ def start_alertmanager(
     each webhook's (named after its receiver), the routing key file at its test path."""
     home = root / "alertmanager"
     write_tree(home, rendered.files)
-    config_path = home / next(a for a in rendered.command if a.startswith("--config.file=")).split("=", 1)[
-        1
-    ].lstrip("/")
+    config_arg = next(a for a in rendered.command if a.startswith("--config.file="))
+    config_path = home / config_arg.split("=", 1)[1].lstrip("/")
     config = yaml.safe_load(config_path.read_text())
     key_file = home / "etc/alertmanager/secrets/pagerduty-routing-key"
-    for entry in config["receivers"]:
-        for pd in entry.get("pagerduty_configs", []):
-            pd["url"] = f"http://{receiver.address}/pagerduty"
-            pd["routing_key_file"] = str(key_file)
-        for hook in entry.get("webhook_configs", []):
-            hook["url"] = f"http://{receiver.address}/webhook/{entry['name']}"
+    deliver_to(config, receiver, key_file)
     config_path.write_text(yaml.safe_dump(config, sort_keys=False))
     port = free_port()
     log = root / "alertmanager.log"

@@ -69,6 +69,17 @@ def local_endpoint(body: str) -> Iterator[LocalEndpoint]:
         thread.join(timeout=10)
 
 
+def deliver_to(config: dict[str, Any], receiver: LocalEndpoint, key_file: Path) -> None:
+    """An alertmanager.yml's delivery pointed at `receiver`: PagerDuty's URL, and each webhook
+    at a path named after its receiver; the routing key read from `key_file`."""
+    for entry in config["receivers"]:
+        for pd in entry.get("pagerduty_configs", []):
+            pd["url"] = f"http://{receiver.address}/pagerduty"
+            pd["routing_key_file"] = str(key_file)
+        for hook in entry.get("webhook_configs", []):
+            hook["url"] = f"http://{receiver.address}/webhook/{entry['name']}"
+
+
 @contextmanager
 def running(
     command: list[str], log: Path, env: dict[str, str] | None = None
