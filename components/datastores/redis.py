@@ -197,6 +197,16 @@ def celery_queue_keys() -> tuple[str, ...]:
     )
 
 
+def queue_depth_expr() -> str:
+    """PromQL: the messages waiting in each Celery queue (label `queue_name`), from
+    redis_exporter's key checks; a queue's priority lists count towards it. Written with
+    PromQL's \\x escapes, so a rule file holds no control characters."""
+    steps = "".join(str(step) for step in KOMBU_PRIORITY_STEPS)
+    key = f"({'|'.join(CELERY_QUEUES)})(\\x06\\x16[{steps}])?"
+    lists = f'redis_key_size{{db="db0",key=~"{key}"}}'
+    return f'sum by (queue_name) (label_replace({lists}, "queue_name", "$1", "key", "{key}"))'
+
+
 # What redis_exporter v1.62 (the pinned image) sends on each scrape, and nothing else; each
 # proven by tests/monitoring/test_series_provenance.py, whose exporter log shows no NOPERM.
 REDIS_MONITOR_COMMANDS = (
