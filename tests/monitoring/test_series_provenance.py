@@ -5,11 +5,10 @@ selector in it listed. The estate then runs for real (live.py): the broker and P
 from their rendered files, redis_exporter v1.62.0 (the pinned image's version) and Debian's
 postgres_exporter with their Deployments' environment, the blackbox exporter with its rendered
 modules, Prometheus with the rendered prometheus.yml (targets local, as discovery would find
-them) and kube-state-metrics against a real kube-apiserver holding the estate's objects.
-Each selector, with its label matchers, must then match a series Prometheus scraped; a
-kube-state-metrics family with no object in the state it counts (no pod crash-looping) must
-at least be declared in kube-state-metrics' own scrape. The application's and the kubelet's
-series, which no test can scrape, must be named in docs/monitoring.md.
+them). Each selector, with its label matchers, must match a series Prometheus scraped from a
+deployed job (`up`: any job, Prometheus writes it). kube-state-metrics' series are proven
+against a real kube-apiserver in tests/apiserver/test_kube_state_metrics.py; the
+application's and the kubelet's, which no test can scrape, must be named in docs/monitoring.md.
 """
 
 from __future__ import annotations
