@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
 # Debian packages: the real tools the tests run (promtool, amtool, nginx, wrk, redis-server,
-# PostgreSQL 15, Graphviz).
+# PostgreSQL 15, Graphviz, postgres_exporter).
 APT_PACKAGES=(prometheus prometheus-alertmanager prometheus-blackbox-exporter nginx-light wrk openssl jq shellcheck redis-server postgresql-15 graphviz prometheus-postgres-exporter)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
