@@ -202,7 +202,8 @@ def queue_depth_expr() -> str:
     redis_exporter's key checks; a queue's priority lists count towards it. Written with
     PromQL's \\x escapes, so a rule file holds no control characters."""
     steps = "".join(str(step) for step in KOMBU_PRIORITY_STEPS)
-    key = f"({'|'.join(CELERY_QUEUES)})(\\x06\\x16[{steps}])?"
+    separator = "".join(f"\\x{ord(char):02x}" for char in KOMBU_PRIORITY_SEPARATOR)
+    key = f"({'|'.join(CELERY_QUEUES)})({separator}[{steps}])?"
     lists = f'redis_key_size{{db="db0",key=~"{key}"}}'
     return f'sum by (queue_name) (label_replace({lists}, "queue_name", "$1", "key", "{key}"))'
 
@@ -345,7 +346,7 @@ def alert_rules(t: AlertThresholds, namespace: str) -> list[AlertRule]:
             severity="critical",
             summary="Redis is down",
             description=(
-                "The Redis exporter cannot reach the broker or log in as `monitor` (its log says which: "
+                "The Redis exporter cannot reach the broker or log in as monitor (its log says which: "
                 "connection refused or WRONGPASS), or is not reporting at all."
             ),
             runbook="redis-down",
