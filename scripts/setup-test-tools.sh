@@ -7,8 +7,8 @@ cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
 # Debian packages: the real tools the tests run (promtool, amtool, nginx, wrk, redis-server,
-# PostgreSQL 15, Graphviz).
-APT_PACKAGES=(prometheus prometheus-alertmanager prometheus-blackbox-exporter nginx-light wrk openssl jq shellcheck redis-server postgresql-15 graphviz)
+# PostgreSQL 15, Graphviz, postgres_exporter).
+APT_PACKAGES=(prometheus prometheus-alertmanager prometheus-blackbox-exporter nginx-light wrk openssl jq shellcheck redis-server postgresql-15 graphviz prometheus-postgres-exporter)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -16,7 +16,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   step "apt-get update" $SUDO apt-get update -qq
   step "apt-get install ${missing[*]}" env DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
   # Debian starts these services on install; the tests start their own copies.
-  for svc in nginx prometheus prometheus-alertmanager prometheus-blackbox-exporter prometheus-node-exporter redis-server postgresql; do
+  for svc in nginx prometheus prometheus-alertmanager prometheus-blackbox-exporter prometheus-node-exporter prometheus-postgres-exporter redis-server postgresql; do
     $SUDO service "$svc" stop >/dev/null 2>&1 || true
   done
 fi
@@ -76,3 +76,11 @@ if [[ "$(readlink "$SHIKSHA_CACHE/trivy-checks" 2>/dev/null)" != *"@$TRIVY_CHECK
   }
   step "link the trivy-checks module $TRIVY_CHECKS_VERSION (the Rego trivy embeds)" link_trivy_checks
 fi
+
+# --- Alert series provenance (issue 23): the exporters whose real scrapes prove that every
+# series an alert reads exists. redis_exporter at the estate's pinned image version
+# (monitoring.images.redisExporter v1.62.0), from its Go module; kube-state-metrics at the
+# pinned image's version (v2.13.0). postgres_exporter is Debian's (APT_PACKAGES above): the
+# pinned v0.15.0 is not served by the Go module proxy (docs/monitoring.md).
+go_tool github.com/oliver006/redis_exporter@v1.62.0 redis_exporter
+go_tool k8s.io/kube-state-metrics/v2@v2.13.0 kube-state-metrics

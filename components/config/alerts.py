@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, StrictInt, model_validator
+from pydantic import AfterValidator, Field, StrictInt, model_validator
 
 from .base import StrictModel
+from .promql import check_alert_expr
 from .types import Duration, PositiveInt32, PromLabelName, fullmatch
 
 Severity = Literal["critical", "warning", "info"]
@@ -19,7 +20,8 @@ class AlertRule(StrictModel):
     """One alerting rule. `runbook` is the page under runbookBaseUrl; every alert has one."""
 
     alert: PromLabelName
-    expr: str = Field(min_length=1)
+    # Parsed as Prometheus parses it: a bad expression would make it refuse the whole rule file.
+    expr: Annotated[str, Field(min_length=1), AfterValidator(check_alert_expr)]
     for_: Duration | None = Field(default=None, alias="for")
     severity: Severity
     summary: str = Field(min_length=1)

@@ -780,7 +780,10 @@ def alert_rules(t: AlertThresholds, namespace: str) -> list[AlertRule]:
             for_="2m",
             severity="critical",
             summary="PostgreSQL is down",
-            description="The PostgreSQL exporter cannot reach the database (or is not reporting).",
+            description=(
+                "The PostgreSQL exporter cannot reach the database or log in as postgres_exporter (its "
+                "log says which: connection refused or password authentication failed), or is not reporting."
+            ),
             runbook="postgres-down",
         ),
         AlertRule(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
+from urllib.parse import quote
 
 from pydantic import AfterValidator, Field
 
@@ -179,11 +180,51 @@ REDIS_APP_CATEGORIES = (
     "+@connection +@read +@write +@keyspace +@string +@list +@hash +@set +@sortedset "
     "+@stream +@pubsub +@transaction +@blocking -@dangerous -@admin"
 )
-# What redis_exporter reads: INFO, the config it reports, client list, slowlog, latency.
+# The Celery queues whose depth HighTaskQueueDepth reads: kombu's default queue (the worker
+# runs without -Q) and its priority sub-queues. kombu's Redis transport keeps a message of
+# priority p (steps 0, 3, 6, 9) in the list `<queue>` for 0 and `<queue>\x06\x16<p>` otherwise.
+CELERY_QUEUES = ("celery",)
+KOMBU_PRIORITY_SEPARATOR = "\x06\x16"
+KOMBU_PRIORITY_STEPS = (3, 6, 9)
+
+
+def celery_queue_keys() -> tuple[str, ...]:
+    """Every Redis list a Celery queue's messages wait in (redis_exporter's key checks)."""
+    return tuple(
+        key
+        for queue in CELERY_QUEUES
+        for key in (queue, *(f"{queue}{KOMBU_PRIORITY_SEPARATOR}{step}" for step in KOMBU_PRIORITY_STEPS))
+    )
+
+
+def queue_depth_expr() -> str:
+    """PromQL: the messages waiting in each Celery queue (label `queue_name`), from
+    redis_exporter's key checks; a queue's priority lists count towards it. Written with
+    PromQL's \\x escapes, so a rule file holds no control characters."""
+    steps = "".join(str(step) for step in KOMBU_PRIORITY_STEPS)
+    separator = "".join(f"\\x{ord(char):02x}" for char in KOMBU_PRIORITY_SEPARATOR)
+    key = f"({'|'.join(CELERY_QUEUES)})({separator}[{steps}])?"
+    lists = f'redis_key_size{{db="db0",key=~"{key}"}}'
+    return f'sum by (queue_name) (label_replace({lists}, "queue_name", "$1", "key", "{key}"))'
+
+
+# What redis_exporter v1.62 (the pinned image) sends on each scrape, and nothing else; each
+# proven by tests/monitoring/test_series_provenance.py, whose exporter log shows no NOPERM.
 REDIS_MONITOR_COMMANDS = (
-    "+@connection +info +config|get +client|list +client|info +slowlog|get +slowlog|len "
-    "+latency|latest +memory|stats +dbsize"
+    # redis-cli's PING in the docker-host healthcheck; CLIENT SETNAME redis_exporter on connect.
+    "+ping +client|setname "
+    # CONFIG GET * (redis_config_maxclients: RedisConnectionSaturation), INFO ALL (redis_up,
+    # memory, errors), LATENCY LATEST / HISTOGRAM, SLOWLOG LEN / GET 1.
+    "+config|get +info +latency|latest +latency|histogram +slowlog|len +slowlog|get "
+    # The key checks (-check-single-keys): SELECT the database, TYPE and LLEN of a queue.
+    "+select +type +llen"
 )
+
+
+def redis_monitor_keys() -> str:
+    """Read-only access (`%R~`) to exactly the Celery queue lists, not to a message in them:
+    TYPE and LLEN are the only key commands the monitor has. Quoted for the \\x06 bytes."""
+    return " ".join(redis_quote(f"%R~{key}") for key in celery_queue_keys())
 
 
 def redis_users_parts(app_hash: T, monitor_hash: T | None) -> list[str | T]:
@@ -199,7 +240,7 @@ def redis_users_parts(app_hash: T, monitor_hash: T | None) -> list[str | T]:
         parts += [
             f"user {REDIS_MONITOR_USER} on resetpass #",
             monitor_hash,
-            f" resetkeys resetchannels -@all {REDIS_MONITOR_COMMANDS}\n",
+            f" resetkeys {redis_monitor_keys()} resetchannels -@all {REDIS_MONITOR_COMMANDS}\n",
         ]
     return parts
 
@@ -280,10 +321,15 @@ EXPORTER = Exporter(
     port_name="metrics",
     port=9121,
     subject=BROKER,
-    # The broker's read-only ACL user (INFO, CONFIG GET, SLOWLOG; no keys).
+    # The broker's read-only ACL user (INFO, CONFIG GET, SLOWLOG, the queues' lengths).
     env=lambda config: {
         "REDIS_ADDR": f"redis://{BROKER}:{first_port(config, BROKER)}",
         "REDIS_USER": REDIS_MONITOR_USER,
+        # redis_key_size{key="celery"}: HighTaskQueueDepth's series. The exporter URL-decodes
+        # each key, so the priority queues' \x06\x16 travel as %06%16.
+        "REDIS_EXPORTER_CHECK_SINGLE_KEYS": ",".join(
+            f"db0={quote(key, safe='')}" for key in celery_queue_keys()
+        ),
     },
     secret_env={"REDIS_PASSWORD": "redisMonitorPassword"},
 )
@@ -299,7 +345,10 @@ def alert_rules(t: AlertThresholds, namespace: str) -> list[AlertRule]:
             for_="2m",
             severity="critical",
             summary="Redis is down",
-            description="The Redis exporter cannot reach Redis; the Celery broker and cache are unavailable.",
+            description=(
+                "The Redis exporter cannot reach the broker or log in as monitor (its log says which: "
+                "connection refused or WRONGPASS), or is not reporting at all."
+            ),
             runbook="redis-down",
         ),
         AlertRule(

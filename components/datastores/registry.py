@@ -124,6 +124,12 @@ def alert_rules(t: AlertThresholds, namespace: str) -> list[AlertRule]:
     return [rule for d in DATASTORES for rule in d.alert_rules(t, namespace)]
 
 
+def task_queue_depth() -> str:
+    """PromQL: the messages waiting per Celery queue (label `queue_name`), from the broker's
+    exporter (the `task-queue` alert group)."""
+    return redis.queue_depth_expr()
+
+
 def exporters() -> list[Exporter]:
     return [e for d in DATASTORES for e in d.exporters]
 

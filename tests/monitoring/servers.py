@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import threading
 import time
@@ -68,11 +69,27 @@ def local_endpoint(body: str) -> Iterator[LocalEndpoint]:
         thread.join(timeout=10)
 
 
+def deliver_to(config: dict[str, Any], receiver: LocalEndpoint, key_file: Path) -> None:
+    """An alertmanager.yml's delivery pointed at `receiver`: PagerDuty's URL, and each webhook
+    at a path named after its receiver; the routing key read from `key_file`."""
+    for entry in config["receivers"]:
+        for pd in entry.get("pagerduty_configs", []):
+            pd["url"] = f"http://{receiver.address}/pagerduty"
+            pd["routing_key_file"] = str(key_file)
+        for hook in entry.get("webhook_configs", []):
+            hook["url"] = f"http://{receiver.address}/webhook/{entry['name']}"
+
+
 @contextmanager
-def running(command: list[str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """Starts `command`, yields it, and stops it (SIGTERM, then SIGKILL) whatever happens."""
+def running(
+    command: list[str], log: Path, env: dict[str, str] | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Starts `command` (with `env` added to the environment), yields it, and stops it
+    (SIGTERM, then SIGKILL) whatever happens."""
     with log.open("wb") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            command, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}
+        )
         try:
             yield process
         finally:

@@ -21,7 +21,7 @@ import yaml
 from components.config.loader import parse_estate
 
 from .conftest import Rendered, free_port, render_to, require_tool
-from .servers import LocalEndpoint, get_json, local_endpoint, post_json, running, wait_for
+from .servers import LocalEndpoint, deliver_to, get_json, local_endpoint, post_json, running, wait_for
 
 pytestmark = [pytest.mark.amtool, pytest.mark.slow]
 
@@ -45,12 +45,7 @@ def alertmanager(rendered: Rendered, tmp_path: Path, receiver: LocalEndpoint) ->
     key_file = tmp_path / "routing-key"
     key_file.write_text(ROUTING_KEY)
     config = yaml.safe_load(rendered.alertmanager_yml.read_text())
-    for entry in config["receivers"]:
-        for pd in entry.get("pagerduty_configs", []):
-            pd["url"] = f"http://{receiver.address}/pagerduty"
-            pd["routing_key_file"] = str(key_file)
-        for hook in entry.get("webhook_configs", []):
-            hook["url"] = f"http://{receiver.address}/webhook/{entry['name']}"
+    deliver_to(config, receiver, key_file)
     rendered.alertmanager_yml.write_text(yaml.safe_dump(config, sort_keys=False))
     port = free_port()
     api = f"http://127.0.0.1:{port}/api/v2"

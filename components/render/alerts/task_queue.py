@@ -1,8 +1,9 @@
-"""The Celery task queue (celery-exporter series on the worker's metrics port)."""
+"""The Celery task queue: its depth where the tasks wait, read by the broker's exporter."""
 
 from __future__ import annotations
 
 from components.config.monitoring import AlertRule, AlertThresholds
+from components.datastores.registry import task_queue_depth
 
 
 def rules(t: AlertThresholds, _namespace: str) -> list[AlertRule]:
@@ -11,7 +12,7 @@ def rules(t: AlertThresholds, _namespace: str) -> list[AlertRule]:
         # because AlertRule has exactly one summary and one description.
         AlertRule(
             alert="HighTaskQueueDepth",
-            expr=f"sum by (queue_name) (celery_queue_length) > {t.task_queue_depth}",
+            expr=f"{task_queue_depth()} > {t.task_queue_depth}",
             for_="10m",
             severity="warning",
             summary="Celery queue {{ $labels.queue_name }} holds {{ $value }} tasks",
