@@ -58,3 +58,14 @@ if [ ! -x "$promtool_dir/promtool" ]; then
 fi
 ln -sf "$promtool_dir/promtool" "$SHIKSHA_CACHE/bin/promtool"
 
+
+# --- The platform's real Redis clients (tests/clients, bench/celery_broker.py) -------------
+# Celery 5.7 pins python-dateutil 2.9, the Kubernetes client of requirements.txt needs >= 3:
+# the clients get a virtualenv of their own, keyed by the hash of their pinned requirements
+# (tests/clients/requirements.txt; tests/clients/venv.py computes the same path).
+clients_req=tests/clients/requirements.txt
+clients_dir="$SHIKSHA_CACHE/venvs/celery-clients-$(sha256sum "$clients_req" | cut -c1-16)"
+if [ ! -x "$clients_dir/bin/celery" ]; then
+  step "install the Celery clients ($clients_req) into $clients_dir" bash -c \
+    "rm -rf '$clients_dir' && python3 -m venv '$clients_dir' && '$clients_dir/bin/pip' install -q --disable-pip-version-check -r '$clients_req'"
+fi

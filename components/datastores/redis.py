@@ -172,13 +172,77 @@ def redis_cache_conf(settings: RedisCacheSettings, data_dir: str, auth_include: 
     return "\n".join(lines) + "\n"
 
 
-# What Celery (kombu's Redis transport, the Redis result backend) and the API use: data
-# commands, blocking pops, pub/sub, transactions. @dangerous and @admin (FLUSHALL, CONFIG,
-# DEBUG, MODULE, KEYS, SHUTDOWN, ACL, ...) are removed after the categories are added.
-REDIS_APP_CATEGORIES = (
-    "+@connection +@read +@write +@keyspace +@string +@list +@hash +@set +@sortedset "
-    "+@stream +@pubsub +@transaction +@blocking -@dangerous -@admin"
-)
+# What the broker's `app` user may run: exactly the commands Celery 5.7 (kombu's Redis
+# transport, the Redis result backend) and redis-py 8 send, each with the client call that
+# sends it. Commands a Lua script calls are checked against the ACL too, so a script's
+# commands are granted as well. tests/clients/test_celery.py runs every scenario the
+# platform relies on and compares this table with what the server counted (INFO
+# commandstats): a command sent but not granted, or granted but never sent and not in
+# REDIS_APP_RARE, fails it. Nothing else: no admin, no KEYS, no EVAL of ad-hoc text, no
+# SCRIPT FLUSH/KILL, no FUNCTION.
+REDIS_APP_COMMANDS: dict[str, str] = {
+    # Connecting and staying connected.
+    "hello": "redis-py Connection.on_connect: HELLO with AUTH (every client)",
+    "auth": "redis-py Connection.on_connect with protocol=2 (RESP2 clients)",
+    "ping": "kombu health_check_interval (redis-py's health check, Channel.maybe_check_*_health)",
+    # kombu's Redis transport: queues are lists, bindings sets, unacked messages a hash
+    # and a sorted set, fanout (pidbox, events) is pub/sub.
+    "lpush": "kombu Channel._put: publishing a task (add.delay)",
+    "brpop": "kombu Channel._brpop_start: a worker waiting for tasks",
+    "llen": "kombu Channel._size (queue length: control replies, app.control.purge)",
+    "sadd": "kombu Channel._queue_bind and the REFRESH_BINDING script: queue bindings",
+    "smembers": "kombu Channel.get_table: the bindings of an exchange (publishing)",
+    "srem": "kombu Channel._queue_unbind (a pidbox reply queue going away)",
+    "hset": "kombu QoS.append: a delivered, unacked message (acks_late)",
+    "hget": "kombu QoS.restore_by_tag: the message to restore",
+    "hdel": "kombu QoS.ack / restore_by_tag: a message acked or restored",
+    "zadd": "kombu QoS.append (unacked index) and REFRESH_BINDING; Celery's chord script (ordered chords)",
+    "zrem": "kombu QoS.ack / restore_by_tag and the SWEEP_BINDINGS script",
+    "zrangebyscore": "kombu QoS.restore_visible: unacked messages past visibility_timeout; SWEEP_BINDINGS",
+    "rpush": "kombu Channel._do_restore_message: a restored message back on its queue",
+    "watch": "kombu QoS.restore_by_tag: redis-py Redis.transaction (optimistic lock on the unacked hash)",
+    "multi": "redis-py Pipeline(transaction=True): kombu acks and restores, Celery's result backend",
+    "exec": "redis-py Pipeline(transaction=True), as multi",
+    "time": "kombu's REFRESH_BINDING and SWEEP_BINDINGS scripts: binding deadlines by the server clock",
+    "exists": "kombu's SWEEP_BINDINGS script; Celery's CHORD_CLAIM_EXTEND script",
+    "publish": "kombu fanout (pidbox: app.control.ping, revoke); Celery RedisBackend.set (result published)",
+    "subscribe": "Celery ResultConsumer: AsyncResult.get waits on celery-task-meta-<id>",
+    "unsubscribe": "Celery ResultConsumer: done with a result",
+    "psubscribe": "kombu fanout_patterns: a worker's pidbox and events",
+    "punsubscribe": "kombu: a fanout consumer going away",
+    # Lua: redis-py's Script object (Lock, kombu's Mutex, Celery's chord scripts).
+    "evalsha": (
+        "redis-py Script.__call__: Lock.release/extend/reacquire (kombu's unacked_mutex), "
+        "Celery's chord scripts"
+    ),
+    "script|load": "redis-py Script.__call__ after NOSCRIPT (a fresh or restarted server)",
+    "script|exists": "redis-py Pipeline.load_scripts: a script inside a pipeline",
+    # Celery's Redis result backend and redis-py's Lock.
+    "get": "Celery RedisBackend.get (AsyncResult.state/get), the chord scripts; Lock scripts",
+    "mget": "Celery RedisBackend.mget (GroupResult, ResultSet.join)",
+    "set": "redis-py Lock.acquire (SET NX PX); Celery's chord claim (SET NX EX)",
+    "setex": "Celery RedisBackend.set with result_expires (a task's result)",
+    "del": "Celery RedisBackend.delete and chord cleanup; kombu's queue delete; Lock.release script",
+    "expire": "Celery RedisBackend.expire (chord and group keys)",
+    "incr": "Celery RedisBackend.incr: a chord header that grows (Task.add_to_chord)",
+    "sismember": "Celery's CHORD_PART_RETURN script: a chord part counted once",
+    "zcount": "Celery's CHORD_PART_RETURN script: parts ready (ordered chords)",
+    "zrange": "Celery RedisBackend.on_chord_part_return: the chord's results in order",
+    "pexpire": "redis-py Lock.extend / Lock.reacquire scripts",
+    "pttl": "redis-py Lock.extend script",
+}
+# Granted but not sent in the scenarios of tests/clients: each is on a path they do not reach.
+REDIS_APP_RARE: dict[str, str] = {
+    "auth": "the Celery clients connect with HELLO; a RESP2 client of REDIS_URL sends AUTH",
+    "exists": "SWEEP_BINDINGS reaches EXISTS only for an overdue binding table (after hours)",
+    "incr": "only Task.add_to_chord",
+}
+
+
+def _acl_rules(commands: dict[str, str]) -> str:
+    return " ".join(f"+{command}" for command in commands)
+
+
 # What redis_exporter reads: INFO, the config it reports, client list, slowlog, latency.
 REDIS_MONITOR_COMMANDS = (
     "+@connection +info +config|get +client|list +client|info +slowlog|get +slowlog|len "
@@ -187,13 +251,13 @@ REDIS_MONITOR_COMMANDS = (
 
 
 def redis_users_parts(app_hash: T, monitor_hash: T | None) -> list[str | T]:
-    """ACL users: `default` off, the application limited to its categories, the monitor read-only.
+    """ACL users: `default` off, the application limited to its commands, the monitor read-only.
     Only SHA-256 hashes are written, so no password text can ever break the file."""
     parts: list[str | T] = [
         "user default off resetpass resetkeys resetchannels -@all\n",
         f"user {REDIS_APP_USER} on resetpass #",
         app_hash,
-        f" resetkeys ~* resetchannels &* -@all {REDIS_APP_CATEGORIES}\n",
+        f" resetkeys ~* resetchannels &* -@all {_acl_rules(REDIS_APP_COMMANDS)}\n",
     ]
     if monitor_hash is not None:
         parts += [

@@ -397,7 +397,9 @@ class Redis:
     process: subprocess.Popen[bytes] | None = None
 
     # A test-only observer, from the command line (the rendered files stay as they are): the
-    # estate has no user that may list the users, so the tests add one that may do only that.
+    # estate has no user that may list the users or read what the server refused and counted
+    # (ACL LOG, INFO commandstats), so the tests add one that may do that and read (never
+    # write) what they check.
     observer_password: str = field(default_factory=lambda: secrets.token_hex(16))
 
     def start(self) -> None:
@@ -413,9 +415,16 @@ class Redis:
             "observer",
             "on",
             f">{self.observer_password}",
+            "~*",
             "-@all",
             "+acl|list",
             "+acl|users",
+            "+acl|log",
+            "+info",
+            "+command|list",
+            "+lrange",
+            "+smembers",
+            "+dbsize",
         ]
         self.process = self.ns.start(command, "redis", self.log)
         wait_until(self._answers, "redis-server accepting connections", process=self.process, log=self.log)
