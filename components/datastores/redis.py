@@ -239,6 +239,19 @@ REDIS_APP_RARE: dict[str, str] = {
 }
 
 
+# The cache's `app` user: the api's cache operations with redis-py on CACHE_URL (and REDIS_URL,
+# which points at the cache when there is one), proven in tests/clients/test_cache.py.
+# docs/datastores.md promises no key listing, so no SCAN (and never KEYS).
+REDIS_CACHE_COMMANDS: dict[str, str] = {
+    "hello": REDIS_APP_COMMANDS["hello"],
+    "auth": REDIS_APP_COMMANDS["auth"],
+    "ping": "redis-py Redis.ping / health_check_interval",
+    "get": "redis-py Redis.get: a cache read",
+    "set": "redis-py Redis.set(key, value, ex=ttl): a cache write with its time to live",
+    "del": "redis-py Redis.delete: an invalidation",
+}
+
+
 def _acl_rules(commands: dict[str, str]) -> str:
     return " ".join(f"+{command}" for command in commands)
 
@@ -250,14 +263,16 @@ REDIS_MONITOR_COMMANDS = (
 )
 
 
-def redis_users_parts(app_hash: T, monitor_hash: T | None) -> list[str | T]:
+def redis_users_parts(
+    app_hash: T, monitor_hash: T | None, app_commands: dict[str, str] = REDIS_APP_COMMANDS
+) -> list[str | T]:
     """ACL users: `default` off, the application limited to its commands, the monitor read-only.
     Only SHA-256 hashes are written, so no password text can ever break the file."""
     parts: list[str | T] = [
         "user default off resetpass resetkeys resetchannels -@all\n",
         f"user {REDIS_APP_USER} on resetpass #",
         app_hash,
-        f" resetkeys ~* resetchannels &* -@all {_acl_rules(REDIS_APP_COMMANDS)}\n",
+        f" resetkeys ~* resetchannels &* -@all {_acl_rules(app_commands)}\n",
     ]
     if monitor_hash is not None:
         parts += [
@@ -319,7 +334,7 @@ def wire(role: str, config: EstateConfig, spec: WorkloadSpec) -> Wired:
     else:
         data_dir = spec.storage.mount_path if spec.storage is not None else spec.writable_paths[0]
         conf = redis_cache_conf(config.redis_cache, data_dir, REDIS_AUTH_PATH)
-        users = text(*redis_users_parts(sha256_of("redisCachePassword"), None))
+        users = text(*redis_users_parts(sha256_of("redisCachePassword"), None, REDIS_CACHE_COMMANDS))
     files = [
         Files("config", REDIS_CONF_DIR, {"redis.conf": conf}),
         Files("auth", REDIS_AUTH_PATH.rsplit("/", 1)[0], {"auth.conf": users}, secret=True),
