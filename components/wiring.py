@@ -25,13 +25,13 @@ class Wiring:
     secret_env: dict[str, SecretText] = field(default_factory=dict)
 
 
-def _connections(config: EstateConfig, wiring: Wiring) -> None:
+def _connections(name: str, config: EstateConfig, wiring: Wiring) -> None:
     enabled = config.enabled_workloads
     plain_urls: dict[str, str] = {}
     for target in wiring.spec.connects_to:
         if target not in enabled:
             continue  # nothing runs there: no credentials, no URL
-        if not registry.add_client_env(target, config, wiring.secret_env):
+        if not registry.add_client_env(target, config, wiring.secret_env, name):
             plain_urls[f"{target.upper().replace('-', '_')}_URL"] = (
                 f"http://{target}:{first_port(config, target)}"
             )
@@ -42,7 +42,7 @@ def _connections(config: EstateConfig, wiring: Wiring) -> None:
 def wire(name: str, config: EstateConfig) -> Wiring:
     wiring = Wiring(config.workloads[name])
     if registry.takes_client_credentials(name):
-        _connections(config, wiring)
+        _connections(name, config, wiring)
     wired = registry.wire(name, config, wiring.spec)
     if wired is not None:
         wiring.spec = wired.spec

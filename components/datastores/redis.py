@@ -12,6 +12,7 @@ Shared by the Kubernetes and the docker-host targets.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 from pydantic import AfterValidator, Field
@@ -264,9 +265,14 @@ REDIS_MONITOR_COMMANDS = (
 
 
 def redis_users_parts(
-    app_hash: T, monitor_hash: T | None, app_commands: dict[str, str] = REDIS_APP_COMMANDS
+    app_hash: T,
+    monitor_hash: T | None,
+    app_commands: dict[str, str] = REDIS_APP_COMMANDS,
+    workloads: Mapping[str, T] | None = None,
 ) -> list[str | T]:
-    """ACL users: `default` off, the application limited to its commands, the monitor read-only.
+    """ACL users: `default` off, the application limited to its commands, the monitor read-only,
+    and a user per non-Celery client workload (`workloads`: name -> hash) with the
+    application's commands on its own keys and channels only (`<name>:*`).
     Only SHA-256 hashes are written, so no password text can ever break the file."""
     parts: list[str | T] = [
         "user default off resetpass resetkeys resetchannels -@all\n",
@@ -280,6 +286,12 @@ def redis_users_parts(
             monitor_hash,
             f" resetkeys resetchannels -@all {REDIS_MONITOR_COMMANDS}\n",
         ]
+    for name, workload_hash in (workloads or {}).items():
+        parts += [
+            f"user {name} on resetpass #",
+            workload_hash,
+            f" resetkeys ~{name}:* resetchannels &{name}:* -@all {_acl_rules(app_commands)}\n",
+        ]
     return parts
 
 
@@ -291,6 +303,23 @@ def redis_users(app_password: str, monitor_password: str | None) -> str:
 # --- secrets -------------------------------------------------------------------------------
 
 SECRET_KEYS = ("redisPassword", "redisMonitorPassword", "redisCachePassword")
+# A broker client that is not a Celery client has its own ACL user and password:
+# `redisPassword_<workload, '-' as '_'>` (an identifier, so ESO's templates can name it).
+WORKLOAD_SECRET_PREFIX = "redisPassword_"  # noqa: S105 (a secret key's prefix, not a password)
+# Users of the broker's ACL no workload may be named after.
+RESERVED_USERS = frozenset({"default", REDIS_APP_USER, REDIS_MONITOR_USER})
+
+
+def workload_secret_key(workload: str) -> str:
+    return WORKLOAD_SECRET_PREFIX + workload.replace("-", "_")
+
+
+def own_user_clients(config: EstateConfig) -> list[str]:
+    """The enabled workloads that reach the broker but are no Celery client: one ACL user each."""
+    enabled = config.enabled_workloads
+    if BROKER not in enabled:
+        return []
+    return [name for name, spec in enabled.items() if BROKER in spec.connects_to and not spec.celery_client]
 
 
 def required_secrets(config: EstateConfig) -> dict[str, str]:
@@ -300,6 +329,10 @@ def required_secrets(config: EstateConfig) -> dict[str, str]:
         needed["redisPassword"] = "the Redis broker's application user's password (ACL user `app`)"
         needed["redisMonitorPassword"] = (
             "the Redis broker's read-only monitoring user's password (ACL user `monitor`)"
+        )
+    for name in own_user_clients(config):
+        needed[workload_secret_key(name)] = (
+            f"the Redis broker's ACL user `{name}` (REDIS_URL of workload {name}, keys {name}:*)"
         )
     if CACHE in enabled:
         needed["redisCachePassword"] = "the Redis cache's application user's password (ACL user `app`)"
@@ -311,6 +344,19 @@ def required_secrets(config: EstateConfig) -> dict[str, str]:
 
 def connection_url(host: str, port: int, password_key: str) -> SecretText:
     return text(f"redis://{REDIS_APP_USER}:", url_encoded(password_key), f"@{host}:{port}/0")
+
+
+def add_workload_client_env(role: str, client: str, config: EstateConfig, env: dict[str, SecretText]) -> None:
+    """A Celery client shares the broker's `app` user; any other workload gets REDIS_URL only,
+    as its own user (one leaked password opens one door: its own keys)."""
+    if role == BROKER and not config.workloads[client].celery_client:
+        port = first_port(config, BROKER)
+        env.setdefault(
+            "REDIS_URL",
+            text(f"redis://{client}:", url_encoded(workload_secret_key(client)), f"@{BROKER}:{port}/0"),
+        )
+        return
+    add_client_env(role, config, env)
 
 
 def add_client_env(role: str, config: EstateConfig, env: dict[str, SecretText]) -> None:
@@ -330,7 +376,12 @@ def wire(role: str, config: EstateConfig, spec: WorkloadSpec) -> Wired:
     if role == BROKER:
         assert spec.storage is not None
         conf = redis_conf(config.redis, spec.storage.mount_path, REDIS_AUTH_PATH)
-        users = text(*redis_users_parts(sha256_of("redisPassword"), sha256_of("redisMonitorPassword")))
+        own = {name: sha256_of(workload_secret_key(name)) for name in own_user_clients(config)}
+        users = text(
+            *redis_users_parts(
+                sha256_of("redisPassword"), sha256_of("redisMonitorPassword"), REDIS_APP_COMMANDS, own
+            )
+        )
     else:
         data_dir = spec.storage.mount_path if spec.storage is not None else spec.writable_paths[0]
         conf = redis_cache_conf(config.redis_cache, data_dir, REDIS_AUTH_PATH)
@@ -345,10 +396,32 @@ def wire(role: str, config: EstateConfig, spec: WorkloadSpec) -> Wired:
 
 
 def problems(config: EstateConfig) -> list[tuple[str, str]]:
+    found = []
     broker = config.enabled_workloads.get(BROKER)
     if broker is not None and broker.storage is None:
-        return [(f"workloads.{BROKER}.storage", "Redis needs `storage` for its data directory")]
-    return []
+        found.append((f"workloads.{BROKER}.storage", "Redis needs `storage` for its data directory"))
+    if broker is None:
+        return found
+    for name, spec in config.enabled_workloads.items():
+        if spec.celery_client and BROKER not in spec.connects_to:
+            found.append(
+                (
+                    f"workloads.{name}.celeryClient",
+                    f"true, but connectsTo does not name {BROKER}: a Celery client reaches the broker "
+                    f"(add {BROKER} to connectsTo, or set celeryClient: false)",
+                )
+            )
+    for name in own_user_clients(config):
+        if name in RESERVED_USERS:
+            found.append(
+                (
+                    f"workloads.{name}.connectsTo",
+                    f"{name} would get a broker ACL user of its own, and `{name}` is a user the broker "
+                    f"already has ({', '.join(sorted(RESERVED_USERS))}); rename the workload or make it "
+                    "a Celery client (celeryClient: true)",
+                )
+            )
+    return found
 
 
 # --- exporter and alerts -------------------------------------------------------------------
@@ -466,6 +539,8 @@ DATASTORE = Datastore(
     secret_keys=SECRET_KEYS,
     required_secrets=required_secrets,
     add_client_env=add_client_env,
+    add_workload_client_env=add_workload_client_env,
+    secret_key_prefixes=(WORKLOAD_SECRET_PREFIX,),
     wire=wire,
     alert_rules=alert_rules,
     problems=problems,
