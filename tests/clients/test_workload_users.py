@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 import redis as redis_py
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from components.config import ConfigError
 from components.datastores.redis import workload_secret_key
@@ -106,10 +108,12 @@ def test_the_workload_cannot_touch_celery_or_other_prefixes(
 
 def test_the_workload_password_is_no_celery_password(estate: dict[str, Rendered], broker: Redis) -> None:
     """Its password opens its own door only: not the `app` user's (the Celery variables)."""
-    with pytest.raises(redis_py.exceptions.AuthenticationError):
-        broker.client("app", SECRETS["redisPassword_reports"]).ping()
-    with pytest.raises(redis_py.exceptions.AuthenticationError):
-        broker.client("reports", SECRETS["redisPassword"]).ping()
+    for user, password in (("app", SECRETS["redisPassword_reports"]), ("reports", SECRETS["redisPassword"])):
+        once = redis_py.Redis(
+            host="127.0.0.1", port=broker.port, username=user, password=password, retry=Retry(NoBackoff(), 0)
+        )
+        with pytest.raises(redis_py.exceptions.AuthenticationError, match="invalid username-password"):
+            once.ping()
 
 
 def problems_of(overrides: dict[str, Any], secrets: dict[str, str] | None = None) -> str:
