@@ -185,3 +185,13 @@ def test_external_secrets_fetch_the_per_workload_key() -> None:
         for value in r.inputs["spec"].get("target", {}).get("template", {}).get("data", {}).values()
     ]
     assert any("{{ (.redisPassword_reports | urlquery" in t for t in templates), templates
+
+
+def test_a_script_of_the_workload_reaches_only_its_keys(estate: dict[str, Rendered], broker: Redis) -> None:
+    """EVALSHA is granted for redis-py's Lock; what a script touches is judged key by key."""
+    client(estate, broker, "api", "CELERY_BROKER_URL").set("celery-task-meta-2", "result")
+    reports = client(estate, broker, "reports", "REDIS_URL")
+    sha = reports.script_load("return redis.call('GET', KEYS[1])")
+    assert reports.evalsha(sha, 1, "reports:x") is None
+    with pytest.raises(redis_py.exceptions.ResponseError, match="no permissions to access one of the keys"):
+        reports.evalsha(sha, 1, "celery-task-meta-2")
