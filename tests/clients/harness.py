@@ -114,6 +114,7 @@ class Clients:
             "lock",
             "restore",
             "beat",
+            "probe",
         }
     )
 
@@ -139,6 +140,18 @@ class Clients:
             env[name] = pointed_at(variables[name], "redis", self.broker.port)
         return env | extra
 
+    def run(self, role: str, argv: list[str], **extra: str) -> subprocess.CompletedProcess[str]:
+        """A command in a role's environment, to its end (a probe)."""
+        return subprocess.run(
+            argv,
+            cwd=self.scratch,
+            env=self.env(role, **extra),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
     def start(self, name: str, role: str, args: list[str], **extra: str) -> Process:
         log = self.scratch / f"{name}.log"
         with log.open("ab") as out:
@@ -158,9 +171,10 @@ class Clients:
         self._workers += 1
         name = f"w{self._workers}"
         args = celery_args(self.rendered["worker"], concurrency="2")
-        worker = self.start(name, "worker", [*args, f"--hostname={name}@test"], **extra)
+        # celery@<pod name> is the estate's node name (its probes ping celery@$HOSTNAME).
+        worker = self.start(name, "worker", [*args, f"--hostname=celery@{name}"], **extra)
         deadline = time.monotonic() + 90
-        while not self.ask("ping", node=f"{name}@test"):
+        while not self.ask("ping", node=f"celery@{name}"):
             assert worker.alive(), (
                 f"the worker exited while starting\n{worker.tail()}\n{acl_log(self.broker)}"
             )

@@ -9,12 +9,13 @@ import time
 
 import pytest
 
+from components.config import parse_estate
 from components.datastores.redis import REDIS_APP_COMMANDS, REDIS_APP_RARE
 from tests.datastores.rendered import Rendered
 from tests.datastores.servers import Redis
 
 from .conftest import CELERY_ROLES
-from .harness import CLIENT_VARIABLES, Clients, acl_log, celery_args, command_stats
+from .harness import APP_MODULE, CLIENT_VARIABLES, Clients, acl_log, celery_args, command_stats
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("celery-clients")]
 
@@ -50,6 +51,22 @@ def test_group_and_chord(clients: Clients) -> None:
 def test_revoke_a_running_and_a_waiting_task(clients: Clients) -> None:
     clients.worker()
     assert clients.ask("revoke") == {"running": "REVOKED", "waiting": "REVOKED"}
+
+
+def test_the_estates_worker_probe_pings_the_worker(clients: Clients) -> None:
+    """The worker's readiness and liveness probes (`celery inspect ping -d celery@$HOSTNAME`)
+    go through the broker as the worker's user: run exactly as the estate renders them."""
+    worker = clients.worker()
+    probes = parse_estate({}).workloads["worker"].probes
+    for probe in (probes.readiness, probes.liveness):
+        assert probe is not None and probe.exec is not None
+        argv = [part.replace("app.celery_app", APP_MODULE) for part in probe.exec]
+        result = clients.run("worker", argv, HOSTNAME=worker.name)
+        output = f"{result.stdout}{result.stderr}\n{acl_log(clients.broker)}"
+        assert result.returncode == 0 and "pong" in result.stdout, (
+            f"{' '.join(argv)}: exit {result.returncode}\n{output}"
+        )
+    clients.ran.add("probe")
 
 
 def test_redis_py_lock(clients: Clients) -> None:
