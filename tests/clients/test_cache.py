@@ -16,7 +16,7 @@ from tests.datastores.servers import Redis, redis
 
 from .harness import command_stats, pointed_at
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("redis-cache-clients")]
 
 CACHE_OVERRIDES = {
     "shiksha-setu:workloads": {

@@ -21,7 +21,7 @@ from tests.support.program import TEST_SECRETS, run_program
 
 from .harness import pointed_at
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("redis-workload-users")]
 
 P = "shiksha-setu"
 REPORTS = {
