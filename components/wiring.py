@@ -31,7 +31,7 @@ def _connections(name: str, config: EstateConfig, wiring: Wiring) -> None:
     for target in wiring.spec.connects_to:
         if target not in enabled:
             continue  # nothing runs there: no credentials, no URL
-        if registry.add_client_env(target, config, wiring.secret_env):
+        if registry.add_client_env(target, config, wiring.secret_env, name):
             plain_env.update(registry.client_settings(name, target, config))
         else:
             url = f"http://{target}:{first_port(config, target)}"

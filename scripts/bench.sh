@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Every benchmark under bench/, one after the other (they share two cores; running them
 # side by side would measure each other). Figures go to stdout and build/bench/*.txt.
+# celery_broker needs root (the rendered broker files in a mount namespace) and the Celery
+# clients' virtualenv (make test-tools); without them it says so and measures nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh

@@ -84,3 +84,14 @@ fi
 # pinned v0.15.0 is not served by the Go module proxy (docs/monitoring.md).
 go_tool github.com/oliver006/redis_exporter@v1.62.0 redis_exporter
 go_tool k8s.io/kube-state-metrics/v2@v2.13.0 kube-state-metrics
+
+# --- The platform's real Redis clients (tests/clients, bench/celery_broker.py) -------------
+# Celery 5.7 pins python-dateutil 2.9, the Kubernetes client of requirements.txt needs >= 3:
+# the clients get a virtualenv of their own, keyed by the hash of their pinned requirements
+# (tests/clients/requirements.txt; tests/clients/venv.py computes the same path).
+clients_req=tests/clients/requirements.txt
+clients_dir="$SHIKSHA_CACHE/venvs/celery-clients-$(sha256sum "$clients_req" | cut -c1-16)"
+if [ ! -x "$clients_dir/bin/celery" ]; then
+  step "install the Celery clients ($clients_req) into $clients_dir" bash -c \
+    "rm -rf '$clients_dir' && python3 -m venv '$clients_dir' && '$clients_dir/bin/pip' install -q --disable-pip-version-check -r '$clients_req'"
+fi

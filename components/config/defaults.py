@@ -22,6 +22,7 @@ PLATFORM_WORKLOADS: dict[str, dict[str, Any]] = {
         "ports": {"http": 8000, "metrics": 9100},
         "env": {"PROMETHEUS_MULTIPROC_DIR": "/tmp/prometheus", "LOG_FORMAT": "json"},
         "connectsTo": [registry.DATABASE, registry.BROKER, "vllm"],
+        "celeryClient": True,
         "resources": BACKEND_RESOURCES,
         "probes": {
             "startup": {"httpPath": "/health", "port": "http", "periodSeconds": 5, "failureThreshold": 24},
@@ -50,6 +51,7 @@ PLATFORM_WORKLOADS: dict[str, dict[str, Any]] = {
         "args": ["-A", "app.celery_app", "worker", "--loglevel=INFO", "--concurrency=4"],
         "ports": {"metrics": 9808},
         "connectsTo": [registry.DATABASE, registry.BROKER, "vllm"],
+        "celeryClient": True,
         "egressInternet": True,
         "resources": {"requests": {"cpu": "250m", "memory": "1Gi"}, "limits": {"cpu": "1", "memory": "2Gi"}},
         "probes": {
@@ -81,6 +83,7 @@ PLATFORM_WORKLOADS: dict[str, dict[str, Any]] = {
             "--schedule=/var/run/celery/celerybeat-schedule",
         ],
         "connectsTo": [registry.BROKER],
+        "celeryClient": True,
         "resources": {
             "requests": {"cpu": "50m", "memory": "128Mi"},
             "limits": {"cpu": "250m", "memory": "256Mi"},

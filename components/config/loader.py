@@ -21,11 +21,18 @@ from .errors import ConfigError, data_loc, from_validation_error, holds
 from .estate import EstateConfig
 from .references import reference_problems
 from .secrets import EstateSecrets, required_secrets
-from .secrets_source import WORKLOAD_SECRET_KEYS
+from .secrets_source import WORKLOAD_SECRET_KEYS, is_workload_secret_key
 
 PROJECT = "shiksha-setu"
-# Secret keys are read as Outputs, never into the model.
+# Secret keys are read as Outputs, never into the model: these, and a datastore's
+# per-workload keys (is_workload_secret_key).
 SECRET_KEYS = (*WORKLOAD_SECRET_KEYS, "registryPassword")
+
+
+def _is_secret_key(key: str) -> bool:
+    return key in SECRET_KEYS or is_workload_secret_key(key)
+
+
 # Rounds of patching a config up (each goes one level up the tree at most).
 _SALVAGE_ROUNDS = 12
 _DROPPED = object()
@@ -54,7 +61,7 @@ def stack_values(project: str = PROJECT) -> dict[str, Any]:
     return {
         key[len(prefix) :]: _decode(value)
         for key, value in _all_config().items()
-        if key.startswith(prefix) and key[len(prefix) :] not in SECRET_KEYS
+        if key.startswith(prefix) and not _is_secret_key(key[len(prefix) :])
     }
 
 
@@ -150,9 +157,13 @@ def load_secrets(config: EstateConfig, project: str = PROJECT) -> EstateSecrets:
     problems = []
     values: dict[str, pulumi.Output[str]] = {}
     wanted = required_secrets(config)
-    for key in SECRET_KEYS:
+    prefix = f"{project}:"
+    per_workload = [
+        k[len(prefix) :] for k in present if k.startswith(prefix) and _is_secret_key(k[len(prefix) :])
+    ]
+    for key in dict.fromkeys([*SECRET_KEYS, *wanted, *per_workload]):
         full = f"{project}:{key}"
-        if config.secrets.external and key in WORKLOAD_SECRET_KEYS and full in present:
+        if config.secrets.external and is_workload_secret_key(key) and full in present:
             # Reading it would put the value into Pulumi state, which `external` promises not to.
             problems.append(
                 f"{full}: is set although secrets.source is 'external' (the operator reads it from "

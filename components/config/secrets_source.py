@@ -60,6 +60,12 @@ WORKLOAD_SECRET_KEYS = (
     "cdnOriginAuth",
 )
 
+
+def is_workload_secret_key(key: str) -> bool:
+    """A value a workload consumes: a fixed key, or a datastore's per-workload key."""
+    return key in WORKLOAD_SECRET_KEYS or registry.is_secret_key(key)
+
+
 RefreshInterval = Annotated[str, AfterValidator(_check_refresh)]
 HttpsUrl = Annotated[str, AfterValidator(_check_https)]
 RemoteKey = Annotated[str, AfterValidator(_check_remote)]
@@ -117,10 +123,11 @@ class SecretsSpec(StrictModel):
     @model_validator(mode="after")
     def _backend_configured(self) -> SecretsSpec:
         for key in self.remote_refs:
-            if key not in WORKLOAD_SECRET_KEYS:
+            if not is_workload_secret_key(key):
                 raise ValueError(
                     f"remoteRefs.{key}: not a secret the workloads consume "
-                    f"(known: {', '.join(WORKLOAD_SECRET_KEYS)})"
+                    f"(known: {', '.join(WORKLOAD_SECRET_KEYS)}, and the per-workload "
+                    f"{', '.join(p + '<workload>' for p in registry.secret_key_prefixes())})"
                 )
         if self.source == "pulumi":
             return self

@@ -235,6 +235,14 @@ class WorkloadSpec(StrictModel):
         default_factory=list,
         description="workloads this one calls; drives credentials and network policies",
     )
+    celery_client: bool = Field(
+        default=False,
+        description=(
+            "a Celery client (api, worker, beat): reaching the broker it shares the broker's "
+            "application user and gets the Celery variables; any other workload gets an ACL user "
+            "of its own, confined to its own keys (docs/datastores.md)"
+        ),
+    )
     egress_internet: bool = False
     resources: ResourcesSpec
     probes: ProbesSpec = ProbesSpec()

@@ -85,6 +85,11 @@ class Datastore:
     # Plain (not secret) environment a client workload gets with `connectsTo: [role]`, by
     # (client, role, config): its pool sizes, say.
     client_settings: Callable[[str, str, EstateConfig], dict[str, str]] = lambda *_: {}
+    # For a datastore whose clients differ by workload (an ACL user per client): used instead
+    # of add_client_env, and also given the client workload's name.
+    add_workload_client_env: Callable[[str, str, EstateConfig, dict[str, SecretText]], None] | None = None
+    # Secret keys made per client workload: `<prefix><workload, '-' as '_'>` (the prefixes).
+    secret_key_prefixes: tuple[str, ...] = ()
     # Roles whose `connectsTo` is replication intent (network only): no client credentials.
     replication_roles: frozenset[str] = frozenset()
     # docker-host: the image's ENTRYPOINT (DockerHost wraps it to write config files first),

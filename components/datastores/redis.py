@@ -12,6 +12,7 @@ Shared by the Kubernetes and the docker-host targets.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 from urllib.parse import quote
 
@@ -173,13 +174,92 @@ def redis_cache_conf(settings: RedisCacheSettings, data_dir: str, auth_include: 
     return "\n".join(lines) + "\n"
 
 
-# What Celery (kombu's Redis transport, the Redis result backend) and the API use: data
-# commands, blocking pops, pub/sub, transactions. @dangerous and @admin (FLUSHALL, CONFIG,
-# DEBUG, MODULE, KEYS, SHUTDOWN, ACL, ...) are removed after the categories are added.
-REDIS_APP_CATEGORIES = (
-    "+@connection +@read +@write +@keyspace +@string +@list +@hash +@set +@sortedset "
-    "+@stream +@pubsub +@transaction +@blocking -@dangerous -@admin"
-)
+# What the broker's `app` user may run: exactly the commands Celery 5.7 (kombu's Redis
+# transport, the Redis result backend) and redis-py 8 send, each with the client call that
+# sends it. Commands a Lua script calls are checked against the ACL too, so a script's
+# commands are granted as well. tests/clients/test_celery.py runs every scenario the
+# platform relies on and compares this table with what the server counted (INFO
+# commandstats): a command sent but not granted, or granted but never sent and not in
+# REDIS_APP_RARE, fails it. Nothing else: no admin, no KEYS, no EVAL of ad-hoc text, no
+# SCRIPT FLUSH/KILL, no FUNCTION.
+REDIS_APP_COMMANDS: dict[str, str] = {
+    # Connecting and staying connected.
+    "hello": "redis-py Connection.on_connect: HELLO with AUTH (every client)",
+    "auth": "redis-py Connection.on_connect with protocol=2 (RESP2 clients)",
+    "ping": "kombu health_check_interval (redis-py's health check, Channel.maybe_check_*_health)",
+    # kombu's Redis transport: queues are lists, bindings sets, unacked messages a hash
+    # and a sorted set, fanout (pidbox, events) is pub/sub.
+    "lpush": "kombu Channel._put: publishing a task (add.delay)",
+    "brpop": "kombu Channel._brpop_start: a worker waiting for tasks",
+    "llen": "kombu Channel._size (queue length: control replies, app.control.purge)",
+    "sadd": "kombu Channel._queue_bind and the REFRESH_BINDING script: queue bindings",
+    "smembers": "kombu Channel.get_table: the bindings of an exchange (publishing)",
+    "srem": "kombu Channel._queue_unbind (a pidbox reply queue going away)",
+    "hset": "kombu QoS.append: a delivered, unacked message (acks_late)",
+    "hget": "kombu QoS.restore_by_tag: the message to restore",
+    "hdel": "kombu QoS.ack / restore_by_tag: a message acked or restored",
+    "zadd": "kombu QoS.append (unacked index) and REFRESH_BINDING; Celery's chord script (ordered chords)",
+    "zrem": "kombu QoS.ack / restore_by_tag and the SWEEP_BINDINGS script",
+    "zrangebyscore": "kombu QoS.restore_visible: unacked messages past visibility_timeout; SWEEP_BINDINGS",
+    "rpush": "kombu Channel._do_restore_message: a restored message back on its queue",
+    "watch": "kombu QoS.restore_by_tag: redis-py Redis.transaction (optimistic lock on the unacked hash)",
+    "multi": "redis-py Pipeline(transaction=True): kombu acks and restores, Celery's result backend",
+    "exec": "redis-py Pipeline(transaction=True), as multi",
+    "time": "kombu's REFRESH_BINDING and SWEEP_BINDINGS scripts: binding deadlines by the server clock",
+    "exists": "kombu's SWEEP_BINDINGS script; Celery's CHORD_CLAIM_EXTEND script",
+    "publish": "kombu fanout (pidbox: app.control.ping, revoke); Celery RedisBackend.set (result published)",
+    "subscribe": "Celery ResultConsumer: AsyncResult.get waits on celery-task-meta-<id>",
+    "unsubscribe": "Celery ResultConsumer: done with a result",
+    "psubscribe": "kombu fanout_patterns: a worker's pidbox and events",
+    "punsubscribe": "kombu: a fanout consumer going away",
+    # Lua: redis-py's Script object (Lock, kombu's Mutex, Celery's chord scripts).
+    "evalsha": (
+        "redis-py Script.__call__: Lock.release/extend/reacquire (kombu's unacked_mutex), "
+        "Celery's chord scripts"
+    ),
+    "script|load": "redis-py Script.__call__ after NOSCRIPT (a fresh or restarted server)",
+    "script|exists": "redis-py Pipeline.load_scripts: a script inside a pipeline",
+    # Celery's Redis result backend and redis-py's Lock.
+    "get": "Celery RedisBackend.get (AsyncResult.state/get), the chord scripts; Lock scripts",
+    "mget": "Celery RedisBackend.mget (GroupResult, ResultSet.join)",
+    "set": "redis-py Lock.acquire (SET NX PX); Celery's chord claim (SET NX EX)",
+    "setex": "Celery RedisBackend.set with result_expires (a task's result)",
+    "del": "Celery RedisBackend.delete and chord cleanup; kombu's queue delete; Lock.release script",
+    "expire": "Celery RedisBackend.expire (chord and group keys)",
+    "incr": "Celery RedisBackend.incr: a chord header that grows (Task.add_to_chord)",
+    "sismember": "Celery's CHORD_PART_RETURN script: a chord part counted once",
+    "zcount": "Celery's CHORD_PART_RETURN script: parts ready (ordered chords)",
+    "zrange": "Celery RedisBackend.on_chord_part_return: the chord's results in order",
+    "pexpire": "redis-py Lock.extend / Lock.reacquire scripts",
+    "pttl": "redis-py Lock.extend script",
+}
+# Granted but not sent in the scenarios of tests/clients: each is on a path they do not reach.
+REDIS_APP_RARE: dict[str, str] = {
+    "auth": "the Celery clients connect with HELLO; a RESP2 client of REDIS_URL sends AUTH",
+    "exists": "SWEEP_BINDINGS reaches EXISTS only for an overdue binding table (after hours)",
+    "incr": "only Task.add_to_chord",
+}
+
+
+# The cache's `app` user: the api's cache operations with redis-py on CACHE_URL (and REDIS_URL,
+# which points at the cache when there is one), proven in tests/clients/test_cache.py.
+# docs/datastores.md promises no key listing, so no SCAN (and never KEYS).
+REDIS_CACHE_COMMANDS: dict[str, str] = {
+    "hello": REDIS_APP_COMMANDS["hello"],
+    "auth": REDIS_APP_COMMANDS["auth"],
+    "ping": "redis-py Redis.ping / health_check_interval",
+    "get": "redis-py Redis.get: a cache read",
+    "set": "redis-py Redis.set(key, value, ex=ttl): a cache write with its time to live",
+    "del": "redis-py Redis.delete: an invalidation",
+}
+
+
+def _acl_rules(commands: dict[str, str]) -> str:
+    return " ".join(f"+{command}" for command in commands)
+
+
+
+
 # The Celery queues whose depth HighTaskQueueDepth reads: kombu's default queue (the worker
 # runs without -Q) and its priority sub-queues. kombu's Redis transport keeps a message of
 # priority p (steps 0, 3, 6, 9) in the list `<queue>` for 0 and `<queue>\x06\x16<p>` otherwise.
@@ -227,20 +307,33 @@ def redis_monitor_keys() -> str:
     return " ".join(redis_quote(f"%R~{key}") for key in celery_queue_keys())
 
 
-def redis_users_parts(app_hash: T, monitor_hash: T | None) -> list[str | T]:
-    """ACL users: `default` off, the application limited to its categories, the monitor read-only.
+def redis_users_parts(
+    app_hash: T,
+    monitor_hash: T | None,
+    app_commands: dict[str, str] = REDIS_APP_COMMANDS,
+    workloads: Mapping[str, T] | None = None,
+) -> list[str | T]:
+    """ACL users: `default` off, the application limited to its commands, the monitor read-only,
+    and a user per non-Celery client workload (`workloads`: name -> hash) with the
+    application's commands on its own keys and channels only (`<name>:*`).
     Only SHA-256 hashes are written, so no password text can ever break the file."""
     parts: list[str | T] = [
         "user default off resetpass resetkeys resetchannels -@all\n",
         f"user {REDIS_APP_USER} on resetpass #",
         app_hash,
-        f" resetkeys ~* resetchannels &* -@all {REDIS_APP_CATEGORIES}\n",
+        f" resetkeys ~* resetchannels &* -@all {_acl_rules(app_commands)}\n",
     ]
     if monitor_hash is not None:
         parts += [
             f"user {REDIS_MONITOR_USER} on resetpass #",
             monitor_hash,
             f" resetkeys {redis_monitor_keys()} resetchannels -@all {REDIS_MONITOR_COMMANDS}\n",
+        ]
+    for name, workload_hash in (workloads or {}).items():
+        parts += [
+            f"user {name} on resetpass #",
+            workload_hash,
+            f" resetkeys ~{name}:* resetchannels &{name}:* -@all {_acl_rules(app_commands)}\n",
         ]
     return parts
 
@@ -253,6 +346,23 @@ def redis_users(app_password: str, monitor_password: str | None) -> str:
 # --- secrets -------------------------------------------------------------------------------
 
 SECRET_KEYS = ("redisPassword", "redisMonitorPassword", "redisCachePassword")
+# A broker client that is not a Celery client has its own ACL user and password:
+# `redisPassword_<workload, '-' as '_'>` (an identifier, so ESO's templates can name it).
+WORKLOAD_SECRET_PREFIX = "redisPassword_"  # noqa: S105 (a secret key's prefix, not a password)
+# Users of the broker's ACL no workload may be named after.
+RESERVED_USERS = frozenset({"default", REDIS_APP_USER, REDIS_MONITOR_USER})
+
+
+def workload_secret_key(workload: str) -> str:
+    return WORKLOAD_SECRET_PREFIX + workload.replace("-", "_")
+
+
+def own_user_clients(config: EstateConfig) -> list[str]:
+    """The enabled workloads that reach the broker but are no Celery client: one ACL user each."""
+    enabled = config.enabled_workloads
+    if BROKER not in enabled:
+        return []
+    return [name for name, spec in enabled.items() if BROKER in spec.connects_to and not spec.celery_client]
 
 
 def required_secrets(config: EstateConfig) -> dict[str, str]:
@@ -262,6 +372,10 @@ def required_secrets(config: EstateConfig) -> dict[str, str]:
         needed["redisPassword"] = "the Redis broker's application user's password (ACL user `app`)"
         needed["redisMonitorPassword"] = (
             "the Redis broker's read-only monitoring user's password (ACL user `monitor`)"
+        )
+    for name in own_user_clients(config):
+        needed[workload_secret_key(name)] = (
+            f"the Redis broker's ACL user `{name}` (REDIS_URL of workload {name}, keys {name}:*)"
         )
     if CACHE in enabled:
         needed["redisCachePassword"] = "the Redis cache's application user's password (ACL user `app`)"
@@ -273,6 +387,19 @@ def required_secrets(config: EstateConfig) -> dict[str, str]:
 
 def connection_url(host: str, port: int, password_key: str) -> SecretText:
     return text(f"redis://{REDIS_APP_USER}:", url_encoded(password_key), f"@{host}:{port}/0")
+
+
+def add_workload_client_env(role: str, client: str, config: EstateConfig, env: dict[str, SecretText]) -> None:
+    """A Celery client shares the broker's `app` user; any other workload gets REDIS_URL only,
+    as its own user (one leaked password opens one door: its own keys)."""
+    if role == BROKER and not config.workloads[client].celery_client:
+        port = first_port(config, BROKER)
+        env.setdefault(
+            "REDIS_URL",
+            text(f"redis://{client}:", url_encoded(workload_secret_key(client)), f"@{BROKER}:{port}/0"),
+        )
+        return
+    add_client_env(role, config, env)
 
 
 def add_client_env(role: str, config: EstateConfig, env: dict[str, SecretText]) -> None:
@@ -292,11 +419,16 @@ def wire(role: str, config: EstateConfig, spec: WorkloadSpec) -> Wired:
     if role == BROKER:
         assert spec.storage is not None
         conf = redis_conf(config.redis, spec.storage.mount_path, REDIS_AUTH_PATH)
-        users = text(*redis_users_parts(sha256_of("redisPassword"), sha256_of("redisMonitorPassword")))
+        own = {name: sha256_of(workload_secret_key(name)) for name in own_user_clients(config)}
+        users = text(
+            *redis_users_parts(
+                sha256_of("redisPassword"), sha256_of("redisMonitorPassword"), REDIS_APP_COMMANDS, own
+            )
+        )
     else:
         data_dir = spec.storage.mount_path if spec.storage is not None else spec.writable_paths[0]
         conf = redis_cache_conf(config.redis_cache, data_dir, REDIS_AUTH_PATH)
-        users = text(*redis_users_parts(sha256_of("redisCachePassword"), None))
+        users = text(*redis_users_parts(sha256_of("redisCachePassword"), None, REDIS_CACHE_COMMANDS))
     files = [
         Files("config", REDIS_CONF_DIR, {"redis.conf": conf}),
         Files("auth", REDIS_AUTH_PATH.rsplit("/", 1)[0], {"auth.conf": users}, secret=True),
@@ -307,10 +439,32 @@ def wire(role: str, config: EstateConfig, spec: WorkloadSpec) -> Wired:
 
 
 def problems(config: EstateConfig) -> list[tuple[str, str]]:
+    found = []
     broker = config.enabled_workloads.get(BROKER)
     if broker is not None and broker.storage is None:
-        return [(f"workloads.{BROKER}.storage", "Redis needs `storage` for its data directory")]
-    return []
+        found.append((f"workloads.{BROKER}.storage", "Redis needs `storage` for its data directory"))
+    if broker is None:
+        return found
+    for name, spec in config.enabled_workloads.items():
+        if spec.celery_client and BROKER not in spec.connects_to:
+            found.append(
+                (
+                    f"workloads.{name}.celeryClient",
+                    f"true, but connectsTo does not name {BROKER}: a Celery client reaches the broker "
+                    f"(add {BROKER} to connectsTo, or set celeryClient: false)",
+                )
+            )
+    for name in own_user_clients(config):
+        if name in RESERVED_USERS:
+            found.append(
+                (
+                    f"workloads.{name}.connectsTo",
+                    f"{name} would get a broker ACL user of its own, and `{name}` is a user the broker "
+                    f"already has ({', '.join(sorted(RESERVED_USERS))}); rename the workload or make it "
+                    "a Celery client (celeryClient: true)",
+                )
+            )
+    return found
 
 
 # --- exporter and alerts -------------------------------------------------------------------
@@ -436,6 +590,8 @@ DATASTORE = Datastore(
     secret_keys=SECRET_KEYS,
     required_secrets=required_secrets,
     add_client_env=add_client_env,
+    add_workload_client_env=add_workload_client_env,
+    secret_key_prefixes=(WORKLOAD_SECRET_PREFIX,),
     wire=wire,
     alert_rules=alert_rules,
     problems=problems,

@@ -92,12 +92,26 @@ def takes_client_credentials(workload: str) -> bool:
     return store is None or workload not in store.replication_roles
 
 
-def add_client_env(target: str, config: EstateConfig, env: dict[str, SecretText]) -> bool:
-    """Adds what a workload with `connectsTo: [target]` gets; False if target is no datastore."""
+def secret_key_prefixes() -> tuple[str, ...]:
+    return tuple(prefix for d in DATASTORES for prefix in d.secret_key_prefixes)
+
+
+def is_secret_key(key: str) -> bool:
+    """A datastore's secret key: a fixed one, or one made per client workload."""
+    return key in secret_keys() or any(
+        key.startswith(prefix) and len(key) > len(prefix) for prefix in secret_key_prefixes()
+    )
+
+
+def add_client_env(target: str, config: EstateConfig, env: dict[str, SecretText], client: str) -> bool:
+    """Adds what workload `client` with `connectsTo: [target]` gets; False if target is no datastore."""
     store = datastore_of(target)
     if store is None:
         return False
-    store.add_client_env(target, config, env)
+    if store.add_workload_client_env is not None:
+        store.add_workload_client_env(target, client, config, env)
+    else:
+        store.add_client_env(target, config, env)
     return True
 
 

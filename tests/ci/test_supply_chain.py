@@ -56,9 +56,13 @@ def test_dependabot_watches_every_pin_file() -> None:
     updates = _updates()
     # Composite actions are their own manifests; Dependabot reads them only when listed.
     assert set(updates["github-actions"]) == {"/", "/.github/actions/*"}
-    pins = [*ROOT.glob("requirements*.txt"), *ROOT.glob("*/requirements*.txt")]
+    pins = [
+        *ROOT.glob("requirements*.txt"),
+        *ROOT.glob("*/requirements*.txt"),
+        *ROOT.glob("tests/*/requirements*.txt"),
+    ]
     pip_dirs = {"/" if p.parent == ROOT else f"/{p.parent.relative_to(ROOT)}" for p in pins}
-    assert pip_dirs == {"/", "/policies"}
+    assert pip_dirs == {"/", "/policies", "/tests/clients"}
     assert pip_dirs == set(updates["pip"])
     go_dirs = {
         f"/{p.parent.relative_to(ROOT)}" for top in ("tools", "tests") for p in ROOT.glob(f"{top}/**/go.mod")

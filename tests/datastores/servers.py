@@ -411,8 +411,12 @@ class Redis:
     process: subprocess.Popen[bytes] | None = None
 
     # A test-only observer, from the command line (the rendered files stay as they are): the
-    # estate has no user that may list the users, so the tests add one that may do only that.
+    # estate has no user that may list the users or read what the server refused and counted
+    # (ACL LOG, INFO commandstats), so the tests add one that may do that and read (never
+    # write) what they check.
     observer_password: str = field(default_factory=lambda: secrets.token_hex(16))
+    # More test-only command-line arguments (bench/celery_broker.py adds an unrestricted user).
+    extra_args: list[str] = field(default_factory=list)
 
     def start(self) -> None:
         # The container listens on its pod address at 6379; the test on loopback, a free port.
@@ -427,9 +431,17 @@ class Redis:
             "observer",
             "on",
             f">{self.observer_password}",
+            "~*",
             "-@all",
             "+acl|list",
             "+acl|users",
+            "+acl|log",
+            "+info",
+            "+command|list",
+            "+lrange",
+            "+smembers",
+            "+dbsize",
+            *self.extra_args,
         ]
         self.process = self.ns.start(command, "redis", self.log)
         wait_until(self._answers, "redis-server accepting connections", process=self.process, log=self.log)
@@ -467,6 +479,7 @@ def redis(
     log: Path,
     data_root: str = "/var/lib/redis",
     own_root: Path | None = None,
+    extra_args: Sequence[str] = (),
 ) -> Iterator[Redis]:
     """`data_dir` is the rendered `dir`, somewhere under `data_root` (a directory the host has);
     or, given `own_root` (an empty scratch directory), anywhere: see Namespace.own_root."""
@@ -480,6 +493,6 @@ def redis(
         for path, content in files.items():
             ns.write(path, content, "redis", 0o440)
         assert command[0] == "redis-server"
-        server = Redis(ns, command[1], log)
+        server = Redis(ns, command[1], log, extra_args=list(extra_args))
         server.start()
         yield server
