@@ -258,8 +258,6 @@ def _acl_rules(commands: dict[str, str]) -> str:
     return " ".join(f"+{command}" for command in commands)
 
 
-
-
 # The Celery queues whose depth HighTaskQueueDepth reads: kombu's default queue (the worker
 # runs without -Q) and its priority sub-queues. kombu's Redis transport keeps a message of
 # priority p (steps 0, 3, 6, 9) in the list `<queue>` for 0 and `<queue>\x06\x16<p>` otherwise.
