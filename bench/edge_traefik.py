@@ -35,7 +35,12 @@ from tests.support.tools import CACHE_BIN  # noqa: E402
 
 # One path per route class of the estate: API (private), the SPA shell (revalidate), a
 # hashed asset (immutable), an ML path (its own rule).
-ROUTES = {"/api/v1/lessons": "api", "/": "frontend", "/assets/app.3f9a.js": "frontend", "/api/v2/ml/info": "api"}
+ROUTES = {
+    "/api/v1/lessons": "api",
+    "/": "frontend",
+    "/assets/app.3f9a.js": "frontend",
+    "/api/v2/ml/info": "api",
+}
 LIFTED = {
     "edge": {
         "rateLimits": {
@@ -48,7 +53,9 @@ LIFTED = {
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run (max 60)")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2)
@@ -113,7 +120,9 @@ def main() -> int:
                 results[(path, name)] = wrk(url, duration, args.connections, args.threads)
                 time.sleep(0.5)
 
-    print(f"{'route':<22} {'direct r/s':>11} {'p95 ms':>7} {'traefik r/s':>12} {'p95 ms':>7} {'r/s ratio':>9}")
+    print(
+        f"{'route':<22} {'direct r/s':>11} {'p95 ms':>7} {'traefik r/s':>12} {'p95 ms':>7} {'r/s ratio':>9}"
+    )
     for path in ROUTES:
         d, t = results[(path, "direct")], results[(path, "traefik")]
         bad = int(d["non2xx"] + t["non2xx"])

@@ -92,7 +92,11 @@ http {{
 
 
 # wrk prints 50/75/90/99 %; its Lua `done` hook reads any percentile (microseconds).
-P95_SCRIPT = 'done = function(summary, latency, requests) io.write(string.format("p95 %d\\n", latency:percentile(95))) end\n'
+P95_SCRIPT = (
+    "done = function(summary, latency, requests)\n"
+    '  io.write(string.format("p95 %d\\n", latency:percentile(95)))\n'
+    "end\n"
+)
 
 
 def wrk(url: str, duration: int, connections: int, threads: int) -> dict[str, float]:

@@ -13,10 +13,15 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import http.client
+import socket
+import ssl
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import websocket
 
 from tests.apiserver.estate import ident
 from tests.ingress.support import edge_objects
@@ -66,6 +71,67 @@ class LiveEdge:
         return {
             name: u.paths[before[name] :] for name, u in self.upstreams.items() if u.paths[before[name] :]
         }
+
+    # --- checks both modes make --------------------------------------------------------
+
+    def assert_reaches(self, path: str, workload: str) -> None:
+        """A 200 from `workload`, which recorded exactly this request, and no one else."""
+        before = self.seen()
+        status, headers, _ = self.get(path)
+        assert (status, headers.get("x-upstream")) == (200, workload), (path, status, headers)
+        assert self.reached_since(before) == {workload: [path]}
+
+    def assert_redirects(self, method: str, path: str, statuses: tuple[int, ...]) -> None:
+        """Plain HTTP answers a permanent redirect to the same URL over HTTPS, nothing else."""
+        before = self.seen()
+        conn = http.client.HTTPConnection("127.0.0.1", self.traefik.web_port, timeout=10)
+        try:
+            conn.request(method, path, headers={"Host": HOST})
+            response = conn.getresponse()
+            got = (response.status, response.getheader("Location"))
+        finally:
+            conn.close()
+        assert got[0] in statuses and got[1] == f"https://{HOST}{path}", (method, path, got)
+        assert self.reached_since(before) == {}
+
+    def assert_serves_the_secret_certificate(self) -> None:
+        context = ssl.create_default_context(cafile=str(self.cafile))
+        with (
+            socket.create_connection(("127.0.0.1", self.traefik.websecure_port), timeout=10) as sock,
+            context.wrap_socket(sock, server_hostname=HOST) as tls,
+        ):
+            served = tls.getpeercert(binary_form=True)
+        assert served == ssl.PEM_cert_to_DER_cert(self.cafile.read_text())
+
+    def assert_streams_events(self) -> None:
+        """The stream path reaches the API and its events arrive while it still writes."""
+        api = self.upstreams["api"]
+        api.sse_sent.clear()
+        conn = harness.EdgeConnection(self.traefik.websecure_port, self.cafile, timeout=20)
+        try:
+            conn.request("GET", "/api/v2/chat/stream", headers={"Accept": "text/event-stream"})
+            response = conn.getresponse()
+            assert (response.status, response.getheader("X-Upstream")) == (200, "api")
+            assert response.getheader("Content-Type", "").startswith("text/event-stream")
+            arrivals = harness.read_events(response)
+        finally:
+            conn.close()
+        harness.assert_event_by_event(arrivals, api.sse_sent)
+
+    def assert_websocket_echoes(self) -> None:
+        before = self.seen()
+        ws = websocket.create_connection(
+            f"wss://127.0.0.1:{self.traefik.websecure_port}/ws",
+            host=HOST,
+            sslopt={"ca_certs": str(self.cafile), "server_hostname": HOST},
+            timeout=10,
+        )
+        try:
+            ws.send("namaste")
+            assert ws.recv() == "namaste"
+        finally:
+            ws.close()
+        assert self.reached_since(before) == {"api": ["/ws"]}
 
     def live(self, kind: str, name: str) -> dict[str, Any]:
         """The object as the API server holds it now (status included)."""

@@ -6,17 +6,12 @@ Expected values are the config's (prod defaults, timeouts shortened) written out
 
 from __future__ import annotations
 
-import http.client
-import socket
-import ssl
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-import websocket
 
 from tests.ingress.support import BLOCKED
 from tests.nginx import harness
@@ -150,25 +145,11 @@ def test_a_broken_reference_is_reported_in_status(edge: LiveEdge) -> None:
     ("method", "path"), [("GET", "/api/v1/lessons?page=2"), ("POST", "/wp-admin"), ("GET", "/")]
 )
 def test_plain_http_answers_only_a_redirect_to_https(edge: LiveEdge, method: str, path: str) -> None:
-    before = edge.seen()
-    conn = http.client.HTTPConnection("127.0.0.1", edge.traefik.web_port, timeout=10)
-    try:
-        conn.request(method, path, headers={"Host": HOST})
-        response = conn.getresponse()
-        assert (response.status, response.getheader("Location")) == (301, f"https://{HOST}{path}")
-    finally:
-        conn.close()
-    assert edge.reached_since(before) == {}
+    edge.assert_redirects(method, path, (301,))
 
 
 def test_tls_terminates_with_the_estate_certificate_secret(edge: LiveEdge) -> None:
-    context = ssl.create_default_context(cafile=str(edge.cafile))
-    with (
-        socket.create_connection(("127.0.0.1", edge.traefik.websecure_port), timeout=10) as sock,
-        context.wrap_socket(sock, server_hostname=HOST) as tls,
-    ):
-        served = tls.getpeercert(binary_form=True)
-    assert served == ssl.PEM_cert_to_DER_cert(Path(edge.cafile).read_text())
+    edge.assert_serves_the_secret_certificate()
 
 
 @pytest.mark.parametrize(
@@ -188,42 +169,15 @@ def test_tls_terminates_with_the_estate_certificate_secret(edge: LiveEdge) -> No
 def test_each_path_reaches_the_workload_the_estate_routes_it_to(
     edge: LiveEdge, path: str, workload: str
 ) -> None:
-    before = edge.seen()
-    status, headers, _ = edge.get(path)
-    assert (status, headers.get("x-upstream")) == (200, workload), path
-    assert edge.reached_since(before) == {workload: [path]}
+    edge.assert_reaches(path, workload)
 
 
 def test_the_stream_path_wins_over_api_and_arrives_event_by_event(edge: LiveEdge) -> None:
-    api = edge.upstreams["api"]
-    api.sse_sent.clear()
-    conn = harness.EdgeConnection(edge.traefik.websecure_port, edge.cafile, timeout=20)
-    try:
-        conn.request("GET", "/api/v2/chat/stream", headers={"Accept": "text/event-stream"})
-        response = conn.getresponse()
-        assert response.status == 200
-        assert response.getheader("X-Upstream") == "api"
-        assert response.getheader("Content-Type", "").startswith("text/event-stream")
-        arrivals = harness.read_events(response)
-    finally:
-        conn.close()
-    harness.assert_event_by_event(arrivals, api.sse_sent)
+    edge.assert_streams_events()
 
 
 def test_a_websocket_upgrade_on_the_websocket_path_echoes(edge: LiveEdge) -> None:
-    before = edge.seen()
-    ws = websocket.create_connection(
-        f"wss://127.0.0.1:{edge.traefik.websecure_port}/ws",
-        host=HOST,
-        sslopt={"ca_certs": str(edge.cafile), "server_hostname": HOST},
-        timeout=10,
-    )
-    try:
-        ws.send("namaste")
-        assert ws.recv() == "namaste"
-    finally:
-        ws.close()
-    assert edge.reached_since(before) == {"api": ["/ws"]}
+    edge.assert_websocket_echoes()
 
 
 # --- headers ----------------------------------------------------------------------------
