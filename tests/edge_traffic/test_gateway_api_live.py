@@ -367,3 +367,43 @@ def test_http_route_timeouts_are_not_applied_by_traefik(edge: LiveEdge) -> None:
     elapsed = time.monotonic() - start
     assert status == 200
     assert elapsed >= 3
+
+
+def test_why_the_blocked_rule_needs_the_deny_middleware_on_traefik(edge: LiveEdge) -> None:
+    """What the other providers' blocked rule (no backendRefs) does on Traefik: a bare 503,
+    without the headers its own ResponseHeaderModifier sets, since no backend answered.
+    A test-owned route, shaped like that rule with the header filter added."""
+    bare = {
+        "apiVersion": "gateway.networking.k8s.io/v1",
+        "kind": "HTTPRoute",
+        "metadata": {"name": "bare-blocked", "namespace": NS},
+        "spec": {
+            "parentRefs": [{"name": "shiksha-setu", "sectionName": "https-0"}],
+            "hostnames": [HOST],
+            "rules": [
+                {
+                    "matches": [{"path": {"type": "PathPrefix", "value": "/bare-blocked"}}],
+                    "filters": [
+                        {
+                            "type": "ResponseHeaderModifier",
+                            "responseHeaderModifier": {
+                                "set": [{"name": k, "value": v} for k, v in SECURITY_HEADERS.items()]
+                            },
+                        }
+                    ],
+                }
+            ],
+        },
+    }
+    apply(edge.cluster.kube, [bare])
+    before = edge.seen()
+    answer = wait_until(
+        "Traefik's own answer for /bare-blocked",
+        lambda: (r := edge.get("/bare-blocked"))[0] != 200 and r,
+        30,
+        str,
+    )
+    status, headers, _ = answer
+    assert status == 503, answer
+    assert not set(SECURITY_HEADERS) & set(headers), headers
+    assert edge.reached_since(before) == {}

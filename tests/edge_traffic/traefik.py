@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import ctypes
 import os
 import subprocess
 import time
@@ -39,6 +40,30 @@ def local_address() -> str | None:
         if "inet" in fields:
             return fields[fields.index("inet") + 1].split("/")[0]
     return None
+
+
+# TEST-NET-1 (RFC 5737): never routed on the internet; only ever inside our own namespace.
+PRIVATE_ADDRESS = "192.0.2.1"
+CLONE_NEWNET = 0x40000000
+
+
+def private_network_namespace() -> str:
+    """Moves this thread (and every thread and process it starts later) into a new network
+    namespace with loopback and a dummy interface holding PRIVATE_ADDRESS: a non-loopback
+    address for the EndpointSlices on a machine that has none, where no packet can leave.
+    Needs root (CAP_SYS_ADMIN, CAP_NET_ADMIN)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.unshare(CLONE_NEWNET) != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"unshare(CLONE_NEWNET): {os.strerror(errno)}")
+    for command in (
+        ["ip", "link", "set", "lo", "up"],
+        ["ip", "link", "add", "shiksha-edge0", "type", "dummy"],
+        ["ip", "addr", "add", f"{PRIVATE_ADDRESS}/24", "dev", "shiksha-edge0"],
+        ["ip", "link", "set", "shiksha-edge0", "up"],
+    ):
+        subprocess.run(command, check=True, capture_output=True)
+    return PRIVATE_ADDRESS
 
 
 def crd_files(traefik_bin: str) -> list[Path]:
