@@ -80,7 +80,9 @@ if [ ! -x "$traefik_dir/traefik" ] || [ ! -f "$traefik_dir/crds/gateway-api-$GAT
     fi
     gw=$(go mod download -json "sigs.k8s.io/gateway-api@$GATEWAY_API_VERSION" | jq -r .Dir)
     mkdir -p "$traefik_dir/crds"
-    cat "$gw"/config/crd/standard/*.yaml > "$traefik_dir/crds/gateway-api-$GATEWAY_API_VERSION.yaml"
+    # One YAML stream: a document separator before each file, or their documents merge.
+    for crd in "$gw"/config/crd/standard/*.yaml; do echo "---"; cat "$crd"; done \
+      > "$traefik_dir/crds/gateway-api-$GATEWAY_API_VERSION.yaml"
     cp "$src/docs/content/reference/dynamic-configuration/kubernetes-crd-definition-v1.yml" "$traefik_dir/crds/traefik.yaml"
     if [ ! -x "$traefik_dir/traefik" ]; then
       tmp=$(mktemp -d)

@@ -294,7 +294,7 @@ def test_more_requests_in_progress_than_the_limit_get_429(edge: LiveEdge) -> Non
     lock = threading.Lock()
 
     def slow() -> None:
-        status, headers, _ = edge.get("/api/v1/slow?sleep=1.5", timeout=30)
+        status, headers, _ = edge.get("/api/v1/slow?sleep=3", timeout=30)
         with lock:
             results.append((status, headers))
 

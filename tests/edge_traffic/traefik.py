@@ -81,6 +81,9 @@ def install_crds(kube: Kube, traefik_bin: str) -> None:
         for doc in yaml.safe_load_all(path.read_text())
         if isinstance(doc, dict) and doc.get("kind") == "CustomResourceDefinition"
     ]
+    kinds = {crd["spec"]["names"]["kind"] for crd in crds}
+    wanted = {"GatewayClass", "Gateway", "HTTPRoute", "ReferenceGrant", "Middleware", "TraefikService"}
+    assert wanted <= kinds, f"CRDs missing from {crd_files(traefik_bin)}: {sorted(wanted - kinds)}"
     for crd in crds:
         response = kube.apply(crd)
         assert response.status < 300, f"apply {ident(crd)}: {response.status} {response.message}"
