@@ -87,7 +87,7 @@ if [ ! -x "$traefik_dir/traefik" ] || [ ! -f "$traefik_dir/crds/gateway-api-$GAT
     if [ ! -x "$traefik_dir/traefik" ]; then
       tmp=$(mktemp -d)
       cp -r "$src"/. "$tmp" && chmod -R u+w "$tmp"
-      (cd "$tmp" && CGO_ENABLED=0 nice go build -p 1 -trimpath -ldflags="-s -w -X github.com/traefik/traefik/v3/pkg/version.Version=$TRAEFIK_VERSION" -o "$traefik_dir/traefik" ./cmd/traefik)
+      (cd "$tmp" && CGO_ENABLED=0 nice go build -p "${SHIKSHA_GO_PARALLEL:-2}" -trimpath -ldflags="-s -w -X github.com/traefik/traefik/v3/pkg/version.Version=$TRAEFIK_VERSION" -o "$traefik_dir/traefik" ./cmd/traefik)
       rm -rf "$tmp"
     fi
   }
