@@ -168,20 +168,22 @@ def https_route(
         + [rule(p, timeouts.stream_read_seconds) for p in plan.streaming]
     )
     if edge.blocked_paths:
-        # A rule without backendRefs is answered by the gateway itself with a 500 (the
-        # HTTPRouteNoBackendRefs conformance test), and the longest prefix wins, so a probe
-        # for /wp-admin never reaches the frontend that "/" would send it to. A provider may
-        # answer it with a filter of its own instead (still no backend), under the headers.
-        blocked: dict[str, Any] = {
-            "matches": [{"path": {"type": "PathPrefix", "value": p}} for p in edge.blocked_paths]
-        }
-        if policies.blocked_filters:
-            private = cache_headers("/", [], cdn)  # an unmatched class: no-store
-            blocked["filters"] = [
-                _header_filter({**edge.headers.as_headers(), **private}),
-                *policies.blocked_filters,
-            ]
-        rules.append(blocked)
+        # A rule without backendRefs is answered by the gateway itself (Gateway API's
+        # HTTPRouteNoBackendRefs conformance: 500; Traefik: 503), and the longest prefix
+        # wins, so a probe for /wp-admin never reaches the frontend that "/" would send it
+        # to. Its filter puts the security headers on that answer too (measured on Traefik:
+        # without it the answer is bare); a provider may answer with a filter of its own
+        # instead, still with no backend.
+        private = cache_headers("/", [], cdn)  # no class: no-store
+        rules.append(
+            {
+                "matches": [{"path": {"type": "PathPrefix", "value": p}} for p in edge.blocked_paths],
+                "filters": [
+                    _header_filter({**edge.headers.as_headers(), **private}),
+                    *policies.blocked_filters,
+                ],
+            }
+        )
     return {
         "apiVersion": GATEWAY_API,
         "kind": "HTTPRoute",

@@ -195,6 +195,7 @@ def traefik_args(
         f"--entrypoints.websecure.address=127.0.0.1:{websecure_port}",
         f"--entrypoints.traefik.address=127.0.0.1:{api_port}",
         "--api.insecure=true",
+        "--api.dashboard=false",
         "--ping=true",
     ]
     if mode == "gateway-api":
