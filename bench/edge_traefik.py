@@ -14,7 +14,6 @@ Needs the control plane (tools/kube/bootstrap.sh) and Traefik (scripts/setup-tes
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import sys
 import tempfile
@@ -25,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.nginx_edge import BODY, upstream_conf, wrk  # noqa: E402
+from bench.nginx_edge import BODY, upstream_conf, wrk, wrk_arguments  # noqa: E402
 from tests.apiserver.controlplane import ControlPlane, missing_binaries  # noqa: E402
 from tests.apiserver.kube import Kube  # noqa: E402
 from tests.edge_traffic.estate import live_edge  # noqa: E402
@@ -53,14 +52,8 @@ LIFTED = {
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run (max 60)")
-    parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--threads", type=int, default=2)
-    args = parser.parse_args()
-    duration = max(1, min(args.duration, 60))
+    args = wrk_arguments(__doc__)
+    duration = args.duration
     traefik = shutil.which("traefik") or shutil.which("traefik", path=str(CACHE_BIN))
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     address = local_address()

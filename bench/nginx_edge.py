@@ -99,6 +99,19 @@ P95_SCRIPT = (
 )
 
 
+def wrk_arguments(description: str | None) -> argparse.Namespace:
+    """--duration (bounded to 1..60 s), --connections and --threads of a wrk benchmark."""
+    parser = argparse.ArgumentParser(
+        description=description, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run (max 60)")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    args.duration = max(1, min(args.duration, 60))
+    return args
+
+
 def wrk(url: str, duration: int, connections: int, threads: int) -> dict[str, float]:
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
         script.write(P95_SCRIPT)
@@ -154,14 +167,8 @@ def _wrk(url: str, duration: int, connections: int, threads: int, script: str) -
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run (max 60)")
-    parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--threads", type=int, default=2)
-    args = parser.parse_args()
-    duration = max(1, min(args.duration, 60))
+    args = wrk_arguments(__doc__)
+    duration = args.duration
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     if not shutil.which("wrk"):
         print("wrk is not installed (scripts/setup.sh installs it)")

@@ -7,34 +7,18 @@ denylist-source-range) is shown here too, so the table there stays true."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import pytest
 
-from .estate import LiveEdge, live_edge
-from .traefik import Cluster, wait_until
+from .estate import LiveEdge
+from .traefik import wait_until
 
 pytestmark = [pytest.mark.traefik, pytest.mark.apiserver, pytest.mark.slow]
 
-NS = "edge-ingress-nginx"
-ORIGIN = "https://shikshasetu.example.org"
-# Low limits and a short read timeout, so that a controller honouring them would refuse
-# the bursts and cut the slow answers below.
-OVERRIDES = {
-    "edge": {
-        "rateLimits": {"requestsPerSecond": 2, "burstMultiplier": 2, "connectionsPerClient": 2},
-        "timeouts": {"readSeconds": 2, "sendSeconds": 2, "mlReadSeconds": 5, "mlSendSeconds": 5},
-    }
-}
-
 
 @pytest.fixture(scope="module")
-def edge(
-    cluster: Cluster, traefik_bin: str, address: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[LiveEdge]:
-    directory = tmp_path_factory.mktemp("traefik-ingress-nginx")
-    with live_edge(cluster, traefik_bin, address, directory, "ingress-nginx", NS, OVERRIDES) as running:
-        yield running
+def edge(ingress_nginx_edge: LiveEdge) -> LiveEdge:
+    return ingress_nginx_edge
 
 
 def test_the_controller_takes_every_ingress(edge: LiveEdge, address: str) -> None:
@@ -48,60 +32,6 @@ def test_the_controller_takes_every_ingress(edge: LiveEdge, address: str) -> Non
             return [i.get("ip") for i in lb.get("ingress") or []] == [address]
 
         wait_until(f"Ingress {name} status address {address}", published, 60, edge.traefik.tail)
-
-
-@pytest.mark.parametrize(
-    ("method", "path"), [("GET", "/api/v1/lessons?page=2"), ("POST", "/wp-admin"), ("GET", "/")]
-)
-def test_plain_http_answers_only_a_permanent_redirect_to_https(
-    edge: LiveEdge, method: str, path: str
-) -> None:
-    # 308 (permanent, the method kept), as ingress-nginx's own default http-redirect-code.
-    edge.assert_redirects(method, path, (308,))
-
-
-def test_tls_terminates_with_the_estate_certificate_secret(edge: LiveEdge) -> None:
-    edge.assert_serves_the_secret_certificate()
-
-
-@pytest.mark.parametrize(
-    ("path", "workload"),
-    [
-        ("/api/v1/lessons", "api"),
-        ("/api/v2/ml/predict", "api"),
-        ("/ws/info", "api"),
-        ("/", "frontend"),
-        ("/assets/app.3f9a.js", "frontend"),
-        ("/apiary", "frontend"),
-    ],
-)
-def test_each_path_reaches_the_workload_the_estate_routes_it_to(
-    edge: LiveEdge, path: str, workload: str
-) -> None:
-    edge.assert_reaches(path, workload)
-
-
-def test_sse_arrives_event_by_event(edge: LiveEdge) -> None:
-    edge.assert_streams_events()
-
-
-def test_a_websocket_upgrade_echoes(edge: LiveEdge) -> None:
-    edge.assert_websocket_echoes()
-
-
-def test_cors_preflight_allowed_and_disallowed_origin(edge: LiveEdge) -> None:
-    ask = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "Authorization"}
-    before = edge.seen()
-    status, headers, _ = edge.get("/api/v1/lessons", {"Origin": ORIGIN, **ask}, method="OPTIONS")
-    assert status in (200, 204), status
-    assert headers.get("access-control-allow-origin") == ORIGIN
-    assert headers.get("access-control-allow-credentials") == "true"
-    assert headers.get("access-control-max-age") == "600"
-    assert edge.reached_since(before) == {}
-    _, headers, _ = edge.get(
-        "/api/v1/lessons", {"Origin": "https://evil.example.com", **ask}, method="OPTIONS"
-    )
-    assert "access-control-allow-origin" not in headers, headers
 
 
 # --- what the provider ignores (documented in docs/edge.md) ------------------------------

@@ -49,20 +49,22 @@ CLONE_NEWNET = 0x40000000
 
 def private_network_namespace() -> str:
     """Moves this thread (and every thread and process it starts later) into a new network
-    namespace with loopback and a dummy interface holding PRIVATE_ADDRESS: a non-loopback
-    address for the EndpointSlices on a machine that has none, where no packet can leave.
-    Needs root (CAP_SYS_ADMIN, CAP_NET_ADMIN)."""
+    namespace whose dummy interface (or, without the driver, loopback device) holds
+    PRIVATE_ADDRESS: a non-loopback address for the EndpointSlices on a machine that has
+    none, where no packet can leave. Needs root (CAP_SYS_ADMIN, CAP_NET_ADMIN)."""
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.unshare(CLONE_NEWNET) != 0:
         errno = ctypes.get_errno()
         raise OSError(errno, f"unshare(CLONE_NEWNET): {os.strerror(errno)}")
-    for command in (
-        ["ip", "link", "set", "lo", "up"],
-        ["ip", "link", "add", "shiksha-edge0", "type", "dummy"],
-        ["ip", "addr", "add", f"{PRIVATE_ADDRESS}/24", "dev", "shiksha-edge0"],
-        ["ip", "link", "set", "shiksha-edge0", "up"],
-    ):
-        subprocess.run(command, check=True, capture_output=True)
+    subprocess.run(["ip", "link", "set", "lo", "up"], check=True, capture_output=True)
+    dummy = subprocess.run(["ip", "link", "add", "shiksha-edge0", "type", "dummy"], capture_output=True)
+    # Without the dummy driver (some containers), the address goes on this namespace's own
+    # loopback device: still not a loopback address, still unable to leave.
+    device = "shiksha-edge0" if dummy.returncode == 0 else "lo"
+    subprocess.run(
+        ["ip", "addr", "add", f"{PRIVATE_ADDRESS}/32", "dev", device], check=True, capture_output=True
+    )
+    subprocess.run(["ip", "link", "set", device, "up"], check=True, capture_output=True)
     return PRIVATE_ADDRESS
 
 
