@@ -7,10 +7,10 @@ standard channel cannot say, attached to the HTTPRoute's rules with ExtensionRef
 - connection limit: an InFlightReq per client address (concurrent requests: Traefik has no
   per-connection count);
 - CORS: a Headers middleware (Traefik answers the preflight itself);
-- blocked paths: an IPAllowList no client address is in, so Traefik answers 403 itself. A
-  rule with no backendRefs would answer Traefik's 503, which the rule's
-  ResponseHeaderModifier does not reach; in front of the deny the filter wraps the 403,
-  so the blocked answer carries every security header, as on the docker-host NGINX.
+- blocked paths: an IPAllowList no client address is in, so Traefik answers 403 itself
+  (a rule without backendRefs alone gets Traefik's 503, not the 403 of the docker-host
+  NGINX and ingress-nginx); the rule's header filter wraps the 403, so it carries every
+  security header.
 
 Each over-limit answer is a 429 made inside the filter chain, after the
 ResponseHeaderModifier, so it carries the security headers too.
