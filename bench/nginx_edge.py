@@ -31,7 +31,7 @@ from tests.nginx import harness  # noqa: E402
 BODY = json.dumps({"lessons": [{"id": i, "title": f"Lesson {i}", "level": "primary"} for i in range(40)]})
 
 
-def upstream_conf(directory: Path, port: int) -> Path:
+def upstream_conf(directory: Path, port: int, address: str = "127.0.0.1") -> Path:
     user = harness.nginx_user()
     conf = directory / "upstream.conf"
     conf.write_text(
@@ -45,7 +45,7 @@ http {{
     client_body_temp_path {directory}/temp-up;
     proxy_temp_path {directory}/temp-up;
     server {{
-        listen 127.0.0.1:{port};
+        listen {address}:{port};
         keepalive_requests 100000;
         location / {{
             default_type application/json;
@@ -91,13 +91,43 @@ http {{
     return conf
 
 
+# wrk prints 50/75/90/99 %; its Lua `done` hook reads any percentile (microseconds).
+P95_SCRIPT = (
+    "done = function(summary, latency, requests)\n"
+    '  io.write(string.format("p95 %d\\n", latency:percentile(95)))\n'
+    "end\n"
+)
+
+
+def wrk_arguments(description: str | None) -> argparse.Namespace:
+    """--duration (bounded to 1..60 s), --connections and --threads of a wrk benchmark."""
+    parser = argparse.ArgumentParser(
+        description=description, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run (max 60)")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    args.duration = max(1, min(args.duration, 60))
+    return args
+
+
 def wrk(url: str, duration: int, connections: int, threads: int) -> dict[str, float]:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
+        script.write(P95_SCRIPT)
+        script.flush()
+        return _wrk(url, duration, connections, threads, script.name)
+
+
+def _wrk(url: str, duration: int, connections: int, threads: int, script: str) -> dict[str, float]:
     result = subprocess.run(
         [
             "wrk",
             f"-t{threads}",
             f"-c{connections}",
             f"-d{duration}s",
+            "-s",
+            script,
             "--latency",
             "-H",
             f"Host: {harness.HOST}",
@@ -122,27 +152,23 @@ def wrk(url: str, duration: int, connections: int, threads: int) -> dict[str, fl
     p50 = re.search(r"^\s+50%\s+(\S+)", out, re.M)
     p99 = re.search(r"^\s+99%\s+(\S+)", out, re.M)
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    p95 = re.search(r"^p95 (\d+)$", out, re.M)
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    if not (latency and p50 and p99 and rps):
+    if not (latency and p50 and p99 and rps and p95):
         raise RuntimeError(f"unexpected wrk output:\n{out}")
     return {
         "rps": float(rps.group(1)),
         "avg_ms": ms(latency.group(1)),
         "p50_ms": ms(p50.group(1)),
+        "p95_ms": int(p95.group(1)) / 1000,
         "p99_ms": ms(p99.group(1)),
         "non2xx": float(non2xx.group(1)) if non2xx else 0.0,
     }
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run (max 60)")
-    parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--threads", type=int, default=2)
-    args = parser.parse_args()
-    duration = max(1, min(args.duration, 60))
+    args = wrk_arguments(__doc__)
+    duration = args.duration
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     if not shutil.which("wrk"):
         print("wrk is not installed (scripts/setup.sh installs it)")

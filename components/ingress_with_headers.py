@@ -79,11 +79,12 @@ def edge_objects(config: EstateConfig, namespace: Any) -> list[dict[str, Any]]:
         ]
     gateway_name = ingress.gateway_api.gateway_name
     provider = gw.POLICY_PROVIDERS[ingress.gateway_api.policy_provider]
+    policies = provider(gw.PolicyContext(namespace, labels, edge, name, config.cdn))
     return [
         gw.gateway(gateway_name, namespace, labels, edge, ingress),
         gw.redirect_route(f"{name}-http-redirect", namespace, labels, gateway_name, edge),
-        gw.https_route(name, namespace, labels, gateway_name, edge, plan, config.cdn),
-        *provider(gw.PolicyContext(namespace, labels, edge, name, config.cdn)),
+        gw.https_route(name, namespace, labels, gateway_name, edge, plan, config.cdn, policies),
+        *policies.objects,
         *([gw.cdn_origin_secret(name, namespace, labels)] if config.cdn.enabled else []),
     ]
 

@@ -95,3 +95,39 @@ if [ ! -x "$clients_dir/bin/celery" ]; then
   step "install the Celery clients ($clients_req) into $clients_dir" bash -c \
     "rm -rf '$clients_dir' && python3 -m venv '$clients_dir' && '$clients_dir/bin/pip' install -q --disable-pip-version-check -r '$clients_req'"
 fi
+
+# --- Traefik Proxy: the Gateway API (and ingress-nginx) implementation the live edge tests
+# run (tests/edge_traffic, issue 26). Pinned in tools/traefik/go.mod; v3.7 needs modules the
+# proxy does not serve. Built from a writable copy of its own module, because its go.mod's
+# replace directives only apply there. Next to the binary: the CRDs the tests install
+# (Traefik's own, and the Gateway API standard channel at the version Traefik requires),
+# so nothing is downloaded at test time.
+traefik_pin() { sed -n "s|^[[:space:]]*\(require \)\{0,1\}$1 \(v[^ ]*\).*|\2|p" tools/traefik/go.mod | head -1; }
+TRAEFIK_VERSION=$(traefik_pin github.com/traefik/traefik/v3)
+GATEWAY_API_VERSION=$(traefik_pin sigs.k8s.io/gateway-api)
+traefik_dir="$SHIKSHA_CACHE/go-tools/traefik-$TRAEFIK_VERSION"
+if [ ! -x "$traefik_dir/traefik" ] || [ ! -f "$traefik_dir/crds/gateway-api-$GATEWAY_API_VERSION.yaml" ]; then
+  build_traefik() {
+    local src gw tmp wants
+    src=$(go mod download -json "github.com/traefik/traefik/v3@$TRAEFIK_VERSION" | jq -r .Dir)
+    wants=$(sed -n 's|^[[:space:]]*sigs.k8s.io/gateway-api \(v[^ ]*\).*|\1|p' "$src/go.mod")
+    if [ "$wants" != "$GATEWAY_API_VERSION" ]; then
+      echo "Traefik $TRAEFIK_VERSION requires Gateway API $wants; tools/traefik/go.mod pins $GATEWAY_API_VERSION" >&2
+      return 1
+    fi
+    gw=$(go mod download -json "sigs.k8s.io/gateway-api@$GATEWAY_API_VERSION" | jq -r .Dir)
+    mkdir -p "$traefik_dir/crds"
+    # One YAML stream: a document separator before each file, or their documents merge.
+    for crd in "$gw"/config/crd/standard/*.yaml; do echo "---"; cat "$crd"; done \
+      > "$traefik_dir/crds/gateway-api-$GATEWAY_API_VERSION.yaml"
+    cp "$src/docs/content/reference/dynamic-configuration/kubernetes-crd-definition-v1.yml" "$traefik_dir/crds/traefik.yaml"
+    if [ ! -x "$traefik_dir/traefik" ]; then
+      tmp=$(mktemp -d)
+      cp -r "$src"/. "$tmp" && chmod -R u+w "$tmp"
+      (cd "$tmp" && CGO_ENABLED=0 nice go build -p "${SHIKSHA_GO_PARALLEL:-2}" -trimpath -ldflags="-s -w -X github.com/traefik/traefik/v3/pkg/version.Version=$TRAEFIK_VERSION" -o "$traefik_dir/traefik" ./cmd/traefik)
+      rm -rf "$tmp"
+    fi
+  }
+  step "build Traefik $TRAEFIK_VERSION and fetch its CRDs and Gateway API $GATEWAY_API_VERSION's (cached in $traefik_dir)" build_traefik
+fi
+ln -sf "$traefik_dir/traefik" "$SHIKSHA_CACHE/bin/traefik"

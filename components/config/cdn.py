@@ -218,13 +218,15 @@ def cdn_problems(
                     None,
                 )
             )
-        elif ingress.gateway_api.policy_provider == "none":
+        elif (provider := ingress.gateway_api.policy_provider) != "envoy-gateway":
+            # Traefik could allow the ranges, but it cannot check a header's secret value
+            # without a plugin; half an origin lock is refused like none.
             problems.append(
                 (
                     "cdn.enabled",
                     True,
-                    "ingress.gatewayApi.policyProvider 'none' attaches no policy, so nothing would "
-                    "enforce cdn.allowedRanges or the origin-auth header; use envoy-gateway",
+                    f"ingress.gatewayApi.policyProvider {provider!r} attaches no origin policy, so nothing "
+                    "would enforce cdn.allowedRanges or the origin-auth header; use envoy-gateway",
                     None,
                 )
             )

@@ -134,8 +134,9 @@ class GatewayApiSpec(StrictModel):
     # The extension point for what Gateway API (standard channel) cannot say: rate limits
     # and CORS. Each name is one function in components/kube/gateway.py (POLICY_PROVIDERS)
     # that turns the edge intent into the implementation's policy-attachment objects;
+    # `traefik` into Traefik Middlewares the route's rules run (ExtensionRef filters);
     # `none` emits nothing and leaves both to the cluster's operators.
-    policy_provider: Literal["envoy-gateway", "none"] = "envoy-gateway"
+    policy_provider: Literal["envoy-gateway", "traefik", "none"] = "envoy-gateway"
 
 
 class CertManagerSpec(StrictModel):

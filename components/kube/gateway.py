@@ -5,8 +5,9 @@ timeout class (600 s only for the ML paths).
 
 Rate limiting and CORS are not part of the standard channel. They go through the
 extension point POLICY_PROVIDERS: a provider turns the edge intent into its
-implementation's policy-attachment objects, targeted at the HTTPRoute. Adding support
-for another implementation is one function and one name in `ingress.gatewayApi.policyProvider`.
+implementation's objects: policy attachments targeted at the HTTPRoute (Envoy Gateway), or
+filters its rules carry (Traefik's ExtensionRef Middlewares). Adding support for another
+implementation is one function and one name in `ingress.gatewayApi.policyProvider`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from components.config.cdn import VARY, CdnSpec, PathClass, class_of, path_class
 from components.config.edge import EdgeSpec
 from components.config.ingress import IngressSpec, issuer_annotation
 
+from . import traefik
 from .ingress import EdgePath, EdgePlan, immutable_paths, whole
 from .metadata import metadata
 
@@ -106,15 +108,25 @@ def redirect_route(
     }
 
 
-def _rule(
-    path: EdgePath, headers: Mapping[str, str], seconds: int, added: Mapping[str, str] | None = None
-) -> dict[str, Any]:
+def _header_filter(headers: Mapping[str, str], added: Mapping[str, str] | None = None) -> dict[str, Any]:
     modifier: dict[str, Any] = {"set": [{"name": k, "value": v} for k, v in headers.items()]}
     if added:
         modifier["add"] = [{"name": k, "value": v} for k, v in added.items()]
+    return {"type": "ResponseHeaderModifier", "responseHeaderModifier": modifier}
+
+
+def _rule(
+    path: EdgePath,
+    headers: Mapping[str, str],
+    seconds: int,
+    added: Mapping[str, str] | None = None,
+    extra_filters: Sequence[dict[str, Any]] = (),
+) -> dict[str, Any]:
     return {
         "matches": [{"path": {"type": "PathPrefix", "value": path.path}}],
-        "filters": [{"type": "ResponseHeaderModifier", "responseHeaderModifier": modifier}],
+        # The header filter first: it wraps the filters after it, so their own answers (a
+        # 429, a preflight) carry the headers too.
+        "filters": [_header_filter(headers, added), *extra_filters],
         "backendRefs": [{"kind": "Service", "name": path.backend.service, "port": path.backend.port}],
         # The whole exchange, and each try at the backend, may take this long.
         "timeouts": {"request": f"{seconds}s", "backendRequest": f"{seconds}s"},
@@ -129,17 +141,24 @@ def https_route(
     edge: EdgeSpec,
     plan: EdgePlan,
     cdn: CdnSpec | None = None,
+    policies: Policies | None = None,
 ) -> dict[str, Any]:
     """One route for every path; Gateway API picks the longest matching prefix, so the ML
-    and streaming rules win over the route prefixes that contain them."""
+    and streaming rules win over the route prefixes that contain them. `policies` adds the
+    provider's filters to the rules."""
     cdn = cdn or CdnSpec()
+    policies = policies or Policies()
     timeouts = edge.timeouts
     # Without Cache-Control by class the hashed assets need no rule of their own.
     classes = path_classes(edge, cdn) if cdn.cache_control.enabled else []
 
     def rule(p: EdgePath, seconds: int) -> dict[str, Any]:
         return _rule(
-            p, {**edge.headers.as_headers(), **cache_headers(p.path, classes, cdn)}, seconds, vary(cdn)
+            p,
+            {**edge.headers.as_headers(), **cache_headers(p.path, classes, cdn)},
+            seconds,
+            vary(cdn),
+            policies.rule_filters,
         )
 
     rules = (
@@ -149,10 +168,22 @@ def https_route(
         + [rule(p, timeouts.stream_read_seconds) for p in plan.streaming]
     )
     if edge.blocked_paths:
-        # A rule without backendRefs is answered by the gateway itself with a 500 (the
-        # HTTPRouteNoBackendRefs conformance test), and the longest prefix wins, so a probe
-        # for /wp-admin never reaches the frontend that "/" would send it to.
-        rules.append({"matches": [{"path": {"type": "PathPrefix", "value": p}} for p in edge.blocked_paths]})
+        # A rule without backendRefs is answered by the gateway itself (Gateway API's
+        # HTTPRouteNoBackendRefs conformance: 500; Traefik: 503), and the longest prefix
+        # wins, so a probe for /wp-admin never reaches the frontend that "/" would send it
+        # to. Its filter puts the security headers on that answer too (measured on Traefik:
+        # without it the answer is bare); a provider may answer with a filter of its own
+        # instead, still with no backend.
+        private = cache_headers("/", [], cdn)  # no class: no-store
+        rules.append(
+            {
+                "matches": [{"path": {"type": "PathPrefix", "value": p}} for p in edge.blocked_paths],
+                "filters": [
+                    _header_filter({**edge.headers.as_headers(), **private}),
+                    *policies.blocked_filters,
+                ],
+            }
+        )
     return {
         "apiVersion": GATEWAY_API,
         "kind": "HTTPRoute",
@@ -176,14 +207,25 @@ class PolicyContext:
     cdn: CdnSpec = field(default_factory=CdnSpec)
 
 
-PolicyProvider = Callable[[PolicyContext], Sequence[dict[str, Any]]]
+@dataclass(frozen=True)
+class Policies:
+    """What a provider adds: its objects, filters every proxying rule carries (after the
+    header filter), and filters that answer the blocked-path rule (none: the gateway's own
+    answer to a rule without backends)."""
+
+    objects: Sequence[dict[str, Any]] = ()
+    rule_filters: Sequence[dict[str, Any]] = ()
+    blocked_filters: Sequence[dict[str, Any]] = ()
+
+
+PolicyProvider = Callable[[PolicyContext], Policies]
 
 
 def _target(context: PolicyContext) -> list[dict[str, str]]:
     return [{"group": GROUP, "kind": "HTTPRoute", "name": context.route_name}]
 
 
-def envoy_gateway_policies(context: PolicyContext) -> list[dict[str, Any]]:
+def envoy_gateway_policies(context: PolicyContext) -> Policies:
     """Envoy Gateway: a BackendTrafficPolicy (local rate limit) and a SecurityPolicy (CORS).
 
     A local limit counts all clients together per proxy, so it carries the edge's global
@@ -192,52 +234,74 @@ def envoy_gateway_policies(context: PolicyContext) -> list[dict[str, Any]]:
     """
     edge = context.edge
     cors = edge.cors
-    return [
-        {
-            "apiVersion": ENVOY_GATEWAY,
-            "kind": "BackendTrafficPolicy",
-            "metadata": metadata(f"{context.route_name}-rate-limit", context.namespace, context.labels),
-            "spec": {
-                "targetRefs": _target(context),
-                "rateLimit": {
-                    "type": "Local",
-                    "local": {
-                        "rules": [
-                            {
-                                "limit": {
-                                    "requests": whole(edge.rate_limits.global_requests_per_second),
-                                    "unit": "Second",
+    return Policies(
+        [
+            {
+                "apiVersion": ENVOY_GATEWAY,
+                "kind": "BackendTrafficPolicy",
+                "metadata": metadata(f"{context.route_name}-rate-limit", context.namespace, context.labels),
+                "spec": {
+                    "targetRefs": _target(context),
+                    "rateLimit": {
+                        "type": "Local",
+                        "local": {
+                            "rules": [
+                                {
+                                    "limit": {
+                                        "requests": whole(edge.rate_limits.global_requests_per_second),
+                                        "unit": "Second",
+                                    }
                                 }
-                            }
-                        ]
+                            ]
+                        },
                     },
                 },
             },
-        },
-        {
-            "apiVersion": ENVOY_GATEWAY,
-            "kind": "SecurityPolicy",
-            "metadata": metadata(f"{context.route_name}-cors", context.namespace, context.labels),
-            "spec": {
-                "targetRefs": _target(context),
-                "cors": {
-                    "allowOrigins": list(cors.allowed_origins),
-                    "allowMethods": list(cors.allowed_methods),
-                    "allowHeaders": list(cors.allowed_headers),
-                    "allowCredentials": cors.allow_credentials,
-                    "maxAge": f"{cors.max_age_seconds}s",
+            {
+                "apiVersion": ENVOY_GATEWAY,
+                "kind": "SecurityPolicy",
+                "metadata": metadata(f"{context.route_name}-cors", context.namespace, context.labels),
+                "spec": {
+                    "targetRefs": _target(context),
+                    "cors": {
+                        "allowOrigins": list(cors.allowed_origins),
+                        "allowMethods": list(cors.allowed_methods),
+                        "allowHeaders": list(cors.allowed_headers),
+                        "allowCredentials": cors.allow_credentials,
+                        "maxAge": f"{cors.max_age_seconds}s",
+                    },
+                    # Envoy Gateway applies one SecurityPolicy per route: the CDN's checks live here.
+                    **envoy_cdn_origin(context),
                 },
-                # Envoy Gateway applies one SecurityPolicy per route: the CDN's checks live here.
-                **envoy_cdn_origin(context),
             },
-        },
-    ]
+        ]
+    )
 
 
-def no_policies(context: PolicyContext) -> list[dict[str, Any]]:
+def no_policies(context: PolicyContext) -> Policies:
     """Rate limits and CORS are left to the cluster's operators."""
     del context
-    return []
+    return Policies()
+
+
+def traefik_policies(context: PolicyContext) -> Policies:
+    """Traefik Proxy: Middlewares (components/kube/traefik.py) run by ExtensionRef filters,
+    in the order a request meets them: the shared rate, the client's rate, the client's
+    requests in progress, then CORS (so a preflight counts against the limits too)."""
+    ns, labels, edge, name = context.namespace, context.labels, context.edge, context.route_name
+    limits = [
+        traefik.global_rate_limit(f"{name}-global-rate-limit", ns, labels, edge),
+        traefik.rate_limit(f"{name}-rate-limit", ns, labels, edge),
+        traefik.connection_limit(f"{name}-connection-limit", ns, labels, edge),
+    ]
+    # No origin allowed: no CORS headers at all (an empty list is not "*").
+    cors = [traefik.cors(f"{name}-cors", ns, labels, edge)] if edge.cors.allowed_origins else []
+    deny = [traefik.deny(f"{name}-blocked", ns, labels)] if edge.blocked_paths else []
+    return Policies(
+        objects=[*limits, *cors, *deny],
+        rule_filters=[traefik.extension_ref(m) for m in [*limits, *cors]],
+        blocked_filters=[traefik.extension_ref(m) for m in deny],
+    )
 
 
 # --- CDN: Cache-Control by path class and the CDN-only origin ------------------------------
@@ -303,4 +367,5 @@ def envoy_cdn_origin(context: PolicyContext) -> dict[str, Any]:
 POLICY_PROVIDERS: dict[str, PolicyProvider] = {
     "envoy-gateway": envoy_gateway_policies,
     "none": no_policies,
+    "traefik": traefik_policies,
 }

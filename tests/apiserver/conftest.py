@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.program import Snapshot
+from tests.support.tools import xdist_group_folder
 
 from .controlplane import ControlPlane, ControlPlaneError, missing_binaries
 from .estate import AppliedEstate, apply_all, crds_for, ident, manifests, wait_for_crds
@@ -22,11 +23,8 @@ HERE = Path(__file__).parent
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     # One xdist worker runs every test here, so the session starts one control plane
-    # rather than one per worker (`--dist loadgroup`). The marker exists only with xdist.
-    if config.pluginmanager.hasplugin("xdist"):
-        for item in items:
-            if HERE in item.path.parents:
-                item.add_marker(pytest.mark.xdist_group("apiserver"))
+    # rather than one per worker.
+    xdist_group_folder(config, items, HERE, "apiserver")
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -93,6 +93,7 @@ def test_bad_cdn_config_names_the_key(cdn: dict[str, Any], key: str, fragment: s
     [
         ({"mode": "ingress-nginx"}, "ingress-nginx cannot require the origin-auth header"),
         ({"gatewayApi": {"policyProvider": "none"}}, "nothing would enforce"),
+        ({"gatewayApi": {"policyProvider": "traefik"}}, "'traefik' attaches no origin policy"),
     ],
 )
 def test_a_cdn_needs_an_edge_that_can_enforce_it(ingress: dict[str, Any], fragment: str) -> None:

@@ -197,11 +197,16 @@ def test_no_edge_means_no_edge_objects_and_no_path_from_the_controller() -> None
 
 
 def test_attack_paths_get_a_rule_with_no_backend(prod: Snapshot) -> None:
-    """Gateway API: a rule without backendRefs is answered by the gateway with a 500 and
-    the longest prefix wins, so these never reach the frontend behind "/"."""
+    """Gateway API: a rule without backendRefs is answered by the gateway itself and the
+    longest prefix wins, so these never reach the frontend behind "/"."""
     route = by_kind(prod, "HTTPRoute")["shiksha-setu"]
     [blocked] = [rule for rule in route["spec"]["rules"] if "backendRefs" not in rule]
-    assert blocked == {"matches": [{"path": {"type": "PathPrefix", "value": p}} for p in BLOCKED]}
+    assert blocked["matches"] == [{"path": {"type": "PathPrefix", "value": p}} for p in BLOCKED]
+    # The gateway's own answer carries the security headers and is never stored.
+    [header_filter] = blocked["filters"]
+    headers = {h["name"]: h["value"] for h in header_filter["responseHeaderModifier"]["set"]}
+    assert {k: headers[k] for k in SECURITY_HEADERS} == SECURITY_HEADERS
+    assert headers["Cache-Control"] == "no-store"
     # Without it they would match the frontend's catch-all.
     assert rules_by_path(route)["/"]["backendRefs"][0]["name"] == "frontend"
 

@@ -3,9 +3,12 @@ the test serves. Used by the nginx tests and by bench/nginx_edge.py."""
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import hashlib
 import http.client
 import http.server
+import itertools
 import json
 import os
 import pwd
@@ -15,6 +18,7 @@ import ssl
 import subprocess
 import threading
 import time
+import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,11 +69,36 @@ def make_certificate(directory: Path, host: str = HOST) -> tuple[Path, Path]:
     return cert, key
 
 
+WEBSOCKET_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+
+def _websocket_echo(rfile: Any, wfile: Any) -> None:
+    """Echoes one client frame (RFC 6455: masked from the client, unmasked back), small
+    frames only: what a proxy's upgrade handling needs to show."""
+    first, second = rfile.read(2)
+    length = second & 0x7F
+    if length == 126:
+        length = int.from_bytes(rfile.read(2), "big")
+    mask = rfile.read(4)
+    payload = bytes(b ^ mask[i % 4] for i, b in enumerate(rfile.read(length)))
+    header = (
+        bytes([first, len(payload)])
+        if len(payload) < 126
+        else bytes([first, 126, *len(payload).to_bytes(2, "big")])
+    )
+    wfile.write(header + payload)
+    wfile.flush()
+
+
 @dataclass
 class Upstream:
-    """Records what reached it; serves JSON echoes, a large body and an SSE stream."""
+    """Records every request that reached it; serves JSON echoes, a large body, an SSE
+    stream, a slow answer (`?sleep=<s>`), a 404 (`/missing` in the path) and a WebSocket
+    echo. `name` is sent back in X-Upstream, so a client sees which workload answered."""
 
     port: int = 0
+    address: str = "127.0.0.1"
+    name: str = "upstream"
     seen: list[dict[str, Any]] = field(default_factory=list)
     sse_sent: list[float] = field(default_factory=list)
     server: http.server.ThreadingHTTPServer | None = None
@@ -87,16 +116,41 @@ class Upstream:
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(body)))
+                self.send_header("X-Upstream", upstream.name)
                 self.end_headers()
                 self.wfile.write(body)
 
+            def _record(self) -> None:
+                upstream.seen.append(
+                    {"method": self.command, "path": self.path, "headers": dict(self.headers.items())}
+                )
+
+            def do_OPTIONS(self) -> None:
+                self._record()
+                self._send(200, b"{}", "application/json")
+
             def do_GET(self) -> None:
-                upstream.seen.append({"path": self.path, "headers": dict(self.headers.items())})
-                if self.path.startswith("/api/v2/chat/stream"):
+                self._record()
+                sleep = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query).get("sleep")
+                if sleep:
+                    time.sleep(float(sleep[0]))
+                if self.headers.get("Upgrade", "").lower() == "websocket":
+                    # RFC 6455 fixes SHA-1 for the handshake; nothing here is a secret.
+                    accept = hashlib.sha1((self.headers["Sec-WebSocket-Key"] + WEBSOCKET_GUID).encode())  # noqa: S324
+                    self.send_response(101)
+                    self.send_header("Upgrade", "websocket")
+                    self.send_header("Connection", "Upgrade")
+                    self.send_header("Sec-WebSocket-Accept", base64.b64encode(accept.digest()).decode())
+                    self.end_headers()
+                    self.wfile.flush()
+                    _websocket_echo(self.rfile, self.wfile)
+                    self.close_connection = True
+                elif self.path.startswith("/api/v2/chat/stream"):
                     self.send_response(200)
                     self.send_header("Content-Type", "text/event-stream")
                     self.send_header("Cache-Control", "no-cache")
                     self.send_header("Connection", "close")
+                    self.send_header("X-Upstream", upstream.name)
                     self.end_headers()
                     self.wfile.flush()
                     for index in range(SSE_EVENTS):
@@ -105,6 +159,8 @@ class Upstream:
                         upstream.sse_sent.append(time.monotonic())
                         time.sleep(SSE_GAP_SECONDS)
                     self.close_connection = True
+                elif "/missing" in self.path:
+                    self._send(404, b'{"error":"not found"}', "application/json")
                 elif self.path.startswith("/api/big"):
                     self._send(200, BIG_BODY.encode(), "application/json")
                 elif self.path.startswith("/bench"):
@@ -115,7 +171,7 @@ class Upstream:
                     ).encode()
                     self._send(200, body, "application/json")
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.server = http.server.ThreadingHTTPServer((self.address, self.port), Handler)
         self.server.daemon_threads = True
         self.port = int(self.server.server_address[1])
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
@@ -194,7 +250,10 @@ def loopback_settings(**overrides: Any) -> NginxSettings:
 
 
 @contextlib.contextmanager
-def running_nginx(nginx: str, conf: Path, http_port: int, https_port: int) -> Iterator[RunningNginx]:
+def running_nginx(
+    nginx: str, conf: Path, http_port: int, https_port: int, host: str = "127.0.0.1"
+) -> Iterator[RunningNginx]:
+    """Up once `host`:`https_port` accepts connections."""
     directory = conf.parent
     process = subprocess.Popen(
         [nginx, "-p", str(directory), "-c", str(conf), "-g", "daemon off;"],
@@ -210,7 +269,7 @@ def running_nginx(nginx: str, conf: Path, http_port: int, https_port: int) -> It
                 raise RuntimeError(f"nginx exited with {process.returncode}: {output}{running.error_log()}")
             with (
                 contextlib.suppress(OSError),
-                socket.create_connection(("127.0.0.1", https_port), timeout=0.2),
+                socket.create_connection((host, https_port), timeout=0.2),
             ):
                 break
             if time.monotonic() > deadline:
@@ -246,11 +305,17 @@ class EdgeConnection(http.client.HTTPSConnection):
 
 
 def get(
-    port: int, cafile: Path, path: str, headers: dict[str, str] | None = None
+    port: int,
+    cafile: Path,
+    path: str,
+    headers: dict[str, str] | None = None,
+    method: str = "GET",
+    timeout: float = 10,
 ) -> tuple[int, dict[str, str], bytes]:
-    conn = EdgeConnection(port, cafile)
+    """One request over TLS with the edge host as SNI: status, headers (lower-case), body."""
+    conn = EdgeConnection(port, cafile, timeout=timeout)
     try:
-        conn.request("GET", path, headers=headers or {})
+        conn.request(method, path, headers=headers or {})
         response = conn.getresponse()
         body = response.read()
         return response.status, {k.lower(): v for k, v in response.getheaders()}, body
@@ -291,3 +356,29 @@ def listening(port: int) -> bool:
     with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
         return True
     return False
+
+
+def read_events(response: http.client.HTTPResponse) -> list[tuple[float, str]]:
+    """Server-Sent Events as they arrive: (monotonic arrival time, event text)."""
+    arrivals: list[tuple[float, str]] = []
+    buffer = b""
+    while True:
+        chunk = response.read1(65536)
+        if not chunk:
+            return arrivals
+        now = time.monotonic()
+        buffer += chunk
+        while b"\n\n" in buffer:
+            event, buffer = buffer.split(b"\n\n", 1)
+            arrivals.append((now, event.decode()))
+
+
+def assert_event_by_event(arrivals: list[tuple[float, str]], sent: list[float]) -> None:
+    """Each event arrived soon after the upstream wrote it, long before the stream ended."""
+    assert [e.splitlines()[-1] for _, e in arrivals] == [f"data: token-{i}" for i in range(SSE_EVENTS)]
+    assert len(sent) == SSE_EVENTS
+    for (arrived, _), written in zip(arrivals, sent, strict=True):
+        assert arrived - written < SSE_GAP_SECONDS / 2, arrived - written
+    assert arrivals[0][0] < sent[-1] - SSE_GAP_SECONDS * 2
+    gaps = [b[0] - a[0] for a, b in itertools.pairwise(arrivals)]
+    assert min(gaps) > SSE_GAP_SECONDS / 2, gaps

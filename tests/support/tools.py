@@ -28,3 +28,12 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def xdist_group_folder(config: pytest.Config, items: list[pytest.Item], folder: Path, group: str) -> None:
+    """Every test under `folder` on one xdist worker (`--dist loadgroup`), so its session
+    fixtures (a control plane, a proxy) start once. The marker exists only with xdist."""
+    if config.pluginmanager.hasplugin("xdist"):
+        for item in items:
+            if folder in item.path.parents:
+                item.add_marker(pytest.mark.xdist_group(group))
