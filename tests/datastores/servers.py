@@ -25,7 +25,8 @@ from pathlib import Path
 import pytest
 import redis as redis_py
 
-from tests.support.tools import free_port, require_tool
+from tests.support.ports import free_port
+from tests.support.tools import require_tool
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 
