@@ -23,7 +23,7 @@ STACK ?= local
 ARGS ?=
 PY := .venv/bin/python
 
-.PHONY: setup venv dev engine runtime engine-test test-tools preview up destroy test test-extra lint typecheck render checkov bench diagram
+.PHONY: setup venv dev engine runtime engine-test test-tools preview up destroy test test-extra lint typecheck render config config-schema checkov bench diagram
 venv:             ## the project virtualenv (.venv): what the program and the policy pack import
 	@bash scripts/setup.sh runtime
 dev: venv         ## .venv plus the test and lint tools of requirements-dev.txt
@@ -56,6 +56,10 @@ typecheck: dev
 	$(PY) -m mypy
 render: dev      ## render every manifest of a stack under mocks to rendered/<stack>-mock
 	$(PY) -m tools.render $(STACK)
+config: venv      ## a stack's effective configuration as YAML: defaults merged, secrets as [secret]; no engine
+	@$(PY) -m tools.config $(STACK)
+config-schema: venv  ## the JSON schema of the stack configuration (the model's, camelCase keys)
+	@$(PY) -m tools.config --schema
 checkov: dev
 	@bash scripts/checkov.sh
 bench: dev
