@@ -23,7 +23,7 @@ STACK ?= local
 ARGS ?=
 PY := .venv/bin/python
 
-.PHONY: setup venv dev engine runtime engine-test test-tools preview up destroy test test-extra lint typecheck render config config-schema checkov bench diagram
+.PHONY: setup venv dev engine runtime engine-test test-tools preview up destroy test test-extra lint typecheck render config config-schema shell checkov bench diagram
 venv:             ## the project virtualenv (.venv): what the program and the policy pack import
 	@bash scripts/setup.sh runtime
 dev: venv         ## .venv plus the test and lint tools of requirements-dev.txt
@@ -43,6 +43,8 @@ up: runtime       ## pulumi up of the stack (local: writes manifests for review 
 	@bash scripts/stack.sh $(STACK) up $(ARGS)
 destroy: runtime
 	@bash scripts/stack.sh $(STACK) destroy $(ARGS)
+shell: runtime    ## a shell where `pulumi` runs with the engine, backend and secrets of STACK (scripts/pulumi)
+	@STACK=$(STACK) bash scripts/shell.sh
 # The engine tests drive the built engine (its own language host and plugin home).
 test: test-tools engine-test  ## the whole test suite
 	@ENGINE=build bash scripts/engine.sh
