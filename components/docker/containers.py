@@ -94,7 +94,7 @@ def _http_check(tool: str, url: str, timeout: int) -> list[str]:
 def healthcheck(name: str, spec: WorkloadSpec, host: DockerHostSpec) -> Healthcheck:
     """Docker has one health check; it takes the readiness probe's check and the liveness
     probe's patience, and the startup probe's budget as the start period."""
-    probes = spec.probes
+    probes = spec.effective_probes
     override = host.healthchecks.get(name)
     # Without a probe (the gate then guarantees an override), the probe defaults' timing.
     probe = probes.readiness or probes.liveness or ProbeSpec(exec=list(override or ["true"]))
