@@ -84,3 +84,44 @@ stack_engine() {
     exit 3
   fi
 }
+
+# stack_provider_plugins: before the engine starts, the provider plugins the stack's
+# program asks for beyond Kubernetes (the docker-host target's Docker provider, the image
+# builds' docker-build provider), or exit 3 saying what is missing, why, and what works.
+# Needs stack_engine first (the engine and its PULUMI_HOME).
+stack_provider_plugins() {
+  local needs name package version missing="" install=""
+  needs="$("$REPO/.venv/bin/python" - "$STACK_FILE" <<'PY'
+import sys
+
+import yaml
+
+with open(sys.argv[1]) as f:
+    config = (yaml.safe_load(f) or {}).get("config") or {}
+# The model's default target is kubernetes; images.build is off unless a stack sets it.
+if config.get("shiksha-setu:target", "kubernetes") == "docker-host":
+    print("docker pulumi-docker")
+images = config.get("shiksha-setu:images")
+if isinstance(images, dict) and images.get("build"):
+    print("docker-build pulumi-docker-build")
+PY
+)" || return 0  # a stack file it cannot read: the program's own errors say more
+  while read -r name package; do
+    [ -n "$name" ] || continue
+    version="$(pin "$package")"
+    if ! has_resource_plugin pulumi "$name" "$version"; then
+      missing="${missing:+$missing, }pulumi-resource-$name v$version ($package==$version)"
+      install="${install:+$install; }pulumi plugin install resource $name $version"
+    fi
+  done <<< "$needs"
+  [ -n "$missing" ] || return 0
+  echo "!!! stack $STACK needs provider plugins this engine does not have: $missing." >&2
+  echo "    Engine: $ENGINE_IN_USE." >&2
+  echo "    Why: the Go module proxy, the only source this machine builds engine parts from, does not" >&2
+  echo "    serve the pulumi-docker providers, so they cannot be built here (docs/containers.md, Limits)." >&2
+  echo "    What works here: make render STACK=$STACK   (every resource the stack registers, under" >&2
+  echo "    Pulumi's mocks, written to rendered/$STACK-mock/; no engine, no Docker daemon)." >&2
+  echo "    On a machine that reaches Pulumi's plugin downloads: $install (then make preview works as it is)." >&2
+  echo "    Not done: $1." >&2
+  exit 3
+}

@@ -23,6 +23,7 @@ STACK_FILE="Pulumi.$STACK.yaml"
 stack_backend_and_secrets
 stack_engine "pulumi login, stack select/init, pulumi $ACTION"
 [ -x .venv/bin/python ] || { echo "!!! .venv is missing: run make venv" >&2; exit 3; }
+stack_provider_plugins "pulumi login, stack select/init, pulumi $ACTION"
 
 case "$PULUMI_BACKEND_URL" in file://*) mkdir -p "${PULUMI_BACKEND_URL#file://}" ;; esac
 echo "==> backend $PULUMI_BACKEND_URL, stack $STACK, engine: $ENGINE_IN_USE"
