@@ -49,12 +49,15 @@ def effective_config(config: dict[str, Any]) -> dict[str, Any]:
     estate = parse_estate(stack_values())
     missing = [key for key in required_secrets(estate) if f"{prefix}{key}" not in flat]
     runtime_config.set_all_config(*_flatten(config, stand_ins | dict.fromkeys(missing, NOT_SET)))
-    # Reading a secret makes a secret Output, whose futures want an event loop.
+    # Reading a secret makes a secret Output, whose futures want an event loop; the SDK
+    # tracks each Output until it resolves, so they are run to the end before the loop
+    # closes (a later program in this process would otherwise wait on a closed loop).
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:
         secrets = load_secrets(estate)  # what else it refuses: plaintext, or set though external
     finally:
+        loop.run_until_complete(asyncio.gather(*asyncio.all_tasks(loop), return_exceptions=True))
         loop.close()
         asyncio.set_event_loop(None)
     shown: dict[str, Any] = {

@@ -14,7 +14,7 @@ import yaml
 from components.config import ConfigError, parse_estate
 from components.config.defaults import deep_merge
 from components.config.loader import SECRET_KEYS
-from tests.support.program import ROOT, stack_config
+from tests.support.program import ROOT, run_program, stack_config
 from tools import config as config_command
 
 P = "shiksha-setu:"
@@ -171,3 +171,11 @@ def test_the_make_targets_run_the_command(target: str, command: str) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert command in result.stdout, result.stdout
+
+
+def test_a_program_run_after_it_in_the_same_process_is_unaffected() -> None:
+    """The secret Outputs it reads are run to the end: a later program in the process (the
+    suite's, under mocks) once waited on its closed event loop ('Event loop is closed')."""
+    config_command.effective_config(stack_config("local"))
+    snapshot = run_program("prod", raise_errors=False)
+    assert snapshot.error is None, repr(snapshot.error)
