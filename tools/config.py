@@ -27,7 +27,7 @@ from components.config import ConfigError, EstateConfig, parse_estate
 from components.config.loader import PROJECT, load_secrets, stack_values
 from components.config.secrets import required_secrets
 from tests.support.program import _flatten, stack_config
-from tools.render import stacks
+from tools.render import is_stack
 
 # What is printed in place of a secret's value, and of a required secret the file lacks.
 SECRET = "[secret]"  # noqa: S105
@@ -89,12 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.schema:
         print(json.dumps(schema(), indent=2))
         return 0
-    known = stacks()
-    if args.stack not in known:
-        print(
-            f"no stack {args.stack!r}: Pulumi.{args.stack}.yaml not found (stacks: {', '.join(known)})",
-            file=sys.stderr,
-        )
+    if not is_stack(args.stack):
         return 2
     try:
         shown = effective_config(stack_config(args.stack))

@@ -134,17 +134,22 @@ def render(stack: str, out_dir: Path, overrides: dict[str, Any] | None = None) -
     return written
 
 
+def is_stack(stack: str) -> bool:
+    """Whether Pulumi.<stack>.yaml exists; when not, says so and names the stacks that do."""
+    known = stacks()
+    if stack not in known:
+        print(
+            f"no stack {stack!r}: Pulumi.{stack}.yaml not found (stacks: {', '.join(known)})", file=sys.stderr
+        )
+    return stack in known
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.render", description=__doc__.splitlines()[0])
     parser.add_argument("stack", help="the <stack> of a Pulumi.<stack>.yaml")
     parser.add_argument("--out", type=Path, help="output directory (default rendered/<stack>-mock)")
     args = parser.parse_args(argv)
-    known = stacks()
-    if args.stack not in known:
-        print(
-            f"no stack {args.stack!r}: Pulumi.{args.stack}.yaml not found (stacks: {', '.join(known)})",
-            file=sys.stderr,
-        )
+    if not is_stack(args.stack):
         return 2
     out_dir = args.out or ROOT / "rendered" / f"{args.stack}-mock"
     started = time.monotonic()

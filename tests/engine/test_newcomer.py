@@ -157,6 +157,18 @@ def user_engine(make_project: Callable[..., Project], tmp_path: Path) -> tuple[P
     return project, env
 
 
+def _local_preview(project: Project, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`make preview` of the project copy's local stack, in `env`."""
+    return subprocess.run(
+        ["bash", "scripts/stack.sh", "local", "preview"],
+        cwd=project.dir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+
+
 def test_a_pulumi_on_path_is_used_and_nothing_is_built(user_engine: tuple[Project, dict[str, str]]) -> None:
     project, env = user_engine
     assert shutil.which("go", path=env["PATH"]) is None
@@ -168,14 +180,7 @@ def test_a_pulumi_on_path_is_used_and_nothing_is_built(user_engine: tuple[Projec
     assert "your pulumi" in engine.stdout and "nothing to build" in engine.stdout
     assert not Path(env["SHIKSHA_CACHE"], "engine").exists()
 
-    preview = subprocess.run(
-        ["bash", "scripts/stack.sh", "local", "preview"],
-        cwd=project.dir,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+    preview = _local_preview(project, env)
     output = preview.stdout + preview.stderr
     assert preview.returncode == 0, output[-6000:]
     assert "engine: your pulumi" in output
@@ -206,14 +211,7 @@ def test_a_configuration_error_through_your_own_pulumi_is_one_clean_error(
     data = yaml.safe_load(stack_file.read_text())
     data["config"]["shiksha-setu:workloads"] = {"api": {"replicas": 0}}
     stack_file.write_text(yaml.safe_dump(data, sort_keys=False))
-    preview = subprocess.run(
-        ["bash", "scripts/stack.sh", "local", "preview"],
-        cwd=project.dir,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+    preview = _local_preview(project, env)
     output = preview.stdout + preview.stderr
     assert preview.returncode != 0
     assert "engine: your pulumi" in output
