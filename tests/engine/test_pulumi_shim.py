@@ -16,9 +16,7 @@ import yaml
 
 from tests.support.tools import CACHE_BIN
 
-from .conftest import ROOT, Project
-
-pytestmark = [pytest.mark.engine, pytest.mark.slow, pytest.mark.xdist_group("engine")]
+from .conftest import ROOT, Project, copy_project
 
 PLANTED = "planted-Shim-Secret-5d21"
 
@@ -55,6 +53,9 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+@pytest.mark.engine
+@pytest.mark.slow
+@pytest.mark.xdist_group("engine")
 def test_the_docs_pulumi_commands_work_through_the_shim(make_project: Callable[..., Project]) -> None:
     project = make_project()
     repo_stack_file = _digest(ROOT / "Pulumi.local.yaml")
@@ -89,19 +90,47 @@ def test_the_docs_pulumi_commands_work_through_the_shim(make_project: Callable[.
     assert _digest(ROOT / "Pulumi.local.yaml") == repo_stack_file
 
 
-def test_another_stack_is_refused_the_development_passphrase(make_project: Callable[..., Project]) -> None:
-    project = make_project()
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("config", "set", "--secret", "--stack", "prod", "redisPassword", PLANTED),
+        ("-s", "prod", "config", "set", "--secret", "redisPassword", PLANTED),
+        ("--stack=prod", "preview"),
+        ("stack", "rm", "prod"),
+    ],
+    ids=["--stack", "-s", "--stack=", "stack-rm-name"],
+)
+def test_another_stack_is_refused_the_development_passphrase(tmp_path: Path, args: tuple[str, ...]) -> None:
+    """Refused before any engine is looked for, so this needs none."""
+    project = Project(copy_project(tmp_path / "project"), {})
     prod = project.dir / "Pulumi.prod.yaml"
     before = _digest(prod)
-    env = {**_user_env(project), "PULUMI_CONFIG_PASSPHRASE": "shiksha-local-dev"}
-    result = _shim(project, "config", "set", "--secret", "--stack", "prod", "redisPassword", PLANTED, env=env)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PULUMI_")}
+    env["PULUMI_CONFIG_PASSPHRASE"] = "shiksha-local-dev"
+    result = _shim(project, *args, env=env)
     assert result.returncode == 4, result.stdout + result.stderr
-    assert "is for the local stack only" in result.stderr
+    assert "stack prod: the development passphrase" in result.stderr
     assert "pulumi was not run" in result.stderr
     assert _digest(prod) == before
     assert not (project.dir / ".pulumi-state").exists()
 
 
+def test_make_shell_sets_up_the_runtime_and_passes_the_stack() -> None:
+    result = subprocess.run(
+        ["make", "-n", "--no-print-directory", "shell", "STACK=prod"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    commands = [line.strip() for line in result.stdout.splitlines() if line.strip()]
+    assert commands == ["bash scripts/runtime.sh", "STACK=prod bash scripts/shell.sh"]
+
+
+@pytest.mark.engine
+@pytest.mark.slow
+@pytest.mark.xdist_group("engine")
 def test_make_shell_puts_the_shim_first_on_path(make_project: Callable[..., Project]) -> None:
     project = make_project()
     env = {**_user_env(project), "SHELL": "/bin/bash"}
