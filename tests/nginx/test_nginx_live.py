@@ -6,6 +6,7 @@ import gzip
 import re
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -301,14 +302,19 @@ def test_rate_limit_returns_the_configured_status(
 
     with harness.running_nginx(nginx_bin, conf, http_port, https_port):
         threads = [threading.Thread(target=hit) for _ in range(15)]
+        started = time.monotonic()
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join(timeout=30)
+        elapsed = time.monotonic() - started
     assert len(statuses) == 15
     assert set(statuses) <= {200, 429}, statuses
-    # Rate 2/s with a burst of 2: a handful pass (some delayed), the rest are refused.
-    assert 1 <= statuses.count(200) <= 5, statuses
-    assert statuses.count(429) >= 10, statuses
+    # Rate 2/s with a burst of 2: the burst, plus 2 for each second the requests took to
+    # arrive (a loaded machine spreads 15 TLS handshakes out), pass; the rest are refused.
+    allowed = 1 + 2 + int(2 * elapsed)
+    assert 1 <= statuses.count(200) <= allowed, (statuses, f"{elapsed:.1f} s")
+    assert statuses.count(429) >= 15 - allowed, (statuses, f"{elapsed:.1f} s")
+    assert statuses.count(429) >= 1, statuses
     refused = [h for s, h in zip(statuses, headers_seen, strict=True) if s == 429]
     assert all(h.get("strict-transport-security") for h in refused)
