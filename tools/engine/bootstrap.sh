@@ -134,7 +134,8 @@ build_language_python() {
   ln -sf "$out/pulumi-language-python" "$BIN/pulumi-language-python"
 }
 recipe_hash() { # recipe_hash dir -> short hash of the sources and scripts that build it
-  cat "$HERE/$1"/*.go "$HERE/$1"/*.sh "$HERE/$1/go.mod" "$HERE/$1/go.sum" 2>/dev/null | sha256sum | cut -c1-12
+  # A recipe without scripts (langhost) has no *.sh to cat: not a failure.
+  { cat "$HERE/$1"/*.go "$HERE/$1"/*.sh "$HERE/$1/go.mod" "$HERE/$1/go.sum" 2>/dev/null || true; } | sha256sum | cut -c1-12
 }
 LANGHOST_OUT="$ENGINE/pulumi-language-python-$PULUMI_VERSION-$(recipe_hash langhost)"
 
