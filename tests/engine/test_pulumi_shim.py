@@ -16,7 +16,7 @@ import yaml
 
 from tests.support.tools import CACHE_BIN
 
-from .conftest import ROOT, Project, copy_project
+from .conftest import ROOT, Project, copy_project, make_commands
 
 PLANTED = "planted-Shim-Secret-5d21"
 
@@ -116,15 +116,7 @@ def test_another_stack_is_refused_the_development_passphrase(tmp_path: Path, arg
 
 
 def test_make_shell_sets_up_the_runtime_and_passes_the_stack() -> None:
-    result = subprocess.run(
-        ["make", "-n", "--no-print-directory", "shell", "STACK=prod"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    commands = [line.strip() for line in result.stdout.splitlines() if line.strip()]
+    commands = make_commands("shell", "STACK=prod")
     assert commands == ["bash scripts/runtime.sh", "STACK=prod bash scripts/shell.sh"]
 
 

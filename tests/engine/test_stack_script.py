@@ -13,20 +13,11 @@ import pytest
 
 from tests.support.tools import require_tool
 
-from .conftest import PASSPHRASE, ROOT, copy_project
+from .conftest import PASSPHRASE, ROOT, copy_project, make_commands
 
 
 def test_make_preview_sets_up_only_what_preview_needs_and_passes_args() -> None:
-    result = subprocess.run(
-        # --no-print-directory: under `make test` this make is nested and would print its directory.
-        ["make", "-n", "--no-print-directory", "preview", "STACK=local", "ARGS=--diff --target urn:x"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    commands = [line.strip() for line in result.stdout.splitlines() if line.strip()]
+    commands = make_commands("preview", "STACK=local", "ARGS=--diff --target urn:x")
     # No test tools (promtool, nca, actionlint, Debian servers) and no control plane.
     assert commands == [
         "bash scripts/runtime.sh",
