@@ -23,7 +23,7 @@ STACK ?= local
 ARGS ?=
 PY := .venv/bin/python
 
-.PHONY: setup venv dev engine runtime engine-test test-tools preview up destroy test test-extra lint typecheck render checkov trivy bench diagram
+.PHONY: setup venv dev engine runtime engine-test test-tools preview up destroy test test-extra lint typecheck render config config-schema shell checkov trivy bench diagram
 venv:             ## the project virtualenv (.venv): what the program and the policy pack import
 	@bash scripts/setup.sh runtime
 dev: venv         ## .venv plus the test and lint tools of requirements-dev.txt
@@ -43,6 +43,8 @@ up: runtime       ## pulumi up of the stack (local: writes manifests for review 
 	@bash scripts/stack.sh $(STACK) up $(ARGS)
 destroy: runtime
 	@bash scripts/stack.sh $(STACK) destroy $(ARGS)
+shell: runtime    ## a shell where `pulumi` runs with the engine, backend and secrets of STACK (scripts/pulumi)
+	@STACK=$(STACK) bash scripts/shell.sh
 # The engine tests drive the built engine (its own language host and plugin home).
 test: test-tools engine-test  ## the whole test suite
 	@ENGINE=build bash scripts/engine.sh
@@ -56,6 +58,10 @@ typecheck: dev
 	$(PY) -m mypy
 render: dev      ## render every manifest of a stack under mocks to rendered/<stack>-mock
 	$(PY) -m tools.render $(STACK)
+config: venv      ## a stack's effective configuration as YAML: defaults merged, secrets as [secret]; no engine
+	@$(PY) -m tools.config $(STACK)
+config-schema: venv  ## the JSON schema of the stack configuration (the model's, camelCase keys)
+	@$(PY) -m tools.config --schema
 checkov: dev
 	@bash scripts/checkov.sh
 trivy: dev       ## trivy's misconfiguration checks over the prod manifests (both edge modes): no HIGH/CRITICAL

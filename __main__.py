@@ -8,17 +8,20 @@ from components.collector import prepare_collector
 from components.config import ConfigError, load_estate
 from components.plan.estate import plan
 
-
-class StackConfigError(ConfigError, pulumi.RunError):
-    """A ConfigError the Pulumi runtime reports as one clean error: the language host
-    prints a RunError's message, where any other exception gets a Python traceback."""
-
+# The exit code by which a Python program tells its language host that it has shown the
+# user its error: upstream's pulumi-language-python and ours (tools/engine/langhost) then
+# answer the engine with "bail", and the engine adds nothing. A RunError would be logged by
+# the exec script and then exit 1, which the engine follows with "an unhandled error
+# occurred: Program exited with non-zero exit code: 1".
+REPORTED_EXIT_CODE = 32
 
 prepare_collector()
 try:
     config, secrets = load_estate()
 except ConfigError as error:
-    raise StackConfigError(error.problems) from None
+    # Without a resource to attach to, the log call reaches the engine before this returns.
+    pulumi.log.error(str(error))
+    raise SystemExit(REPORTED_EXIT_CODE) from error
 estate = plan(config)
 # The targets are peers (components/targets/); only the chosen one, and its provider SDK, is imported.
 target = importlib.import_module(f"components.targets.{config.target.replace('-', '_')}")

@@ -30,6 +30,7 @@ from tests.apiserver.kube import Kube  # noqa: E402
 from tests.edge_traffic.estate import live_edge  # noqa: E402
 from tests.edge_traffic.traefik import Cluster, install_crds, local_address  # noqa: E402
 from tests.nginx import harness  # noqa: E402
+from tests.support.ports import free_port  # noqa: E402
 from tests.support.tools import CACHE_BIN  # noqa: E402
 
 # One path per route class of the estate: API (private), the SPA shell (revalidate), a
@@ -76,7 +77,7 @@ def main() -> int:
         directory = Path(tmp)
         for sub in ("up", "up/temp-up", "cp", "edge"):
             (directory / sub).mkdir()
-        up_port = harness.free_port()
+        up_port = free_port()
         conf = upstream_conf(directory / "up", up_port, address)
         stack.enter_context(harness.running_nginx(nginx, conf, up_port, up_port, host=address))
         cp = ControlPlane(directory / "cp")

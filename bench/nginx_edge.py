@@ -27,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from components.config import parse_estate  # noqa: E402
 from tests.nginx import harness  # noqa: E402
+from tests.support.ports import free_ports  # noqa: E402
 
 BODY = json.dumps({"lessons": [{"id": i, "title": f"Lesson {i}", "level": "primary"} for i in range(40)]})
 
@@ -195,7 +196,7 @@ def main() -> int:
             (directory / sub).mkdir()
         for sub in ("temp-up", "temp-stock"):
             (directory / sub).mkdir()
-        up_port, gen_http, gen_https, stock_https = (harness.free_port() for _ in range(4))
+        up_port, gen_http, gen_https, stock_https = free_ports(4)
         stack.enter_context(
             harness.running_nginx(nginx, upstream_conf(directory / "up", up_port), up_port, up_port)
         )

@@ -9,6 +9,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.config.estate import EstateConfig
+from components.config.images import label_version
 from components.config.workloads import WorkloadSpec
 from components.kube.config_objects import config_checksum
 from components.kube.disruption import hpa_spec, pdb_spec
@@ -34,7 +35,7 @@ class SecureDeploymentArgs:
     namespace: pulumi.Input[str]
     image: pulumi.Input[str]
     part_of: str
-    version: str
+    version: str | None
     files: Sequence[ConfigFiles] = ()
     # Env var -> secret value; reaches the pod only through a Kubernetes Secret.
     secret_env: Mapping[str, SecretText] = field(default_factory=dict)
@@ -58,7 +59,8 @@ class SecureDeploymentArgs:
             namespace=namespace,
             image=image,
             part_of=config.part_of,
-            version=config.version,
+            # A pinned reference says its version; a build (an Output) is tagged with the estate's.
+            version=label_version(image) if isinstance(image, str) else config.version,
             files=workload.files,
             secret_env=workload.secret_env,
             skip_await=config.kubernetes.skip_await,

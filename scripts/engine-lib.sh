@@ -64,12 +64,18 @@ check_system_engine() {
 }
 
 has_system_plugin() {
-  "$SYSTEM_PULUMI" plugin ls --json 2>/dev/null | python3 -c '
+  has_resource_plugin "$SYSTEM_PULUMI" kubernetes "$KUBERNETES_PLUGIN"
+}
+
+# has_resource_plugin pulumi name version: whether that engine (with the PULUMI_HOME in
+# effect) has the resource provider plugin installed.
+has_resource_plugin() {
+  "$1" plugin ls --json 2>/dev/null | python3 -c '
 import json, sys
 plugins = json.load(sys.stdin) or []
-want = {"name": "kubernetes", "kind": "resource", "version": sys.argv[1]}
+want = {"name": sys.argv[1], "kind": "resource", "version": sys.argv[2]}
 sys.exit(0 if any(all(p.get(k) == v for k, v in want.items()) for p in plugins) else 1)
-' "$KUBERNETES_PLUGIN"
+' "$2" "$3"
 }
 
 # Installs the Kubernetes provider into the user's plugin home, as `pulumi install`

@@ -30,6 +30,10 @@ if [ "$ENGINE" != build ]; then
     echo "    'pulumi plugin install resource kubernetes $KUBERNETES_PLUGIN', or build the engine offline with ENGINE=build." >&2
     exit 3
   fi
-  echo "==> engine: not using your own ($ENGINE_PROBLEM); building the engine offline (ENGINE=system refuses, ENGINE=build skips this check)"
+  if built_engine_ready; then
+    echo "==> engine: not using your own ($ENGINE_PROBLEM); the engine built offline, from its cache in $SHIKSHA_CACHE (ENGINE=system refuses, ENGINE=build skips this check)"
+  else
+    echo "==> engine: not using your own ($ENGINE_PROBLEM); building the engine offline (ENGINE=system refuses, ENGINE=build skips this check)"
+  fi
 fi
 bash tools/engine/bootstrap.sh

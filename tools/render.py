@@ -1,12 +1,14 @@
-"""Renders every Kubernetes object a stack registers, under Pulumi's mocks, to YAML files.
+"""Renders every Kubernetes object (or, on the docker-host target, every Docker resource) a
+stack registers, under Pulumi's mocks, to YAML files.
 
     python -m tools.render <stack> [--out DIR]     (make render STACK=<stack>)
 
-The files land in rendered/<stack>-mock/NN-kind-name.yaml, one object each, in the
-order the program registers them. checkov scans them (scripts/checkov.sh) and people
-read them in review. No engine, cluster or cloud account is involved: the objects are
-exactly what the program hands `pulumi up`, with the test stand-ins of
-tests/support/program.py in place of the stack's secrets.
+The files land in rendered/<stack>-mock/NN-kind-name.yaml, one object each, in dependency
+order; a Docker resource is written as its type, name and inputs (NN-container-api.yaml),
+as the pulumi-docker provider would receive them. checkov scans them (scripts/checkov.sh)
+and people read them in review. No engine, cluster, Docker daemon or cloud account is
+involved: the objects are exactly what the program hands `pulumi up`, with the test
+stand-ins of tests/support/program.py in place of the stack's secrets.
 """
 
 from __future__ import annotations
@@ -85,12 +87,41 @@ def _ints(value: Any) -> Any:
     return value
 
 
+# Docker resources in the order they are created: networks and volumes, images, containers.
+DOCKER_ORDER = ["Network", "Volume", "RemoteImage", "Container"]
+
+
+def _docker_documents(snapshot: Any) -> list[dict[str, Any]]:
+    """The Docker resources as documents with a `kind`, so they sort and name like objects."""
+    documents = []
+    for resource in snapshot.resources:
+        if resource.custom and resource.type.startswith("docker:"):
+            kind = resource.type.rsplit(":", 1)[-1]
+            kind = kind[0].upper() + kind[1:]
+            documents.append(
+                {
+                    "kind": kind,
+                    "metadata": {"name": resource.name},
+                    "type": resource.type,
+                    "inputs": _ints(resource.inputs),
+                }
+            )
+    return sorted(
+        documents,
+        key=lambda d: (
+            DOCKER_ORDER.index(d["kind"]) if d["kind"] in DOCKER_ORDER else len(DOCKER_ORDER),
+            d["metadata"]["name"],
+        ),
+    )
+
+
 def render(stack: str, out_dir: Path, overrides: dict[str, Any] | None = None) -> list[Path]:
     """Writes the stack's objects to out_dir, replacing whatever an earlier render left there
-    (a stale file of a removed object would otherwise still be scanned). `overrides` are
-    full config keys (`shiksha-setu:ingress`) set over the stack's own."""
+    (a stale file of a removed object would otherwise still be scanned). `overrides` replace
+    top-level config keys of the stack, as in tests/support/program.py."""
     snapshot = run_program(stack, overrides=overrides)
     manifests = sorted((_ints(obj.manifest) for obj in snapshot.kubernetes_objects()), key=_order)
+    manifests += _docker_documents(snapshot)
     if out_dir.exists():
         shutil.rmtree(out_dir)
     out_dir.mkdir(parents=True)
@@ -101,6 +132,16 @@ def render(stack: str, out_dir: Path, overrides: dict[str, Any] | None = None) -
         path.write_text(yaml.safe_dump(manifest, sort_keys=False, default_flow_style=False))
         written.append(path)
     return written
+
+
+def is_stack(stack: str) -> bool:
+    """Whether Pulumi.<stack>.yaml exists; when not, says so and names the stacks that do."""
+    known = stacks()
+    if stack not in known:
+        print(
+            f"no stack {stack!r}: Pulumi.{stack}.yaml not found (stacks: {', '.join(known)})", file=sys.stderr
+        )
+    return stack in known
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -122,12 +163,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"--set {item!r}: expected KEY=YAML", file=sys.stderr)
             return 2
         overrides[f"{PROJECT}:{key}"] = yaml.safe_load(value)
-    known = stacks()
-    if args.stack not in known:
-        print(
-            f"no stack {args.stack!r}: Pulumi.{args.stack}.yaml not found (stacks: {', '.join(known)})",
-            file=sys.stderr,
-        )
+    if not is_stack(args.stack):
         return 2
     out_dir = args.out or ROOT / "rendered" / f"{args.stack}-mock"
     started = time.monotonic()

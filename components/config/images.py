@@ -38,6 +38,16 @@ def _check_ref(value: str) -> str:
     return value
 
 
+def label_version(reference: str) -> str | None:
+    """The app.kubernetes.io/version of a workload running `reference`: its tag, made a
+    label value (at most 63 characters, alphanumeric at both ends), or None when the
+    reference is pinned by digest alone (no tag says a version)."""
+    match = _REF.fullmatch(reference)
+    tag = match.group("tag") if match else None
+    version = (tag or "")[:63].strip("._-")
+    return version or None
+
+
 def _check_repository(value: str) -> str:
     if not _REPOSITORY.fullmatch(value):
         raise ValueError("expected a repository without tag or digest, such as ghcr.io/shiksha-setu/backend")
@@ -132,6 +142,13 @@ class ImagesSpec(StrictModel):
 
     pinned: dict[DnsLabel, PinnedImage] = Field(default_factory=dict)
     build: BuildSpec | None = None
+
+    def version_of(self, key: str, built: str) -> str | None:
+        """The version label of a workload running image `key`: `built` (the estate's version,
+        which a build tags) for a built key, else its pinned tag (label_version)."""
+        if (self.build is not None and key in self.build.images) or key not in self.pinned:
+            return built
+        return label_version(self.pinned[key])
 
     @model_validator(mode="after")
     def _built_keys_known(self) -> ImagesSpec:

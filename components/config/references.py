@@ -581,8 +581,8 @@ class _Checks:
                     (f"workloads.{name}.storage", docker_volume_name(host.name_prefix, name, None))
                 )
             if (
-                spec.probes.readiness is None
-                and spec.probes.liveness is None
+                spec.effective_probes.readiness is None
+                and spec.effective_probes.liveness is None
                 and name not in host.healthchecks
             ):
                 self.add(

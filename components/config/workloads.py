@@ -80,9 +80,54 @@ class ProbeSpec(StrictModel):
 
 
 class ProbesSpec(StrictModel):
+    """Explicit probes, and what a workload that serves a port gets without them: readiness
+    and liveness on its first port, over HTTP on `healthPath` when it has one, else TCP.
+    Going without them takes `disabled: true` and an `optOutReason`, which stays visible on
+    the pod template as the `shiksha.io/probes-opt-out` annotation (the policy pack still
+    flags the missing probe)."""
+
     startup: ProbeSpec | None = None
     readiness: ProbeSpec | None = None
     liveness: ProbeSpec | None = None
+    health_path: RequestTarget | None = Field(
+        default=None, description="the workload's HTTP health endpoint, which its default probes request"
+    )
+    disabled: bool = Field(
+        default=False, description="no default readiness and liveness probes (needs optOutReason)"
+    )
+    # Shown as a pod annotation: one line.
+    opt_out_reason: Line | None = None
+
+    @model_validator(mode="after")
+    def _opt_out_is_explicit(self) -> ProbesSpec:
+        reason = (self.opt_out_reason or "").strip()
+        if self.disabled and not reason:
+            raise ValueError(
+                "disabled: true needs optOutReason (a written reason why this workload is not "
+                "probed; the policy pack will still flag it)"
+            )
+        if reason and not self.disabled:
+            raise ValueError("optOutReason goes with disabled: true (the default probes are on)")
+        if self.disabled and self.readiness is not None and self.liveness is not None:
+            raise ValueError("disabled: true with both readiness and liveness set disables nothing")
+        if self.disabled and self.health_path is not None:
+            raise ValueError(
+                "healthPath is what the default probes request, and disabled: true turns them off"
+            )
+        return self
+
+    def effective(self, ports: dict[str, int]) -> ProbesSpec:
+        """These probes with the defaults filled in for a workload serving `ports`."""
+        if self.disabled or not ports or (self.readiness is not None and self.liveness is not None):
+            return self
+        port = next(iter(ports))
+        path, tcp = self.health_path, self.health_path is None
+        return self.model_copy(
+            update={
+                "readiness": self.readiness or ProbeSpec(http_path=path, tcp=tcp, port=port),
+                "liveness": self.liveness or ProbeSpec(http_path=path, tcp=tcp, port=port, period_seconds=20),
+            }
+        )
 
 
 class AutoscalingSpec(StrictModel):
@@ -303,6 +348,11 @@ class WorkloadSpec(StrictModel):
         if self.kind == "StatefulSet" and self.storage is None:
             raise ValueError("a StatefulSet needs `storage` (its volume claim template)")
         return self
+
+    @property
+    def effective_probes(self) -> ProbesSpec:
+        """What runs: the declared probes, and the defaults for a workload serving a port."""
+        return self.probes.effective(self.ports)
 
     @property
     def pdb_wanted(self) -> bool:

@@ -94,7 +94,7 @@ def _http_check(tool: str, url: str, timeout: int) -> list[str]:
 def healthcheck(name: str, spec: WorkloadSpec, host: DockerHostSpec) -> Healthcheck:
     """Docker has one health check; it takes the readiness probe's check and the liveness
     probe's patience, and the startup probe's budget as the start period."""
-    probes = spec.probes
+    probes = spec.effective_probes
     override = host.healthchecks.get(name)
     # Without a probe (the gate then guarantees an override), the probe defaults' timing.
     probe = probes.readiness or probes.liveness or ProbeSpec(exec=list(override or ["true"]))
@@ -125,11 +125,17 @@ def healthcheck(name: str, spec: WorkloadSpec, host: DockerHostSpec) -> Healthch
 
 
 def service_labels(
-    name: str, component: str, networks: list[str], ports: Mapping[str, int], config: EstateConfig
+    name: str,
+    component: str,
+    networks: list[str],
+    ports: Mapping[str, int],
+    config: EstateConfig,
+    version: str | None,
 ) -> dict[str, str]:
-    """The labels service discovery reads: who it is, its networks and its named ports."""
+    """The labels service discovery reads: who it is, its networks and its named ports;
+    `version` is the running image's (ImagesSpec.version_of)."""
     return {
-        **recommended_labels(name, component, config.part_of, config.version),
+        **recommended_labels(name, component, config.part_of, version),
         "shiksha.io/service": name,
         "shiksha.io/networks": ",".join(networks),
         **{f"shiksha.io/port.{port_name}": str(port) for port_name, port in ports.items()},
@@ -214,7 +220,8 @@ def workload_container(
         ports.append(Port(next(iter(spec.ports.values())), host.loopback_ports[name], "127.0.0.1"))
 
     networks = networks_of(name, config)
-    labels = service_labels(name, spec.component, networks, spec.ports, config)
+    version = config.images.version_of(spec.image, config.version)
+    labels = service_labels(name, spec.component, networks, spec.ports, config, version)
     if "metrics" in spec.ports:
         labels["prometheus.io/scrape"] = "true"
         labels["prometheus.io/port"] = str(spec.ports["metrics"])

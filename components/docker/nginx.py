@@ -6,6 +6,7 @@ from __future__ import annotations
 from functools import partial
 
 from components.config.estate import EstateConfig
+from components.config.images import label_version
 from components.docker.containers import FRONTEND, service_labels
 from components.docker.spec import (
     BindMount,
@@ -105,7 +106,14 @@ def nginx_container(config: EstateConfig, routes: tuple[Route, ...], containers:
         restart=host.restart,
         stop_signal="SIGQUIT",
         stop_timeout=30,
-        labels=service_labels(NAME, "edge", [FRONTEND], {"http": NGINX_HTTP, "https": NGINX_HTTPS}, config),
+        labels=service_labels(
+            NAME,
+            "edge",
+            [FRONTEND],
+            {"http": NGINX_HTTP, "https": NGINX_HTTPS},
+            config,
+            label_version(settings.image),
+        ),
         networks=[FRONTEND],
         log_opts={"max-size": host.log_max_size, "max-file": str(host.log_max_files)},
         # The only container published beyond loopback: the estate's one entry point.

@@ -14,6 +14,7 @@ from .probes import probe
 from .security import container_security_context, opt_out_annotations, pod_security_context
 
 TOKEN_REASON_ANNOTATION = "shiksha.io/automount-token-reason"  # noqa: S105 (an annotation key)
+PROBES_OPT_OUT_ANNOTATION = "shiksha.io/probes-opt-out"
 
 
 @dataclass(frozen=True)
@@ -126,13 +127,15 @@ def pod_template(
     if spec.args is not None:
         container["args"] = list(spec.args)
     for kind in ("startup", "readiness", "liveness"):
-        probe_spec = getattr(spec.probes, kind)
+        probe_spec = getattr(spec.effective_probes, kind)
         if probe_spec is not None:
             container[f"{kind}Probe"] = probe(probe_spec)
 
     pod_annotations: dict[str, pulumi.Input[str]] = {**annotations, **opt_out_annotations(spec.security)}
     if spec.automount_token_reason:
         pod_annotations[TOKEN_REASON_ANNOTATION] = spec.automount_token_reason
+    if spec.probes.disabled and spec.probes.opt_out_reason:
+        pod_annotations[PROBES_OPT_OUT_ANNOTATION] = spec.probes.opt_out_reason
     return {
         "metadata": {"labels": dict(labels), "annotations": pod_annotations},
         "spec": {

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import ssl
 import subprocess
 import time
@@ -20,6 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
+
+from tests.support.ports import free_ports
 
 BINARIES = ("etcd", "kube-apiserver", "kube-controller-manager")
 CONTEXT = "shiksha-apiserver-test"
@@ -52,14 +53,6 @@ class ControlPlaneError(RuntimeError):
 
 def missing_binaries() -> list[str]:
     return [b for b in BINARIES if shutil.which(b) is None]
-
-
-def free_port() -> int:
-    # The port is released before the server binds it; on a loopback-only test machine
-    # the window for another process to take it is negligible, and a clash fails loudly.
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _openssl(*args: str, cwd: Path) -> None:
@@ -119,11 +112,22 @@ class Process:
 @dataclass
 class ControlPlane:
     workdir: Path
-    etcd_port: int = field(default_factory=free_port)
-    etcd_peer_port: int = field(default_factory=free_port)
-    apiserver_port: int = field(default_factory=free_port)
+    # etcd's client and peer ports and the API server's, taken together so they differ.
+    ports: tuple[int, ...] = field(default_factory=lambda: free_ports(3))
     processes: list[Process] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def etcd_port(self) -> int:
+        return self.ports[0]
+
+    @property
+    def etcd_peer_port(self) -> int:
+        return self.ports[1]
+
+    @property
+    def apiserver_port(self) -> int:
+        return self.ports[2]
 
     @property
     def pki(self) -> Path:

@@ -20,9 +20,10 @@ import yaml
 
 from tests.logging.extra import EXTRA_CACHE, extra_binary
 from tests.secrets_manager.support import VAULT
+from tests.support.ports import free_port
 from tests.support.program import Snapshot, run_program
 
-from .controlplane import ControlPlane, free_port
+from .controlplane import ControlPlane
 from .estate import manifests, wait_for_crds
 from .kube import Kube
 

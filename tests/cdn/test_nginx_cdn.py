@@ -19,6 +19,7 @@ from components.config.edge import EdgeSpec
 from components.render.nginx import NginxConfigError, NginxPaths, origin_auth_map, render_nginx_conf
 from components.render.quoting import UnquotableError
 from tests.nginx import harness
+from tests.support.ports import free_ports
 from tests.support.tools import require_tool
 
 pytestmark = pytest.mark.nginx
@@ -95,7 +96,7 @@ def _edge() -> EdgeSpec:
 def _nginx(
     nginx: str, directory: Path, upstream: Upstream, cdn: CdnSpec, secret: str = SECRET
 ) -> Iterator[harness.RunningNginx]:
-    http_port, https_port = harness.free_port(), harness.free_port()
+    http_port, https_port = free_ports(2)
     settings = harness.loopback_settings()
     address = f"127.0.0.1:{upstream.port}"
     conf = harness.write_config(directory, _edge(), settings, address, https_port, http_port, cdn=cdn)

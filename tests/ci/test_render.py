@@ -93,3 +93,17 @@ def test_an_unknown_stack_is_refused(capsys: pytest.CaptureFixture[str]) -> None
 def test_file_names_are_safe() -> None:
     manifest = {"kind": "ConfigMap", "metadata": {"namespace": "ns", "name": "Odd_Name/x"}}
     assert render.file_name(7, 3, manifest) == "007-configmap-odd-name-x.yaml"
+
+
+def test_a_docker_host_stack_renders_its_docker_resources(tmp_path: Path) -> None:
+    """What scripts/stack.sh offers when the Docker provider plugin is missing."""
+    written = render.render("prod", tmp_path, overrides={"shiksha-setu:target": "docker-host"})
+    documents = {path.name: _load(path) for path in written}
+    kinds = [doc["kind"] for doc in documents.values()]
+    assert kinds.index("Network") < kinds.index("Container") and "Deployment" not in kinds
+    api = next(
+        doc for doc in documents.values() if doc["kind"] == "Container" and doc["metadata"]["name"] == "api"
+    )
+    assert api["type"] == "docker:index/container:Container"
+    assert api["inputs"]["healthcheck"]["tests"][1] == "curl"
+    assert all(NAME.match(name) for name in documents)

@@ -109,7 +109,13 @@ def test_every_container_is_hardened(host: Snapshot, config: Any, name: str) -> 
     assert labels["shiksha.io/service"] == name
     assert labels["app.kubernetes.io/name"] == name
     assert labels["app.kubernetes.io/part-of"] == config.part_of
-    assert labels["app.kubernetes.io/version"] == config.version
+    # The running image's own tag (the production pins are all name:tag, some with a digest).
+    image = (
+        config.images.pinned[config.workloads[name].image]
+        if name in config.workloads
+        else config.docker_host.nginx.image
+    )
+    assert labels["app.kubernetes.io/version"] == image.split("@")[0].rsplit(":", 1)[1]
 
 
 @pytest.mark.parametrize("name", ["api", "worker", "beat", "frontend", "vllm", "postgres", "redis"])

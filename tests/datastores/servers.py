@@ -26,7 +26,8 @@ import pytest
 import redis as redis_py
 
 from components.datastores.postgres import PG_ROLES_FILE
-from tests.support.tools import free_port, require_tool
+from tests.support.ports import free_port
+from tests.support.tools import require_tool
 
 from .rendered import Rendered
 

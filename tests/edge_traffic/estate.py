@@ -106,17 +106,18 @@ class LiveEdge:
     def assert_streams_events(self) -> None:
         """The stream path reaches the API and its events arrive while it still writes."""
         api = self.upstreams["api"]
-        api.sse_sent.clear()
-        conn = harness.EdgeConnection(self.traefik.websecure_port, self.cafile, timeout=20)
+        harness.start_event_stream(api)
+        timeout = harness.SSE_CLIENT_WAIT_SECONDS * (harness.SSE_EVENTS + 1)
+        conn = harness.EdgeConnection(self.traefik.websecure_port, self.cafile, timeout=timeout)
         try:
             conn.request("GET", "/api/v2/chat/stream", headers={"Accept": "text/event-stream"})
             response = conn.getresponse()
             assert (response.status, response.getheader("X-Upstream")) == (200, "api")
             assert response.getheader("Content-Type", "").startswith("text/event-stream")
-            arrivals = harness.read_events(response)
+            events = harness.read_events(response, api)
         finally:
             conn.close()
-        harness.assert_event_by_event(arrivals, api.sse_sent)
+        harness.assert_event_by_event(events, api, "Traefik")
 
     def assert_websocket_echoes(self) -> None:
         before = self.seen()

@@ -150,3 +150,17 @@ WARNING = re.compile(r"^\s*(?:warning\b|.*\bwarning:).*$", re.IGNORECASE | re.MU
 def warnings(output: str) -> list[str]:
     """The warning lines of an engine run, as the CLI prints diagnostics."""
     return [line.strip() for line in WARNING.findall(output)]
+
+
+def make_commands(*args: str) -> list[str]:
+    """The commands `make -n <args>` would run, one per line, without running them."""
+    result = subprocess.run(
+        # --no-print-directory: under `make test` this make is nested and would print its directory.
+        ["make", "-n", "--no-print-directory", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return [line.strip() for line in result.stdout.splitlines() if line.strip()]

@@ -62,6 +62,9 @@ def test_a_configuration_error_is_one_clean_error_listing_every_problem(
     assert "Traceback" not in result.output
     assert "unhandled exception" not in result.output
     assert "invalid stack configuration" in result.output
+    # The program reported it and bailed (exit 32): the engine adds no line of its own.
+    assert "an unhandled error occurred" not in result.output, result.output[-3000:]
+    assert "non-zero exit code" not in result.output, result.output[-3000:]
 
 
 BARE_PROGRAM = '''"""A program with no stack config at all."""
@@ -154,6 +157,18 @@ def user_engine(make_project: Callable[..., Project], tmp_path: Path) -> tuple[P
     return project, env
 
 
+def _local_preview(project: Project, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`make preview` of the project copy's local stack, in `env`."""
+    return subprocess.run(
+        ["bash", "scripts/stack.sh", "local", "preview"],
+        cwd=project.dir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+
+
 def test_a_pulumi_on_path_is_used_and_nothing_is_built(user_engine: tuple[Project, dict[str, str]]) -> None:
     project, env = user_engine
     assert shutil.which("go", path=env["PATH"]) is None
@@ -165,14 +180,7 @@ def test_a_pulumi_on_path_is_used_and_nothing_is_built(user_engine: tuple[Projec
     assert "your pulumi" in engine.stdout and "nothing to build" in engine.stdout
     assert not Path(env["SHIKSHA_CACHE"], "engine").exists()
 
-    preview = subprocess.run(
-        ["bash", "scripts/stack.sh", "local", "preview"],
-        cwd=project.dir,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+    preview = _local_preview(project, env)
     output = preview.stdout + preview.stderr
     assert preview.returncode == 0, output[-6000:]
     assert "engine: your pulumi" in output
@@ -192,3 +200,21 @@ def test_engine_system_without_a_pulumi_fails_and_builds_nothing(
     assert "ENGINE=system: no pulumi CLI on your PATH" in result.stderr
     assert "ENGINE=build" in result.stderr
     assert not Path(env["SHIKSHA_CACHE"], "engine").exists()
+
+
+def test_a_configuration_error_through_your_own_pulumi_is_one_clean_error(
+    user_engine: tuple[Project, dict[str, str]],
+) -> None:
+    """The same through `make preview` with a pulumi of the user's own on PATH."""
+    project, env = user_engine
+    stack_file = project.dir / "Pulumi.local.yaml"
+    data = yaml.safe_load(stack_file.read_text())
+    data["config"]["shiksha-setu:workloads"] = {"api": {"replicas": 0}}
+    stack_file.write_text(yaml.safe_dump(data, sort_keys=False))
+    preview = _local_preview(project, env)
+    output = preview.stdout + preview.stderr
+    assert preview.returncode != 0
+    assert "engine: your pulumi" in output
+    assert "shiksha-setu:workloads.api.replicas" in output
+    assert "an unhandled error occurred" not in output, output[-3000:]
+    assert "non-zero exit code" not in output and "Traceback" not in output, output[-3000:]

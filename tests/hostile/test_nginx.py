@@ -17,6 +17,7 @@ from components.config.docker_host import NginxSettings
 from components.config.edge import SecurityHeaders, TlsSettings
 from components.render.quoting import NGINX_TOKEN_MAX, UnquotableError, nginx_string
 from tests.nginx import harness
+from tests.support.ports import free_ports
 from tests.support.tools import require_tool
 
 from .hostile import HOSTILE, NGINX_SERVER_INJECTION, accepted, refusal
@@ -100,7 +101,7 @@ def test_hostile_value_is_refused_or_served_literally(
     edge = config.edge.model_copy(
         update={"rate_limits": config.edge.rate_limits.model_copy(update={"requests_per_second": 1000})}
     )
-    http_port, https_port = harness.free_port(), harness.free_port()
+    http_port, https_port = free_ports(2)
     address = f"127.0.0.1:{upstream.port}"
     conf = harness.write_config(tmp_path, edge, config.docker_host.nginx, address, https_port, http_port)
     check = _nginx_t(nginx_bin, conf)
@@ -120,12 +121,11 @@ def test_directive_injection_in_a_header_value_is_a_header(
 ) -> None:
     """Quotes, `;`, braces and `#` pass the model in a header value: NGINX must send them as
     text and open no listener for the server block they spell."""
-    port = harness.free_port()
+    port, http_port, https_port = free_ports(3)
     injection = f'x"; }} server {{ listen 127.0.0.1:{port}; return 200 injected; }} #'
     values = deep_merge(DOCKER, {"edge": {"headers": {"referrerPolicy": injection}}})
     assert refusal(values, "edge.headers.referrerPolicy") is None
     config = accepted(values)
-    http_port, https_port = harness.free_port(), harness.free_port()
     conf = harness.write_config(
         tmp_path, config.edge, config.docker_host.nginx, f"127.0.0.1:{upstream.port}", https_port, http_port
     )
@@ -204,7 +204,7 @@ def test_quoting_alone_stops_directive_injection(
     """Defence in depth: with the model bypassed (model_construct), the renderer's quoting
     still keeps the injection a string. NGINX either refuses the file or serves no injected
     server."""
-    port = harness.free_port()
+    port, http_port, https_port = free_ports(3)
     value = injected.format(port=port)
     edge = accepted(DOCKER).edge
     settings = harness.loopback_settings()
@@ -217,7 +217,6 @@ def test_quoting_alone_stops_directive_injection(
     else:
         headers = SecurityHeaders.model_construct(**{**dict(edge.headers), "referrer_policy": value})
         edge = edge.model_copy(update={"headers": headers})
-    http_port, https_port = harness.free_port(), harness.free_port()
     conf = harness.write_config(tmp_path, edge, settings, f"127.0.0.1:{upstream.port}", https_port, http_port)
     check = subprocess.run(
         [nginx_bin, "-t", "-p", str(tmp_path), "-c", str(conf)], capture_output=True, text=True
@@ -245,7 +244,7 @@ def test_nginx_string_reads_back_exactly(hostile: str, nginx_bin: str, tmp_path:
         return
     if value == "" or value != value.strip(" "):
         pytest.skip("HTTP drops an empty header and the spaces around a value")
-    port = harness.free_port()
+    port, unused_http_port = free_ports(2)
     cert, key = harness.make_certificate(tmp_path)
     user = harness.nginx_user()
     conf = tmp_path / "nginx.conf"
@@ -258,7 +257,7 @@ def test_nginx_string_reads_back_exactly(hostile: str, nginx_bin: str, tmp_path:
         f'    ssl_certificate "{cert}";\n    ssl_certificate_key "{key}";\n'
         f"    add_header X-Hostile {quoted} always;\n    return 204;\n  }}\n}}\n"
     )
-    with harness.running_nginx(nginx_bin, conf, harness.free_port(), port):
+    with harness.running_nginx(nginx_bin, conf, unused_http_port, port):
         _, headers = harness.raw_get(port, cert, "/")
     assert _header_lines(headers, "X-Hostile") == [value.encode()]
 
@@ -281,7 +280,7 @@ def test_largest_values_the_model_accepts_still_load(
         },
     )
     config = accepted(values)
-    http_port, https_port = harness.free_port(), harness.free_port()
+    http_port, https_port = free_ports(2)
     conf = harness.write_config(
         tmp_path, config.edge, config.docker_host.nginx, f"127.0.0.1:{upstream.port}", https_port, http_port
     )

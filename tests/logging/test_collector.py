@@ -20,6 +20,7 @@ from components.config.loader import parse_estate
 from components.config.logging import LoggingSpec
 from components.render.collector import render_collector_config
 from tests.nginx import harness
+from tests.support.ports import free_port, free_ports
 from tests.support.tools import require_tool
 
 from .extra import extra_binary
@@ -58,7 +59,7 @@ def nginx_line(tmp_path_factory: pytest.TempPathFactory) -> str:
     require_tool("openssl")
     upstream = harness.Upstream().start()
     directory = tmp_path_factory.mktemp("nginx-log")
-    http_port, https_port = harness.free_port(), harness.free_port()
+    http_port, https_port = free_ports(2)
     edge: EdgeSpec = parse_estate({"target": "docker-host"}).edge
     conf = harness.write_config(
         directory, edge, harness.loopback_settings(), f"127.0.0.1:{upstream.port}", https_port, http_port
@@ -135,7 +136,7 @@ def test_a_real_collector_ships_the_pod_logs_parsed(
 ) -> None:
     pods = tmp_path / "pods"
     pods.mkdir()
-    health = harness.free_port()
+    health = free_port()
     logging = spec(receiver.endpoint, allowPlainHttp=True, username="123456", tenant="shiksha-setu")
     config = tmp_path / "config.yaml"
     config.write_text(

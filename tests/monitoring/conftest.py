@@ -19,7 +19,7 @@ from components.render import alertmanager as am
 from components.render.alert_rules import rule_files
 from components.render.blackbox import render_blackbox
 from components.render.prometheus import render_prometheus
-from tests.support.tools import free_port  # noqa: F401 (re-exported for the server tests)
+from tests.support.ports import free_port, free_ports  # noqa: F401 (re-exported for the server tests)
 
 HERE = Path(__file__).parent
 RULE_TESTS = HERE / "rule_tests"

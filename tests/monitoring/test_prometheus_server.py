@@ -17,7 +17,7 @@ import yaml
 
 from components.render.prometheus import ALERTMANAGER_PORT, BLACKBOX_PORT, PROMETHEUS_PORT
 
-from .conftest import Rendered, free_port, require_tool
+from .conftest import Rendered, free_ports, require_tool
 from .discovery import as_static
 from .servers import get_json, local_endpoint, running, wait_for
 
@@ -53,8 +53,9 @@ def _readjust(config: dict[str, Any], local: str, prometheus: str, dead: str) ->
 def test_prometheus_loads_rules_and_scrapes_the_api(rendered: Rendered, tmp_path: Path) -> None:
     binary = require_tool("prometheus")
     ns = rendered.config.namespace.name
-    port = free_port()
-    dead = f"127.0.0.1:{free_port()}"
+    # Prometheus's own port, and one nothing listens on for the Alertmanager it cannot reach.
+    port, dead_port = free_ports(2)
+    dead = f"127.0.0.1:{dead_port}"
     with local_endpoint(METRICS) as endpoint:
         generated = yaml.safe_load(rendered.prometheus_yml.read_text())
         assert generated["scrape_configs"][0]["static_configs"][0]["targets"] == [

@@ -22,3 +22,16 @@ def test_bad_fixture_is_flagged_at_the_field(case: Case) -> None:
     assert case.expect_path in [f.path for f in findings]
     hit = next(f for f in findings if f.path == case.expect_path)
     assert hit.container == case.container
+
+
+def test_a_probes_opt_out_is_named_in_the_finding_it_does_not_silence() -> None:
+    case = next(c for c in CASES if c.name == "a declared probes opt-out is still flagged")
+    findings = run_rule(BY_NAME["workload-probes"], case.resource_type, case.props)
+    assert len(findings) == 2, [f.render("x") for f in findings]
+    for finding in findings:
+        assert (
+            'declared opt-out "shiksha.io/probes-opt-out: a batch consumer; nothing listens"'
+            in finding.problem
+        )
+    plain = next(c for c in CASES if c.name == "no readiness probe" and c.kind == case.kind)
+    assert "opt-out" not in run_rule(BY_NAME["workload-probes"], plain.resource_type, plain.props)[0].problem

@@ -23,6 +23,8 @@ from pulumi.runtime import mocks, rpc
 from pulumi.runtime.settings import set_root_resource
 from pulumi.runtime.stack import run_in_stack
 
+from components.config import ConfigError
+
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = "shiksha-setu"
 SECRET_SIG = rpc._special_sig_key if hasattr(rpc, "_special_sig_key") else "4dabf18193072939515e22adb298388d"
@@ -237,6 +239,14 @@ def run_program(
     error: BaseException | None = None
     try:
         loop.run_until_complete(run_in_stack(main))
+    except SystemExit as exit_:
+        # __main__.py reports a bad config to the engine and exits; here the ConfigError
+        # behind the exit is the result.
+        if not isinstance(exit_.__cause__, ConfigError):
+            raise
+        if raise_errors:
+            raise exit_.__cause__ from None
+        error = exit_.__cause__
     except Exception as exc:
         if raise_errors:
             raise

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 from pathlib import Path
 
 import pytest
+
+# One port; kept importable here for the tests that take theirs from this module. Several
+# servers' ports come from one tests.support.ports.free_ports(n) call.
+from tests.support.ports import free_port, free_ports  # noqa: F401
 
 CACHE_BIN = Path(os.environ.get("SHIKSHA_CACHE", Path.home() / ".cache" / "shiksha-setu")) / "bin"
 VENV_BIN = Path(__file__).resolve().parents[2] / ".venv" / "bin"
@@ -21,13 +24,6 @@ def require_tool(name: str) -> str:
     if os.environ.get("CI"):
         pytest.fail(message)
     pytest.skip(message)
-
-
-def free_port() -> int:
-    """A TCP port on loopback that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def xdist_group_folder(config: pytest.Config, items: list[pytest.Item], folder: Path, group: str) -> None:

@@ -121,7 +121,7 @@ build_cli() {
 
 # --- Python language host ----------------------------------------------------
 build_language_python() {
-  local out="$ENGINE/pulumi-language-python-$PULUMI_VERSION-$(recipe_hash langhost)"
+  local out="$LANGHOST_OUT"
   if ! done_dir "$out"; then
     rm -rf "$out"; mkdir -p "$out"
     build_step shiksha-setu/tools/engine/langhost \
@@ -134,8 +134,10 @@ build_language_python() {
   ln -sf "$out/pulumi-language-python" "$BIN/pulumi-language-python"
 }
 recipe_hash() { # recipe_hash dir -> short hash of the sources and scripts that build it
-  cat "$HERE/$1"/*.go "$HERE/$1"/*.sh "$HERE/$1/go.mod" "$HERE/$1/go.sum" 2>/dev/null | sha256sum | cut -c1-12
+  # A recipe without scripts (langhost) has no *.sh to cat: not a failure.
+  { cat "$HERE/$1"/*.go "$HERE/$1"/*.sh "$HERE/$1/go.mod" "$HERE/$1/go.sum" 2>/dev/null || true; } | sha256sum | cut -c1-12
 }
+LANGHOST_OUT="$ENGINE/pulumi-language-python-$PULUMI_VERSION-$(recipe_hash langhost)"
 
 # --- Kubernetes provider -----------------------------------------------------
 # Keyed by the recipe too, so a change of commit or replacement rebuilds it.
@@ -188,9 +190,18 @@ build_shared() {
     bash -c 'cd "$0" && go build "$@"' "$HERE/cli" $packages
 }
 
+# Every component already built for these versions and recipes: nothing to build.
+engine_cached() { done_dir "$CLI_OUT" && done_dir "$LANGHOST_OUT" && done_dir "$KUBERNETES_OUT"; }
+
 T0=$SECONDS
-echo "==> engine bootstrap: cache $ENGINE, plugins in $PULUMI_HOME/plugins, links in $BIN"
-command -v go >/dev/null || fail "the go command is missing (Go 1.26 is needed to build the engine)"
+if engine_cached; then
+  echo "==> engine bootstrap: using the cached engine in $ENGINE (nothing to build; plugins in $PULUMI_HOME/plugins, links in $BIN)"
+  CACHED=1
+else
+  echo "==> engine bootstrap: building what is missing into $ENGINE (plugins in $PULUMI_HOME/plugins, links in $BIN)"
+  CACHED=0
+  command -v go >/dev/null || fail "the go command is missing (Go 1.26 is needed to build the engine)"
+fi
 check_pins
 case "$GOPROXY" in https://*) check_kubernetes_commit ;; esac
 # The provider and the CLI share no step. Built one after the other, each leaves a core
@@ -206,4 +217,8 @@ build_language_python
 wait "$kubernetes_pid" || fail "the Kubernetes provider build failed (output above)"
 # Installing a plugin needs the CLI, so it waits for both.
 install_plugin resource kubernetes "$KUBERNETES_VERSION" "$KUBERNETES_OUT/pulumi-resource-kubernetes"
-echo "==> engine ready in $((SECONDS - T0)) s: $("$BIN/pulumi" version) ($(du -sh "$ENGINE" | cut -f1) in $ENGINE)"
+if [ "$CACHED" = 1 ]; then
+  echo "==> engine ready (cached, nothing built) in $((SECONDS - T0)) s: $("$BIN/pulumi" version)"
+else
+  echo "==> engine ready in $((SECONDS - T0)) s: $("$BIN/pulumi" version) ($(du -sh "$ENGINE" | cut -f1) in $ENGINE)"
+fi

@@ -10,6 +10,7 @@ from ..rule import NSA, Framework
 
 ANNOTATION_EDGE = "shiksha.io/edge"
 ANNOTATION_TOKEN_REASON = "shiksha.io/automount-token-reason"  # noqa: S105 - an annotation name
+ANNOTATION_PROBES_OPT_OUT = "shiksha.io/probes-opt-out"
 
 
 def nsa(item: str) -> Framework:

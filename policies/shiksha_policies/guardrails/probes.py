@@ -10,10 +10,19 @@ from ..kube import PodView, is_pod_type
 from ..pod_security._common import on_pods
 from ..props import get, is_unknown
 from ..rule import Finding, Rule
-from ._common import ESTATE
+from ._common import ANNOTATION_PROBES_OPT_OUT, ESTATE
 
 # Jobs and CronJobs run to completion; probes there would only restart finished work.
 RUN_TO_COMPLETION = frozenset({"Job", "CronJob"})
+
+
+def _opt_out_note(pod: PodView) -> str:
+    """A declared opt-out is shown with the finding, which it does not silence."""
+    annotations = pod.annotations
+    reason = annotations.get(ANNOTATION_PROBES_OPT_OUT) if isinstance(annotations, dict) else None
+    if isinstance(reason, str) and reason:
+        return f' (declared opt-out "{ANNOTATION_PROBES_OPT_OUT}: {reason}" noted; still flagged)'
+    return ""
 
 
 def check(pod: PodView) -> Iterator[Finding]:
@@ -22,12 +31,13 @@ def check(pod: PodView) -> Iterator[Finding]:
     policy = get(pod.spec, "restartPolicy")
     if is_unknown(policy) or policy in ("Never", "OnFailure"):
         return
+    note = _opt_out_note(pod)
     for c in pod.containers():
         if c.list_name != "containers":
             continue  # init and ephemeral containers do not take readiness probes
         for probe in ("readinessProbe", "livenessProbe"):
             if c.body.get(probe) is None:
-                yield Finding(c.at(probe), "is unset; long-running containers need one", c.name)
+                yield Finding(c.at(probe), f"is unset; long-running containers need one{note}", c.name)
 
 
 RULE = Rule(
