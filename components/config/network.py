@@ -8,12 +8,13 @@ outside the namespace and the few extra rules a stack may add.
 from __future__ import annotations
 
 import ipaddress
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import BeforeValidator, Field, model_validator
 
 from .base import StrictModel
-from .types import Cidr, Dns1035Label, Labels, Port, PortName
+from .errors import map_form
+from .types import Cidr, Dns1035Label, DnsLabel, Labels, Port, PortName, is_dns_label
 
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 # Ports named this way belong to Prometheus: `connectsTo` never opens them to callers.
@@ -99,6 +100,29 @@ class IntentRule(StrictModel):
     protocol: Literal["TCP", "UDP"] = "TCP"
 
 
+def _rule_name(rule: Any, index: int, taken: set[str]) -> str:
+    """A name for one rule of the old list form: caller and callee, else its position."""
+    to = rule.get("to") if isinstance(rule, dict) else None
+    callee = to.get("workload") if isinstance(to, dict) else None
+    kind = next((k for k in ("namespace", "ipBlock") if isinstance(to, dict) and k in to), None)
+    name = f"{rule.get('from')}-to-{callee or (kind or 'peer').lower()}" if isinstance(rule, dict) else ""
+    if not is_dns_label(name) or name in taken:
+        name = f"rule-{index + 1}"
+    taken.add(name)
+    return name
+
+
+def _rules_are_a_map(value: Any) -> Any:
+    if isinstance(value, list):
+        taken: set[str] = set()
+        entries = [(_rule_name(rule, i, taken), rule) for i, rule in enumerate(value)]
+        raise ValueError(
+            "network.rules is a map of rules by a name you choose (a list is no longer accepted): "
+            f"write `rules: {map_form(entries)}`"
+        )
+    return value
+
+
 class NetworkSpec(StrictModel):
     enabled: bool = True
     # Where the edge proxies run; None: the namespace of the ingress mode's controller.
@@ -112,4 +136,10 @@ class NetworkSpec(StrictModel):
     # The monitoring workloads, by name (MonitoringStack deploys them in the namespace).
     prometheus: Dns1035Label = "prometheus"
     alertmanager: Dns1035Label = "alertmanager"
-    rules: list[IntentRule] = Field(default_factory=list)
+    rules: Annotated[dict[DnsLabel, IntentRule], BeforeValidator(_rules_are_a_map)] = Field(
+        default_factory=dict,
+        description=(
+            "extra calls the NetworkPolicies allow, by a name of the stack's choosing; merged over "
+            "the defaults like every map of named entries"
+        ),
+    )

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, StrictInt, model_validator
 
 from .base import StrictModel
+from .errors import closest
 from .types import (
     INT32_MAX,
     AbsolutePath,
@@ -190,7 +191,19 @@ class WorkloadSpec(StrictModel):
     env: dict[EnvName, Text] = Field(default_factory=dict)
     connects_to: list[Dns1035Label] = Field(
         default_factory=list,
-        description="workloads this one calls; drives credentials and network policies",
+        description=(
+            "workloads this one calls; drives credentials and network policies. Restating a "
+            "default workload's list without one of its entries is refused: use connectsToAdd "
+            "and connectsToRemove"
+        ),
+    )
+    connects_to_add: list[Dns1035Label] = Field(
+        default_factory=list,
+        description="workloads added to connectsTo (its defaults kept): the way to add a connection",
+    )
+    connects_to_remove: list[Dns1035Label] = Field(
+        default_factory=list,
+        description="entries removed from connectsTo: the one way to cut a default connection",
     )
     egress_internet: bool = False
     resources: ResourcesSpec
@@ -217,6 +230,35 @@ class WorkloadSpec(StrictModel):
         description="why this workload needs its ServiceAccount token (off unless declared)",
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _fold_connections(cls, data: Any) -> Any:
+        """connectsTo with connectsToAdd appended and connectsToRemove taken out; the two
+        are left empty, so the model (and the effective config) holds one list."""
+        if not isinstance(data, dict):
+            return data
+        keys = {name: field.alias or name for name, field in cls.model_fields.items()}
+        added = data.get(keys["connects_to_add"]) or []
+        removed = data.get(keys["connects_to_remove"]) or []
+        if not added and not removed:
+            return data
+        current = data.get(keys["connects_to"]) or []
+        if not all(isinstance(v, list) for v in (added, removed, current)):
+            return data  # the field checks say what is wrong
+        present = [n for n in removed if n not in current]
+        if present:
+            raise ValueError(f"connectsToRemove: {present} are not in connectsTo {current}")
+        twice = [n for n in added if n in current and n not in removed]
+        if twice:
+            raise ValueError(f"connectsToAdd: {twice} are already in connectsTo {current}")
+        folded = [n for n in current if n not in removed] + list(added)
+        return {
+            **data,
+            keys["connects_to"]: folded,
+            keys["connects_to_add"]: [],
+            keys["connects_to_remove"]: [],
+        }
+
     @model_validator(mode="after")
     def _consistent(self) -> WorkloadSpec:
         for name in self.env:
@@ -242,8 +284,10 @@ class WorkloadSpec(StrictModel):
         for probe_name in ("startup", "readiness", "liveness"):
             probe = getattr(self.probes, probe_name)
             if probe is not None and probe.port is not None and probe.port not in self.ports:
+                guess = closest(probe.port, self.ports)
+                hint = f" (did you mean {guess!r}?)" if guess is not None else ""
                 raise ValueError(
-                    f"probes.{probe_name}.port {probe.port!r} is not one of ports {sorted(self.ports)}"
+                    f"probes.{probe_name}.port {probe.port!r} is not one of ports {sorted(self.ports)}{hint}"
                 )
         if self.singleton and self.replicas != 1:
             raise ValueError(f"a singleton workload runs exactly 1 replica, not {self.replicas}")

@@ -1,0 +1,83 @@
+"""`null` in a map keyed by name removes that entry of the defaults.
+
+Stack config is merged over the defaults (defaults.py); in a map whose entries are named
+(edge.routes by path, a workload's env and ports, images.pinned), restating the whole map
+to drop one entry would be the trap a list is, so a `null` for an entry's key removes it.
+A `null` anywhere else is the value None (`autoscaling: null`). A `null` for a name the
+defaults do not have removes nothing: it is reported, since it is most likely a typo.
+"""
+
+from __future__ import annotations
+
+import difflib
+import typing
+from typing import Any
+
+from pydantic import BaseModel
+
+from .errors import child_types, config_key, holds
+
+_NONE = type(None)
+
+
+def _removals(
+    values: Any, base: Any, types: list[Any], path: tuple[Any, ...]
+) -> list[tuple[tuple[Any, ...], list[str] | None]]:
+    """(path, None) for each null that removes a default entry; (path, the default names)
+    for one that names no default entry."""
+    found: list[tuple[tuple[Any, ...], list[str] | None]] = []
+    if not isinstance(values, dict):
+        return found
+    keyed = any(typing.get_origin(tp) is dict for tp in types)
+    for key, value in values.items():
+        following = child_types(types, key)
+        if value is None and keyed and _NONE not in following:
+            found.append(((*path, key), None if holds(base, key) else sorted(map(str, base or {}))))
+        else:
+            found += _removals(value, base[key] if holds(base, key) else None, following, (*path, key))
+    return found
+
+
+def apply_removals(
+    merged: dict[str, Any], values: dict[str, Any], base: dict[str, Any], root: type[BaseModel], project: str
+) -> list[str]:
+    """Removes from `merged` each entry the stack `values` set to null (stack config merged
+    over `base`); the problems of the nulls that name no entry of `base`."""
+    problems = []
+    for path, defaults in _removals(values, base, [root], ()):
+        parent = merged
+        for part in path[:-1]:
+            parent = parent[part]
+        del parent[path[-1]]
+        if defaults is None:
+            continue
+        close = difflib.get_close_matches(str(path[-1]), defaults, n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]!r}?)" if close else f" (defaults: {defaults})" if defaults else ""
+        problems.append(
+            f"{config_key(project, path)}: got None: `null` removes a default entry, and there is no "
+            f"default named {path[-1]!r}{hint}"
+        )
+    return problems
+
+
+def dropped_connections(values: dict[str, Any], base: dict[str, Any], project: str) -> list[str]:
+    """A stack that restates a workload's `connectsTo` without one of its default entries
+    would silently cut that connection (its NetworkPolicy path and its credential): refused,
+    naming the explicit forms that say what is meant."""
+    problems = []
+    workloads = values.get("workloads")
+    for name, spec in workloads.items() if isinstance(workloads, dict) else ():
+        given = spec.get("connectsTo") if isinstance(spec, dict) else None
+        default = base.get("workloads", {}).get(name, {}).get("connectsTo") or []
+        if not isinstance(given, list):
+            continue
+        dropped = [target for target in default if target not in given]
+        if dropped:
+            added = [target for target in given if target not in default]
+            add = f"to add, write `connectsToAdd: {added}`; " if added else ""
+            problems.append(
+                f"{config_key(project, ('workloads', name, 'connectsTo'))}: got {given!r}: drops the default "
+                f"connections {dropped} (each is a NetworkPolicy path and a credential); {add}to cut them, "
+                f"write `connectsToRemove: {dropped}`"
+            )
+    return problems
