@@ -18,16 +18,30 @@ SEVERITIES: tuple[str, ...] = ("critical", "warning", "info")
 class AlertRule(StrictModel):
     """One alerting rule. `runbook` is the page under runbookBaseUrl; every alert has one."""
 
-    alert: PromLabelName
-    expr: str = Field(min_length=1)
-    for_: Duration | None = Field(default=None, alias="for")
-    severity: Severity
-    summary: str = Field(min_length=1)
-    description: str = Field(min_length=1)
+    alert: PromLabelName = Field(
+        description="the alert's name (a Prometheus label name), as Alertmanager and the runbook show it"
+    )
+    expr: str = Field(
+        description="the PromQL expression; the alert fires for each series it returns", min_length=1
+    )
+    for_: Duration | None = Field(
+        description="how long the expression must hold before the alert fires; null: at once",
+        default=None,
+        alias="for",
+    )
+    severity: Severity = Field(
+        description="the `severity` label, which routes the alert (monitoring.alertmanager.routes)"
+    )
+    summary: str = Field(description="the one-line `summary` annotation", min_length=1)
+    description: str = Field(description="the `description` annotation", min_length=1)
     runbook: Annotated[
         str, fullmatch(r"[a-z0-9][a-z0-9/_-]*", "a runbook page: lower-case letters, digits, /_-", 256)
-    ]
-    labels: dict[PromLabelName, str] = Field(default_factory=dict)
+    ] = Field(
+        description="the page under monitoring.alerts.runbookBaseUrl, set as the `runbook_url` annotation"
+    )
+    labels: dict[PromLabelName, str] = Field(
+        description="extra labels of the alert (not `severity`)", default_factory=dict
+    )
 
     @model_validator(mode="after")
     def _labels(self) -> AlertRule:

@@ -78,9 +78,13 @@ class KubernetesApi(ClusterAddresses):
 class RuleTarget(StrictModel):
     """Exactly one of: a workload of the estate, pods in other namespaces, an address block."""
 
-    workload: Dns1035Label | None = None
-    namespace: NamespacePeer | None = None
-    ip_block: IpBlockSpec | None = None
+    workload: Dns1035Label | None = Field(default=None, description="a workload of the estate")
+    namespace: NamespacePeer | None = Field(
+        default=None, description="pods in other namespaces, by namespace (and pod) labels"
+    )
+    ip_block: IpBlockSpec | None = Field(
+        default=None, description="an address block (CIDR) with optional exceptions"
+    )
 
     @model_validator(mode="after")
     def _one(self) -> RuleTarget:
@@ -94,10 +98,22 @@ class IntentRule(StrictModel):
     """`from` (a workload) calls `to` on `ports`: the caller's egress and, for a workload
     target, the target's ingress. Ports are port names of a workload target, numbers otherwise."""
 
-    from_: Dns1035Label = Field(alias="from")
-    to: RuleTarget
-    ports: list[Port | PortName] = Field(min_length=1)
-    protocol: Literal["TCP", "UDP"] = "TCP"
+    from_: Dns1035Label = Field(
+        description=(
+            "the workload (of the estate or the monitoring ones) that makes the call: its egress is opened"
+        ),
+        alias="from",
+    )
+    to: RuleTarget = Field(
+        description=(
+            "what it calls: a workload (whose ingress is opened too), pods of another namespace, or an "
+            "address block"
+        )
+    )
+    ports: list[Port | PortName] = Field(
+        description="port names of a workload target, numbers otherwise", min_length=1
+    )
+    protocol: Literal["TCP", "UDP"] = Field(default="TCP", description="the ports' protocol")
 
 
 def _rule_name(rule: Any, index: int, taken: set[str]) -> str:

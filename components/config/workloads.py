@@ -60,14 +60,24 @@ class ProbeSpec(StrictModel):
     """Exactly one of httpPath (on `port`), tcp (on `port`) or exec."""
 
     # Sent as it is by Kubernetes' httpGet and, as an argument, by the docker-host checks.
-    http_path: RequestTarget | None = None
+    http_path: RequestTarget | None = Field(
+        default=None, description="an HTTP GET of this path on `port`; success is a 2xx or 3xx answer"
+    )
     port: PortName | None = Field(default=None, description="name of one of the workload's ports")
-    tcp: bool = False
-    exec: list[Text] | None = Field(default=None, min_length=1)
-    initial_delay_seconds: Int32 = 0
-    period_seconds: PositiveInt32 = 10
-    timeout_seconds: PositiveInt32 = 5
-    failure_threshold: PositiveInt32 = 3
+    tcp: bool = Field(default=False, description="true: a TCP connect to `port`")
+    exec: list[Text] | None = Field(
+        description="a command run in the container; success is exit status 0", default=None, min_length=1
+    )
+    initial_delay_seconds: Int32 = Field(default=0, description="seconds after start before the first probe")
+    period_seconds: PositiveInt32 = Field(default=10, description="seconds between probes")
+    timeout_seconds: PositiveInt32 = Field(default=5, description="seconds a probe may take")
+    failure_threshold: PositiveInt32 = Field(
+        default=3,
+        description=(
+            "failures in a row before the probe fails (restart for liveness, out of the Service for "
+            "readiness)"
+        ),
+    )
 
     @model_validator(mode="after")
     def _one_handler(self) -> ProbeSpec:
@@ -182,13 +192,37 @@ def writable_volume_name(path: str) -> str:
 class WorkloadSpec(StrictModel):
     component: DnsLabel = Field(description="app.kubernetes.io/component label")
     image: DnsLabel = Field(description="key of an entry under `images`")
-    kind: Literal["Deployment", "StatefulSet"] = "Deployment"
-    enabled: bool = True
-    replicas: PositiveInt32 = 2
-    command: list[Text] | None = None
-    args: list[Text] | None = None
-    ports: dict[PortName, Port] = Field(default_factory=dict)
-    env: dict[EnvName, Text] = Field(default_factory=dict)
+    kind: Literal["Deployment", "StatefulSet"] = Field(
+        default="Deployment",
+        description="Deployment, or StatefulSet for a workload with its own volume per pod (needs `storage`)",
+    )
+    enabled: bool = Field(
+        default=True,
+        description="false keeps the workload out of the estate: no objects, and nothing may reference it",
+    )
+    replicas: PositiveInt32 = Field(
+        default=2, description="pods when not autoscaled (the Deployment's or StatefulSet's replicas)"
+    )
+    command: list[Text] | None = Field(
+        default=None, description="the container's entrypoint; null keeps the image's"
+    )
+    args: list[Text] | None = Field(
+        default=None, description="the container's arguments; null keeps the image's"
+    )
+    ports: dict[PortName, Port] = Field(
+        description=(
+            "port name -> number: the container ports and the Service; a port named `metrics` is "
+            "scraped by Prometheus and never opened to callers"
+        ),
+        default_factory=dict,
+    )
+    env: dict[EnvName, Text] = Field(
+        description=(
+            "plain environment variables (names that look like secrets are refused: secrets come from "
+            "`pulumi config set --secret`)"
+        ),
+        default_factory=dict,
+    )
     connects_to: list[Dns1035Label] = Field(
         default_factory=list,
         description=(
@@ -205,22 +239,58 @@ class WorkloadSpec(StrictModel):
         default_factory=list,
         description="entries removed from connectsTo: the one way to cut a default connection",
     )
-    egress_internet: bool = False
-    resources: ResourcesSpec
-    probes: ProbesSpec = ProbesSpec()
-    autoscaling: AutoscalingSpec | None = None
-    disruption_budget: DisruptionBudgetSpec = DisruptionBudgetSpec()
-    security: SecuritySpec = SecuritySpec()
-    writable_paths: list[AbsolutePath] = Field(default_factory=lambda: ["/tmp"])
-    storage: StorageSpec | None = None
-    gpu: GpuSpec | None = None
-    node_selector: Labels = Field(default_factory=dict)
-    tolerations: list[Toleration] = Field(default_factory=list)
+    egress_internet: bool = Field(
+        default=False,
+        description=(
+            "lets the pods call public addresses on network.internet's ports (a NetworkPolicy egress rule)"
+        ),
+    )
+    resources: ResourcesSpec = Field(
+        description=(
+            "CPU and memory requests and limits of the container; the namespace quota must hold the "
+            "estate at full scale"
+        )
+    )
+    probes: ProbesSpec = Field(
+        default=ProbesSpec(),
+        description=(
+            "startup, readiness and liveness probes (Kubernetes probes; the docker-host health check)"
+        ),
+    )
+    autoscaling: AutoscalingSpec | None = Field(
+        default=None, description="a HorizontalPodAutoscaler on CPU; null: a fixed replica count"
+    )
+    disruption_budget: DisruptionBudgetSpec = Field(
+        default=DisruptionBudgetSpec(),
+        description="the PodDisruptionBudget (made when more than one pod can run)",
+    )
+    security: SecuritySpec = Field(
+        default=SecuritySpec(),
+        description="the pod's and container's security context; loosening a field needs optOutReason",
+    )
+    writable_paths: list[AbsolutePath] = Field(
+        description="emptyDir volumes mounted where the read-only root filesystem must be written",
+        default_factory=lambda: ["/tmp"],
+    )
+    storage: StorageSpec | None = Field(
+        default=None, description="the volume claim template of a StatefulSet"
+    )
+    gpu: GpuSpec | None = Field(
+        default=None,
+        description=(
+            "GPUs requested as an extended resource, with the node selector and tolerations to land on "
+            "GPU nodes"
+        ),
+    )
+    node_selector: Labels = Field(description="node labels the pods must run on", default_factory=dict)
+    tolerations: list[Toleration] = Field(description="taints the pods tolerate", default_factory=list)
     singleton: bool = Field(
         default=False,
         description="never more than one pod, not even during a rollout (Recreate strategy)",
     )
-    termination_grace_period_seconds: Int32 = 30
+    termination_grace_period_seconds: Int32 = Field(
+        default=30, description="seconds a pod gets to finish after SIGTERM"
+    )
     aliases: list[Dns1035Label] = Field(
         default_factory=list,
         description="former names of this workload, so a rename in code moves state instead of replacing",
