@@ -427,7 +427,7 @@ def test_hostile_docker_host_value_is_refused_naming_its_key(
 
 def test_field_and_reference_problems_are_reported_together() -> None:
     # A bad CPU no longer hides an unknown connection of the same workload.
-    overrides = {"workloads": {"api": {"resources": {"limits": {"cpu": "x"}}, "connectsTo": ["ghost"]}}}
+    overrides = {"workloads": {"api": {"resources": {"limits": {"cpu": "x"}}, "connectsToAdd": ["ghost"]}}}
     snapshot = run_program(
         "prod", overrides={f"{P}:{k}": v for k, v in overrides.items()}, raise_errors=False
     )

@@ -99,7 +99,7 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str, str]] = [
     ),
     (
         "connection to a missing workload",
-        {f"{P}:workloads": {"worker": {"connectsTo": ["rabbitmq"]}}},
+        {f"{P}:workloads": {"worker": {"connectsToAdd": ["rabbitmq"]}}},
         "shiksha-setu:workloads.worker.connectsTo",
         "'rabbitmq'",
     ),
