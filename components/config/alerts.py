@@ -19,28 +19,42 @@ class AlertRule(StrictModel):
     """One alerting rule. `runbook` is the page under runbookBaseUrl; every alert has one."""
 
     alert: PromLabelName = Field(
-        description="the alert's name (a Prometheus label name), as Alertmanager and the runbook show it"
+        examples=["NotifierDeliveryFailing"],
+        description="the alert's name (a Prometheus label name), as Alertmanager and the runbook show it",
     )
     expr: str = Field(
-        description="the PromQL expression; the alert fires for each series it returns", min_length=1
+        examples=["sum(rate(notifier_delivery_failures_total[5m])) > 0.1"],
+        description="the PromQL expression; the alert fires for each series it returns",
+        min_length=1,
     )
     for_: Duration | None = Field(
+        examples=["10m"],
         description="how long the expression must hold before the alert fires; null: at once",
         default=None,
         alias="for",
     )
     severity: Severity = Field(
-        description="the `severity` label, which routes the alert (monitoring.alertmanager.routes)"
+        examples=["warning"],
+        description="the `severity` label, which routes the alert (monitoring.alertmanager.routes)",
     )
-    summary: str = Field(description="the one-line `summary` annotation", min_length=1)
-    description: str = Field(description="the `description` annotation", min_length=1)
+    summary: str = Field(
+        examples=["Notifications are failing"], description="the one-line `summary` annotation", min_length=1
+    )
+    description: str = Field(
+        examples=["More than one delivery in ten failed over 10 minutes."],
+        description="the `description` annotation",
+        min_length=1,
+    )
     runbook: Annotated[
         str, fullmatch(r"[a-z0-9][a-z0-9/_-]*", "a runbook page: lower-case letters, digits, /_-", 256)
     ] = Field(
-        description="the page under monitoring.alerts.runbookBaseUrl, set as the `runbook_url` annotation"
+        examples=["notifier/delivery-failing"],
+        description="the page under monitoring.alerts.runbookBaseUrl, set as the `runbook_url` annotation",
     )
     labels: dict[PromLabelName, str] = Field(
-        description="extra labels of the alert (not `severity`)", default_factory=dict
+        examples=[{"team": "platform"}],
+        description="extra labels of the alert (not `severity`)",
+        default_factory=dict,
     )
 
     @model_validator(mode="after")

@@ -202,8 +202,12 @@ class Cors(StrictModel):
 class RouteTarget(StrictModel):
     """The workload (and its port) that serves one path prefix of `edge.routes`."""
 
-    backend: Dns1035Label = Field(description="the workload that serves the path (an enabled workload)")
-    port: PortName = Field(default="http", description="the name of one of the backend's ports")
+    backend: Dns1035Label = Field(
+        examples=["notifier"], description="the workload that serves the path (an enabled workload)"
+    )
+    port: PortName = Field(
+        examples=["http"], default="http", description="the name of one of the backend's ports"
+    )
 
 
 @dataclass(frozen=True)
@@ -282,6 +286,7 @@ class TlsSettings(StrictModel):
 class EdgeSpec(StrictModel):
     hosts: list[Hostname] = Field(default_factory=lambda: ["shikshasetu.example.org"], min_length=1)
     routes: Annotated[dict[UrlPath, RouteTarget], BeforeValidator(_routes_are_a_map)] = Field(
+        examples=[{"/api/v1/notify": {"backend": "notifier"}, "/ws": None}],
         min_length=1,
         default_factory=lambda: dict(DEFAULT_ROUTES),
         description=(

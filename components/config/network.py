@@ -99,19 +99,21 @@ class IntentRule(StrictModel):
     target, the target's ingress. Ports are port names of a workload target, numbers otherwise."""
 
     from_: Dns1035Label = Field(
+        examples=["alertmanager"],
         description=(
             "the workload (of the estate or the monitoring ones) that makes the call: its egress is opened"
         ),
         alias="from",
     )
     to: RuleTarget = Field(
+        examples=[{"workload": "api"}],
         description=(
             "what it calls: a workload (whose ingress is opened too), pods of another namespace, or an "
             "address block"
-        )
+        ),
     )
     ports: list[Port | PortName] = Field(
-        description="port names of a workload target, numbers otherwise", min_length=1
+        examples=[[8080]], description="port names of a workload target, numbers otherwise", min_length=1
     )
     protocol: Literal["TCP", "UDP"] = Field(default="TCP", description="the ports' protocol")
 
@@ -153,6 +155,15 @@ class NetworkSpec(StrictModel):
     prometheus: Dns1035Label = "prometheus"
     alertmanager: Dns1035Label = "alertmanager"
     rules: Annotated[dict[DnsLabel, IntentRule], BeforeValidator(_rules_are_a_map)] = Field(
+        examples=[
+            {
+                "alertmanager-to-relay": {
+                    "from": "alertmanager",
+                    "to": {"workload": "chatops-relay"},
+                    "ports": ["http"],
+                }
+            }
+        ],
         default_factory=dict,
         description=(
             "extra calls the NetworkPolicies allow, by a name of the stack's choosing; merged over "

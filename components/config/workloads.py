@@ -61,12 +61,19 @@ class ProbeSpec(StrictModel):
 
     # Sent as it is by Kubernetes' httpGet and, as an argument, by the docker-host checks.
     http_path: RequestTarget | None = Field(
-        default=None, description="an HTTP GET of this path on `port`; success is a 2xx or 3xx answer"
+        examples=["/health"],
+        default=None,
+        description="an HTTP GET of this path on `port`; success is a 2xx or 3xx answer",
     )
-    port: PortName | None = Field(default=None, description="name of one of the workload's ports")
+    port: PortName | None = Field(
+        examples=["http"], default=None, description="name of one of the workload's ports"
+    )
     tcp: bool = Field(default=False, description="true: a TCP connect to `port`")
     exec: list[Text] | None = Field(
-        description="a command run in the container; success is exit status 0", default=None, min_length=1
+        examples=[["sh", "-c", "test -f /tmp/ready"]],
+        description="a command run in the container; success is exit status 0",
+        default=None,
+        min_length=1,
     )
     initial_delay_seconds: Int32 = Field(default=0, description="seconds after start before the first probe")
     period_seconds: PositiveInt32 = Field(default=10, description="seconds between probes")
@@ -190,8 +197,8 @@ def writable_volume_name(path: str) -> str:
 
 
 class WorkloadSpec(StrictModel):
-    component: DnsLabel = Field(description="app.kubernetes.io/component label")
-    image: DnsLabel = Field(description="key of an entry under `images`")
+    component: DnsLabel = Field(examples=["notifier"], description="app.kubernetes.io/component label")
+    image: DnsLabel = Field(examples=["backend"], description="key of an entry under `images`")
     kind: Literal["Deployment", "StatefulSet"] = Field(
         default="Deployment",
         description="Deployment, or StatefulSet for a workload with its own volume per pod (needs `storage`)",
@@ -201,15 +208,20 @@ class WorkloadSpec(StrictModel):
         description="false keeps the workload out of the estate: no objects, and nothing may reference it",
     )
     replicas: PositiveInt32 = Field(
-        default=2, description="pods when not autoscaled (the Deployment's or StatefulSet's replicas)"
+        examples=[3],
+        default=2,
+        description="pods when not autoscaled (the Deployment's or StatefulSet's replicas)",
     )
     command: list[Text] | None = Field(
-        default=None, description="the container's entrypoint; null keeps the image's"
+        examples=[["python"]], default=None, description="the container's entrypoint; null keeps the image's"
     )
     args: list[Text] | None = Field(
-        default=None, description="the container's arguments; null keeps the image's"
+        examples=[["-m", "app.notifier"]],
+        default=None,
+        description="the container's arguments; null keeps the image's",
     )
     ports: dict[PortName, Port] = Field(
+        examples=[{"http": 8080, "metrics": 9102}],
         description=(
             "port name -> number: the container ports and the Service; a port named `metrics` is "
             "scraped by Prometheus and never opened to callers"
@@ -217,6 +229,7 @@ class WorkloadSpec(StrictModel):
         default_factory=dict,
     )
     env: dict[EnvName, Text] = Field(
+        examples=[{"LOG_FORMAT": "json"}],
         description=(
             "plain environment variables (names that look like secrets are refused: secrets come from "
             "`pulumi config set --secret`)"
@@ -224,6 +237,7 @@ class WorkloadSpec(StrictModel):
         default_factory=dict,
     )
     connects_to: list[Dns1035Label] = Field(
+        examples=[["redis"]],
         default_factory=list,
         description=(
             "workloads this one calls; drives credentials and network policies. Restating a "
@@ -232,10 +246,12 @@ class WorkloadSpec(StrictModel):
         ),
     )
     connects_to_add: list[Dns1035Label] = Field(
+        examples=[["notifier"]],
         default_factory=list,
         description="workloads added to connectsTo (its defaults kept): the way to add a connection",
     )
     connects_to_remove: list[Dns1035Label] = Field(
+        examples=[["vllm"]],
         default_factory=list,
         description="entries removed from connectsTo: the one way to cut a default connection",
     )
@@ -269,6 +285,7 @@ class WorkloadSpec(StrictModel):
         description="the pod's and container's security context; loosening a field needs optOutReason",
     )
     writable_paths: list[AbsolutePath] = Field(
+        examples=[["/tmp", "/var/cache/app"]],
         description="emptyDir volumes mounted where the read-only root filesystem must be written",
         default_factory=lambda: ["/tmp"],
     )
