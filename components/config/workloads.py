@@ -237,7 +237,7 @@ class WorkloadSpec(StrictModel):
         default_factory=dict,
     )
     connects_to: list[Dns1035Label] = Field(
-        examples=[["redis"]],
+        examples=[["api"]],
         default_factory=list,
         description=(
             "workloads this one calls; drives credentials and network policies. Restating a "
