@@ -128,3 +128,19 @@ def test_add_an_alert_rule_does_what_the_page_says() -> None:
     assert rule["alert"] == "NotifierDeliveryFailing" and rule["for"] == "10m"
     assert rule["labels"]["severity"] == "warning"
     assert rule["annotations"]["runbook_url"].endswith("/notifier/delivery-failing")
+
+
+@pytest.mark.parametrize("title", ["Add a workload", "Add an alert rule"])
+def test_a_walkthrough_passes_the_policy_pack_that_make_up_enforces(title: str) -> None:
+    from tests.policies.pack_client import PackProcess, engine_resources
+
+    resources = engine_resources(_walked(title).resources)
+    with PackProcess() as pack:
+        pack.configure({})
+        found = [d for rtype, props, name in resources for d in pack.analyze(rtype, props, name)]
+        found += pack.analyze_stack(resources)
+    mandatory = [f"[{d['policy']}] {d['message']}" for d in found if d["level"] == "mandatory"]
+    assert mandatory == []
+    # Nothing the pack says is about the notifier: the walkthrough writes a complete workload.
+    about = [f"[{d['policy']}] {d['message']}" for d in found if "notifier" in d["message"]]
+    assert about == []
