@@ -5,30 +5,17 @@ by gaining entries."""
 
 from __future__ import annotations
 
-import re
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
 from tests.support.additions import changes_beyond_additions
-from tests.support.program import ROOT, Snapshot, run_program, stack_config
+from tests.support.program import Snapshot, run_program, stack_config
+from tests.support.walkthroughs import walkthroughs
 
-PAGE = ROOT / "docs" / "walkthroughs.md"
 P = "shiksha-setu"
-
-
-def walkthroughs(page: Path = PAGE) -> dict[str, dict[str, Any]]:
-    """Section title -> the config of its YAML block, as a stack file's `config:` holds it."""
-    found: dict[str, dict[str, Any]] = {}
-    for section in re.split(r"^## ", page.read_text(), flags=re.MULTILINE)[1:]:
-        title = section.splitlines()[0].strip()
-        blocks = re.findall(r"^```yaml\n(.*?)^```", section, flags=re.MULTILINE | re.DOTALL)
-        assert len(blocks) == 1, f"{title}: expected one YAML block, found {len(blocks)}"
-        found[title] = yaml.safe_load(blocks[0])["config"]
-    return found
 
 
 def _objects(snapshot: Snapshot) -> list[dict[str, Any]]:

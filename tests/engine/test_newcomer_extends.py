@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.config.test_walkthroughs import walkthroughs
 from tests.support.additions import by_identity, changes_beyond_additions
+from tests.support.walkthroughs import walkthroughs
 
 from .conftest import Project
 
@@ -38,7 +38,7 @@ def _route_backends(objects: dict[tuple[str, str, str], Any]) -> dict[str, str]:
 def test_a_newcomer_adds_a_workload_and_an_alert_and_only_adds(make_project: Callable[..., Project]) -> None:
     additions: dict[str, Any] = {}
     for config in walkthroughs().values():
-        assert not set(config) & set(additions)
+        assert not set(config) & set(additions), "two walkthroughs set one top-level key"
         additions.update(config)
 
     def add(config: dict[str, Any]) -> None:
