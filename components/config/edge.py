@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
-from .base import StrictModel
+from .base import StrictModel, fold_additions
 from .errors import map_form
 from .types import (
     DNS_LABEL,
@@ -283,6 +283,11 @@ class TlsSettings(StrictModel):
     secret_name: DnsLabel = "shiksha-setu-tls"  # noqa: S105 (a Secret's name, not its value)
 
 
+# Path lists a stack extends with `<key>Add` / `<key>Remove`, so that adding a blocked path or a
+# WebSocket path does not mean restating (and risking) the defaults; a restated list replaces.
+ADDITIVE_PATHS = ("ml_paths", "stream_paths", "websocket_paths", "blocked_paths")
+
+
 class EdgeSpec(StrictModel):
     hosts: list[Hostname] = Field(default_factory=lambda: ["shikshasetu.example.org"], min_length=1)
     routes: Annotated[dict[UrlPath, RouteTarget], BeforeValidator(_routes_are_a_map)] = Field(
@@ -296,9 +301,27 @@ class EdgeSpec(StrictModel):
     )
     # Served by the API but slow (model inference): the long timeouts apply only here.
     ml_paths: list[UrlPath] = Field(default_factory=lambda: ["/api/v2/ml", "/api/v2/chat"])
+    ml_paths_add: list[UrlPath] = Field(
+        default_factory=list, description="appended to mlPaths (its defaults kept)"
+    )
+    ml_paths_remove: list[UrlPath] = Field(
+        default_factory=list, description="taken out of mlPaths: the one way to drop a default entry"
+    )
     # Server-Sent Events: never buffered.
     stream_paths: list[UrlPath] = Field(default_factory=lambda: ["/api/v2/chat/stream"])
+    stream_paths_add: list[UrlPath] = Field(
+        default_factory=list, description="appended to streamPaths (its defaults kept)"
+    )
+    stream_paths_remove: list[UrlPath] = Field(
+        default_factory=list, description="taken out of streamPaths: the one way to drop a default entry"
+    )
     websocket_paths: list[UrlPath] = Field(default_factory=lambda: ["/ws"])
+    websocket_paths_add: list[UrlPath] = Field(
+        default_factory=list, description="appended to websocketPaths (its defaults kept)"
+    )
+    websocket_paths_remove: list[UrlPath] = Field(
+        default_factory=list, description="taken out of websocketPaths: the one way to drop a default entry"
+    )
     # Answered by the edge itself (dockerHost.nginx.blockedStatus from NGINX, 403 from
     # ingress-nginx, 500 from a Gateway API gateway), never proxied. At most 64: the
     # match limit of one HTTPRoute rule.
@@ -318,6 +341,12 @@ class EdgeSpec(StrictModel):
             "/server-status",
         ],
     )
+    blocked_paths_add: list[Annotated[UrlPath, Field(max_length=512)]] = Field(
+        default_factory=list, description="appended to blockedPaths (its defaults kept)"
+    )
+    blocked_paths_remove: list[Annotated[UrlPath, Field(max_length=512)]] = Field(
+        default_factory=list, description="taken out of blockedPaths: the one way to drop a default entry"
+    )
     headers: SecurityHeaders = SecurityHeaders()
     rate_limits: RateLimits = RateLimits()
     cors: Cors = Cors()
@@ -325,6 +354,13 @@ class EdgeSpec(StrictModel):
     tls: TlsSettings = TlsSettings()
     # At most 1 TiB: NGINX and ingress-nginx parse the size into a signed 64-bit count.
     max_body_size_mb: Annotated[int, Field(strict=True, ge=1, le=2**20)] = 25
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fold_paths(cls, data: Any) -> Any:
+        for field in ADDITIVE_PATHS:
+            data = fold_additions(cls, data, field)
+        return data
 
     @property
     def route_list(self) -> tuple[Route, ...]:

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from .defaults import DEFAULTS, deep_merge
 from .errors import ConfigError, data_loc, from_validation_error, holds
 from .estate import EstateConfig
-from .merge import apply_removals, dropped_connections
+from .merge import apply_removals, dropped_defaults
 from .references import reference_problems
 from .secrets import EstateSecrets, required_secrets
 from .secrets_source import WORKLOAD_SECRET_KEYS
@@ -130,7 +130,7 @@ def parse_estate(values: dict[str, Any], project: str = PROJECT) -> EstateConfig
     data = deep_merge(DEFAULTS, copy.deepcopy(values))
     # Nulls that remove nothing and restated lists that drop defaults: what the stack did not mean.
     explicit = apply_removals(data, values, DEFAULTS, EstateConfig, project)
-    explicit += dropped_connections(values, DEFAULTS, project)
+    explicit += dropped_defaults(values, DEFAULTS, project)
     try:
         config = _validate(data)
     except ValidationError as error:

@@ -60,24 +60,37 @@ def apply_removals(
     return problems
 
 
-def dropped_connections(values: dict[str, Any], base: dict[str, Any], project: str) -> list[str]:
-    """A stack that restates a workload's `connectsTo` without one of its default entries
+def _dropped(project: str, path: tuple[str, ...], given: Any, default: list[Any], why: str) -> list[str]:
+    if not isinstance(given, list):
+        return []
+    dropped = [entry for entry in default if entry not in given]
+    if not dropped:
+        return []
+    key = path[-1]
+    added = [entry for entry in given if entry not in default]
+    add = f"to add, write `{key}Add: {added}`; " if added else ""
+    return [
+        f"{config_key(project, path)}: got {given!r}: drops the default entries {dropped} ({why}); "
+        f"{add}to drop them, write `{key}Remove: {dropped}`"
+    ]
+
+
+def dropped_defaults(values: dict[str, Any], base: dict[str, Any], project: str) -> list[str]:
+    """A stack that restates a default workload's `connectsTo` without one of its entries
     would silently cut that connection (its NetworkPolicy path and its credential): refused,
-    naming the explicit forms that say what is meant."""
+    naming the explicit forms that say what is meant (`connectsToAdd`, `connectsToRemove`).
+    The edge's path lists have the same forms but keep their old meaning when restated
+    (docs/configuration.md, "Adding to the defaults")."""
     problems = []
     workloads = values.get("workloads")
     for name, spec in workloads.items() if isinstance(workloads, dict) else ():
         given = spec.get("connectsTo") if isinstance(spec, dict) else None
         default = base.get("workloads", {}).get(name, {}).get("connectsTo") or []
-        if not isinstance(given, list):
-            continue
-        dropped = [target for target in default if target not in given]
-        if dropped:
-            added = [target for target in given if target not in default]
-            add = f"to add, write `connectsToAdd: {added}`; " if added else ""
-            problems.append(
-                f"{config_key(project, ('workloads', name, 'connectsTo'))}: got {given!r}: drops the default "
-                f"connections {dropped} (each is a NetworkPolicy path and a credential); {add}to cut them, "
-                f"write `connectsToRemove: {dropped}`"
-            )
+        problems += _dropped(
+            project,
+            ("workloads", name, "connectsTo"),
+            given,
+            default,
+            "each is a NetworkPolicy path and a credential",
+        )
     return problems

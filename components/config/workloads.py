@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, StrictInt, model_validator
 
-from .base import StrictModel
+from .base import StrictModel, fold_additions
 from .errors import closest
 from .types import (
     INT32_MAX,
@@ -320,31 +320,7 @@ class WorkloadSpec(StrictModel):
     @model_validator(mode="before")
     @classmethod
     def _fold_connections(cls, data: Any) -> Any:
-        """connectsTo with connectsToAdd appended and connectsToRemove taken out; the two
-        are left empty, so the model (and the effective config) holds one list."""
-        if not isinstance(data, dict):
-            return data
-        keys = {name: field.alias or name for name, field in cls.model_fields.items()}
-        added = data.get(keys["connects_to_add"]) or []
-        removed = data.get(keys["connects_to_remove"]) or []
-        if not added and not removed:
-            return data
-        current = data.get(keys["connects_to"]) or []
-        if not all(isinstance(v, list) for v in (added, removed, current)):
-            return data  # the field checks say what is wrong
-        present = [n for n in removed if n not in current]
-        if present:
-            raise ValueError(f"connectsToRemove: {present} are not in connectsTo {current}")
-        twice = [n for n in added if n in current and n not in removed]
-        if twice:
-            raise ValueError(f"connectsToAdd: {twice} are already in connectsTo {current}")
-        folded = [n for n in current if n not in removed] + list(added)
-        return {
-            **data,
-            keys["connects_to"]: folded,
-            keys["connects_to_add"]: [],
-            keys["connects_to_remove"]: [],
-        }
+        return fold_additions(cls, data, "connects_to")
 
     @model_validator(mode="after")
     def _consistent(self) -> WorkloadSpec:

@@ -42,7 +42,7 @@ def test_a_restated_list_that_drops_a_default_is_refused_naming_both_forms() -> 
     message = _error({"workloads": {"api": {"connectsTo": ["postgres", "redis", "frontend"]}}})
     assert (
         f"{P}:workloads.api.connectsTo: got ['postgres', 'redis', 'frontend']: drops the default "
-        "connections ['vllm']" in message
+        "entries ['vllm'] (each is a NetworkPolicy path and a credential)" in message
     )
     assert "write `connectsToAdd: ['frontend']`" in message
     assert "write `connectsToRemove: ['vllm']`" in message
@@ -90,6 +90,35 @@ def test_the_networkpolicies_gain_the_added_connection_and_keep_the_others() -> 
     after = api_egress_targets({f"{P}:workloads": {"api": {"connectsToAdd": ["frontend"]}}})
     assert set(API_DEFAULT) <= before
     assert after == before | {"frontend"}
+
+
+# --- the edge's path lists ------------------------------------------------------------------
+
+
+def test_a_blocked_path_and_a_websocket_path_are_added_keeping_the_defaults() -> None:
+    edge = parse_estate(
+        {
+            "edge": {"blockedPathsAdd": ["/admin"], "websocketPathsAdd": ["/api/v1/live"]},
+        }
+    ).edge
+    default = parse_estate({}).edge
+    assert edge.blocked_paths == [*default.blocked_paths, "/admin"]
+    assert edge.websocket_paths == ["/ws", "/api/v1/live"]
+
+
+def test_a_default_blocked_path_goes_only_when_named() -> None:
+    edge = parse_estate({"edge": {"blockedPathsRemove": ["/cgi-bin"]}}).edge
+    assert "/cgi-bin" not in edge.blocked_paths and "/.env" in edge.blocked_paths
+    message = _error({"edge": {"blockedPathsRemove": ["/.envv"]}})
+    assert f"{P}:edge: blockedPathsRemove: ['/.envv'] are not in blockedPaths" in message
+
+
+def test_a_restated_edge_list_keeps_its_old_meaning() -> None:
+    # Documented: the edge's path lists still replace when restated (the forms above add).
+    assert parse_estate({"edge": {"streamPaths": ["/api/v2/chat/stream", "/events"]}}).edge.stream_paths == [
+        "/api/v2/chat/stream",
+        "/events",
+    ]
 
 
 # --- network.rules -----------------------------------------------------------------------
