@@ -9,13 +9,12 @@ defaults do not have removes nothing: it is reported, since it is most likely a 
 
 from __future__ import annotations
 
-import difflib
 import typing
 from typing import Any
 
 from pydantic import BaseModel
 
-from .errors import child_types, config_key, holds
+from .errors import child_types, closest, config_key, holds
 
 _NONE = type(None)
 
@@ -51,8 +50,8 @@ def apply_removals(
         del parent[path[-1]]
         if defaults is None:
             continue
-        close = difflib.get_close_matches(str(path[-1]), defaults, n=1, cutoff=0.6)
-        hint = f" (did you mean {close[0]!r}?)" if close else f" (defaults: {defaults})" if defaults else ""
+        guess = closest(str(path[-1]), defaults)
+        hint = f" (did you mean {guess!r}?)" if guess else f" (defaults: {defaults})" if defaults else ""
         problems.append(
             f"{config_key(project, path)}: got None: `null` removes a default entry, and there is no "
             f"default named {path[-1]!r}{hint}"
