@@ -65,3 +65,19 @@ def test_a_newcomer_adds_a_workload_and_an_alert_and_only_adds(make_project: Cal
     assert "NotifierDeliveryFailing" in rules["notifier.yml"]
 
     assert changes_beyond_additions(before, after) == []
+
+
+def test_a_null_in_the_stack_file_reaches_the_program_and_removes_the_default(
+    make_project: Callable[..., Project],
+) -> None:
+    # Pulumi keeps a YAML null of an object value as JSON null: the program sees the removal.
+    def without_ws(config: dict[str, Any]) -> None:
+        config["shiksha-setu:edge"] = {"routes": {"/ws": None}, "websocketPaths": []}
+
+    project = make_project(without_ws)
+    assert "/ws: null" in (project.dir / "Pulumi.local.yaml").read_text()
+    up = project.stack_script("local", "up")
+    assert up.returncode == 0, up.output[-6000:]
+    routes = _route_backends(by_identity(_manifests(project)))
+    assert "/ws" not in routes
+    assert routes["/api"] == "api" and routes["/"] == "frontend"
