@@ -23,7 +23,7 @@ STACK ?= local
 ARGS ?=
 PY := .venv/bin/python
 
-.PHONY: setup venv dev engine runtime engine-test test-tools preview up destroy test test-extra lint typecheck render config config-schema shell checkov trivy bench diagram
+.PHONY: setup venv dev engine runtime engine-test test-tools preview up destroy test test-extra lint typecheck render config config-schema shell checkov trivy bench diagram config-reference
 venv:             ## the project virtualenv (.venv): what the program and the policy pack import
 	@bash scripts/setup.sh runtime
 dev: venv         ## .venv plus the test and lint tools of requirements-dev.txt
@@ -70,3 +70,5 @@ bench: dev
 	@bash scripts/bench.sh
 diagram:          ## the prod estate's allowed connections and edge routes, drawn to docs/estate.svg
 	$(PY) -m tools.diagram prod --out docs/estate.svg
+config-reference: dev  ## docs/config-reference.md regenerated from the estate model
+	$(PY) -m tools.config_reference

@@ -61,7 +61,7 @@ def generated_estate(count: int) -> dict[str, Any]:
         f"{P}:workloads": generated_workloads(count),
         f"{P}:namespace": {"quota": quota},
         f"{P}:edge": {
-            "routes": [{"path": "/", "backend": "w000"}],
+            "routes": {"/api": None, "/ws": None, "/": {"backend": "w000"}},
             "mlPaths": [],
             "streamPaths": [],
             "websocketPaths": [],

@@ -35,7 +35,7 @@ def _covers(prefix: str, path: str) -> bool:
 
 
 def _backend(config: EstateConfig, path: str) -> ing.Backend:
-    route = max((r for r in config.edge.routes if _covers(r.path, path)), key=lambda r: len(r.path))
+    route = max((r for r in config.edge.route_list if _covers(r.path, path)), key=lambda r: len(r.path))
     return ing.Backend(route.backend, config.workloads[route.backend].ports[route.port])
 
 
@@ -45,7 +45,7 @@ def edge_plan(config: EstateConfig) -> ing.EdgePlan:
     streaming = list(dict.fromkeys([*edge.stream_paths, *edge.websocket_paths]))
     ml = [p for p in dict.fromkeys(edge.ml_paths) if p not in streaming]
     special = set(streaming) | set(ml)
-    standard = [r.path for r in edge.routes if r.path not in special]
+    standard = [r.path for r in edge.route_list if r.path not in special]
     return ing.EdgePlan(
         standard=[ing.EdgePath(p, _backend(config, p)) for p in standard],
         ml=[ing.EdgePath(p, _backend(config, p)) for p in ml],

@@ -19,17 +19,48 @@ SEVERITIES: tuple[str, ...] = ("critical", "warning", "info")
 class AlertRule(StrictModel):
     """One alerting rule. `runbook` is the page under runbookBaseUrl; every alert has one."""
 
-    alert: PromLabelName
+    alert: PromLabelName = Field(
+        examples=["NotifierDeliveryFailing"],
+        description="the alert's name (a Prometheus label name), as Alertmanager and the runbook show it",
+    )
     # Parsed as Prometheus parses it: a bad expression would make it refuse the whole rule file.
-    expr: Annotated[str, Field(min_length=1), AfterValidator(check_alert_expr)]
-    for_: Duration | None = Field(default=None, alias="for")
-    severity: Severity
-    summary: str = Field(min_length=1)
-    description: str = Field(min_length=1)
+    expr: Annotated[str, AfterValidator(check_alert_expr)] = Field(
+        examples=["sum(rate(notifier_delivery_failures_total[5m])) > 0.1"],
+        description=(
+            "the PromQL expression (parsed as Prometheus 2.54 parses it); the alert fires for each "
+            "series it returns"
+        ),
+        min_length=1,
+    )
+    for_: Duration | None = Field(
+        examples=["10m"],
+        description="how long the expression must hold before the alert fires; null: at once",
+        default=None,
+        alias="for",
+    )
+    severity: Severity = Field(
+        examples=["warning"],
+        description="the `severity` label, which routes the alert (monitoring.alertmanager.routes)",
+    )
+    summary: str = Field(
+        examples=["Notifications are failing"], description="the one-line `summary` annotation", min_length=1
+    )
+    description: str = Field(
+        examples=["More than one delivery in ten failed over 10 minutes."],
+        description="the `description` annotation",
+        min_length=1,
+    )
     runbook: Annotated[
         str, fullmatch(r"[a-z0-9][a-z0-9/_-]*", "a runbook page: lower-case letters, digits, /_-", 256)
-    ]
-    labels: dict[PromLabelName, str] = Field(default_factory=dict)
+    ] = Field(
+        examples=["notifier/delivery-failing"],
+        description="the page under monitoring.alerts.runbookBaseUrl, set as the `runbook_url` annotation",
+    )
+    labels: dict[PromLabelName, str] = Field(
+        examples=[{"team": "platform"}],
+        description="extra labels of the alert (not `severity`)",
+        default_factory=dict,
+    )
 
     @model_validator(mode="after")
     def _labels(self) -> AlertRule:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
@@ -22,3 +24,27 @@ class StrictModel(BaseModel):
         str_strip_whitespace=False,
         allow_inf_nan=False,
     )
+
+
+def fold_additions(model: type[BaseModel], data: Any, field: str) -> Any:
+    """The list at `field` (a stack value, else the model's default) with `<field>Add`
+    appended and `<field>Remove` taken out; the two are left empty, so the model (and the
+    effective config) holds one list. For lists a stack extends, where restating the list
+    would risk dropping a default entry (docs/configuration.md, "Adding to the defaults")."""
+    if not isinstance(data, dict):
+        return data
+    fields = model.model_fields
+    key, add, remove = (fields[name].alias or name for name in (field, f"{field}_add", f"{field}_remove"))
+    added, removed = data.get(add) or [], data.get(remove) or []
+    if not added and not removed:
+        return data
+    current = data[key] if key in data else fields[field].get_default(call_default_factory=True)
+    if not all(isinstance(v, list) for v in (added, removed, current)):
+        return data  # the field checks say what is wrong
+    absent = [n for n in removed if n not in current]
+    if absent:
+        raise ValueError(f"{remove}: {absent} are not in {key} {current}")
+    twice = [n for n in added if n in current and n not in removed]
+    if twice:
+        raise ValueError(f"{add}: {twice} are already in {key} {current}")
+    return {**data, key: [n for n in current if n not in removed] + list(added), add: [], remove: []}

@@ -22,6 +22,7 @@ from pydantic import AfterValidator, Field, model_validator
 
 from .base import StrictModel
 from .edge import EdgeSpec
+from .errors import unknown_name
 from .ingress import IngressSpec
 from .types import Cidr, DnsLabel, HeaderName, Hostname, UrlPath, fullmatch
 from .workloads import WorkloadSpec
@@ -138,7 +139,7 @@ def _immutable_backends(edge: EdgeSpec, cc: CacheControlSpec) -> list[tuple[int,
     serves is never answered, so it is left out."""
     found = []
     for index, prefix in enumerate(cc.immutable_prefixes):
-        covering = [r for r in edge.routes if _covers(r.path, prefix)]
+        covering = [r for r in edge.route_list if _covers(r.path, prefix)]
         if covering:
             found.append((index, prefix, max(covering, key=lambda r: len(r.path)).backend))
     return found
@@ -148,7 +149,7 @@ def path_classes(edge: EdgeSpec, cdn: CdnSpec) -> list[PathClass]:
     """Every prefix with its class, longest first: the first match of a path is its class."""
     cc = cdn.cache_control
     found: dict[str, PathClass] = {}
-    for route in edge.routes:
+    for route in edge.route_list:
         cache_class: CacheClass = "revalidate" if route.backend in cc.static_backends else "private"
         found[route.path] = PathClass(route.path, cache_class, route.backend)
     for _index, prefix, backend in _immutable_backends(edge, cc):
@@ -190,7 +191,7 @@ def cdn_problems(
                 (
                     f"cdn.cacheControl.staticBackends[{index}]",
                     name,
-                    f"names no workload (known: {sorted(workloads)})",
+                    unknown_name("workload", name, [n for n, spec in workloads.items() if spec.enabled]),
                     name,
                 )
             )

@@ -1,14 +1,21 @@
 """The production estate: the secure, production values every stack starts from.
 
 Stack config is deep-merged over this (mappings merge, lists and scalars replace),
-so a stack file says only where it differs from production.
+so a stack file says only where it differs from production. A `null` for an entry of a
+map keyed by name (a route's path, a workload's env name) removes that entry
+(merge.py); any other `null` is the value None.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel, TypeAdapter
+
 from components.datastores import registry
+
+from .estate import EstateConfig
+from .types import Labels
 
 BACKEND_RESOURCES = {"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"cpu": "1", "memory": "1Gi"}}
 
@@ -161,11 +168,21 @@ PINNED_IMAGES = {
     **registry.pinned_images(),
 }
 
-DEFAULTS: dict[str, Any] = {
-    "target": "kubernetes",
-    "workloads": PLATFORM_WORKLOADS,
-    "images": {"pinned": PINNED_IMAGES},
-}
+
+def model_maps(model: type[BaseModel]) -> dict[str, Any]:
+    """The non-empty maps of named entries among the model's own defaults (edge.routes,
+    monitoring.jobs, alertmanager receivers, ...), in stack-config form. In the merge base,
+    a stack's entries add to these instead of replacing them. Label selectors are one
+    selector, not named entries: they stay out (a stack's selector replaces the default)."""
+    found: dict[str, Any] = {}
+    for name, field in model.model_fields.items():
+        key = field.alias or name
+        default = field.get_default(call_default_factory=True)
+        if isinstance(default, dict) and default and field.annotation not in (None, Labels):
+            found[key] = TypeAdapter(field.annotation).dump_python(default, by_alias=True, mode="json")
+        elif isinstance(default, BaseModel) and (nested := model_maps(type(default))):
+            found[key] = nested
+    return found
 
 
 def deep_merge(base: Any, override: Any) -> Any:
@@ -176,3 +193,13 @@ def deep_merge(base: Any, override: Any) -> Any:
             merged[key] = deep_merge(base[key], value) if key in base else value
         return merged
     return override
+
+
+DEFAULTS: dict[str, Any] = deep_merge(
+    model_maps(EstateConfig),
+    {
+        "target": "kubernetes",
+        "workloads": PLATFORM_WORKLOADS,
+        "images": {"pinned": PINNED_IMAGES},
+    },
+)

@@ -3,14 +3,17 @@ NGINX of the docker-host target, so the two never drift."""
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import ssl
-from typing import Annotated, Literal
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
-from .base import StrictModel
+from .base import StrictModel, fold_additions
+from .errors import map_form
 from .types import (
     DNS_LABEL,
     Dns1035Label,
@@ -196,12 +199,62 @@ class Cors(StrictModel):
         return self
 
 
-class Route(StrictModel):
-    """A path prefix and the workload (and port name) that serves it."""
+class RouteTarget(StrictModel):
+    """The workload (and its port) that serves one path prefix of `edge.routes`."""
 
-    path: UrlPath
-    backend: Dns1035Label
-    port: PortName = "http"
+    backend: Dns1035Label = Field(
+        examples=["notifier"], description="the workload that serves the path (an enabled workload)"
+    )
+    port: PortName = Field(
+        examples=["http"], default="http", description="the name of one of the backend's ports"
+    )
+
+
+@dataclass(frozen=True)
+class Route:
+    """One edge route as every consumer reads it (`EdgeSpec.route_list`)."""
+
+    path: str
+    backend: str
+    port: str = "http"
+
+
+# The production routes; a stack's `edge.routes` map is merged over these, path by path.
+DEFAULT_ROUTES: dict[str, RouteTarget] = {
+    "/api": RouteTarget(backend="api"),
+    "/ws": RouteTarget(backend="api"),
+    "/": RouteTarget(backend="frontend"),
+}
+
+
+def route_key(path: str) -> str:
+    """The config key of one route, as error messages name it: edge.routes["/api"]."""
+    return f"edge.routes[{json.dumps(path)}]"
+
+
+def _as_entries(routes: list[Any]) -> list[tuple[str, Any]]:
+    """The old list's routes as (path, target) entries; items that are not routes are left out."""
+    return [
+        (item["path"], {k: v for k, v in item.items() if k != "path"})
+        for item in routes
+        if isinstance(item, dict) and isinstance(item.get("path"), str)
+    ]
+
+
+def _routes_are_a_map(value: Any) -> Any:
+    if isinstance(value, list):
+        listed = {item.get("path") for item in value if isinstance(item, dict)}
+        kept = [path for path in DEFAULT_ROUTES if path not in listed]
+        keeps = (
+            f"; the defaults you did not list stay ({', '.join(kept)}) unless you write `null` for their path"
+            if kept
+            else ""
+        )
+        raise ValueError(
+            "edge.routes is a map keyed by path, merged over the default routes (a list no longer "
+            f"replaces them): write `routes: {map_form(_as_entries(value))}`{keeps}"
+        )
+    return value
 
 
 class Timeouts(StrictModel):
@@ -230,21 +283,45 @@ class TlsSettings(StrictModel):
     secret_name: DnsLabel = "shiksha-setu-tls"  # noqa: S105 (a Secret's name, not its value)
 
 
+# Path lists a stack extends with `<key>Add` / `<key>Remove`, so that adding a blocked path or a
+# WebSocket path does not mean restating (and risking) the defaults; a restated list replaces.
+ADDITIVE_PATHS = ("ml_paths", "stream_paths", "websocket_paths", "blocked_paths")
+
+
 class EdgeSpec(StrictModel):
     hosts: list[Hostname] = Field(default_factory=lambda: ["shikshasetu.example.org"], min_length=1)
-    routes: list[Route] = Field(
+    routes: Annotated[dict[UrlPath, RouteTarget], BeforeValidator(_routes_are_a_map)] = Field(
+        examples=[{"/api/v1/notify": {"backend": "notifier"}, "/ws": None}],
         min_length=1,
-        default_factory=lambda: [
-            Route(path="/api", backend="api"),
-            Route(path="/ws", backend="api"),
-            Route(path="/", backend="frontend"),
-        ],
+        default_factory=lambda: dict(DEFAULT_ROUTES),
+        description=(
+            "path prefix -> the workload and port that serve it, merged over the defaults; "
+            "`null` for a default path removes that route"
+        ),
     )
     # Served by the API but slow (model inference): the long timeouts apply only here.
     ml_paths: list[UrlPath] = Field(default_factory=lambda: ["/api/v2/ml", "/api/v2/chat"])
+    ml_paths_add: list[UrlPath] = Field(
+        default_factory=list, description="appended to mlPaths (its defaults kept)"
+    )
+    ml_paths_remove: list[UrlPath] = Field(
+        default_factory=list, description="taken out of mlPaths: the one way to drop a default entry"
+    )
     # Server-Sent Events: never buffered.
     stream_paths: list[UrlPath] = Field(default_factory=lambda: ["/api/v2/chat/stream"])
+    stream_paths_add: list[UrlPath] = Field(
+        default_factory=list, description="appended to streamPaths (its defaults kept)"
+    )
+    stream_paths_remove: list[UrlPath] = Field(
+        default_factory=list, description="taken out of streamPaths: the one way to drop a default entry"
+    )
     websocket_paths: list[UrlPath] = Field(default_factory=lambda: ["/ws"])
+    websocket_paths_add: list[UrlPath] = Field(
+        default_factory=list, description="appended to websocketPaths (its defaults kept)"
+    )
+    websocket_paths_remove: list[UrlPath] = Field(
+        default_factory=list, description="taken out of websocketPaths: the one way to drop a default entry"
+    )
     # Answered by the edge itself (dockerHost.nginx.blockedStatus from NGINX, 403 from
     # ingress-nginx, 500 from a Gateway API gateway), never proxied. At most 64: the
     # match limit of one HTTPRoute rule.
@@ -264,6 +341,12 @@ class EdgeSpec(StrictModel):
             "/server-status",
         ],
     )
+    blocked_paths_add: list[Annotated[UrlPath, Field(max_length=512)]] = Field(
+        default_factory=list, description="appended to blockedPaths (its defaults kept)"
+    )
+    blocked_paths_remove: list[Annotated[UrlPath, Field(max_length=512)]] = Field(
+        default_factory=list, description="taken out of blockedPaths: the one way to drop a default entry"
+    )
     headers: SecurityHeaders = SecurityHeaders()
     rate_limits: RateLimits = RateLimits()
     cors: Cors = Cors()
@@ -271,3 +354,16 @@ class EdgeSpec(StrictModel):
     tls: TlsSettings = TlsSettings()
     # At most 1 TiB: NGINX and ingress-nginx parse the size into a signed 64-bit count.
     max_body_size_mb: Annotated[int, Field(strict=True, ge=1, le=2**20)] = 25
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fold_paths(cls, data: Any) -> Any:
+        for field in ADDITIVE_PATHS:
+            data = fold_additions(cls, data, field)
+        return data
+
+    @property
+    def route_list(self) -> tuple[Route, ...]:
+        """Every route in order: the defaults first (as DEFAULT_ROUTES orders them), then the
+        stack's own. The one way consumers read `routes`, so the map's shape stays here."""
+        return tuple(Route(path, target.backend, target.port) for path, target in self.routes.items())

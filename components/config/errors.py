@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import difflib
+import json
 import types
 import typing
+from collections.abc import Iterable
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -21,12 +23,16 @@ class ConfigError(ValueError):
 
 def config_key(project: str, loc: tuple[Any, ...]) -> str:
     """`("workloads", "api", "replicas")` -> `shiksha-setu:workloads.api.replicas`; an int
-    is a list index (`edge.routes[0]`), a string a mapping key even when it is digits."""
+    is a list index (`edge.hosts[0]`), a string a mapping key even when it is digits, and a
+    key that is a URL path is quoted (`edge.routes["/api"].backend`)."""
     # A key with a newline or other invisible characters is shown quoted.
     shown = [str(part) if str(part).isprintable() else repr(part) for part in loc] or ["<root>"]
     path = shown[0]
     for part, text in zip(loc[1:], shown[1:], strict=True):
-        path += f"[{text}]" if isinstance(part, int) else f".{text}"
+        if isinstance(part, str) and part.startswith("/"):
+            path += f"[{json.dumps(part)}]"  # a path key (edge.routes["/api"]), quoted as it is written
+        else:
+            path += f"[{text}]" if isinstance(part, int) else f".{text}"
     return f"{project}:{path}"
 
 
@@ -61,35 +67,67 @@ def data_loc(data: Any, loc: tuple[Any, ...]) -> tuple[tuple[Any, ...], bool]:
     return tuple(path), True
 
 
-def _inner(tp: Any) -> list[Any]:
+def inner_types(tp: Any) -> list[Any]:
     """The types a value of annotation `tp` may hold, unwrapped from Annotated and unions."""
     origin = typing.get_origin(tp)
     if origin is typing.Annotated:
-        return _inner(typing.get_args(tp)[0])
+        return inner_types(typing.get_args(tp)[0])
     if origin in (typing.Union, types.UnionType):
-        return [t for arg in typing.get_args(tp) for t in _inner(arg)]
+        return [t for arg in typing.get_args(tp) for t in inner_types(arg)]
     return [tp]
+
+
+def child_types(candidates: list[Any], part: Any) -> list[Any]:
+    """The types the value under key or index `part` may hold, in a value of `candidates`."""
+    following: list[Any] = []
+    for tp in candidates:
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            for name, field in tp.model_fields.items():
+                if part in (field.alias, name):
+                    following += inner_types(field.annotation)
+        elif typing.get_origin(tp) is dict:
+            following += inner_types(typing.get_args(tp)[1])
+        elif typing.get_origin(tp) is list:
+            following += inner_types(typing.get_args(tp)[0])
+    return following
 
 
 def known_keys(root: type[BaseModel], path: tuple[Any, ...]) -> list[str] | None:
     """The camelCase keys the model allows at `path` (a mapping of the stack config)."""
     candidates: list[Any] = [root]
     for part in path:
-        following: list[Any] = []
-        for tp in candidates:
-            if isinstance(tp, type) and issubclass(tp, BaseModel):
-                for name, field in tp.model_fields.items():
-                    if part in (field.alias, name):
-                        following += _inner(field.annotation)
-            elif typing.get_origin(tp) is dict:
-                following += _inner(typing.get_args(tp)[1])
-            elif typing.get_origin(tp) is list:
-                following += _inner(typing.get_args(tp)[0])
-        candidates = following
+        candidates = child_types(candidates, part)
     for tp in candidates:
         if isinstance(tp, type) and issubclass(tp, BaseModel):
             return [field.alias or name for name, field in tp.model_fields.items()]
     return None
+
+
+def map_form(entries: Iterable[tuple[str, Any]]) -> str:
+    """Named entries as one line of YAML flow style (JSON, which YAML reads as it is): the
+    map a refused old list form means, for the user to paste."""
+    return "{" + ", ".join(f"{json.dumps(key)}: {json.dumps(value)}" for key, value in entries) + "}"
+
+
+def closest(name: str, known: Iterable[str]) -> str | None:
+    """The known name `name` is most likely a misspelling of, if any."""
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def unknown_name(what: str, name: str, known: Iterable[str]) -> str:
+    """`names no <what>`, the known name it most likely misspells, and the known ones."""
+    names = sorted(known)
+    guess = closest(name, names)
+    hint = f"did you mean {guess!r}? " if guess is not None else ""
+    return f"names no {what} ({hint}known: {names})"
+
+
+def unknown_port(workload: str, port: Any, ports: Iterable[str], verb: str = "has") -> str:
+    names = sorted(ports)
+    guess = closest(str(port), names)
+    hint = f"did you mean {guess!r}? " if guess is not None else ""
+    return f"workload {workload!r} {verb} no such port ({hint}ports: {names})"
 
 
 def _unknown_key(root: type[BaseModel], path: tuple[Any, ...]) -> str:
@@ -97,9 +135,9 @@ def _unknown_key(root: type[BaseModel], path: tuple[Any, ...]) -> str:
     known = known_keys(root, path[:-1]) or []
     if key != to_camel(key) and to_camel(key) in known:
         return f"unknown key: stack config is camelCase, write `{to_camel(key)}`"
-    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
-    if close:
-        return f"unknown key (did you mean `{close[0]}`?)"
+    guess = closest(key, known)
+    if guess is not None:
+        return f"unknown key (did you mean `{guess}`?)"
     return f"unknown key (known here: {', '.join(sorted(known))})" if known else "unknown key"
 
 

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from .defaults import DEFAULTS, deep_merge
 from .errors import ConfigError, data_loc, from_validation_error, holds
 from .estate import EstateConfig
+from .merge import apply_removals, dropped_defaults
 from .references import reference_problems
 from .secrets import EstateSecrets, required_secrets
 from .secrets_source import WORKLOAD_SECRET_KEYS, is_workload_secret_key
@@ -133,11 +134,14 @@ def parse_estate(values: dict[str, Any], project: str = PROJECT) -> EstateConfig
     cross-reference, all problems in one ConfigError."""
     if not isinstance(values, dict):
         raise ConfigError([f"{project}: expected a mapping of config keys"])
-    data = deep_merge(DEFAULTS, values)
+    data = deep_merge(DEFAULTS, copy.deepcopy(values))
+    # Nulls that remove nothing and restated lists that drop defaults: what the stack did not mean.
+    explicit = apply_removals(data, values, DEFAULTS, EstateConfig, project)
+    explicit += dropped_defaults(values, DEFAULTS, project)
     try:
         config = _validate(data)
     except ValidationError as error:
-        problems = from_validation_error(project, error, data, EstateConfig)
+        problems = explicit + from_validation_error(project, error, data, EstateConfig)
         salvaged, dropped = _salvage(data, error)
         if salvaged is not None:
             problems += [
@@ -146,7 +150,7 @@ def parse_estate(values: dict[str, Any], project: str = PROJECT) -> EstateConfig
                 if p.refers_to is None or p.refers_to not in dropped
             ]
         raise ConfigError(list(dict.fromkeys(problems))) from None
-    if problems := [p.text(project) for p in reference_problems(config)]:
+    if problems := explicit + [p.text(project) for p in reference_problems(config)]:
         raise ConfigError(problems)
     return config
 

@@ -168,9 +168,26 @@ class AlertsSpec(StrictModel):
     thresholds: AlertThresholds = AlertThresholds()
     disabled_groups: list[
         Literal["api", "task-queue", "workers", "datastores", "ml-pipeline", "kubernetes", "probes"]
-    ] = Field(default_factory=list)
+    ] = Field(examples=[["ml-pipeline"]], default_factory=list)
     # Stack-specific rules, rendered as their own rule files next to the built-in groups.
-    extra_groups: dict[DnsLabel, list[AlertRule]] = Field(default_factory=dict)
+    extra_groups: dict[DnsLabel, list[AlertRule]] = Field(
+        examples=[
+            {
+                "notifier": [
+                    {
+                        "alert": "NotifierDown",
+                        "expr": 'up{job="notifier"} == 0',
+                        "for": "5m",
+                        "severity": "critical",
+                        "summary": "The notifier is down",
+                        "description": "No notifier pod answered a scrape for 5 minutes.",
+                        "runbook": "notifier/down",
+                    }
+                ]
+            }
+        ],
+        default_factory=dict,
+    )
 
     @model_validator(mode="after")
     def _no_clash(self) -> AlertsSpec:
@@ -354,7 +371,10 @@ def _default_jobs() -> dict[str, ScrapeJob]:
 class MonitoringSpec(StrictModel):
     enabled: bool = True
     prometheus: PrometheusSpec = PrometheusSpec()
-    jobs: dict[DnsLabel, ScrapeJob] = Field(default_factory=_default_jobs)
+    jobs: dict[DnsLabel, ScrapeJob] = Field(
+        examples=[{"notifier-http": {"workload": "notifier", "port": "http", "path": "/stats"}}],
+        default_factory=_default_jobs,
+    )
     exporters: ExportersSpec = ExportersSpec()
     exporter_interval: Duration = "30s"
     nodes: NodeScrape = NodeScrape()

@@ -8,12 +8,13 @@ outside the namespace and the few extra rules a stack may add.
 from __future__ import annotations
 
 import ipaddress
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import BeforeValidator, Field, model_validator
 
 from .base import StrictModel
-from .types import Cidr, Dns1035Label, Labels, Port, PortName
+from .errors import map_form
+from .types import Cidr, Dns1035Label, DnsLabel, Labels, Port, PortName, is_dns_label
 
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 # Ports named this way belong to Prometheus: `connectsTo` never opens them to callers.
@@ -77,9 +78,13 @@ class KubernetesApi(ClusterAddresses):
 class RuleTarget(StrictModel):
     """Exactly one of: a workload of the estate, pods in other namespaces, an address block."""
 
-    workload: Dns1035Label | None = None
-    namespace: NamespacePeer | None = None
-    ip_block: IpBlockSpec | None = None
+    workload: Dns1035Label | None = Field(default=None, description="a workload of the estate")
+    namespace: NamespacePeer | None = Field(
+        default=None, description="pods in other namespaces, by namespace (and pod) labels"
+    )
+    ip_block: IpBlockSpec | None = Field(
+        default=None, description="an address block (CIDR) with optional exceptions"
+    )
 
     @model_validator(mode="after")
     def _one(self) -> RuleTarget:
@@ -93,10 +98,47 @@ class IntentRule(StrictModel):
     """`from` (a workload) calls `to` on `ports`: the caller's egress and, for a workload
     target, the target's ingress. Ports are port names of a workload target, numbers otherwise."""
 
-    from_: Dns1035Label = Field(alias="from")
-    to: RuleTarget
-    ports: list[Port | PortName] = Field(min_length=1)
-    protocol: Literal["TCP", "UDP"] = "TCP"
+    from_: Dns1035Label = Field(
+        examples=["alertmanager"],
+        description=(
+            "the workload (of the estate or the monitoring ones) that makes the call: its egress is opened"
+        ),
+        alias="from",
+    )
+    to: RuleTarget = Field(
+        examples=[{"workload": "api"}],
+        description=(
+            "what it calls: a workload (whose ingress is opened too), pods of another namespace, or an "
+            "address block"
+        ),
+    )
+    ports: list[Port | PortName] = Field(
+        examples=[[8080]], description="port names of a workload target, numbers otherwise", min_length=1
+    )
+    protocol: Literal["TCP", "UDP"] = Field(default="TCP", description="the ports' protocol")
+
+
+def _rule_name(rule: Any, index: int, taken: set[str]) -> str:
+    """A name for one rule of the old list form: caller and callee, else its position."""
+    to = rule.get("to") if isinstance(rule, dict) else None
+    callee = to.get("workload") if isinstance(to, dict) else None
+    kind = next((k for k in ("namespace", "ipBlock") if isinstance(to, dict) and k in to), None)
+    name = f"{rule.get('from')}-to-{callee or (kind or 'peer').lower()}" if isinstance(rule, dict) else ""
+    if not is_dns_label(name) or name in taken:
+        name = f"rule-{index + 1}"
+    taken.add(name)
+    return name
+
+
+def _rules_are_a_map(value: Any) -> Any:
+    if isinstance(value, list):
+        taken: set[str] = set()
+        entries = [(_rule_name(rule, i, taken), rule) for i, rule in enumerate(value)]
+        raise ValueError(
+            "network.rules is a map of rules by a name you choose (a list is no longer accepted): "
+            f"write `rules: {map_form(entries)}`"
+        )
+    return value
 
 
 class NetworkSpec(StrictModel):
@@ -112,4 +154,19 @@ class NetworkSpec(StrictModel):
     # The monitoring workloads, by name (MonitoringStack deploys them in the namespace).
     prometheus: Dns1035Label = "prometheus"
     alertmanager: Dns1035Label = "alertmanager"
-    rules: list[IntentRule] = Field(default_factory=list)
+    rules: Annotated[dict[DnsLabel, IntentRule], BeforeValidator(_rules_are_a_map)] = Field(
+        examples=[
+            {
+                "alertmanager-to-relay": {
+                    "from": "alertmanager",
+                    "to": {"workload": "chatops-relay"},
+                    "ports": ["http"],
+                }
+            }
+        ],
+        default_factory=dict,
+        description=(
+            "extra calls the NetworkPolicies allow, by a name of the stack's choosing; merged over "
+            "the defaults like every map of named entries"
+        ),
+    )

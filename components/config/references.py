@@ -18,6 +18,8 @@ from components.datastores import registry
 
 from .cdn import cdn_problems
 from .docker_host import IMAGE_ENTRYPOINTS
+from .edge import route_key
+from .errors import unknown_name, unknown_port
 from .estate import EstateConfig
 from .monitoring import BUILT_IN_JOBS, EXPORTERS, MONITORING_WORKLOADS
 from .network import METRICS_PORT
@@ -111,7 +113,7 @@ class _Checks:
                     _got(
                         f"workloads.{name}.image",
                         spec.image,
-                        f"names no entry of images.pinned (known: {sorted(pinned)})",
+                        unknown_name("entry of images.pinned", spec.image, pinned),
                         spec.image,
                     )
                 )
@@ -150,7 +152,6 @@ class _Checks:
             self.add(Problem(key, message))
 
     def connections(self) -> None:
-        known = sorted(self.workloads)
         for name, spec in self.workloads.items():
             key = f"workloads.{name}.connectsTo"
             for target in _duplicates(spec.connects_to):
@@ -158,7 +159,7 @@ class _Checks:
             for target in dict.fromkeys(spec.connects_to):
                 other = self.workloads.get(target)
                 if other is None:
-                    self.add(_got(key, target, f"names no workload (known: {known})", target))
+                    self.add(_got(key, target, unknown_name("workload", target, self.enabled), target))
                 elif target == name:
                     self.add(_got(key, target, "a workload does not connect to itself"))
                 elif spec.enabled and not other.enabled:
@@ -226,18 +227,16 @@ class _Checks:
                 self.add(_got(field, value, "is listed twice"))
         if len(edge.hosts) > MAX_HOSTS:
             self.add(_got("edge.hosts", len(edge.hosts), f"at most {MAX_HOSTS} hosts (64 Gateway listeners)"))
-        for path in _duplicates(r.path for r in edge.routes):
-            self.add(_got("edge.routes", path, "two routes for one path"))
         explicit = self.config.docker_host.nginx.upstreams if self.config.target == "docker-host" else {}
-        for index, route in enumerate(edge.routes):
-            key = f"edge.routes[{index}]"
+        for route in edge.route_list:
+            key = route_key(route.path)
             backend = self.workloads.get(route.backend)
             if backend is None:
                 self.add(
                     _got(
                         f"{key}.backend",
                         route.backend,
-                        f"names no workload (known: {sorted(self.workloads)})",
+                        unknown_name("workload", route.backend, self.enabled),
                         route.backend,
                     )
                 )
@@ -246,7 +245,7 @@ class _Checks:
                     _got(
                         f"{key}.port",
                         route.port,
-                        f"workload {route.backend!r} has no such port (ports: {sorted(backend.ports)})",
+                        unknown_port(route.backend, route.port, backend.ports),
                     )
                 )
             elif not backend.enabled and route.backend not in explicit:
@@ -269,14 +268,15 @@ class _Checks:
 
         for field, paths in {**special, "blockedPaths": edge.blocked_paths}.items():
             self.each(f"edge.{field}", paths, partial(located, field=field))
-        served = f"no edge.routes prefix serves it (routes: {[r.path for r in edge.routes]})"
+        route_paths = [route.path for route in edge.route_list]
+        served = f"no edge.routes prefix serves it (routes: {route_paths})"
         for field, paths in special.items():
             self.each(
                 f"edge.{field}",
                 paths,
-                lambda path: None if any(_covers(route.path, path) for route in edge.routes) else served,
+                lambda path: None if any(_covers(route, path) for route in route_paths) else served,
             )
-        routes = {r.path for r in edge.routes}
+        routes = set(route_paths)
         self.each(
             "edge.blockedPaths",
             edge.blocked_paths,
@@ -321,7 +321,7 @@ class _Checks:
                     _got(
                         f"{key}.workload",
                         job.workload,
-                        f"names no workload (known: {sorted(self.workloads)})",
+                        unknown_name("workload", job.workload, self.enabled),
                         job.workload,
                     )
                 )
@@ -330,7 +330,7 @@ class _Checks:
                     _got(
                         f"{key}.port",
                         job.port,
-                        f"workload {job.workload!r} has no such port (ports: {sorted(workload.ports)})",
+                        unknown_port(job.workload, job.port, workload.ports),
                     )
                 )
         blackbox = monitoring.blackbox
@@ -340,7 +340,7 @@ class _Checks:
                     _got(
                         f"monitoring.blackbox.targets.{name}.module",
                         target.module,
-                        f"names no module (known: {sorted(blackbox.modules)})",
+                        unknown_name("module", target.module, blackbox.modules),
                         target.module,
                     )
                 )
@@ -351,7 +351,7 @@ class _Checks:
                 _got(
                     "monitoring.alertmanager.defaultReceiver",
                     am.default_receiver,
-                    f"names no receiver (known: {receivers})",
+                    unknown_name("receiver", am.default_receiver, receivers),
                     am.default_receiver,
                 )
             )
@@ -362,7 +362,7 @@ class _Checks:
                     _got(
                         f"{key}.receiver",
                         route.receiver,
-                        f"names no receiver (known: {receivers})",
+                        unknown_name("receiver", route.receiver, receivers),
                         route.receiver,
                     )
                 )
@@ -372,7 +372,7 @@ class _Checks:
                         _got(
                             f"{key}.muteIntervals",
                             interval,
-                            f"names no mute interval (known: {sorted(am.mute_intervals)})",
+                            unknown_name("mute interval", interval, am.mute_intervals),
                             interval,
                         )
                     )
@@ -393,19 +393,26 @@ class _Checks:
 
     def network(self) -> None:
         running = {**self.enabled, **monitoring_workloads(self.config)}
-        known = sorted(running)
-        for index, rule in enumerate(self.config.network.rules):
-            at = f"network.rules[{index}]"
+        for name, rule in self.config.network.rules.items():
+            at = f"network.rules.{name}"
             if rule.from_ not in running:
                 self.add(
-                    _got(f"{at}.from", rule.from_, f"names no enabled workload (known: {known})", rule.from_)
+                    _got(
+                        f"{at}.from",
+                        rule.from_,
+                        unknown_name("enabled workload", rule.from_, running),
+                        rule.from_,
+                    )
                 )
             target = rule.to.workload
             if target is not None:
                 if target not in running:
                     self.add(
                         _got(
-                            f"{at}.to.workload", target, f"names no enabled workload (known: {known})", target
+                            f"{at}.to.workload",
+                            target,
+                            unknown_name("enabled workload", target, running),
+                            target,
                         )
                     )
                     continue
@@ -416,7 +423,7 @@ class _Checks:
                             _got(
                                 f"{at}.ports",
                                 port,
-                                f"workload {target!r} exposes no such port (ports: {sorted(exposed)})",
+                                unknown_port(target, port, exposed, verb="exposes"),
                             )
                         )
             else:
@@ -501,7 +508,6 @@ class _Checks:
 
     def docker_host(self) -> None:
         host = self.config.docker_host
-        enabled = sorted(self.enabled)
         # Both need a cluster: an operator that writes Secrets, a DaemonSet on every node.
         for key, on in (
             ("secrets.source", self.config.secrets.external),
@@ -515,7 +521,7 @@ class _Checks:
                     _got(
                         f"dockerHost.loopbackPorts.{workload}",
                         workload,
-                        f"not an enabled workload (known: {enabled})",
+                        unknown_name("enabled workload", workload, self.enabled),
                         workload,
                     )
                 )
@@ -532,7 +538,7 @@ class _Checks:
                         _got(
                             f"dockerHost.{'nginx.' if field == 'upstreams' else ''}{field}.{workload}",
                             workload,
-                            f"names no workload (known: {sorted(self.workloads)})",
+                            unknown_name("workload", workload, self.enabled),
                             workload,
                         )
                     )
@@ -542,7 +548,7 @@ class _Checks:
                     _got(
                         f"dockerHost.httpHealthTool.{image}",
                         image,
-                        f"names no entry of images.pinned (known: {sorted(self.config.images.pinned)})",
+                        unknown_name("entry of images.pinned", image, self.config.images.pinned),
                         image,
                     )
                 )
@@ -554,7 +560,7 @@ class _Checks:
                     _got(
                         f"dockerHost.volumePaths.{workload}",
                         workload,
-                        f"names no workload (known: {sorted(self.workloads)})",
+                        unknown_name("workload", workload, self.enabled),
                         workload,
                     )
                 )

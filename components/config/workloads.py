@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, StrictInt, ValidationInfo, field_validator, model_validator
 
-from .base import StrictModel
+from .base import StrictModel, fold_additions
+from .errors import closest
 from .types import (
     INT32_MAX,
     AbsolutePath,
@@ -60,14 +61,31 @@ class ProbeSpec(StrictModel):
     """Exactly one of httpPath (on `port`), tcp (on `port`) or exec."""
 
     # Sent as it is by Kubernetes' httpGet and, as an argument, by the docker-host checks.
-    http_path: RequestTarget | None = None
-    port: PortName | None = Field(default=None, description="name of one of the workload's ports")
-    tcp: bool = False
-    exec: list[Text] | None = Field(default=None, min_length=1)
-    initial_delay_seconds: Int32 = 0
-    period_seconds: PositiveInt32 = 10
-    timeout_seconds: PositiveInt32 = 5
-    failure_threshold: PositiveInt32 = 3
+    http_path: RequestTarget | None = Field(
+        examples=["/health"],
+        default=None,
+        description="an HTTP GET of this path on `port`; success is a 2xx or 3xx answer",
+    )
+    port: PortName | None = Field(
+        examples=["http"], default=None, description="name of one of the workload's ports"
+    )
+    tcp: bool = Field(default=False, description="true: a TCP connect to `port`")
+    exec: list[Text] | None = Field(
+        examples=[["sh", "-c", "test -f /tmp/ready"]],
+        description="a command run in the container; success is exit status 0",
+        default=None,
+        min_length=1,
+    )
+    initial_delay_seconds: Int32 = Field(default=0, description="seconds after start before the first probe")
+    period_seconds: PositiveInt32 = Field(default=10, description="seconds between probes")
+    timeout_seconds: PositiveInt32 = Field(default=5, description="seconds a probe may take")
+    failure_threshold: PositiveInt32 = Field(
+        default=3,
+        description=(
+            "failures in a row before the probe fails (restart for liveness, out of the Service for "
+            "readiness)"
+        ),
+    )
 
     @model_validator(mode="after")
     def _one_handler(self) -> ProbeSpec:
@@ -267,18 +285,63 @@ def writable_volume_name(path: str) -> str:
 
 
 class WorkloadSpec(StrictModel):
-    component: DnsLabel = Field(description="app.kubernetes.io/component label")
-    image: DnsLabel = Field(description="key of an entry under `images`")
-    kind: Literal["Deployment", "StatefulSet"] = "Deployment"
-    enabled: bool = True
-    replicas: PositiveInt32 = 2
-    command: list[Text] | None = None
-    args: list[Text] | None = None
-    ports: dict[PortName, Port] = Field(default_factory=dict)
-    env: dict[EnvName, Text] = Field(default_factory=dict)
+    component: DnsLabel = Field(examples=["notifier"], description="app.kubernetes.io/component label")
+    image: DnsLabel = Field(examples=["backend"], description="key of an entry under `images`")
+    kind: Literal["Deployment", "StatefulSet"] = Field(
+        default="Deployment",
+        description="Deployment, or StatefulSet for a workload with its own volume per pod (needs `storage`)",
+    )
+    enabled: bool = Field(
+        default=True,
+        description="false keeps the workload out of the estate: no objects, and nothing may reference it",
+    )
+    replicas: PositiveInt32 = Field(
+        examples=[3],
+        default=2,
+        description="pods when not autoscaled (the Deployment's or StatefulSet's replicas)",
+    )
+    command: list[Text] | None = Field(
+        examples=[["python"]], default=None, description="the container's entrypoint; null keeps the image's"
+    )
+    args: list[Text] | None = Field(
+        examples=[["-m", "app.notifier"]],
+        default=None,
+        description="the container's arguments; null keeps the image's",
+    )
+    ports: dict[PortName, Port] = Field(
+        examples=[{"http": 8080, "metrics": 9102}],
+        description=(
+            "port name -> number: the container ports and the Service; a port named `metrics` is "
+            "scraped by Prometheus and never opened to callers"
+        ),
+        default_factory=dict,
+    )
+    env: dict[EnvName, Text] = Field(
+        examples=[{"LOG_FORMAT": "json"}],
+        description=(
+            "plain environment variables (names that look like secrets are refused: secrets come from "
+            "`pulumi config set --secret`)"
+        ),
+        default_factory=dict,
+    )
     connects_to: list[Dns1035Label] = Field(
+        examples=[["api"]],
         default_factory=list,
-        description="workloads this one calls; drives credentials and network policies",
+        description=(
+            "workloads this one calls; drives credentials and network policies. Restating a "
+            "default workload's list without one of its entries is refused: use connectsToAdd "
+            "and connectsToRemove"
+        ),
+    )
+    connects_to_add: list[Dns1035Label] = Field(
+        examples=[["notifier"]],
+        default_factory=list,
+        description="workloads added to connectsTo (its defaults kept): the way to add a connection",
+    )
+    connects_to_remove: list[Dns1035Label] = Field(
+        examples=[["vllm"]],
+        default_factory=list,
+        description="entries removed from connectsTo: the one way to cut a default connection",
     )
     celery_client: bool = Field(
         default=False,
@@ -288,22 +351,59 @@ class WorkloadSpec(StrictModel):
             "of its own, confined to its own keys (docs/datastores.md)"
         ),
     )
-    egress_internet: bool = False
-    resources: ResourcesSpec
-    probes: ProbesSpec = ProbesSpec()
-    autoscaling: AutoscalingSpec | None = None
-    disruption_budget: DisruptionBudgetSpec = DisruptionBudgetSpec()
-    security: SecuritySpec = SecuritySpec()
-    writable_paths: list[AbsolutePath] = Field(default_factory=lambda: ["/tmp"])
-    storage: StorageSpec | None = None
-    gpu: GpuSpec | None = None
-    node_selector: Labels = Field(default_factory=dict)
-    tolerations: list[Toleration] = Field(default_factory=list)
+    egress_internet: bool = Field(
+        default=False,
+        description=(
+            "lets the pods call public addresses on network.internet's ports (a NetworkPolicy egress rule)"
+        ),
+    )
+    resources: ResourcesSpec = Field(
+        description=(
+            "CPU and memory requests and limits of the container; the namespace quota must hold the "
+            "estate at full scale"
+        )
+    )
+    probes: ProbesSpec = Field(
+        default=ProbesSpec(),
+        description=(
+            "startup, readiness and liveness probes (Kubernetes probes; the docker-host health check)"
+        ),
+    )
+    autoscaling: AutoscalingSpec | None = Field(
+        default=None, description="a HorizontalPodAutoscaler on CPU; null: a fixed replica count"
+    )
+    disruption_budget: DisruptionBudgetSpec = Field(
+        default=DisruptionBudgetSpec(),
+        description="the PodDisruptionBudget (made when more than one pod can run)",
+    )
+    security: SecuritySpec = Field(
+        default=SecuritySpec(),
+        description="the pod's and container's security context; loosening a field needs optOutReason",
+    )
+    writable_paths: list[AbsolutePath] = Field(
+        examples=[["/tmp", "/var/cache/app"]],
+        description="emptyDir volumes mounted where the read-only root filesystem must be written",
+        default_factory=lambda: ["/tmp"],
+    )
+    storage: StorageSpec | None = Field(
+        default=None, description="the volume claim template of a StatefulSet"
+    )
+    gpu: GpuSpec | None = Field(
+        default=None,
+        description=(
+            "GPUs requested as an extended resource, with the node selector and tolerations to land on "
+            "GPU nodes"
+        ),
+    )
+    node_selector: Labels = Field(description="node labels the pods must run on", default_factory=dict)
+    tolerations: list[Toleration] = Field(description="taints the pods tolerate", default_factory=list)
     singleton: bool = Field(
         default=False,
         description="never more than one pod, not even during a rollout (Recreate strategy)",
     )
-    termination_grace_period_seconds: Int32 = 30
+    termination_grace_period_seconds: Int32 = Field(
+        default=30, description="seconds a pod gets to finish after SIGTERM"
+    )
     aliases: list[Dns1035Label] = Field(
         default_factory=list,
         description="former names of this workload, so a rename in code moves state instead of replacing",
@@ -312,6 +412,11 @@ class WorkloadSpec(StrictModel):
         default=None,
         description="why this workload needs its ServiceAccount token (off unless declared)",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fold_connections(cls, data: Any) -> Any:
+        return fold_additions(cls, data, "connects_to")
 
     @model_validator(mode="after")
     def _consistent(self) -> WorkloadSpec:
@@ -338,8 +443,10 @@ class WorkloadSpec(StrictModel):
         for probe_name in ("startup", "readiness", "liveness"):
             probe = getattr(self.probes, probe_name)
             if probe is not None and probe.port is not None and probe.port not in self.ports:
+                guess = closest(probe.port, self.ports)
+                hint = f" (did you mean {guess!r}?)" if guess is not None else ""
                 raise ValueError(
-                    f"probes.{probe_name}.port {probe.port!r} is not one of ports {sorted(self.ports)}"
+                    f"probes.{probe_name}.port {probe.port!r} is not one of ports {sorted(self.ports)}{hint}"
                 )
         if self.singleton and self.replicas != 1:
             raise ValueError(f"a singleton workload runs exactly 1 replica, not {self.replicas}")

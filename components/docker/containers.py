@@ -52,7 +52,7 @@ def networks_of(name: str, config: EstateConfig) -> list[str]:
     nets = []
     if spec.connects_to or any(name in other.connects_to for other in enabled.values()):
         nets.append(BACKEND)
-    if any(route.backend == name for route in config.edge.routes) or spec.egress_internet:
+    if any(route.backend == name for route in config.edge.route_list) or spec.egress_internet:
         nets.append(FRONTEND)
     nets = nets or [BACKEND]
     if name in config.docker_host.loopback_ports:
@@ -163,7 +163,7 @@ def _edge_pins_address(name: str, config: EstateConfig) -> bool:
     those names once at start (re-resolving needs `server ... resolve`, nginx >= 1.27.3), so a
     replacement on a new IP, as a rolling update always gets, would leave the edge sending
     to the removed container. Delete-before-replace until the edge re-resolves."""
-    return any(route.backend == name for route in config.edge.routes) and (
+    return any(route.backend == name for route in config.edge.route_list) and (
         name not in config.docker_host.nginx.upstreams
     )
 

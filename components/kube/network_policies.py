@@ -106,7 +106,7 @@ def plan_policies(intent: NetworkIntent) -> list[dict[str, Any]]:
                 if port_name != METRICS_PORT:
                     call(spec.prometheus, None, spec.alertmanager, port_name)
 
-    for rule in spec.rules:
+    for rule in spec.rules.values():
         if rule.from_ not in workloads:
             continue
         to = rule.to

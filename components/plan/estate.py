@@ -58,7 +58,7 @@ def plan(config: EstateConfig) -> EstatePlan:
     return EstatePlan(
         config=config,
         workloads={**platform_workloads(config), **planned_monitoring(config)},
-        routes=tuple(Route(r.backend, r.port) for r in config.edge.routes),
+        routes=tuple(Route(r.backend, r.port) for r in config.edge.route_list),
         scrape_jobs=tuple(service_jobs(config)) if config.monitoring.enabled else (),
         network=network_intent(config),
     )

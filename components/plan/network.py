@@ -64,7 +64,7 @@ def network_intent(config: EstateConfig) -> NetworkIntent:
         spec=config.network.model_copy(update=roles) if config.monitoring.enabled else config.network,
         workloads=workloads,
         controller_namespace_labels=config.ingress.controller_namespace_labels(),
-        routes=[Route(r.backend, r.port) for r in config.edge.routes] if config.ingress.enabled else [],
+        routes=[Route(r.backend, r.port) for r in config.edge.route_list] if config.ingress.enabled else [],
         scrape_targets=prometheus_targets(config),
         kubelet_port=monitoring.kubelet_port(config),
         alert_webhooks=monitoring.in_cluster_webhooks(config),
@@ -91,7 +91,9 @@ def unreachable(intent: NetworkIntent) -> list[str]:
         service = host.split(".")[0]
         # A rule to a namespace or an address block may be the one; only the relay's own
         # workload name, or nothing at all from Alertmanager, is certain.
-        if not any(r.from_ == spec.alertmanager and r.to.workload in (None, service) for r in spec.rules):
+        if not any(
+            r.from_ == spec.alertmanager and r.to.workload in (None, service) for r in spec.rules.values()
+        ):
             notes.append(
                 f"monitoring.alertmanager.receivers.{receiver}.webhook.url: {host} is in the cluster "
                 f"but no network.rules entry lets {spec.alertmanager} call it; the NetworkPolicies "

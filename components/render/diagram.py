@@ -155,7 +155,7 @@ def estate_graph(config: EstateConfig) -> EstateGraph:
             "pods", namespace_labels=tuple(sorted(labels.items())), pod_labels=_labels({"matchLabels": pods})
         )
         graph.hosts = served_hosts(config.edge, config.cdn)
-        for route in config.edge.routes:
+        for route in config.edge.route_list:
             graph.routes.setdefault(route.backend, []).append(route.path)
         if config.cdn.enabled:
             graph.cdn_ranges = list(config.cdn.allowed_ranges)

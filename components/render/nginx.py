@@ -16,7 +16,7 @@ from pydantic.alias_generators import to_camel
 
 from components.config.cdn import CdnSpec, check_origin_auth_secret, path_classes, served_hosts
 from components.config.docker_host import NginxSettings
-from components.config.edge import EdgeSpec
+from components.config.edge import EdgeSpec, route_key
 from components.render.quoting import NGINX_TOKEN_MAX, nginx_regex
 from components.render.quoting import nginx_string as q
 
@@ -194,10 +194,10 @@ def render_nginx_conf(
     `nginx_regex`) as a double-quoted NGINX string; only integers, fixed words and the
     model's literal enums are written bare."""
     cdn = cdn or CdnSpec()
-    for index, route in enumerate(edge.routes):
+    for route in edge.route_list:
         if route.backend not in upstreams:
             raise NginxConfigError(
-                f"edge.routes[{index}].backend: got {route.backend!r}: no upstream address for it "
+                f"{route_key(route.path)}.backend: got {route.backend!r}: no upstream address for it "
                 f"(known: {sorted(upstreams)})"
             )
     rl = edge.rate_limits
@@ -396,7 +396,7 @@ def render_nginx_conf(
         w(f"            proxy_pass {q(f'http://{backend}_upstream', key)};")
         w("        }")
 
-    route_backend = {route.path: route.backend for route in edge.routes}
+    route_backend = {route.path: route.backend for route in edge.route_list}
 
     def backend_of(path: str, key: str) -> str:
         # The longest route prefix that covers `path` serves it.
@@ -453,10 +453,10 @@ def render_nginx_conf(
             backend_of(path, key),
             [f"proxy_read_timeout {t.ml_read_seconds}s;", f"proxy_send_timeout {t.ml_send_seconds}s;"],
         )
-    for index, route in enumerate(edge.routes):
+    for route in edge.route_list:
         if route.path in special:
             continue
-        proxied(route.path, f"edge.routes[{index}].path", route.backend, [])
+        proxied(route.path, route_key(route.path), route.backend, [])
     w("    }")
     w("}")
     return "\n".join(out) + "\n"

@@ -31,7 +31,7 @@ def test_defaults_cache_by_class_and_no_cdn() -> None:
 
 def test_default_hashed_prefix_is_skipped_where_no_static_backend_serves_it() -> None:
     # A stack whose "/" goes elsewhere never set cdn: no error, and nothing becomes immutable.
-    routes = [{"path": "/", "backend": "api"}]
+    routes = {"/api": None, "/ws": None, "/": {"backend": "api"}}
     config = parse_estate(
         {"edge": {"routes": routes, "websocketPaths": [], "mlPaths": [], "streamPaths": []}}
     )
@@ -41,7 +41,7 @@ def test_default_hashed_prefix_is_skipped_where_no_static_backend_serves_it() ->
 
 
 def test_a_new_api_route_is_never_cached() -> None:
-    routes = [{"path": "/graphql", "backend": "api"}, {"path": "/", "backend": "frontend"}]
+    routes = {"/api": None, "/ws": None, "/graphql": {"backend": "api"}}
     config = parse_estate(
         {"edge": {"routes": routes, "websocketPaths": [], "mlPaths": [], "streamPaths": []}}
     )

@@ -198,28 +198,32 @@ CASES: list[tuple[str, dict[str, Any], str, str]] = [
     ("hosts as null", {"edge": {"hosts": None}}, "edge.hosts", "valid list"),
     ("hosts as a string", {"edge": {"hosts": "a.example.org"}}, "edge.hosts", "valid list"),
     ("empty hosts", {"edge": {"hosts": []}}, "edge.hosts", "at least 1 item"),
-    ("empty routes", {"edge": {"routes": []}}, "edge.routes", "at least 1 item"),
+    (
+        "every route removed",
+        {"edge": {"routes": {"/api": None, "/ws": None, "/": None}}},
+        "edge.routes",
+        "at least 1 item",
+    ),
+    (
+        "routes as the old list",
+        {"edge": {"routes": [{"path": "/docs", "backend": "frontend"}]}},
+        "edge.routes",
+        'write `routes: {"/docs": {"backend": "frontend"}}`',
+    ),
+    (
+        "null for a route that is no default",
+        {"edge": {"routes": {"/wss": None}}},
+        'edge.routes["/wss"]',
+        "no default named '/wss' (did you mean '/ws'?)",
+    ),
     ("empty host name", {"edge": {"hosts": [""]}}, "edge.hosts[0]", "DNS name"),
     ("host with a trailing newline", {"edge": {"hosts": ["a.example.org\n"]}}, "edge.hosts[0]", "DNS name"),
     ("duplicate hosts", {"edge": {"hosts": ["a.example.org", "a.example.org"]}}, "edge.hosts", "twice"),
     (
         "route path with a brace",
-        {"edge": {"routes": [{"path": "/x}", "backend": "api"}]}},
-        "edge.routes[0].path",
+        {"edge": {"routes": {"/x}": {"backend": "api"}}}},
+        'edge.routes["/x}"]',
         "URL path",
-    ),
-    (
-        "two routes for one path",
-        {
-            "edge": {
-                "routes": [
-                    {"path": "/", "backend": "api"},
-                    {"path": "/", "backend": "frontend", "port": "http"},
-                ]
-            }
-        },
-        "edge.routes",
-        "two routes",
     ),
     (
         "a path both streamed and a websocket",
@@ -290,7 +294,7 @@ CASES: list[tuple[str, dict[str, Any], str, str]] = [
     (
         "route to a disabled workload",
         {"workloads": {"frontend": {"enabled": False}}},
-        "edge.routes[2].backend",
+        'edge.routes["/"].backend',
         "disabled workload",
     ),
     (
@@ -309,15 +313,19 @@ CASES: list[tuple[str, dict[str, Any], str, str]] = [
         "rule from a disabled workload",
         {
             "workloads": {"vllm": {"enabled": False}},
-            "network": {"rules": [{"from": "vllm", "to": {"workload": "api"}, "ports": ["http"]}]},
+            "network": {"rules": {"extra": {"from": "vllm", "to": {"workload": "api"}, "ports": ["http"]}}},
         },
-        "network.rules[0].from",
+        "network.rules.extra.from",
         "names no enabled workload",
     ),
     (
         "rule to a monitoring port that does not exist",
-        {"network": {"rules": [{"from": "api", "to": {"workload": "prometheus"}, "ports": ["grpc"]}]}},
-        "network.rules[0].ports",
+        {
+            "network": {
+                "rules": {"extra": {"from": "api", "to": {"workload": "prometheus"}, "ports": ["grpc"]}}
+            }
+        },
+        "network.rules.extra.ports",
         "'prometheus' exposes no such port",
     ),
     (
@@ -359,7 +367,7 @@ DOCKER_CASES: list[tuple[str, dict[str, Any], str, str]] = [
         "loopback port of a disabled workload",
         {"workloads": {"vllm": {"enabled": False}}, "dockerHost": {"loopbackPorts": {"vllm": 8001}}},
         "dockerHost.loopbackPorts.vllm",
-        "not an enabled workload",
+        "names no enabled workload",
     ),
     (
         "loopback port equal to the edge's",
@@ -419,10 +427,7 @@ def test_hostile_docker_host_value_is_refused_naming_its_key(
 
 def test_field_and_reference_problems_are_reported_together() -> None:
     # A bad CPU no longer hides an unknown connection of the same workload.
-    # (The api keeps the broker: a Celery client without it is a problem of its own.)
-    overrides = {
-        "workloads": {"api": {"resources": {"limits": {"cpu": "x"}}, "connectsTo": ["redis", "ghost"]}}
-    }
+    overrides = {"workloads": {"api": {"resources": {"limits": {"cpu": "x"}}, "connectsToAdd": ["ghost"]}}}
     snapshot = run_program(
         "prod", overrides={f"{P}:{k}": v for k, v in overrides.items()}, raise_errors=False
     )
@@ -435,7 +440,7 @@ def test_a_reference_to_an_invalid_entry_is_not_reported_as_missing() -> None:
     # The route names `extra`, whose own spec is bad: one problem, at the spec.
     overrides = {
         "workloads": {"extra": {"component": "x", "image": "backend"}},
-        "edge": {"routes": [{"path": "/", "backend": "extra"}]},
+        "edge": {"routes": {"/": {"backend": "extra"}}},
     }
     snapshot = run_program(
         "prod", overrides={f"{P}:{k}": v for k, v in overrides.items()}, raise_errors=False
@@ -447,7 +452,7 @@ def test_a_reference_to_an_invalid_entry_is_not_reported_as_missing() -> None:
 def test_network_rules_may_name_monitoring_workloads() -> None:
     # The Alertmanager webhook warning asks for exactly this rule; the model takes it.
     rule = {"from": "alertmanager", "to": {"workload": "api"}, "ports": ["http"]}
-    snapshot = run_program("prod", overrides={f"{P}:network": {"rules": [rule]}})
+    snapshot = run_program("prod", overrides={f"{P}:network": {"rules": {"alerts-to-api": rule}}})
     policy = snapshot.one("NetworkPolicy", "alertmanager-netpol").inputs["spec"]
     assert any(
         rule_.get("to", [{}])[0].get("podSelector", {}).get("matchLabels", {}).get("app.kubernetes.io/name")

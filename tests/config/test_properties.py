@@ -168,7 +168,7 @@ def _nginx_problems(config: EstateConfig, directory: Path, cert: tuple[Path, Pat
         error_log=str(directory / "error.log"),
     )
     # Every backend on a loopback address that needs no name lookup; the rest as configured.
-    upstreams = {route.backend: "127.0.0.1:9" for route in config.edge.routes}
+    upstreams = {route.backend: "127.0.0.1:9" for route in config.edge.route_list}
     conf = directory / "nginx.conf"
     conf.write_text(
         render_nginx_conf(

@@ -126,8 +126,8 @@ def test_disabled_datastores_need_no_secrets() -> None:
     unreferenced = {
         "postgres": off,
         "redis": off,
-        **{name: {"connectsTo": ["vllm"]} for name in ("api", "worker")},
-        "beat": {"connectsTo": []},
+        **{name: {"connectsToRemove": ["postgres", "redis"]} for name in ("api", "worker")},
+        "beat": {"connectsToRemove": ["redis"]},
     }
     for target in TARGETS:
         # Still named in connectsTo: refused cleanly or built, never a KeyError.

@@ -151,7 +151,7 @@ KV_STACK = {
             },
             "probes": {"readiness": {"tcp": True, "port": "kv"}},
         },
-        "worker": {"connectsTo": [registry.BROKER, "kv"]},
+        "worker": {"connectsToRemove": [registry.DATABASE, "vllm"], "connectsToAdd": ["kv"]},
     },
 }
 

@@ -91,7 +91,7 @@ def test_prod_drawing_equals_the_analyzers_connectivity(tmp_path: Path, prod: Sn
         # A path nobody meant: it must appear in both, or in neither.
         {"workloads": {"beat": {"connectsTo": ["redis", "postgres"]}}},
         {"workloads": {"api": {"egressInternet": True}}},
-        {"network": {"rules": [{"from": "frontend", "to": {"workload": "api"}, "ports": ["http"]}]}},
+        {"network": {"rules": {"extra": {"from": "frontend", "to": {"workload": "api"}, "ports": ["http"]}}}},
     ],
 )
 def test_a_changed_intent_changes_both_alike(tmp_path: Path, overrides: dict[str, Any]) -> None:

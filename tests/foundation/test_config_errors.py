@@ -99,7 +99,7 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str, str]] = [
     ),
     (
         "connection to a missing workload",
-        {f"{P}:workloads": {"worker": {"connectsTo": ["rabbitmq"]}}},
+        {f"{P}:workloads": {"worker": {"connectsToAdd": ["rabbitmq"]}}},
         "shiksha-setu:workloads.worker.connectsTo",
         "'rabbitmq'",
     ),
@@ -111,14 +111,18 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str, str]] = [
     ),
     (
         "network rule from a missing workload",
-        {f"{P}:network": {"rules": [{"from": "ghost", "to": {"workload": "api"}, "ports": ["http"]}]}},
-        "shiksha-setu:network.rules[0].from",
+        {
+            f"{P}:network": {
+                "rules": {"extra": {"from": "ghost", "to": {"workload": "api"}, "ports": ["http"]}}
+            }
+        },
+        "shiksha-setu:network.rules.extra.from",
         "names no enabled workload",
     ),
     (
         "edge route to a missing port",
-        {f"{P}:edge": {"routes": [{"path": "/", "backend": "frontend", "port": "https"}]}},
-        "shiksha-setu:edge.routes[0].port",
+        {f"{P}:edge": {"routes": {"/": {"port": "https"}}}},
+        'shiksha-setu:edge.routes["/"].port',
         "'frontend' has no such port",
     ),
 ]

@@ -118,15 +118,8 @@ EDGE_CASES: dict[str, Callable[[str], dict[str, Any]]] = {
     "edge.headers.contentSecurityPolicy": lambda h: {"edge": {"headers": {"contentSecurityPolicy": h}}},
     "edge.headers.referrerPolicy": lambda h: {"edge": {"headers": {"referrerPolicy": f"no-referrer{h}"}}},
     "edge.hosts[0]": lambda h: {"edge": {"hosts": [f"app{h}.example.org"]}},
-    "edge.routes[0].path": lambda h: {
-        "edge": {
-            "routes": [
-                {"path": f"/api{h}", "backend": "api"},
-                {"path": "/ws", "backend": "api"},
-                {"path": "/", "backend": "frontend"},
-            ]
-        }
-    },
+    # A path is a key of the routes map: the message names edge.routes["<the path>"].
+    "edge.routes": lambda h: {"edge": {"routes": {"/api": None, f"/api{h}": {"backend": "api"}}}},
     "edge.blockedPaths[0]": lambda h: {"edge": {"blockedPaths": [f"/admin{h}"]}},
     "edge.tls.certManagerIssuer": lambda h: {"edge": {"tls": {"certManagerIssuer": f"letsencrypt{h}"}}},
     "edge.cors.allowedOrigins[0]": lambda h: {
@@ -170,7 +163,7 @@ def test_hostile_edge_values(mode: str, hostile: str) -> None:
         ("edge.headers.referrerPolicy", {"edge": {"headers": {"referrerPolicy": "%REQ(Cookie)%"}}}),
         ("edge.timeouts.mlReadSeconds", {"edge": {"timeouts": {"mlReadSeconds": 100000}}}),
         ("edge.tls.certManagerIssuer", {"edge": {"tls": {"certManagerIssuer": "Lets Encrypt"}}}),
-        ("edge.routes[0].path", {"edge": {"routes": [{"path": "/" + "a" * 1024, "backend": "api"}]}}),
+        ("edge.routes", {"edge": {"routes": {"/" + "a" * 1024: {"backend": "api"}}}}),
         (
             "ingress",
             {

@@ -25,15 +25,22 @@ from tests.support.program import run_program
         ({"edge": {"timeouts": {"mlReadSeconds": 0}}}, "shiksha-setu:edge.timeouts.mlReadSeconds: got 0"),
         ({"edge": {"timeouts": {"readSeconds": -5}}}, "shiksha-setu:edge.timeouts.readSeconds: got -5"),
         (
-            {"edge": {"routes": [{"path": "/api"}]}},
-            "shiksha-setu:edge.routes[0].backend: required key is missing",
+            {"edge": {"routes": {"/app": {"port": "http"}}}},
+            'shiksha-setu:edge.routes["/app"].backend: required key is missing',
         ),
         (
-            {"edge": {"routes": [{"path": "/app", "backend": "frontend"}]}},
+            {"edge": {"routes": [{"path": "/api", "backend": "api"}]}},
+            "shiksha-setu:edge.routes: got [{'path': '/api', 'backend': 'api'}]: edge.routes is a map keyed "
+            "by path, merged over the default routes (a list no longer replaces them): write `routes: "
+            '{"/api": {"backend": "api"}}`; the defaults you did not list stay (/ws, /) unless you write '
+            "`null` for their path",
+        ),
+        (
+            {"edge": {"routes": {"/api": None, "/ws": None, "/": None, "/app": {"backend": "frontend"}}}},
             "shiksha-setu:edge.mlPaths[0]: got '/api/v2/ml': no edge.routes prefix serves it",
         ),
         (
-            {"edge": {"routes": [{"path": "/api", "backend": "api"}], "mlPaths": [], "streamPaths": []}},
+            {"edge": {"routes": {"/ws": None, "/": None}, "mlPaths": [], "streamPaths": []}},
             "shiksha-setu:edge.websocketPaths[0]: got '/ws': no edge.routes prefix serves it",
         ),
         (

@@ -231,9 +231,9 @@ def test_exporters_follow_their_subjects() -> None:
     # A disabled workload may no longer be connected to: its callers drop the connection.
     without_redis = {
         "redis": {"enabled": False},
-        "api": {"connectsTo": ["postgres", "vllm"]},
-        "worker": {"connectsTo": ["postgres", "vllm"]},
-        "beat": {"connectsTo": []},
+        "api": {"connectsToRemove": ["redis"]},
+        "worker": {"connectsToRemove": ["redis"]},
+        "beat": {"connectsToRemove": ["redis"]},
     }
     config = parse_estate(
         {"workloads": without_redis, "monitoring": {"exporters": {"kubeStateMetrics": False}}}

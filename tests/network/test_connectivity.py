@@ -221,7 +221,11 @@ def test_stated_cluster_addresses_open_exactly_the_api_server_and_kubelets(tmp_p
         ({"workloads": {"beat": {"connectsTo": ["redis", "postgres"]}}}, f"unintended: {BEAT} -> {POSTGRES}"),
         # An extra intent rule: the frontend calling the API from inside the cluster.
         (
-            {"network": {"rules": [{"from": "frontend", "to": {"workload": "api"}, "ports": ["http"]}]}},
+            {
+                "network": {
+                    "rules": {"extra": {"from": "frontend", "to": {"workload": "api"}, "ports": ["http"]}}
+                }
+            },
             f"unintended: {FRONTEND} -> {API}",
         ),
         # The API allowed onto the internet.

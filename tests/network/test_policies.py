@@ -174,14 +174,18 @@ def test_rules_to_namespaces_and_address_blocks() -> None:
         "prod",
         overrides={
             "network": {
-                "rules": [
-                    {
+                "rules": {
+                    "mail": {
                         "from": "worker",
                         "to": {"namespace": {"namespaceLabels": {"kubernetes.io/metadata.name": "mail"}}},
                         "ports": [587],
                     },
-                    {"from": "api", "to": {"ipBlock": {"cidr": "203.0.113.0/24"}}, "ports": [8443]},
-                ]
+                    "partner": {
+                        "from": "api",
+                        "to": {"ipBlock": {"cidr": "203.0.113.0/24"}},
+                        "ports": [8443],
+                    },
+                }
             }
         },
     )
@@ -213,20 +217,28 @@ def test_network_can_be_switched_off() -> None:
     ("network", "message"),
     [
         (
-            {"rules": [{"from": "ghost", "to": {"workload": "api"}, "ports": ["http"]}]},
-            "shiksha-setu:network.rules[0].from: got 'ghost': names no enabled workload",
+            {"rules": {"extra": {"from": "ghost", "to": {"workload": "api"}, "ports": ["http"]}}},
+            "shiksha-setu:network.rules.extra.from: got 'ghost': names no enabled workload",
         ),
         (
-            {"rules": [{"from": "api", "to": {"workload": "mailer"}, "ports": ["http"]}]},
-            "shiksha-setu:network.rules[0].to.workload: got 'mailer': names no enabled workload",
+            {"rules": {"extra": {"from": "api", "to": {"workload": "mailer"}, "ports": ["http"]}}},
+            "shiksha-setu:network.rules.extra.to.workload: got 'mailer': names no enabled workload",
         ),
         (
-            {"rules": [{"from": "beat", "to": {"workload": "postgres"}, "ports": ["http"]}]},
-            "shiksha-setu:network.rules[0].ports: got 'http': workload 'postgres' exposes no such port",
+            {"rules": {"extra": {"from": "beat", "to": {"workload": "postgres"}, "ports": ["http"]}}},
+            "shiksha-setu:network.rules.extra.ports: got 'http': workload 'postgres' exposes no such port",
         ),
         (
-            {"rules": [{"from": "beat", "to": {"ipBlock": {"cidr": "203.0.113.0/24"}}, "ports": ["https"]}]},
-            "shiksha-setu:network.rules[0].ports: got 'https': a target outside the estate needs port",
+            {
+                "rules": {
+                    "extra": {
+                        "from": "beat",
+                        "to": {"ipBlock": {"cidr": "203.0.113.0/24"}},
+                        "ports": ["https"],
+                    }
+                }
+            },
+            "shiksha-setu:network.rules.extra.ports: got 'https': a target outside the estate needs port",
         ),
         (
             {"internet": {"cidr": "10.0.0.0/8", "except": ["10.1.0.0/16", "192.168.0.0/16"]}},
@@ -234,15 +246,16 @@ def test_network_can_be_switched_off() -> None:
         ),
         (
             {
-                "rules": [
-                    {
+                "rules": {
+                    "extra": {
                         "from": "api",
                         "to": {"ipBlock": {"cidr": "10.0.0.0/8", "except": ["0.0.0.0/0"]}},
                         "ports": [1],
                     }
-                ]
+                }
             },
-            "shiksha-setu:network.rules[0].to.ipBlock: except[0] '0.0.0.0/0' is not inside cidr '10.0.0.0/8'",
+            "shiksha-setu:network.rules.extra.to.ipBlock: except[0] '0.0.0.0/0' is not inside cidr "
+            "'10.0.0.0/8'",
         ),
         (
             {"internet": {"cidr": "10.0.0.1/8"}},
@@ -250,15 +263,15 @@ def test_network_can_be_switched_off() -> None:
         ),
         (
             {
-                "rules": [
-                    {
+                "rules": {
+                    "extra": {
                         "from": "api",
                         "to": {"workload": "redis", "ipBlock": {"cidr": "10.0.0.0/8"}},
                         "ports": [1],
                     }
-                ]
+                }
             },
-            "shiksha-setu:network.rules[0].to: a rule target needs exactly one of workload, namespace",
+            "shiksha-setu:network.rules.extra.to: a rule target needs exactly one of workload, namespace",
         ),
         (
             {"kubernetesApi": {"cidrs": ["api.example.org"]}},
@@ -275,7 +288,9 @@ def test_bad_intent_is_refused_naming_the_key(network: dict[str, Any], message: 
 def test_a_refused_rule_registers_nothing() -> None:
     snapshot = run_program(
         "prod",
-        overrides={"network": {"rules": [{"from": "ghost", "to": {"workload": "api"}, "ports": ["http"]}]}},
+        overrides={
+            "network": {"rules": {"extra": {"from": "ghost", "to": {"workload": "api"}, "ports": ["http"]}}}
+        },
         raise_errors=False,
     )
     assert isinstance(snapshot.error, ConfigError)
@@ -300,11 +315,11 @@ def test_cut_off_workloads_are_named_until_the_cluster_addresses_are_stated() ->
         "to": {"namespace": {"namespaceLabels": {"kubernetes.io/metadata.name": "chatops"}}},
         "ports": [8080],
     }
-    stated = parse_estate({"network": {**addresses, "rules": [relay_rule]}})
+    stated = parse_estate({"network": {**addresses, "rules": {"relay": relay_rule}}})
     assert unreachable(network_intent(stated)) == []
     # A rule from Alertmanager to some other workload does not reach the relay.
     elsewhere = {**relay_rule, "to": {"workload": "api"}, "ports": ["http"]}
-    other = parse_estate({"network": {**addresses, "rules": [elsewhere]}})
+    other = parse_estate({"network": {**addresses, "rules": {"relay": elsewhere}}})
     assert [n.split(":")[0] for n in unreachable(network_intent(other))] == [
         "monitoring.alertmanager.receivers.platform-warnings.webhook.url"
     ]

@@ -227,7 +227,7 @@ def write_config(
         error_log=str(directory / "error.log"),
         cdn_origin_auth=str(directory / CDN_ORIGIN_AUTH),
     )
-    upstreams = {route.backend: upstream_address for route in edge.routes}
+    upstreams = {route.backend: upstream_address for route in edge.route_list}
     text = render_nginx_conf(
         edge,
         settings,

@@ -148,7 +148,7 @@ def test_upstream_without_port_is_refused() -> None:
     message = _config_error({"dockerHost": {"nginx": {"upstreams": {"api": "api.internal"}}}})
     assert "shiksha-setu:dockerHost.nginx.upstreams.api: got 'api.internal'" in message
     assert "explicit port" in message
-    with pytest.raises(NginxConfigError, match=r"edge\.routes\[2\]\.backend: got 'frontend'"):
+    with pytest.raises(NginxConfigError, match=r'edge\.routes\["/"\]\.backend: got \'frontend\''):
         _render(upstreams={"api": "api:8000"})
 
 

@@ -154,7 +154,7 @@ def test_monitoring_off_plans_no_monitoring_and_no_scrapes() -> None:
 def test_routes_and_network_intent_come_from_the_config() -> None:
     estate = _plan()
     assert [(r.backend, r.port) for r in estate.routes] == [
-        (r.backend, r.port) for r in estate.config.edge.routes
+        (r.backend, r.port) for r in estate.config.edge.route_list
     ]
     assert set(estate.network.workloads) == set(estate.workloads)
     off = _plan({"ingress": {"enabled": False}})
