@@ -79,6 +79,14 @@ class Namespace:
             timeout=120,
         )
 
+    def client_command(self, argv: Sequence[str], hosts: Path) -> list[str]:
+        """A client "pod" on this namespace's network: a mount namespace of its own that sees
+        the host's files (this one's /tmp may be a tmpfs, hiding a checkout or virtualenv that
+        lives under /tmp), with `hosts` as /etc/hosts so the cluster's names resolve."""
+        script = 'mount --bind "$0" /etc/hosts && exec "$@"'
+        mount = ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c", script, str(hosts)]
+        return ["nsenter", "-t", str(self.holder.pid), "-n", "--", *mount, *argv]
+
     def start(self, argv: Sequence[str], user: str, log: Path) -> subprocess.Popen[bytes]:
         with log.open("ab") as out:
             process = subprocess.Popen(self.command(argv, user), stdout=out, stderr=subprocess.STDOUT)

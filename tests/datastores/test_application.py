@@ -394,8 +394,15 @@ print(json.dumps(report), flush=True)
 """
 
 
-def _client(ns: Namespace, step: str, env: dict[str, str], *args: str) -> dict[str, Any]:
-    result = ns.run([sys.executable, "-c", CLIENT, step, *args], env=env, check=False)
+def _client(ns: Namespace, hosts: Path, step: str, env: dict[str, str], *args: str) -> dict[str, Any]:
+    result = subprocess.run(
+        ns.client_command([sys.executable, "-c", CLIENT, step, *args], hosts),
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
     assert result.returncode == 0, f"the application client ({step}): {result.stderr}"
     return dict(json.loads(result.stdout.splitlines()[-1]))
 
@@ -414,10 +421,14 @@ def test_read_replica_serves_the_read_url_and_refuses_writes(tmp_path: Path) -> 
     api = {k: v for k, v in files["api"].env.items() if k.startswith("DATABASE_")}
     assert make_url(api["DATABASE_READ_URL"]).host == REPLICA
     primary_files, replica_files = files["postgres"], files[REPLICA]
+    # The primary's hosts file (servers.primary_at_home): the clients resolve the cluster's names.
+    hosts = tmp_path / "hosts-primary"
     with primary_at_home(primary_files, tmp_path) as primary:
-        assert _client(primary.ns, "write", api) == {}
+        assert _client(primary.ns, hosts, "write", api) == {}
         fill = subprocess.Popen(
-            primary.ns.command([sys.executable, "-c", CLIENT, "fill", str(FULL["kubernetes"] - 3)]),
+            primary.ns.client_command(
+                [sys.executable, "-c", CLIENT, "fill", str(FULL["kubernetes"] - 3)], hosts
+            ),
             env={**os.environ, **api},
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -436,7 +447,7 @@ def test_read_replica_serves_the_read_url_and_refuses_writes(tmp_path: Path) -> 
                 assert streaming == ["streaming"]
                 fill.stdin.close()
                 fill.wait(30)
-                report = _client(primary.ns, "read", api)
+                report = _client(primary.ns, hosts, "read", api)
         finally:
             stop(fill)  # type: ignore[arg-type]
     assert report["in recovery"] is True
