@@ -1,7 +1,8 @@
-"""Issue 16's refactor (one plan, two targets) changes nothing on an existing stack: the
-program before it (commit BASELINE, from git) runs `pulumi up` on a fresh file-backend
-local stack, then this program previews and ups the same state with --expect-no-changes,
-and the engine reports no create, delete or replace (no URN moved, no input changed).
+"""A restructuring changes nothing on an existing stack: the program before it (commit
+NO_OP_BASELINE, from git; tests/support/baseline.py says when that pin moves) runs `pulumi
+up` on a fresh file-backend local stack, then this program previews and ups the same state
+with --expect-no-changes, and the engine reports no create, delete or replace (no URN moved,
+no input changed).
 
 The docker-host target's URNs are compared under mocks (tests/foundation/test_urns_stable.py):
 the engine cache holds no Docker provider."""
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.baseline import BASELINE, baseline_tree
+from tests.support.baseline import NO_OP_BASELINE, baseline_tree
 
 from .conftest import Project, steps_by_op
 
@@ -24,13 +25,13 @@ pytestmark = [pytest.mark.engine, pytest.mark.slow, pytest.mark.xdist_group("eng
 def test_up_with_the_refactored_program_is_a_no_op_on_the_old_programs_stack(
     tmp_path: Path, make_project: Callable[..., Project]
 ) -> None:
-    old_dir = baseline_tree(tmp_path / "baseline")
+    old_dir = baseline_tree(tmp_path / "baseline", NO_OP_BASELINE)
     (old_dir / ".venv").symlink_to(os.environ.get("SHIKSHA_ENGINE_VENV", Path(__file__).parents[2] / ".venv"))
     new = make_project()
     # One state backend: the old program creates the stack, the new one finds it there.
     old = Project(old_dir, new.env)
     first = old.stack_script("local", "up")
-    assert first.returncode == 0, f"{BASELINE}: {first.output[-6000:]}"
+    assert first.returncode == 0, f"{NO_OP_BASELINE}: {first.output[-6000:]}"
     created = old.pulumi("stack", "export").json()["deployment"]["resources"]
     assert len(created) > 50
 
