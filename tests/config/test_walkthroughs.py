@@ -12,8 +12,8 @@ import pytest
 import yaml
 
 from tests.support.additions import changes_beyond_additions
-from tests.support.program import Snapshot, run_program, stack_config
-from tests.support.walkthroughs import walkthroughs
+from tests.support.program import TEST_SECRETS, Snapshot, run_program, stack_config
+from tests.support.walkthroughs import walkthrough_secrets, walkthroughs
 
 P = "shiksha-setu"
 
@@ -32,11 +32,15 @@ def _walked(title: str) -> Snapshot:
     config = walkthroughs()[title]
     # As written means added to the stack file: no key of the block is already set there.
     assert not set(config) & set(stack_config("local")), f"{title} would replace a key of Pulumi.local.yaml"
-    return run_program("local", overrides=config)
+    # The secrets the page has the reader set, each with a stand-in value.
+    secrets = {key: f"walkthrough-{key}-Secret-7" for key in walkthrough_secrets()[title]}
+    return run_program("local", overrides=config, secrets={**TEST_SECRETS, **secrets})
 
 
 def test_the_page_has_the_two_walkthroughs() -> None:
     assert list(walkthroughs()) == ["Add a workload", "Add an alert rule"]
+    # The notifier is no Celery client: its broker user's password is the reader's to set.
+    assert walkthrough_secrets()["Add a workload"] == ["redisPassword_notifier"]
 
 
 @pytest.mark.parametrize("title", ["Add a workload", "Add an alert rule"])

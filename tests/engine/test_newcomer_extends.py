@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from tests.support.additions import by_identity, changes_beyond_additions
-from tests.support.walkthroughs import walkthroughs
+from tests.support.walkthroughs import walkthrough_secrets, walkthroughs
 
 from .conftest import Project
 
@@ -49,6 +49,10 @@ def test_a_newcomer_adds_a_workload_and_an_alert_and_only_adds(make_project: Cal
     up = baseline.stack_script("local", "up")
     assert up.returncode == 0, up.output[-6000:]
     extended = make_project(add, name="extended")
+    # The secrets the page has the reader set, set as the page says: through the engine.
+    extended.select("local")
+    for key in (key for keys in walkthrough_secrets().values() for key in keys):
+        extended.pulumi("config", "set", "--secret", key, f"newcomer-{key}-Secret-7")
     up = extended.stack_script("local", "up")
     assert up.returncode == 0, up.output[-6000:]
 
