@@ -5,6 +5,13 @@ from __future__ import annotations
 import pytest
 
 from tests.support.program import Snapshot, run_program
+from tests.support.xdist_groups import apply_groups
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # Last, after the folder conftests have added their xdist_group markers.
+    apply_groups(config, items)
 
 
 @pytest.fixture(scope="session")
