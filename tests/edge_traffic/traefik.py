@@ -24,6 +24,7 @@ import yaml
 
 from tests.apiserver.estate import ident, status_conditions, wait_for_crds
 from tests.apiserver.kube import Kube
+from tests.datastores.servers import stop
 from tests.support.tools import free_port
 
 GATEWAY_CONTROLLER = "traefik.io/gateway-controller"
@@ -264,11 +265,5 @@ def running_traefik(
         wait_until("traefik's /ping", ready, 60, running.tail)
         yield running
     finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop(process, timeout=15)
         stdout.close()
