@@ -383,19 +383,16 @@ def required_secrets(config: EstateConfig) -> dict[str, str]:
 # --- clients and roles ---------------------------------------------------------------------
 
 
-def connection_url(host: str, port: int, password_key: str) -> SecretText:
-    return text(f"redis://{REDIS_APP_USER}:", url_encoded(password_key), f"@{host}:{port}/0")
+def connection_url(host: str, port: int, password_key: str, user: str = REDIS_APP_USER) -> SecretText:
+    return text(f"redis://{user}:", url_encoded(password_key), f"@{host}:{port}/0")
 
 
 def add_workload_client_env(role: str, client: str, config: EstateConfig, env: dict[str, SecretText]) -> None:
     """A Celery client shares the broker's `app` user; any other workload gets REDIS_URL only,
     as its own user (one leaked password opens one door: its own keys)."""
     if role == BROKER and not config.workloads[client].celery_client:
-        port = first_port(config, BROKER)
-        env.setdefault(
-            "REDIS_URL",
-            text(f"redis://{client}:", url_encoded(workload_secret_key(client)), f"@{BROKER}:{port}/0"),
-        )
+        url = connection_url(BROKER, first_port(config, BROKER), workload_secret_key(client), client)
+        env.setdefault("REDIS_URL", url)
         return
     add_client_env(role, config, env)
 
