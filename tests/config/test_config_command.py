@@ -11,9 +11,9 @@ import jsonschema
 import pytest
 import yaml
 
-from components.config import ConfigError, parse_estate
 from components.config.defaults import deep_merge
-from components.config.loader import SECRET_KEYS
+from components.config.errors import ConfigError
+from components.config.loader import SECRET_KEYS, parse_estate
 from tests.support.program import ROOT, run_program, stack_config
 from tools import config as config_command
 

@@ -19,6 +19,7 @@ import textwrap
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from fnmatch import fnmatch
 from pathlib import Path
 
 from tests.support.program import ROOT
@@ -43,42 +44,62 @@ BUILDING_BLOCKS = {
     "components.secure_deployment",
     "components.wiring",
 }
-# Layers below the components, by package: what each may import from components/.
-PURE_LAYERS = {
-    "components.config": ("components.config", "components.datastores"),
-    "components.datastores": ("components.config", "components.datastores", "components.secret_text"),
-    "components.kube": (
-        "components.config",
-        "components.kube",
-        "components.render",
-        "components.plan",
-        "components.secret_text",
+# The layers below the components (docs/architecture.md, "Import rules"), lowest first. A
+# module is in the first layer one of whose patterns it matches (fnmatch, a pattern also
+# covering the modules under it); a package __init__ that imports nothing is in none.
+LAYERS: dict[str, tuple[str, ...]] = {
+    # Value kinds: the model's base and kinds, its error type, the secret recipes.
+    "values": (
+        "components.values",
+        "components.config.base",
+        "components.config.types",
+        "components.config.errors",
+        "components.render.quoting",
     ),
-    "components.render": (
-        "components.config",
-        "components.datastores",
-        "components.render",
-        "components.kube",
-        "components.plan",
+    # What the model knows of each datastore: its settings, roles, secret keys, exporter.
+    "datastore settings": (
+        "components.datastores.facts",
+        "components.datastores.settings",
+        "components.datastores.*.settings",
     ),
-    "components.plan": (
-        "components.config",
-        "components.datastores",
-        "components.render",
-        "components.plan",
-        "components.secret_text",
-        "components.wiring",
+    # The gate: reads the stack, checks references (the datastores' and the plan's too).
+    "gate": (
+        "components.config.loader",
+        "components.config.defaults",
+        "components.config.references",
+        "components.config.secrets",
     ),
-    "components.docker": (
-        "components.config",
-        "components.datastores",
-        "components.kube",
-        "components.render",
-        "components.plan",
-        "components.docker",
-        "components.secret_text",
-    ),
+    "config": ("components.config",),
+    "datastores": ("components.datastores",),
+    "kube": ("components.kube",),
+    "render": ("components.render",),
+    "plan": ("components.plan",),
+    "docker": ("components.docker",),
 }
+BELOW_CONFIG = {"values", "datastore settings"}
+# What each layer may import besides itself.
+MAY_IMPORT: dict[str, set[str]] = {
+    "values": set(),
+    "datastore settings": {"values"},
+    "config": BELOW_CONFIG,
+    "datastores": BELOW_CONFIG | {"config"},
+    # The kube builders render what they hold (log collector config) and turn the plan's
+    # network intent into NetworkPolicies.
+    "kube": BELOW_CONFIG | {"config", "render", "plan"},
+    "render": BELOW_CONFIG | {"config", "datastores", "kube", "plan"},
+    "plan": BELOW_CONFIG | {"config", "datastores", "render"},
+    "gate": BELOW_CONFIG | {"config", "datastores", "plan"},
+    "docker": BELOW_CONFIG | {"config", "datastores", "kube", "render", "plan"},
+}
+
+
+def layer_of(module: str, graph: Graph) -> str | None:
+    if not graph.edges.get(module) and (ROOT / module.replace(".", "/") / "__init__.py").is_file():
+        return None
+    for layer, patterns in LAYERS.items():
+        if any(fnmatch(module, p) or fnmatch(module, p + ".*") for p in patterns):
+            return layer
+    return None
 
 
 @dataclass
@@ -383,15 +404,63 @@ def test_targets_are_peers_of_each_other() -> None:
     assert wrong == []
 
 
-def test_the_pure_layers_import_only_what_is_below_them() -> None:
+def test_each_layer_imports_only_what_is_below_it() -> None:
+    graph = import_graph()
     wrong = []
-    for source, target in _edges(import_graph()):
-        for layer, allowed in PURE_LAYERS.items():
-            if (source == layer or source.startswith(layer + ".")) and not any(
-                target == a or target.startswith(a + ".") for a in allowed
-            ):
-                wrong.append((source, target))
+    for source, target in _edges(graph):
+        layer, other = layer_of(source, graph), layer_of(target, graph)
+        if layer in MAY_IMPORT and other is not None and other != layer and other not in MAY_IMPORT[layer]:
+            wrong.append(f"{source} ({layer}) imports {target} ({other})")
     assert wrong == []
+
+
+def test_the_layers_are_read() -> None:
+    graph = import_graph()
+    assert layer_of("components.datastores.postgres.settings", graph) == "datastore settings"
+    assert layer_of("components.datastores.postgres.datastore", graph) == "datastores"
+    assert layer_of("components.config.loader", graph) == "gate"
+    assert layer_of("components.config.secrets_source", graph) == "config"
+    assert layer_of("components.render.quoting", graph) == "values"
+    # Empty package __init__s are in no layer; one that imports is in its package's.
+    assert layer_of("components.datastores", graph) is None
+    assert layer_of("components.render.alerts", graph) == "render"
+
+
+def test_the_model_runs_neither_pulumi_nor_the_gate_nor_the_datastores_behaviour() -> None:
+    """Another program can take the model's parts (a WorkloadSpec, say) without this
+    estate's loader, Pulumi's runtime config, DEFAULTS or the datastores' behaviour."""
+    graph = import_graph()
+    for module in graph.edges:
+        if layer_of(module, graph) in {"values", "datastore settings", "config"}:
+            ran = graph.runs(module)
+            above = sorted(m for m in ran if layer_of(m, graph) not in {None, *BELOW_CONFIG, "config"})
+            assert above == [], module
+            assert not [n for n in graph.external_runs(module) if n.startswith("pulumi")], module
+
+
+def test_python_runs_no_more_for_a_workload_spec() -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import json, sys; from components.config.workloads import WorkloadSpec; "
+            "print(json.dumps(sorted(sys.modules)))",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    ran = set(json.loads(done.stdout))
+    assert "components.config.workloads" in ran
+    assert not {m for m in ran if m.split(".")[0].startswith("pulumi")}
+    assert sorted(m for m in ran if m.startswith("components.")) == [
+        "components.config",
+        "components.config.base",
+        "components.config.errors",
+        "components.config.types",
+        "components.config.workloads",
+    ]
 
 
 def test_the_policy_pack_imports_nothing_from_components() -> None:
