@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from components.config.workloads import WorkloadSpec
-from components.secret_text import SecretText
+from components.values.secret_text import SecretText
 
 from .facts import Facts
 

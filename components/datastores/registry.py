@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from components.config.workloads import ComputeResources, ProbeSpec, ProbesSpec, ResourcesSpec, WorkloadSpec
-from components.secret_text import SecretText, secret
+from components.values.secret_text import SecretText, secret
 
 from .base import ClientEnv, Datastore, Wired
 from .facts import Exporter

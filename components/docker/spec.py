@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from components.config.types import cpu_millicores, memory_bytes
-from components.secret_text import SecretText
+from components.values.secret_text import SecretText
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from components.config.estate import EstateConfig
 from components.plan.monitoring import planned_monitoring
 from components.plan.network import NetworkIntent, Route, network_intent
+from components.plan.wiring import wire
 from components.plan.workload import PlannedWorkload
 from components.render.prometheus import ServiceJob, service_jobs
-from components.wiring import wire
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ class EstatePlan:
 
 def platform_workloads(config: EstateConfig) -> dict[str, PlannedWorkload]:
     """The enabled workloads of `workloads`, each wired: credentials of what it connects
-    to, its datastore files and arguments (components/wiring.py)."""
+    to, its datastore files and arguments (components/plan/wiring.py)."""
     planned = {}
     for name in config.enabled_workloads:
         wiring = wire(name, config)

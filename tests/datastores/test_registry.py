@@ -17,9 +17,9 @@ from components.config.workloads import WorkloadSpec
 from components.datastores import registry, settings
 from components.datastores.base import ClientEnv, Datastore, Files, Wired
 from components.datastores.facts import Facts
+from components.plan.wiring import wire
 from components.render.alerts import alert_groups
-from components.secret_text import text, url_encoded
-from components.wiring import wire
+from components.values.secret_text import text, url_encoded
 
 COMPONENTS = Path(__file__).resolve().parents[2] / "components"
 WORDS = re.compile(r"postgres|redis", re.IGNORECASE)

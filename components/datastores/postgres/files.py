@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from components.secret_text import pgpass_escape
+from components.values.secret_text import pgpass_escape
 
 from .settings import PG_ADMIN_ROLE, PG_REPLICATION_ROLE, PostgresTuning, tuning_keys
 

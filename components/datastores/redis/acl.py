@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TypeVar
 
-from components.secret_text import sha256_hex
+from components.values.secret_text import sha256_hex
 
 from .files import redis_quote
 from .settings import REDIS_APP_USER, REDIS_MONITOR_USER

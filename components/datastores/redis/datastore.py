@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from components.secret_text import SecretText, sha256_of, text, url_encoded
+from components.values.secret_text import SecretText, sha256_of, text, url_encoded
 
 from ..base import ClientEnv, Datastore, Files, Wired, first_port
 from .acl import REDIS_APP_COMMANDS, REDIS_CACHE_COMMANDS, redis_users_parts

@@ -15,7 +15,7 @@ from components.config.workloads import WorkloadSpec
 from components.datastores import registry
 from components.datastores.base import ClientEnv, first_port
 from components.plan.files import ConfigFiles
-from components.secret_text import SecretText
+from components.values.secret_text import SecretText
 
 
 @dataclass
