@@ -1,0 +1,145 @@
+"""The components a program in another language uses through package `shiksha`.
+
+Each class here IS the estate's component (a subclass, so the same type token
+`shiksha:index:<Name>`, the same children and the same outputs), with inputs that the SDK's
+schema inference reads. The host hands `args` over as a plain dict keyed by the Python names
+(it maps the schema's camelCase names and builds no Args object), so each constructor checks
+the values with the estate's own pydantic models, then builds the component's own Args.
+
+No `from __future__ import annotations` here: the inference reads annotations as objects
+(inspect.get_annotations without evaluation), and string annotations crash it. For the same
+reason each class restates its outputs: the parents' annotations are strings.
+"""
+
+from typing import Any, NotRequired, TypedDict, TypeVar
+
+import pulumi
+from pydantic import BaseModel, ValidationError
+
+from components import platform_namespace, secure_deployment, zero_trust_network
+from components.config.errors import from_validation_error
+from components.config.images import label_version
+from components.config.namespace import NamespaceSpec
+from components.config.network import NetworkSpec
+from components.config.workloads import WorkloadSpec
+from components.plan.network import NetworkIntent, Route
+
+PACKAGE = "shiksha"
+VERSION = "0.1.0"
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def checked(model: type[Model], value: Any, component: str, name: str, key: str) -> Model:
+    """`value` as `model`, or an error naming the resource, the input and each bad field."""
+    try:
+        return model.model_validate(value)
+    except ValidationError as error:
+        problems = from_validation_error(key, error, value, model)
+        lines = "\n".join(f"  - input `{p.replace(f'{key}:', f'{key}`: ', 1)}" for p in problems)
+        raise ValueError(f"{component} {name!r}: invalid inputs:\n{lines}") from None
+
+
+class PlatformNamespaceInputs(TypedDict):
+    part_of: str
+    """The app.kubernetes.io/part-of label of every object."""
+    spec: NotRequired[Any]
+    """The namespace as the stack key `namespace` writes it (name, podSecurity, quota, limitRange),
+    checked by the estate's NamespaceSpec model; the hardened defaults when left out."""
+
+
+class PlatformNamespace(platform_namespace.PlatformNamespace):
+    """The namespace and its guardrails: Pod Security Admission labels, quota, limit range."""
+
+    name: pulumi.Output[str]
+    """The namespace's name, known once its quota and limits exist."""
+
+    def __init__(self, name: str, args: PlatformNamespaceInputs, opts: pulumi.ResourceOptions | None = None):
+        spec = checked(NamespaceSpec, args.get("spec") or {}, "PlatformNamespace", name, "spec")
+        super().__init__(name, platform_namespace.PlatformNamespaceArgs(spec, args["part_of"]), opts)
+
+
+class SecureDeploymentInputs(TypedDict):
+    namespace: pulumi.Input[str]
+    """The namespace of the workload's objects."""
+    image: pulumi.Input[str]
+    """The container image reference."""
+    part_of: str
+    """The app.kubernetes.io/part-of label."""
+    spec: Any
+    """The workload as an entry of the stack key `workloads` writes it (camelCase keys),
+    checked by the estate's WorkloadSpec model."""
+    version: NotRequired[str]
+    """The app.kubernetes.io/version label; by default the tag of a plain string image."""
+    skip_await: NotRequired[bool]
+    """Do not wait for the workload to become ready (a cluster with no nodes, a dry run)."""
+
+
+class SecureDeployment(secure_deployment.SecureDeployment):
+    """One hardened workload: ServiceAccount, Deployment or StatefulSet, Service, PDB, HPA."""
+
+    service_name: pulumi.Output[str]
+    service_account_name: pulumi.Output[str]
+    workload_name: pulumi.Output[str]
+
+    def __init__(self, name: str, args: SecureDeploymentInputs, opts: pulumi.ResourceOptions | None = None):
+        spec = checked(WorkloadSpec, args["spec"], "SecureDeployment", name, "spec")
+        image = args["image"]
+        version = args.get("version") or (label_version(image) if isinstance(image, str) else None)
+        component_args = secure_deployment.SecureDeploymentArgs(
+            spec=spec,
+            namespace=args["namespace"],
+            image=image,
+            part_of=args["part_of"],
+            version=version,
+            skip_await=bool(args.get("skip_await", False)),
+        )
+        super().__init__(name, component_args, opts)
+
+
+class EdgeRoute(TypedDict):
+    """An edge route as the network sees it: the ingress controller reaches `backend` on `port`."""
+
+    backend: str
+    port: str
+
+
+class ZeroTrustNetworkInputs(TypedDict):
+    namespace: pulumi.Input[str]
+    """The namespace the policies guard."""
+    part_of: str
+    """The app.kubernetes.io/part-of label of the workloads (their pods are selected by it)."""
+    workloads: dict[str, Any]
+    """Every workload in the namespace: name -> its spec, as for SecureDeployment."""
+    network: NotRequired[Any]
+    """The stack key `network` (DNS, internet egress, extra rules), checked by NetworkSpec."""
+    routes: NotRequired[list[EdgeRoute]]
+    """The edge routes the ingress controller serves."""
+    controller_namespace_labels: NotRequired[dict[str, str]]
+    """The labels of the ingress controller's namespace."""
+
+
+class ZeroTrustNetwork(zero_trust_network.ZeroTrustNetwork):
+    """Default deny in both directions, then one NetworkPolicy per workload from who calls whom."""
+
+    policy_names: list[str]
+
+    def __init__(self, name: str, args: ZeroTrustNetworkInputs, opts: pulumi.ResourceOptions | None = None):
+        workloads = {
+            workload: checked(WorkloadSpec, spec, "ZeroTrustNetwork", name, f"workloads.{workload}")
+            for workload, spec in (args.get("workloads") or {}).items()
+        }
+        namespace = args["namespace"]
+        intent = NetworkIntent(
+            # The component sets each policy's namespace from `namespace` itself, Output or not.
+            namespace=namespace if isinstance(namespace, str) else "",
+            part_of=args["part_of"],
+            spec=checked(NetworkSpec, args.get("network") or {}, "ZeroTrustNetwork", name, "network"),
+            workloads=workloads,
+            controller_namespace_labels=args.get("controller_namespace_labels") or {},
+            routes=[Route(r["backend"], r["port"]) for r in args.get("routes") or []],
+        )
+        super().__init__(name, zero_trust_network.ZeroTrustNetworkArgs(intent, namespace), opts)
+
+
+COMPONENTS: list[type[pulumi.ComponentResource]] = [PlatformNamespace, SecureDeployment, ZeroTrustNetwork]
