@@ -30,8 +30,22 @@ VERSION = "0.1.0"
 Model = TypeVar("Model", bound=BaseModel)
 
 
+def wire_numbers(value: Any) -> Any:
+    """`value` with each whole float as an int: every number crosses the engine's wire as a
+    double (YAML's `replicas: 2` arrives as 2.0), and the strict models refuse 2.0 for an int.
+    The host converts only the properties its schema types as integers, not free-form ones."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: wire_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [wire_numbers(v) for v in value]
+    return value
+
+
 def checked(model: type[Model], value: Any, component: str, name: str, key: str) -> Model:
     """`value` as `model`, or an error naming the resource, the input and each bad field."""
+    value = wire_numbers(value)
     try:
         return model.model_validate(value)
     except ValidationError as error:
