@@ -9,9 +9,8 @@
 // SDK (sdk/v3/proto/go), and delegates all language work to upstream's own Python
 // pieces: the program runs under the SDK's pulumi-language-python-exec script in
 // the project's virtualenv, and policy packs run as their own Python programs.
-// It implements only what `pulumi preview/up/destroy` use (with policy packs, and
-// local component packages such as provider/); every other call answers
-// Unimplemented, which the engine handles.
+// It implements only what `pulumi preview/up/destroy` (with policy packs) use;
+// every other call answers Unimplemented, which the engine handles.
 package main
 
 import (
@@ -386,22 +385,6 @@ func (h *host) RunPlugin(
 		code = int32(exit.ExitCode())
 	}
 	return send(&pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Exitcode{Exitcode: code}})
-}
-
-// InstallDependencies is what the engine asks before it runs a plugin from a local
-// directory, such as the component package of a program's `packages:` (provider/). The
-// virtualenv is the pinned one `make dev` made, and nothing may be downloaded while the
-// engine runs, so this only checks that the virtualenv is there and says which it is.
-func (h *host) InstallDependencies(
-	req *pulumirpc.InstallDependenciesRequest, server grpc.ServerStreamingServer[pulumirpc.InstallDependenciesResponse],
-) error {
-	interp, _, err := python(req.GetInfo())
-	if err != nil {
-		return err
-	}
-	msg := fmt.Sprintf("pulumi-language-python: %s uses %s; its packages are installed by `make dev`, not here\n",
-		req.GetInfo().GetProgramDirectory(), interp)
-	return server.Send(&pulumirpc.InstallDependenciesResponse{Stdout: []byte(msg)})
 }
 
 func (h *host) About(_ context.Context, req *pulumirpc.AboutRequest) (*pulumirpc.AboutResponse, error) {
