@@ -1,4 +1,5 @@
-"""The package tests share one control plane: every test here on one xdist worker."""
+"""The package tests share one control plane (the API server tests' fixtures, a control plane
+of this folder's own): every test here on one xdist worker."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.apiserver.conftest import control_plane, kube  # noqa: F401 (fixtures)
 from tests.support.tools import xdist_group_folder
 
 

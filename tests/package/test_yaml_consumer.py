@@ -10,14 +10,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from tests.apiserver.controlplane import CONTEXT, ControlPlane, ControlPlaneError, missing_binaries
+from tests.apiserver.controlplane import CONTEXT, ControlPlane
 from tests.apiserver.kube import Kube
 from tests.support.tools import CACHE_BIN, VENV_BIN, require_tool
 
@@ -85,34 +84,10 @@ class YamlProgram:
 
 
 @pytest.fixture(scope="module")
-def control_plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPlane]:
-    missing = missing_binaries()
-    if missing:
-        msg = f"{', '.join(missing)} not on PATH: build them with `bash tools/kube/bootstrap.sh`"
-        if os.environ.get("CI") == "true":
-            pytest.fail(msg)
-        pytest.skip(msg)
-    cp = ControlPlane(tmp_path_factory.mktemp("controlplane"))
-    try:
-        try:
-            cp.start()
-        except ControlPlaneError as e:
-            pytest.fail(f"control plane did not start: {e}")
-        yield cp
-    finally:
-        cp.stop()
-
-
-@pytest.fixture(scope="module")
 def program(control_plane: ControlPlane, tmp_path_factory: pytest.TempPathFactory) -> YamlProgram:
     for tool in ENGINE:
         require_tool(tool)
     return YamlProgram(tmp_path_factory.mktemp("yaml-consumer"), control_plane.kubeconfig)
-
-
-@pytest.fixture(scope="module")
-def kube(control_plane: ControlPlane) -> Kube:
-    return Kube(control_plane.kubeconfig, control_plane.workdir)
 
 
 def live(kube: Kube, api: str, kind: str, name: str, namespace: str | None = NAMESPACE) -> dict[str, Any]:
