@@ -14,20 +14,29 @@ reason each class restates its outputs: the parents' annotations are strings.
 from typing import Any, NotRequired, TypedDict, TypeVar
 
 import pulumi
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, RootModel, ValidationError
 
 from components import platform_namespace, secure_deployment, zero_trust_network
 from components.config.errors import from_validation_error
 from components.config.images import label_version
 from components.config.namespace import NamespaceSpec
 from components.config.network import NetworkSpec
+from components.config.secrets import EstateSecrets
+from components.config.secrets_source import SecretsSpec
+from components.config.types import EnvName
 from components.config.workloads import WorkloadSpec
 from components.plan.network import NetworkIntent, Route
+from components.secret_objects import SecretSink
+from components.secret_text import secret
 
 PACKAGE = "shiksha"
 VERSION = "0.1.0"
 
 Model = TypeVar("Model", bound=BaseModel)
+
+
+class EnvNames(RootModel[dict[EnvName, Any]]):
+    """Secret environment variables by name, the names held to the rules of `env`'s."""
 
 
 def wire_numbers(value: Any) -> Any:
@@ -87,6 +96,9 @@ class SecureDeploymentInputs(TypedDict):
     """The app.kubernetes.io/version label; by default the tag of a plain string image."""
     skip_await: NotRequired[bool]
     """Do not wait for the workload to become ready (a cluster with no nodes, a dry run)."""
+    secret_env: NotRequired[dict[str, pulumi.Input[str]]]
+    """Environment variables with secret values: they reach the pod only through the Secret
+    `<name>-env`, and stay Pulumi secrets in the state whether or not they came as secrets."""
 
 
 class SecureDeployment(secure_deployment.SecureDeployment):
@@ -100,13 +112,18 @@ class SecureDeployment(secure_deployment.SecureDeployment):
         spec = checked(WorkloadSpec, args["spec"], "SecureDeployment", name, "spec")
         image = args["image"]
         version = args.get("version") or (label_version(image) if isinstance(image, str) else None)
+        values = {var: pulumi.Output.secret(value) for var, value in (args.get("secret_env") or {}).items()}
+        checked(EnvNames, dict.fromkeys(values), "SecureDeployment", name, "secretEnv")
         component_args = secure_deployment.SecureDeploymentArgs(
             spec=spec,
             namespace=args["namespace"],
             image=image,
             part_of=args["part_of"],
             version=version,
+            # Each variable is its own value: the sink writes them with the Pulumi source.
+            secret_env={var: secret(var) for var in values},
             skip_await=bool(args.get("skip_await", False)),
+            secrets=SecretSink(SecretsSpec(), EstateSecrets(values)),
         )
         super().__init__(name, component_args, opts)
 

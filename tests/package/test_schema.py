@@ -45,10 +45,13 @@ def test_inputs_and_outputs(schema: dict[str, Any]) -> None:
         "spec",
         "version",
         "skipAwait",
+        "secretEnv",
     }
     # An Output from another resource may feed the namespace and the image.
     assert "plain" not in deployment["inputProperties"]["namespace"]
     assert "plain" not in deployment["inputProperties"]["image"]
+    # A secret value is an Output: each value of secretEnv must take one.
+    assert "plain" not in deployment["inputProperties"]["secretEnv"]["additionalProperties"]
     assert set(deployment["properties"]) == {"serviceName", "serviceAccountName", "workloadName"}
     network = resources["shiksha:index:ZeroTrustNetwork"]
     assert sorted(network["requiredInputs"]) == ["namespace", "partOf", "workloads"]

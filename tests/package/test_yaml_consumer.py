@@ -7,8 +7,10 @@ estate's components build them, and the pack must judge the components' children
 
 from __future__ import annotations
 
+import base64
 import json
 import os
+import secrets
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -61,6 +63,9 @@ class YamlProgram:
             "NO_COLOR": "1",
         }
         self.kubeconfig = kubeconfig
+        self.state = state
+        # A value of this run only, so finding it anywhere means it leaked.
+        self.api_token = f"token-{secrets.token_hex(12)}"
 
     def write(self) -> None:
         (self.dir / "Pulumi.yaml").write_text(yaml.dump(self.spec, Dumper=NoAliases, sort_keys=False))
@@ -81,6 +86,7 @@ class YamlProgram:
         self.pulumi("stack", "init", stack)
         self.pulumi("config", "set", "kubeconfig", str(self.kubeconfig), "--stack", stack)
         self.pulumi("config", "set", "kubeContext", CONTEXT, "--stack", stack)
+        self.pulumi("config", "set", "--secret", "apiToken", self.api_token, "--stack", stack)
 
 
 @pytest.fixture(scope="module")
@@ -142,6 +148,23 @@ def test_yaml_program_deploys_the_components_through_the_engine(program: YamlPro
         for peer in rule.get("to", [])
     )]  # fmt: skip
     assert [p["port"] for rule in to_api for p in rule["ports"]] == [8000], egress
+
+    # secretEnv reaches the pod only through the Secret, and the value stays a secret: in
+    # the API server as set, nowhere in the engine's output, the state or the project.
+    secret = live(kube, "v1", "Secret", "web-env")
+    assert base64.b64decode(secret["data"]["API_TOKEN"]).decode() == program.api_token
+    env = live(kube, "apps/v1", "Deployment", "web")["spec"]["template"]["spec"]["containers"][0]["env"]
+    token_env = next(e for e in env if e["name"] == "API_TOKEN")
+    assert token_env == {
+        "name": "API_TOKEN",
+        "valueFrom": {"secretKeyRef": {"name": "web-env", "key": "API_TOKEN"}},
+    }
+    leaks = [
+        str(p)
+        for p in (*program.state.rglob("*"), *program.dir.rglob("*"))
+        if p.is_file() and program.api_token in p.read_text(errors="replace")
+    ]
+    assert not leaks and program.api_token not in up.stdout + up.stderr, leaks
 
     outputs = json.loads(program.pulumi("stack", "output", "--json", "--stack", "up").stdout)
     assert outputs["namespace"] == NAMESPACE and outputs["webService"] == "web"
