@@ -15,7 +15,9 @@ from provider.exported import COMPONENTS, PACKAGE, VERSION
 
 @pytest.fixture(scope="module")
 def schema() -> dict[str, Any]:
-    return dict(json.loads(ComponentProvider(COMPONENTS, PACKAGE, None, VERSION).schema))
+    text = ComponentProvider(COMPONENTS, PACKAGE, None, VERSION).schema
+    assert text is not None, "the component provider inferred no schema"
+    return dict(json.loads(text))
 
 
 def test_the_package_serves_the_estates_type_tokens(schema: dict[str, Any]) -> None:
