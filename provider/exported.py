@@ -17,7 +17,7 @@ import pulumi
 from pydantic import BaseModel, RootModel, ValidationError
 
 from components import platform_namespace, secure_deployment, zero_trust_network
-from components.config.errors import from_validation_error
+from components.config.errors import from_validation_error, unknown_name, unknown_port
 from components.config.images import label_version
 from components.config.namespace import NamespaceSpec
 from components.config.network import NetworkSpec
@@ -52,6 +52,15 @@ def wire_numbers(value: Any) -> Any:
     return value
 
 
+class InputError(ValueError):
+    """Bad inputs of one exported component; raised before it registers anything."""
+
+    def __init__(self, component: str, name: str, problems: list[str]):
+        self.problems = problems
+        lines = "\n".join(f"  - input {p}" for p in problems)
+        super().__init__(f"{component} {name!r}: invalid inputs:\n{lines}")
+
+
 def checked(model: type[Model], value: Any, component: str, name: str, key: str) -> Model:
     """`value` as `model`, or an error naming the resource, the input and each bad field."""
     value = wire_numbers(value)
@@ -59,8 +68,9 @@ def checked(model: type[Model], value: Any, component: str, name: str, key: str)
         return model.model_validate(value)
     except ValidationError as error:
         problems = from_validation_error(key, error, value, model)
-        lines = "\n".join(f"  - input `{p.replace(f'{key}:', f'{key}`: ', 1)}" for p in problems)
-        raise ValueError(f"{component} {name!r}: invalid inputs:\n{lines}") from None
+        raise InputError(
+            component, name, [f"`{p.replace(f'{key}:', f'{key}`: ', 1)}" for p in problems]
+        ) from None
 
 
 class PlatformNamespaceInputs(TypedDict):
@@ -109,23 +119,30 @@ class SecureDeployment(secure_deployment.SecureDeployment):
     workload_name: pulumi.Output[str]
 
     def __init__(self, name: str, args: SecureDeploymentInputs, opts: pulumi.ResourceOptions | None = None):
-        spec = checked(WorkloadSpec, args["spec"], "SecureDeployment", name, "spec")
-        image = args["image"]
-        version = args.get("version") or (label_version(image) if isinstance(image, str) else None)
-        values = {var: pulumi.Output.secret(value) for var, value in (args.get("secret_env") or {}).items()}
-        checked(EnvNames, dict.fromkeys(values), "SecureDeployment", name, "secretEnv")
-        component_args = secure_deployment.SecureDeploymentArgs(
-            spec=spec,
-            namespace=args["namespace"],
-            image=image,
-            part_of=args["part_of"],
-            version=version,
-            # Each variable is its own value: the sink writes them with the Pulumi source.
-            secret_env={var: secret(var) for var in values},
-            skip_await=bool(args.get("skip_await", False)),
-            secrets=SecretSink(SecretsSpec(), EstateSecrets(values)),
-        )
-        super().__init__(name, component_args, opts)
+        super().__init__(name, deployment_args(name, args), opts)
+
+
+def deployment_args(name: str, args: SecureDeploymentInputs) -> secure_deployment.SecureDeploymentArgs:
+    spec = checked(WorkloadSpec, args["spec"], "SecureDeployment", name, "spec")
+    image = args["image"]
+    version = args.get("version") or (label_version(image) if isinstance(image, str) else None)
+    values = {var: pulumi.Output.secret(value) for var, value in (args.get("secret_env") or {}).items()}
+    checked(EnvNames, dict.fromkeys(values), "SecureDeployment", name, "secretEnv")
+    # One name, two values: the pod would get whichever the API server keeps.
+    both = sorted(set(values) & set(spec.env))
+    if both:
+        raise InputError("SecureDeployment", name, [f"`secretEnv`: {both} also set in `spec.env`"])
+    return secure_deployment.SecureDeploymentArgs(
+        spec=spec,
+        namespace=args["namespace"],
+        image=image,
+        part_of=args["part_of"],
+        version=version,
+        # Each variable is its own value: the sink writes them with the Pulumi source.
+        secret_env={var: secret(var) for var in values},
+        skip_await=bool(args.get("skip_await", False)),
+        secrets=SecretSink(SecretsSpec(), EstateSecrets(values)),
+    )
 
 
 class EdgeRoute(TypedDict):
@@ -156,21 +173,42 @@ class ZeroTrustNetwork(zero_trust_network.ZeroTrustNetwork):
     policy_names: list[str]
 
     def __init__(self, name: str, args: ZeroTrustNetworkInputs, opts: pulumi.ResourceOptions | None = None):
-        workloads = {
-            workload: checked(WorkloadSpec, spec, "ZeroTrustNetwork", name, f"workloads.{workload}")
-            for workload, spec in (args.get("workloads") or {}).items()
-        }
-        namespace = args["namespace"]
-        intent = NetworkIntent(
-            # The component sets each policy's namespace from `namespace` itself, Output or not.
-            namespace=namespace if isinstance(namespace, str) else "",
-            part_of=args["part_of"],
-            spec=checked(NetworkSpec, args.get("network") or {}, "ZeroTrustNetwork", name, "network"),
-            workloads=workloads,
-            controller_namespace_labels=args.get("controller_namespace_labels") or {},
-            routes=[Route(r["backend"], r["port"]) for r in args.get("routes") or []],
-        )
-        super().__init__(name, zero_trust_network.ZeroTrustNetworkArgs(intent, namespace), opts)
+        intent = network_intent(name, args)
+        super().__init__(name, zero_trust_network.ZeroTrustNetworkArgs(intent, args["namespace"]), opts)
+
+
+def network_intent(name: str, args: ZeroTrustNetworkInputs) -> NetworkIntent:
+    """The intent of the inputs; a call to a workload or port not among them is an error, as
+    in the estate's gate: the policies would deny it without a word."""
+    workloads = {
+        workload: checked(WorkloadSpec, spec, "ZeroTrustNetwork", name, f"workloads.{workload}")
+        for workload, spec in (args.get("workloads") or {}).items()
+    }
+    routes = [Route(r["backend"], r["port"]) for r in args.get("routes") or []]
+    problems = [
+        f"`workloads.{caller}.connectsTo`: {target!r} {unknown_name('workload', target, workloads)}"
+        for caller, spec in workloads.items()
+        for target in spec.connects_to
+        if target not in workloads
+    ]
+    for i, route in enumerate(routes):
+        backend = workloads.get(route.backend)
+        if backend is None:
+            problems.append(f"`routes[{i}].backend`: {unknown_name('workload', route.backend, workloads)}")
+        elif route.port not in backend.ports:
+            problems.append(f"`routes[{i}].port`: {unknown_port(route.backend, route.port, backend.ports)}")
+    if problems:
+        raise InputError("ZeroTrustNetwork", name, problems)
+    namespace = args["namespace"]
+    return NetworkIntent(
+        # The component sets each policy's namespace from `namespace` itself, Output or not.
+        namespace=namespace if isinstance(namespace, str) else "",
+        part_of=args["part_of"],
+        spec=checked(NetworkSpec, args.get("network") or {}, "ZeroTrustNetwork", name, "network"),
+        workloads=workloads,
+        controller_namespace_labels=args.get("controller_namespace_labels") or {},
+        routes=routes,
+    )
 
 
 COMPONENTS: list[type[pulumi.ComponentResource]] = [PlatformNamespace, SecureDeployment, ZeroTrustNetwork]
