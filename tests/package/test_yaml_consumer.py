@@ -186,6 +186,19 @@ def test_yaml_program_deploys_the_components_through_the_engine(program: YamlPro
     )
     assert again.returncode == 0, f"the second pulumi up changed something:\n{again.stdout[-4000:]}"
 
+    # The provider's children go with the program: destroy leaves none of them behind.
+    program.pulumi("destroy", "--yes", "--skip-preview", "--stack", "up")
+    for api, kind, name in (
+        ("apps/v1", "Deployment", "web"),
+        ("v1", "Secret", "web-env"),
+        ("networking.k8s.io/v1", "NetworkPolicy", "default-deny-all"),
+        ("v1", "ResourceQuota", "platform-quota"),
+    ):
+        response = kube.get(
+            {"apiVersion": api, "kind": kind, "metadata": {"name": name, "namespace": NAMESPACE}}
+        )
+        assert response.status == 404, f"GET {kind} {NAMESPACE}/{name} after destroy: {response.status}"
+
 
 def with_web_spec(spec: dict[str, Any], **changes: Any) -> dict[str, Any]:
     """The program with SecureDeployment `web`'s spec changed (ZeroTrustNetwork keeps the good one)."""
