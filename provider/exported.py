@@ -23,7 +23,7 @@ from components.config.namespace import NamespaceSpec
 from components.config.network import NetworkSpec
 from components.config.secrets import EstateSecrets
 from components.config.secrets_source import SecretsSpec
-from components.config.types import EnvName
+from components.config.types import DnsLabel, EnvName
 from components.config.workloads import WorkloadSpec
 from components.plan.network import NetworkIntent, Route
 from components.secret_objects import SecretSink
@@ -33,6 +33,14 @@ PACKAGE = "shiksha"
 VERSION = "0.1.0"
 
 Model = TypeVar("Model", bound=BaseModel)
+
+
+class PartOf(RootModel[DnsLabel]):
+    """The app.kubernetes.io/part-of label, a DNS label as the estate's own `partOf`."""
+
+
+def part_of(value: Any, component: str, name: str) -> str:
+    return checked(PartOf, value, component, name, "partOf").root
 
 
 class EnvNames(RootModel[dict[EnvName, Any]]):
@@ -89,7 +97,8 @@ class PlatformNamespace(platform_namespace.PlatformNamespace):
 
     def __init__(self, name: str, args: PlatformNamespaceInputs, opts: pulumi.ResourceOptions | None = None):
         spec = checked(NamespaceSpec, args.get("spec") or {}, "PlatformNamespace", name, "spec")
-        super().__init__(name, platform_namespace.PlatformNamespaceArgs(spec, args["part_of"]), opts)
+        label = part_of(args["part_of"], "PlatformNamespace", name)
+        super().__init__(name, platform_namespace.PlatformNamespaceArgs(spec, label), opts)
 
 
 class SecureDeploymentInputs(TypedDict):
@@ -136,7 +145,7 @@ def deployment_args(name: str, args: SecureDeploymentInputs) -> secure_deploymen
         spec=spec,
         namespace=args["namespace"],
         image=image,
-        part_of=args["part_of"],
+        part_of=part_of(args["part_of"], "SecureDeployment", name),
         version=version,
         # Each variable is its own value: the sink writes them with the Pulumi source.
         secret_env={var: secret(var) for var in values},
@@ -203,7 +212,7 @@ def network_intent(name: str, args: ZeroTrustNetworkInputs) -> NetworkIntent:
     return NetworkIntent(
         # The component sets each policy's namespace from `namespace` itself, Output or not.
         namespace=namespace if isinstance(namespace, str) else "",
-        part_of=args["part_of"],
+        part_of=part_of(args["part_of"], "ZeroTrustNetwork", name),
         spec=checked(NetworkSpec, args.get("network") or {}, "ZeroTrustNetwork", name, "network"),
         workloads=workloads,
         controller_namespace_labels=args.get("controller_namespace_labels") or {},

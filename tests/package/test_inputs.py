@@ -70,6 +70,7 @@ def test_deployment_args_from_the_hosts_dict() -> None:
         ({"spec": workload("web", replicas=0.0)}, "input `spec`: replicas: got 0"),
         ({"spec": workload("web", colour="blue")}, "input `spec`: colour: unknown key"),
         ({"secret_env": {"1BAD": "x"}}, "input `secretEnv`: 1BAD: got '1BAD'"),
+        ({"part_of": "Shiksha Setu"}, "input `partOf`: expected a DNS-1123 label"),
         (
             {"spec": workload("web", env={"LOG_LEVEL": "x"}), "secret_env": {"LOG_LEVEL": "y"}},
             "input `secretEnv`: ['LOG_LEVEL'] also set in `spec.env`",
@@ -102,6 +103,7 @@ def test_network_intent_from_the_hosts_dict() -> None:
             "input `routes[0].port`: workload 'web' has no such port",
         ),
         ({"network": {"dns": {"port": 0.0}}}, "input `network`: dns.port: got 0"),
+        ({"part_of": "app/x"}, "input `partOf`: expected a DNS-1123 label"),
     ],
 )
 def test_bad_network_inputs_are_named(changes: dict[str, Any], problem: str) -> None:
