@@ -23,6 +23,7 @@ from .errors import unknown_name, unknown_port
 from .estate import EstateConfig
 from .monitoring import BUILT_IN_JOBS, EXPORTERS, MONITORING_WORKLOADS
 from .network import METRICS_PORT
+from .routing import serving_route
 from .types import cpu_millicores, memory_bytes
 from .workloads import WorkloadSpec
 
@@ -49,11 +50,6 @@ class Problem:
 
 def _got(key: str, value: Any, message: str, refers_to: str | None = None) -> Problem:
     return Problem(key, message, value, True, refers_to)
-
-
-def _covers(prefix: str, path: str) -> bool:
-    """Prefix matching on whole path elements, as Ingress, Gateway API and NGINX match."""
-    return prefix in ("/", path) or path.startswith(prefix.rstrip("/") + "/")
 
 
 def _duplicates(values: Iterable[Any]) -> list[Any]:
@@ -274,7 +270,7 @@ class _Checks:
             self.each(
                 f"edge.{field}",
                 paths,
-                lambda path: None if any(_covers(route, path) for route in route_paths) else served,
+                lambda path: None if serving_route(edge.route_list, path) else served,
             )
         routes = set(route_paths)
         self.each(

@@ -17,6 +17,7 @@ from pydantic.alias_generators import to_camel
 from components.config.cdn import CdnSpec, check_origin_auth_secret, path_classes, served_hosts
 from components.config.docker_host import NginxSettings
 from components.config.edge import EdgeSpec, route_key
+from components.config.routing import serving_route
 from components.render.quoting import NGINX_TOKEN_MAX, nginx_regex
 from components.render.quoting import nginx_string as q
 
@@ -396,14 +397,11 @@ def render_nginx_conf(
         w(f"            proxy_pass {q(f'http://{backend}_upstream', key)};")
         w("        }")
 
-    route_backend = {route.path: route.backend for route in edge.route_list}
-
     def backend_of(path: str, key: str) -> str:
-        # The longest route prefix that covers `path` serves it.
-        matches = [p for p in route_backend if path.startswith(p.rstrip("/") + "/") or p in (path, "/")]
-        if not matches:
+        route = serving_route(edge.route_list, path)
+        if route is None:
             raise NginxConfigError(f"{key}: got {path!r}: no edge route covers it")
-        return route_backend[max(matches, key=len)]
+        return route.backend
 
     # The model refuses a path that is both a stream and a WebSocket path, and duplicates
     # within a list; an ML path that is also streamed is served as a stream.
