@@ -391,6 +391,25 @@ DOCKER_CASES: list[tuple[str, dict[str, Any], str, str]] = [
         "two volumes",
     ),
     (
+        # The secret files of postgres go to a volume of their own, `<prefix>-postgres-credentials`.
+        "volume path named like a volume of secret files",
+        {
+            "workloads": {"postgres": {"writablePaths": ["/tmp", "/var/run/postgresql", "/credentials"]}},
+            "dockerHost": {"volumePaths": {"postgres": ["/credentials"]}},
+        },
+        "dockerHost.volumePaths.postgres: got '/credentials'",
+        "secret files",
+    ),
+    (
+        "volume path named like the workload's storage",
+        {
+            "workloads": {"postgres": {"writablePaths": ["/tmp", "/var/run/postgresql", "/data"]}},
+            "dockerHost": {"volumePaths": {"postgres": ["/data"]}},
+        },
+        "dockerHost.volumePaths.postgres: got '/data'",
+        "storage",
+    ),
+    (
         "health check of an unknown form",
         {"dockerHost": {"healthchecks": {"redis": ["redis-cli ping"]}}},
         "dockerHost.healthchecks.redis",
