@@ -403,8 +403,8 @@ def render_nginx_conf(
             raise NginxConfigError(f"{key}: got {path!r}: no edge route covers it")
         return route.backend
 
-    # The model refuses a path that is both a stream and a WebSocket path, and duplicates
-    # within a list; an ML path that is also streamed is served as a stream.
+    # The gate (config/references.py) refuses a path listed twice or in two of these roles,
+    # so each is one location; a route whose path is one of them is served there.
     special: set[str] = set()
     for index, path in enumerate(edge.stream_paths):
         key = f"edge.streamPaths[{index}]"
@@ -441,8 +441,6 @@ def render_nginx_conf(
         )
     for index, path in enumerate(edge.ml_paths):
         key = f"edge.mlPaths[{index}]"
-        if path in special:
-            continue
         special.add(path)
         w("        # Model inference is slow: only these paths wait this long.")
         proxied(

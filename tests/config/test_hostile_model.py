@@ -231,6 +231,13 @@ CASES: list[tuple[str, dict[str, Any], str, str]] = [
         "edge.websocketPaths[0]",
         "already in edge.streamPaths",
     ),
+    (
+        # So NGINX and the Kubernetes edge never meet one path in two roles.
+        "an ML path that is also streamed",
+        {"edge": {"mlPathsAdd": ["/api/v2/chat/stream"]}},
+        "edge.streamPaths[0]",
+        "already in edge.mlPaths",
+    ),
     # Prometheus and Alertmanager.
     (
         "Perl lookahead",
