@@ -94,8 +94,8 @@ class AlertThresholds(StrictModel):
         gt=0,
         le=1,
         description=(
-            "PostgresConnectionSaturation / RedisConnectionSaturation fire above "
-            "this share of max_connections / maxclients in use"
+            "the datastores' connection-saturation alerts fire above this share "
+            "of a datastore's connection limit in use"
         ),
     )
     memory_saturation_ratio: float = Field(
@@ -103,8 +103,8 @@ class AlertThresholds(StrictModel):
         gt=0,
         le=1,
         description=(
-            "PostgresMemoryNearLimit fires when the primary uses more than this "
-            "share of its container memory limit"
+            "the database's memory alert fires when its primary uses more than "
+            "this share of its container memory limit"
         ),
     )
     vllm_p95_latency_seconds: float = Field(

@@ -248,7 +248,7 @@ class DockerHostSpec(StrictModel):
             "workload -> host port, publishing its first port on 127.0.0.1 only for"
             " admin tools; none by default"
         ),
-        examples=[{"postgres": 15432}],
+        examples=[{"api": 18000}],
     )
     # How each image checks its own HTTP health (frontend images have node, not curl).
     http_health_tool: dict[DnsLabel, HealthTool] = Field(

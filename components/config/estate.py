@@ -71,7 +71,7 @@ class _EstateHead(StrictModel):
                     "component": "notifier",
                     "image": "backend",
                     "ports": {"http": 8080},
-                    "connectsTo": ["redis"],
+                    "connectsTo": ["api"],
                     "resources": {
                         "requests": {"cpu": "100m", "memory": "128Mi"},
                         "limits": {"cpu": "500m", "memory": "256Mi"},

@@ -134,7 +134,7 @@ class RuleTarget(StrictModel):
     """Exactly one of: a workload of the estate, pods in other namespaces, an address block."""
 
     workload: Dns1035Label | None = Field(
-        default=None, description="a workload of the estate", examples=["redis"]
+        default=None, description="a workload of the estate", examples=["api"]
     )
     namespace: NamespacePeer | None = Field(
         default=None,

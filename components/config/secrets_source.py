@@ -140,7 +140,7 @@ class AwsBackend(StrictModel):
 class RemoteRef(StrictModel):
     key: RemoteKey = Field(
         description=("the remote secret (Vault KV path or AWS secret name) holding this value"),
-        examples=["shiksha-setu/redis"],
+        examples=["shiksha-setu/alerting"],
     )
     property: RemoteKey = Field(
         description="the property (JSON key) of that remote secret that is the value", examples=["password"]
@@ -195,7 +195,7 @@ class SecretsSpec(StrictModel):
     remote_refs: dict[str, RemoteRef] = Field(
         default_factory=dict,
         description="secret key -> another remote secret and property for that one value",
-        examples=[{"redisPassword": {"key": "shiksha-setu/redis", "property": "password"}}],
+        examples=[{"pagerdutyRoutingKey": {"key": "shiksha-setu/alerting", "property": "routing-key"}}],
     )
 
     @model_validator(mode="after")
