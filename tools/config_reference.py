@@ -43,8 +43,9 @@ Generated from the estate model (`components/config/`) by `make config-reference
 edit by hand (`tests/config/test_config_reference.py` fails when this page and the model
 differ). Every key is set in a stack file as `{PROJECT}:<top-level key>` with Pulumi's
 camelCase names; a stack says only where it differs from these defaults. Maps of named
-entries merge over their defaults and `null` removes a default entry; lists replace
-([configuration.md](configuration.md#adding-to-the-defaults)). Step-by-step examples:
+entries merge over their defaults and `null` removes a default entry; a list a stack extends
+has `<key>Add` / `<key>Remove`, and restating it without a default entry is refused; other
+lists replace ([configuration.md](configuration.md#adding-to-the-defaults)). Step-by-step examples:
 [walkthroughs.md](walkthroughs.md).
 
 Each section is one object of the tree; **default** is the production value (for the

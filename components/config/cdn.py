@@ -20,7 +20,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
-from .base import StrictModel
+from .base import StrictModel, fold_additions
 from .edge import EdgeSpec
 from .errors import unknown_name
 from .ingress import IngressSpec
@@ -84,6 +84,11 @@ CacheValue = Annotated[
 CdnRange = Annotated[Cidr, AfterValidator(_check_cdn_range)]
 
 
+# Lists a stack extends with `<key>Add` / `<key>Remove` (docs/configuration.md, "Adding to
+# the defaults"): a forgotten `/assets/` or `frontend` would change every cached response.
+EXTENDED_LISTS = ("immutable_prefixes", "static_backends")
+
+
 class CacheControlSpec(StrictModel):
     """On by default: correct Cache-Control helps browsers as much as a CDN."""
 
@@ -99,16 +104,38 @@ class CacheControlSpec(StrictModel):
     immutable_prefixes: list[UrlPath] = Field(
         default_factory=lambda: ["/assets/"],
         description=(
-            "path prefixes of content-hashed files that get the `immutable` Cache-Control; restating replaces"
+            "path prefixes of content-hashed files that get the `immutable` Cache-Control; "
+            "extend with immutablePrefixesAdd (a restatement that drops a default is refused)"
         ),
+    )
+    immutable_prefixes_add: list[UrlPath] = Field(
+        default_factory=list,
+        description="appended to immutablePrefixes (its defaults kept)",
+        examples=[["/fonts/"]],
+    )
+    immutable_prefixes_remove: list[UrlPath] = Field(
+        default_factory=list,
+        description="taken out of immutablePrefixes: the one way to drop a default entry",
+        examples=[["/assets/"]],
     )
     # Workloads that serve files: their routes are HTML/static, every other backend is private.
     static_backends: list[DnsLabel] = Field(
         default_factory=lambda: ["frontend"],
         description=(
             "workloads whose routes are HTML/static (Cache-Control `revalidate`); "
-            "every other backend's routes get `private`; restating replaces"
+            "every other backend's routes get `private`; extend with staticBackendsAdd "
+            "(a restatement that drops a default is refused)"
         ),
+    )
+    static_backends_add: list[DnsLabel] = Field(
+        default_factory=list,
+        description="appended to staticBackends (its defaults kept)",
+        examples=[["docs"]],
+    )
+    static_backends_remove: list[DnsLabel] = Field(
+        default_factory=list,
+        description="taken out of staticBackends: the one way to drop a default entry",
+        examples=[["frontend"]],
     )
     immutable: CacheValue = Field(
         "public, max-age=31536000, immutable",
@@ -124,6 +151,13 @@ class CacheControlSpec(StrictModel):
         "no-store",
         description=("the Cache-Control value on every other route (the API: never stored by a cache)"),
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fold_lists(cls, data: Any) -> Any:
+        for field in EXTENDED_LISTS:
+            data = fold_additions(cls, data, field)
+        return data
 
     def value(self, cache_class: CacheClass) -> str:
         return str(getattr(self, cache_class))

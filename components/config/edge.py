@@ -403,7 +403,8 @@ class TlsSettings(StrictModel):
 
 
 # Path lists a stack extends with `<key>Add` / `<key>Remove`, so that adding a blocked path or a
-# WebSocket path does not mean restating (and risking) the defaults; a restated list replaces.
+# WebSocket path does not mean restating (and risking) the defaults; a restated list that
+# drops a default entry is refused (components/config/merge.py EXTENDED_LISTS).
 ADDITIVE_PATHS = ("ml_paths", "stream_paths", "websocket_paths", "blocked_paths")
 
 
@@ -430,7 +431,7 @@ class EdgeSpec(StrictModel):
         default_factory=lambda: ["/api/v2/ml", "/api/v2/chat"],
         description=(
             "path prefixes (served by their route) that get the long ML timeouts "
-            "(timeouts.mlReadSeconds/mlSendSeconds); restating replaces, use "
+            "(timeouts.mlReadSeconds/mlSendSeconds); a restatement dropping a default is refused: use "
             "mlPathsAdd/mlPathsRemove"
         ),
     )
@@ -449,7 +450,7 @@ class EdgeSpec(StrictModel):
         default_factory=lambda: ["/api/v2/chat/stream"],
         description=(
             "path prefixes of Server-Sent Events: never buffered by the edge, open "
-            "for timeouts.streamReadSeconds; restating replaces, use "
+            "for timeouts.streamReadSeconds; a restatement dropping a default is refused: use "
             "streamPathsAdd/streamPathsRemove"
         ),
     )
@@ -467,7 +468,7 @@ class EdgeSpec(StrictModel):
         default_factory=lambda: ["/ws"],
         description=(
             "path prefixes upgraded to WebSockets at the edge (Upgrade/Connection "
-            "headers, stream timeout); restating replaces, use "
+            "headers, stream timeout); a restatement dropping a default is refused: use "
             "websocketPathsAdd/websocketPathsRemove"
         ),
     )
@@ -501,7 +502,7 @@ class EdgeSpec(StrictModel):
         ],
         description=(
             "path prefixes the edge answers itself and never proxies (scanner "
-            "targets); restating replaces, use blockedPathsAdd/blockedPathsRemove"
+            "targets); a restatement dropping a default is refused: use blockedPathsAdd/blockedPathsRemove"
         ),
     )
     blocked_paths_add: list[Annotated[UrlPath, Field(max_length=512)]] = Field(

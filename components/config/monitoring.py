@@ -8,14 +8,14 @@ decides what those files say.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
 from components.datastores import registry
 
 from .alerts import AlertRule, AlertThresholds, Severity
-from .base import StrictModel
+from .base import StrictModel, fold_additions
 from .images import PinnedImage
 from .types import (
     Dns1035Label,
@@ -562,8 +562,19 @@ class MonitoringSpec(StrictModel):
         default_factory=lambda: ["go_gc_.*", "go_sched_.*", "go_memstats_.*_bucket", "python_gc_.*"],
         description=(
             "metric name regexes dropped at scrape by the scrape jobs "
-            "(metric_relabel_configs action drop); a restated list replaces"
+            "(metric_relabel_configs action drop); extend with droppedMetricsAdd "
+            "(a restatement that drops a default is refused)"
         ),
+    )
+    dropped_metrics_add: list[Re2Regex] = Field(
+        default_factory=list,
+        description="appended to droppedMetrics (its defaults kept)",
+        examples=[["celery_task_runtime_seconds_bucket"]],
+    )
+    dropped_metrics_remove: list[Re2Regex] = Field(
+        default_factory=list,
+        description="taken out of droppedMetrics: the one way to drop a default entry",
+        examples=[["python_gc_.*"]],
     )
     blackbox: BlackboxSpec = Field(
         BlackboxSpec(), description="the blackbox exporter's modules and probed URLs"
@@ -573,3 +584,8 @@ class MonitoringSpec(StrictModel):
         AlertmanagerSpec(), description="Alertmanager's routing, receivers and mute intervals"
     )
     images: MonitoringImages = Field(MonitoringImages(), description="the monitoring stack's pinned images")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fold_dropped_metrics(cls, data: Any) -> Any:
+        return fold_additions(cls, data, "dropped_metrics")

@@ -554,8 +554,21 @@ class WorkloadSpec(StrictModel):
     )
     writable_paths: list[AbsolutePath] = Field(
         examples=[["/tmp", "/var/cache/app"]],
-        description="emptyDir volumes mounted where the read-only root filesystem must be written",
+        description=(
+            "emptyDir volumes mounted where the read-only root filesystem must be written; extend "
+            "with writablePathsAdd (restating a default workload's list without one is refused)"
+        ),
         default_factory=lambda: ["/tmp"],
+    )
+    writable_paths_add: list[AbsolutePath] = Field(
+        examples=[["/var/cache/app"]],
+        default_factory=list,
+        description="appended to writablePaths (its defaults kept)",
+    )
+    writable_paths_remove: list[AbsolutePath] = Field(
+        examples=[["/cache"]],
+        default_factory=list,
+        description="taken out of writablePaths: the one way to make a default one read-only",
     )
     storage: StorageSpec | None = Field(
         default=None,
@@ -601,7 +614,7 @@ class WorkloadSpec(StrictModel):
     @model_validator(mode="before")
     @classmethod
     def _fold_connections(cls, data: Any) -> Any:
-        return fold_additions(cls, data, "connects_to")
+        return fold_additions(cls, fold_additions(cls, data, "connects_to"), "writable_paths")
 
     @model_validator(mode="after")
     def _consistent(self) -> WorkloadSpec:
