@@ -96,17 +96,12 @@ EXTENDED_LISTS: dict[tuple[str, ...], str] = {
 
 def model_default(root: type[BaseModel], path: tuple[str, ...]) -> Any:
     """The model's own default at a stack key path (camelCase keys), e.g. edge.blockedPaths."""
-    model: Any = root
+    fields = root.model_fields
     value: Any = None
     for key in path:
-        fields = model.model_fields if isinstance(model, type) else type(model).model_fields
         name = next(n for n, f in fields.items() if (f.alias or n) == key)
-        value = (
-            getattr(model, name)
-            if not isinstance(model, type)
-            else fields[name].get_default(call_default_factory=True)
-        )
-        model = value
+        value = fields[name].get_default(call_default_factory=True) if value is None else getattr(value, name)
+        fields = type(value).model_fields if isinstance(value, BaseModel) else {}
     return value
 
 
