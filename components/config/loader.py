@@ -137,7 +137,7 @@ def parse_estate(values: dict[str, Any], project: str = PROJECT) -> EstateConfig
     data = deep_merge(DEFAULTS, copy.deepcopy(values))
     # Nulls that remove nothing and restated lists that drop defaults: what the stack did not mean.
     explicit = apply_removals(data, values, DEFAULTS, EstateConfig, project)
-    explicit += dropped_defaults(values, DEFAULTS, project)
+    explicit += dropped_defaults(values, DEFAULTS, project, EstateConfig)
     try:
         config = _validate(data)
     except ValidationError as error:
