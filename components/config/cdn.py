@@ -20,10 +20,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
-from .base import StrictModel
+from .base import StrictModel, fold_additions
 from .edge import EdgeSpec
 from .errors import unknown_name
 from .ingress import IngressSpec
+from .routing import covers, serving_route
 from .types import Cidr, DnsLabel, HeaderName, Hostname, UrlPath, fullmatch
 from .workloads import WorkloadSpec
 
@@ -84,17 +85,80 @@ CacheValue = Annotated[
 CdnRange = Annotated[Cidr, AfterValidator(_check_cdn_range)]
 
 
+# Lists a stack extends with `<key>Add` / `<key>Remove` (docs/configuration.md, "Adding to
+# the defaults"): a forgotten `/assets/` or `frontend` would change every cached response.
+EXTENDED_LISTS = ("immutable_prefixes", "static_backends")
+
+
 class CacheControlSpec(StrictModel):
     """On by default: correct Cache-Control helps browsers as much as a CDN."""
 
-    enabled: bool = True
+    enabled: bool = Field(
+        True,
+        description=(
+            "whether the edge sets Cache-Control on responses by path class "
+            "(immutable, revalidate, private); false leaves the backends' own "
+            "headers"
+        ),
+    )
     # Vite's output directory for content-hashed files (docker/Dockerfile.frontend builds dist/).
-    immutable_prefixes: list[UrlPath] = Field(default_factory=lambda: ["/assets/"])
+    immutable_prefixes: list[UrlPath] = Field(
+        default_factory=lambda: ["/assets/"],
+        description=(
+            "path prefixes of content-hashed files that get the `immutable` Cache-Control; "
+            "extend with immutablePrefixesAdd (a restatement that drops a default is refused)"
+        ),
+    )
+    immutable_prefixes_add: list[UrlPath] = Field(
+        default_factory=list,
+        description="appended to immutablePrefixes (its defaults kept)",
+        examples=[["/fonts/"]],
+    )
+    immutable_prefixes_remove: list[UrlPath] = Field(
+        default_factory=list,
+        description="taken out of immutablePrefixes: the one way to drop a default entry",
+        examples=[["/assets/"]],
+    )
     # Workloads that serve files: their routes are HTML/static, every other backend is private.
-    static_backends: list[DnsLabel] = Field(default_factory=lambda: ["frontend"])
-    immutable: CacheValue = "public, max-age=31536000, immutable"
-    revalidate: CacheValue = "no-cache"
-    private: CacheValue = "no-store"
+    static_backends: list[DnsLabel] = Field(
+        default_factory=lambda: ["frontend"],
+        description=(
+            "workloads whose routes are HTML/static (Cache-Control `revalidate`); "
+            "every other backend's routes get `private`; extend with staticBackendsAdd "
+            "(a restatement that drops a default is refused)"
+        ),
+    )
+    static_backends_add: list[DnsLabel] = Field(
+        default_factory=list,
+        description="appended to staticBackends (its defaults kept)",
+        examples=[["docs"]],
+    )
+    static_backends_remove: list[DnsLabel] = Field(
+        default_factory=list,
+        description="taken out of staticBackends: the one way to drop a default entry",
+        examples=[["frontend"]],
+    )
+    immutable: CacheValue = Field(
+        "public, max-age=31536000, immutable",
+        description=("the Cache-Control value on immutablePrefixes (cached for a year, never revalidated)"),
+    )
+    revalidate: CacheValue = Field(
+        "no-cache",
+        description=(
+            "the Cache-Control value on the static backends' routes (cached, revalidated on each use)"
+        ),
+    )
+    private: CacheValue = Field(
+        "no-store",
+        description=("the Cache-Control value on every other route (the API: never stored by a cache)"),
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fold_lists(cls, data: Any) -> Any:
+        for field in EXTENDED_LISTS:
+            data = fold_additions(cls, data, field)
+        return data
 
     def value(self, cache_class: CacheClass) -> str:
         return str(getattr(self, cache_class))
@@ -103,14 +167,40 @@ class CacheControlSpec(StrictModel):
 class CdnSpec(StrictModel):
     """`enabled: false` (the default) keeps today's edge: anyone may reach it directly."""
 
-    enabled: bool = False
+    enabled: bool = Field(
+        False,
+        description=(
+            "true puts the edge behind a CDN: only allowedRanges with the "
+            "originAuthHeader secret are answered (403 otherwise), and originHost "
+            "is served"
+        ),
+    )
     # The name the CDN connects to; served besides edge.hosts with the same certificate.
-    origin_host: Hostname | None = None
+    origin_host: Hostname | None = Field(
+        None,
+        description=("the host name the CDN connects to, served beside edge.hosts with the same certificate"),
+        examples=["origin.shikshasetu.example.org"],
+    )
     # The CDN's published edge address ranges: the only clients the origin answers.
-    allowed_ranges: list[CdnRange] = Field(default_factory=list)
+    allowed_ranges: list[CdnRange] = Field(
+        default_factory=list,
+        description=(
+            "the CDN's published address ranges: the only clients the origin "
+            "answers when enabled (NGINX allow list, the Gateway's client CIDRs)"
+        ),
+        examples=[["173.245.48.0/20"]],
+    )
     # The CDN adds this header with the secret `cdnOriginAuth`; requests without it get 403.
-    origin_auth_header: OriginAuthHeader = "X-Shiksha-Origin-Auth"
-    cache_control: CacheControlSpec = CacheControlSpec()
+    origin_auth_header: OriginAuthHeader = Field(
+        "X-Shiksha-Origin-Auth",
+        description=(
+            "the request header the CDN sends carrying the secret cdnOriginAuth; "
+            "the edge refuses requests without it"
+        ),
+    )
+    cache_control: CacheControlSpec = Field(
+        CacheControlSpec(), description="the Cache-Control the edge sets per path class"
+    )
 
     @model_validator(mode="after")
     def _complete_when_enabled(self) -> CdnSpec:
@@ -129,19 +219,14 @@ class PathClass:
     backend: str
 
 
-def _covers(prefix: str, path: str) -> bool:
-    # Plain string prefixes, as NGINX's prefix locations match.
-    return path.startswith(prefix)
-
-
 def _immutable_backends(edge: EdgeSpec, cc: CacheControlSpec) -> list[tuple[int, str, str]]:
     """(index, prefix, the backend of the longest route covering it); a prefix no route
     serves is never answered, so it is left out."""
     found = []
     for index, prefix in enumerate(cc.immutable_prefixes):
-        covering = [r for r in edge.route_list if _covers(r.path, prefix)]
-        if covering:
-            found.append((index, prefix, max(covering, key=lambda r: len(r.path)).backend))
+        route = serving_route(edge.route_list, prefix)
+        if route is not None:
+            found.append((index, prefix, route.backend))
     return found
 
 
@@ -162,7 +247,7 @@ def path_classes(edge: EdgeSpec, cdn: CdnSpec) -> list[PathClass]:
 
 def class_of(path: str, classes: Sequence[PathClass]) -> CacheClass:
     for item in classes:
-        if _covers(item.prefix, path):
+        if covers(item.prefix, path):
             return item.cache_class
     return "private"
 

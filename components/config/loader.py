@@ -19,7 +19,8 @@ import pulumi
 from pulumi.runtime import config as runtime_config
 from pydantic import ValidationError
 
-from components.plan.checks import plan_problems
+from components.plan.checks import docker_volume_problems, plan_problems
+from components.plan.monitoring import scrape_jobs
 from components.plan.network import network_intent
 
 from .defaults import DEFAULTS, deep_merge
@@ -137,11 +138,14 @@ def _salvage(data: Any, error: ValidationError) -> tuple[EstateConfig | None, se
 
 def reference_problems(config: EstateConfig, aggregates: bool = True) -> list[Problem]:
     """Every cross-reference problem of a field-valid estate: the config's own, then, when
-    the monitoring workloads can be planned, those against the plan's network intent."""
+    the monitoring workloads can be planned, those against the plan's network intent, and
+    when nothing else is wrong, the docker host's volume names against the planned workloads."""
     references = check_references(config)
     if not references.plannable:
         return references.problems
-    return references.problems + plan_problems(config, network_intent(config), aggregates)
+    network = network_intent(config, scrape_jobs(config))
+    problems = references.problems + plan_problems(config, network, aggregates)
+    return problems or docker_volume_problems(config)
 
 
 def parse_estate(values: dict[str, Any], project: str = PROJECT) -> EstateConfig:
@@ -152,7 +156,7 @@ def parse_estate(values: dict[str, Any], project: str = PROJECT) -> EstateConfig
     data = deep_merge(DEFAULTS, copy.deepcopy(values))
     # Nulls that remove nothing and restated lists that drop defaults: what the stack did not mean.
     explicit = apply_removals(data, values, DEFAULTS, EstateConfig, project)
-    explicit += dropped_defaults(values, DEFAULTS, project)
+    explicit += dropped_defaults(values, DEFAULTS, project, EstateConfig)
     try:
         config = _validate(data)
     except ValidationError as error:

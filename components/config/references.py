@@ -26,17 +26,13 @@ from .errors import got as _got
 from .estate import EstateConfig
 from .monitoring import BUILT_IN_JOBS, EXPORTERS, MONITORING_WORKLOADS
 from .network import METRICS_PORT
+from .routing import serving_route
 
 # The StatefulSet controller labels each revision `<name>-<hash of up to 10 characters>`.
 STATEFULSET_NAME_MAX = 63 - 11
 NETPOL_SUFFIX = "-netpol"
 # A Gateway holds at most 64 listeners: one HTTPS and one HTTP per host.
 MAX_HOSTS = 32
-
-
-def _covers(prefix: str, path: str) -> bool:
-    """Prefix matching on whole path elements, as Ingress, Gateway API and NGINX match."""
-    return prefix in ("/", path) or path.startswith(prefix.rstrip("/") + "/")
 
 
 def _duplicates(values: Iterable[Any]) -> list[Any]:
@@ -245,7 +241,7 @@ class _Checks:
             self.each(
                 f"edge.{field}",
                 paths,
-                lambda path: None if any(_covers(route, path) for route in route_paths) else served,
+                lambda path: None if serving_route(edge.route_list, path) else served,
             )
         routes = set(route_paths)
         self.each(
@@ -408,7 +404,8 @@ class _Checks:
                         image,
                     )
                 )
-        volumes: list[tuple[str, str]] = []
+        # Their names are checked with the plan's (components/plan/volumes.py), which knows
+        # the volumes of secret files too.
         for workload, paths in host.volume_paths.items():
             spec = self.workloads.get(workload)
             if spec is None:
@@ -430,18 +427,8 @@ class _Checks:
                             f"is not one of the workload's writablePaths {spec.writable_paths}",
                         )
                     )
-                volumes.append(
-                    (
-                        f"dockerHost.volumePaths.{workload}",
-                        docker_volume_name(host.name_prefix, workload, path),
-                    )
-                )
         role_images = registry.role_images()
         for name, spec in self.enabled.items():
-            if spec.storage is not None:
-                volumes.append(
-                    (f"workloads.{name}.storage", docker_volume_name(host.name_prefix, name, None))
-                )
             if (
                 spec.effective_probes.readiness is None
                 and spec.effective_probes.liveness is None
@@ -461,16 +448,6 @@ class _Checks:
                         f"needed to start image {spec.image!r} after writing its config files",
                     )
                 )
-        counted = Counter(volume for _key, volume in volumes)
-        for key, volume in volumes:
-            if counted[volume] > 1:
-                self.add(_got(key, volume, "two volumes of the docker host get this name"))
-
-
-def docker_volume_name(prefix: str, workload: str, path: str | None) -> str:
-    """A named Docker volume: a workload's storage (path None), or a path on a volume."""
-    suffix = "data" if path is None else path.strip("/").replace("/", "-")
-    return f"{prefix}-{workload}-{suffix}"
 
 
 @dataclass(frozen=True)

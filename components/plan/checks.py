@@ -1,6 +1,8 @@
 """The gate's checks that need the plan: the names `network.rules` give and the namespace
 quota, against every workload the plan runs (the enabled ones and the monitoring ones,
-as components/plan/monitoring.py resolves them: `EstatePlan.network.workloads`).
+as components/plan/monitoring.py resolves them: `EstatePlan.network.workloads`), and the
+docker host's volume names, against the platform workloads as planned (their secret files
+get volumes too: components/plan/volumes.py).
 
 The loader (components/config/loader.py) runs them after the config's own checks
 (components/config/references.py), on the same field-valid estate and before anything is
@@ -15,7 +17,9 @@ from components.config.errors import Problem, got, unknown_name, unknown_port
 from components.config.estate import EstateConfig
 from components.config.types import cpu_millicores, memory_bytes
 from components.config.workloads import WorkloadSpec
+from components.plan.estate import platform_workloads
 from components.plan.network import NetworkIntent
+from components.plan.volumes import volume_problems
 
 
 class _Checks:
@@ -164,3 +168,12 @@ def plan_problems(config: EstateConfig, network: NetworkIntent, aggregates: bool
     if config.target == "kubernetes" and aggregates:
         checks.quota()
     return checks.problems
+
+
+def docker_volume_problems(config: EstateConfig) -> list[Problem]:
+    """Two Docker volumes of one name on the docker-host target, for an estate with no other
+    problem (wiring the platform workloads needs every reference to hold)."""
+    if config.target != "docker-host":
+        return []
+    planned = platform_workloads(config).values()
+    return [got(key, value, message) for key, value, message in volume_problems(planned, config.docker_host)]

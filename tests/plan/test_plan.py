@@ -67,7 +67,14 @@ def test_the_plan_holds_platform_then_monitoring_then_exporters() -> None:
     assert list(estate.workloads) == [*estate.platform, *estate.monitoring]
     # A platform workload names its image key; the monitoring ones carry a pinned reference.
     assert estate.workloads["api"].image == "backend"
-    assert "@sha256:" in estate.workloads["prometheus"].image or ":" in estate.workloads["prometheus"].image
+    assert estate.workloads["prometheus"].image == "quay.io/prometheus/prometheus:v2.54.1"
+
+
+def test_a_monitoring_workload_runs_exactly_the_image_the_stack_pins() -> None:
+    digest = "quay.io/prometheus/prometheus@sha256:" + "ab" * 32
+    estate = _plan({"monitoring": {"images": {"prometheus": digest}}})
+    assert estate.workloads["prometheus"].image == digest
+    assert estate.workloads["alertmanager"].image == "quay.io/prometheus/alertmanager:v0.27.0"
 
 
 def test_credentials_follow_connects_to_as_recipes() -> None:
@@ -103,7 +110,7 @@ def test_a_new_workload_with_a_metrics_port_is_scraped_and_reachable() -> None:
     assert [(j.name, j.port, j.path) for j in jobs] == [("reports", "metrics", "/metrics")]
     assert ("reports", "metrics") in estate.network.scrape_targets
     # In prometheus.yml, keeping only the Service port named `metrics` of `reports`.
-    config = yaml.safe_load(render_prometheus(estate.config))
+    config = yaml.safe_load(render_prometheus(estate.config, estate.scrape_jobs))
     [job] = [j for j in config["scrape_configs"] if j["job_name"] == "reports"]
     assert "reports" in yaml.safe_dump(job) and "metrics" in yaml.safe_dump(job)
     # Prometheus may reach it on the metrics port, and only Prometheus on that port.
@@ -152,11 +159,20 @@ def test_monitoring_off_plans_no_monitoring_and_no_scrapes() -> None:
 
 
 def test_routes_and_network_intent_come_from_the_config() -> None:
+    # The production routes, written out: /api and /ws to the api, / to the frontend.
     estate = _plan()
-    assert [(r.backend, r.port) for r in estate.routes] == [
-        (r.backend, r.port) for r in estate.config.edge.route_list
+    default = [("api", "http"), ("api", "http"), ("frontend", "http")]
+    assert [(r.backend, r.port) for r in estate.routes] == default
+    assert [(r.backend, r.port) for r in estate.network.routes] == default
+    # One route added, one default removed: the plan follows, in the model's order.
+    changed = _with_reports(edge={"routes": {"/reports": {"backend": "reports"}, "/ws": None}})
+    assert [(r.backend, r.port) for r in changed.routes] == [
+        ("api", "http"),
+        ("frontend", "http"),
+        ("reports", "http"),
     ]
     assert set(estate.network.workloads) == set(estate.workloads)
+    # Without the Kubernetes edge the network opens no route; the plan still knows them.
     off = _plan({"ingress": {"enabled": False}})
     assert off.network.routes == [] and off.routes == estate.routes
 
