@@ -5,7 +5,8 @@ import importlib
 import pulumi
 
 from components.collector import prepare_collector
-from components.config import ConfigError, load_estate
+from components.config.errors import ConfigError
+from components.config.loader import load_estate
 from components.plan.estate import plan
 
 # The exit code by which a Python program tells its language host that it has shown the

@@ -15,7 +15,7 @@ from components.kube.labels import selector_labels
 from components.kube.network_policies import plan_policies
 from components.plan.estate import EstatePlan, plan
 from components.render.prometheus import render_prometheus
-from components.secret_text import SecretText, secret
+from components.values.secret_text import SecretText, secret
 from tests.support.program import ROOT, TEST_SECRETS
 
 # A workload a user adds in the stack config, with a port named `metrics` and no
