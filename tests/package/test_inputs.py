@@ -7,13 +7,13 @@ from typing import Any
 
 import pytest
 
+from components.values.numbers import whole_numbers
 from provider.exported import (
     InputError,
     SecureDeploymentInputs,
     ZeroTrustNetworkInputs,
     deployment_args,
     network_intent,
-    wire_numbers,
 )
 
 RESOURCES = {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"cpu": "200m", "memory": "128Mi"}}
@@ -50,7 +50,7 @@ def network(**changes: Any) -> ZeroTrustNetworkInputs:
 
 
 def test_wire_doubles_become_ints_where_whole() -> None:
-    assert wire_numbers({"a": [2.0, 1.5, "3"], "b": {"c": 8080.0}, "d": True}) == {
+    assert whole_numbers({"a": [2.0, 1.5, "3"], "b": {"c": 8080.0}, "d": True}) == {
         "a": [2, 1.5, "3"],
         "b": {"c": 8080},
         "d": True,
