@@ -4,7 +4,7 @@ import importlib
 
 import pulumi
 
-from components.collector import prepare_collector
+from components.program.collector import prepare_collector
 from components.config import ConfigError, load_estate
 from components.plan.estate import plan
 

@@ -23,7 +23,7 @@ from components.config.estate import EstateConfig
 from components.kube import gateway as gw
 from components.kube import ingress as ing
 from components.kube.labels import MANAGED_BY
-from components.secret_objects import SecretSink, plain_secret
+from components.resources.secret_objects import SecretSink, plain_secret
 from components.secret_text import secret
 
 COMPONENT = "edge"

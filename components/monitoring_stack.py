@@ -24,7 +24,7 @@ from components.kube.metadata import metadata
 from components.plan.monitoring import COMPONENT, planned_monitoring
 from components.plan.workload import PlannedWorkload
 from components.render import prometheus as prom
-from components.secret_objects import SecretSink
+from components.resources.secret_objects import SecretSink
 from components.secure_deployment import SecureDeployment, SecureDeploymentArgs
 
 READ_ONLY = ["get", "list", "watch"]

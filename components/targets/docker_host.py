@@ -7,7 +7,7 @@ import pulumi_docker as docker
 
 from components.config.secrets import EstateSecrets
 from components.docker_host import DockerHost
-from components.images import image_refs
+from components.resources.images import image_refs
 from components.plan.estate import EstatePlan
 
 

@@ -8,13 +8,13 @@ import pulumi_kubernetes as k8s
 
 from components.config.estate import EstateConfig
 from components.config.secrets import EstateSecrets
-from components.images import image_refs
+from components.resources.images import image_refs
 from components.ingress_with_headers import IngressWithHeaders, IngressWithHeadersArgs
 from components.logging_stack import LoggingStack, LoggingStackArgs
 from components.monitoring_stack import MonitoringStack, MonitoringStackArgs
 from components.plan.estate import EstatePlan
 from components.platform_namespace import PlatformNamespace, PlatformNamespaceArgs
-from components.secret_objects import SecretSink, cluster_secret_store, secret_namespaces
+from components.resources.secret_objects import SecretSink, cluster_secret_store, secret_namespaces
 from components.secure_deployment import SecureDeployment, SecureDeploymentArgs
 from components.zero_trust_network import ZeroTrustNetwork, ZeroTrustNetworkArgs
 

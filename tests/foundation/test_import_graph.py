@@ -23,9 +23,9 @@ PEERS = {
 }
 # Bricks the peers are built from: they import no peer and no target.
 BUILDING_BLOCKS = {
-    "components.collector",
-    "components.images",
-    "components.secret_objects",
+    "components.program.collector",
+    "components.resources.images",
+    "components.resources.secret_objects",
     "components.secret_text",
     "components.secure_deployment",
     "components.wiring",
