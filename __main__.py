@@ -4,9 +4,9 @@ import importlib
 
 import pulumi
 
-from components.program.collector import prepare_collector
 from components.config import ConfigError, load_estate
 from components.plan.estate import plan
+from components.program.collector import prepare_collector
 
 # The exit code by which a Python program tells its language host that it has shown the
 # user its error: upstream's pulumi-language-python and ours (tools/engine/langhost) then
@@ -25,5 +25,5 @@ except ConfigError as error:
 estate = plan(config)
 # The targets are peers (components/targets/); only the chosen one, and its provider SDK, is imported.
 target = importlib.import_module(f"components.targets.{config.target.replace('-', '_')}")
-for key, value in target.build(estate, secrets).items():
+for key, value in target.build(config, estate, secrets).items():
     pulumi.export(key, value)

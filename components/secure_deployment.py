@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.config.estate import EstateConfig
 from components.config.images import label_version
 from components.config.workloads import WorkloadSpec
 from components.kube.config_objects import config_checksum
@@ -31,39 +30,49 @@ CHECKSUM = "checksum/config"
 
 @dataclass(frozen=True)
 class SecureDeploymentArgs:
+    """One workload: its spec (whose defaults are the hardened values), where it runs and from
+    which image, its files and secret env. Nothing of an estate: a program of its own builds
+    these from a WorkloadSpec it writes."""
+
     spec: WorkloadSpec
     namespace: pulumi.Input[str]
     image: pulumi.Input[str]
+    # The app.kubernetes.io/part-of label and the prefix of the instance label.
     part_of: str
-    version: str | None
+    # The app.kubernetes.io/version label; None leaves it out.
+    version: str | None = None
     files: Sequence[ConfigFiles] = ()
     # Env var -> secret value; reaches the pod only through a Kubernetes Secret.
     secret_env: Mapping[str, SecretText] = field(default_factory=dict)
+    # True only where nothing answers (a render target): otherwise `up` waits for readiness.
     skip_await: bool = False
     # Who writes the Secrets: Pulumi (from secret config) or the External Secrets Operator.
+    # Required as soon as `files` holds a secret group or `secret_env` is not empty.
     secrets: SecretSink | None = None
 
     @classmethod
     def planned(
         cls,
         workload: PlannedWorkload,
-        config: EstateConfig,
         namespace: pulumi.Input[str],
         image: pulumi.Input[str],
         secrets: SecretSink,
+        *,
+        part_of: str,
+        version: str | None,
+        skip_await: bool = False,
     ) -> SecureDeploymentArgs:
-        """The args of one planned workload: the plan's spec, files and secret recipes, the
-        stack's labels and await setting; the image is resolved by the caller's target."""
+        """The args of one planned workload: its spec, files and secret recipes. A pinned
+        reference says its own version; a build (an Output) is labelled with `version`."""
         return cls(
             spec=workload.spec,
             namespace=namespace,
             image=image,
-            part_of=config.part_of,
-            # A pinned reference says its version; a build (an Output) is tagged with the estate's.
-            version=label_version(image) if isinstance(image, str) else config.version,
+            part_of=part_of,
+            version=label_version(image) if isinstance(image, str) else version,
             files=workload.files,
             secret_env=workload.secret_env,
-            skip_await=config.kubernetes.skip_await,
+            skip_await=skip_await,
             secrets=secrets,
         )
 
@@ -96,7 +105,10 @@ class SecureDeployment(pulumi.ComponentResource):
 
         def secret(object_name: str, values: Mapping[str, SecretText]) -> None:
             if args.secrets is None:
-                raise ValueError(f"{name}: secret values need SecureDeploymentArgs.secrets")
+                raise ValueError(
+                    f"SecureDeployment {name}: SecureDeploymentArgs.secrets is required for the "
+                    f"secret values of {object_name} (a SecretSink says who writes the Secret)"
+                )
             args.secrets.secret(object_name, args.namespace, labels, values, child)
 
         mounts: list[VolumeMount] = []

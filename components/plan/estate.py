@@ -19,7 +19,6 @@ from components.wiring import wire
 
 @dataclass(frozen=True)
 class EstatePlan:
-    config: EstateConfig
     # Platform workloads first (config order), then monitoring, then exporters.
     workloads: dict[str, PlannedWorkload]
     # Every edge route, whichever target serves it (the network's routes only when the
@@ -28,6 +27,10 @@ class EstatePlan:
     # What Prometheus scrapes (empty when monitoring is off).
     scrape_jobs: tuple[ServiceJob, ...]
     network: NetworkIntent
+    # The namespaces whose workloads consume Secrets: the only ones a secret store serves.
+    secret_namespaces: tuple[str, ...] = ()
+    # The namespaces whose container logs the collector ships (empty when logging is off).
+    logged_namespaces: tuple[str, ...] = ()
 
     def of_role(self, *roles: str) -> dict[str, PlannedWorkload]:
         return {name: w for name, w in self.workloads.items() if w.role in roles}
@@ -56,9 +59,15 @@ def platform_workloads(config: EstateConfig) -> dict[str, PlannedWorkload]:
 def plan(config: EstateConfig) -> EstatePlan:
     """The estate of a validated config (components/config/loader.py is the gate)."""
     return EstatePlan(
-        config=config,
         workloads={**platform_workloads(config), **planned_monitoring(config)},
         routes=tuple(Route(r.backend, r.port) for r in config.edge.route_list),
         scrape_jobs=tuple(service_jobs(config)) if config.monitoring.enabled else (),
         network=network_intent(config),
+        secret_namespaces=(
+            config.namespace.name,
+            *([config.logging.namespace] if config.logging.enabled else []),
+        ),
+        logged_namespaces=(tuple(config.logging.namespaces) or (config.namespace.name,))
+        if config.logging.enabled
+        else (),
     )
