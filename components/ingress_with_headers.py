@@ -23,6 +23,7 @@ from components.config.ingress import IngressSpec
 from components.kube import gateway as gw
 from components.kube import ingress as ing
 from components.kube.labels import MANAGED_BY
+from components.kube.metadata import SKIP_AWAIT
 from components.resources.secret_objects import SecretSink, plain_secret
 from components.secret_text import secret
 
@@ -52,6 +53,9 @@ class IngressWithHeadersArgs:
     # Who writes the Secrets (with an external source: the operator, the CDN's value included);
     # None: Pulumi, with the values kept.
     secrets: SecretSink | None = None
+    # True only where no controller will ever report an address: `up` then does not wait for
+    # each Ingress's load balancer status.
+    skip_await: bool = False
 
 
 def allowed_response_headers(args: IngressWithHeadersArgs) -> str:
@@ -129,6 +133,8 @@ class IngressWithHeaders(pulumi.ComponentResource):
             elif kind == "Secret":
                 _cdn_origin_secret(object_name, meta, args, child)
             elif kind == "Ingress":
+                if args.skip_await:
+                    meta = {**meta, "annotations": {**(meta.get("annotations") or {}), SKIP_AWAIT: "true"}}
                 k8s.networking.v1.Ingress(object_name, metadata=meta, spec=obj["spec"], opts=child)
             else:
                 # Gateway API and policy-attachment kinds: CRDs installed with the controller.

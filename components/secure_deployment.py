@@ -13,7 +13,7 @@ from components.config.workloads import WorkloadSpec
 from components.kube.config_objects import config_checksum
 from components.kube.disruption import hpa_spec, pdb_spec
 from components.kube.labels import recommended_labels, selector_labels
-from components.kube.metadata import metadata
+from components.kube.metadata import SKIP_AWAIT, metadata
 from components.kube.pod import VolumeMount, pod_template
 from components.kube.service import service_spec
 from components.kube.workload import deployment_spec, statefulset_spec
@@ -24,7 +24,6 @@ from components.secret_text import SecretText
 
 __all__ = ["SECRET_KEYS", "ConfigFiles", "SecureDeployment", "SecureDeploymentArgs"]
 
-SKIP_AWAIT = "pulumi.com/skipAwait"
 CHECKSUM = "checksum/config"
 
 

@@ -74,6 +74,7 @@ def edge_args(
         cdn=config.cdn,
         cdn_origin_auth=origin_auth,
         secrets=sink,
+        skip_await=config.kubernetes.skip_await,
     )
 
 

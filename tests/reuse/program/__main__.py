@@ -86,26 +86,24 @@ api = WorkloadSpec(
     resources=resources("200m", "128Mi"),
     probes=http_probes("/health"),
 )
-prometheus = WorkloadSpec(
-    component="monitoring",
-    image="prometheus",
-    replicas=1,
-    args=["--config.file=/etc/prometheus/prometheus.yml", "--storage.tsdb.path=/prometheus"],
-    ports={"http": 9090},
-    resources=resources("100m", "256Mi"),
-    probes=http_probes("/-/ready"),
-    writable_paths=["/prometheus", "/tmp"],
-)
-alertmanager = WorkloadSpec(
-    component="monitoring",
-    image="alertmanager",
-    replicas=1,
-    args=["--config.file=/etc/alertmanager/alertmanager.yml", "--storage.path=/alertmanager"],
-    ports={"http": 9093},
-    resources=resources("50m", "64Mi"),
-    probes=http_probes("/-/ready"),
-    writable_paths=["/alertmanager", "/tmp"],
-)
+
+
+def monitor(name: str, port: int, data: str, flags: list[str], cpu: str, memory: str) -> WorkloadSpec:
+    """Prometheus or Alertmanager: one replica, its config file, its data on an emptyDir."""
+    return WorkloadSpec(
+        component="monitoring",
+        image=name,
+        replicas=1,
+        args=[f"--config.file=/etc/{name}/{name}.yml", *flags],
+        ports={"http": port},
+        resources=resources(cpu, memory),
+        probes=http_probes("/-/ready"),
+        writable_paths=[data, "/tmp"],
+    )
+
+
+prometheus = monitor("prometheus", 9090, "/prometheus", ["--storage.tsdb.path=/prometheus"], "100m", "256Mi")
+alertmanager = monitor("alertmanager", 9093, "/alertmanager", ["--storage.path=/alertmanager"], "50m", "64Mi")
 
 PROMETHEUS_YML = f"""\
 global: {{scrape_interval: 30s}}
@@ -210,6 +208,7 @@ IngressWithHeaders(
         paths=EdgePlan(standard=[EdgePath("/", Backend("web", 8080))], ml=[], streaming=[]),
         part_of=PART_OF,
         ingress=ingress,
+        skip_await=SKIP_AWAIT,
     ),
     opts=pulumi.ResourceOptions(providers=[provider], depends_on=[namespace]),
 )
