@@ -91,9 +91,10 @@ def test_a_second_program_ups_its_own_estate_from_the_components_args(
     assert pulled == [], f"the second program imported the estate's own modules: {pulled}"
     assert {"components.secure_deployment", "components.monitoring_stack"} <= set(outputs["modules"])
 
-    # Default deny, then one policy per workload, from the intent the program wrote.
+    # Default deny, DNS for all, then one policy per workload, from the intent the program wrote.
+    workloads = ("web", "api", "prometheus", "alertmanager")
     assert sorted(outputs["policies"]) == sorted(
-        ["default-deny-all", *(f"{w}-netpol" for w in ("web", "api", "prometheus", "alertmanager"))]
+        ["default-deny-all", "allow-dns-egress", *(f"{w}-netpol" for w in workloads)]
     )
     missing = []
     for obj in _objects("reuse-demo", outputs["policies"]):
