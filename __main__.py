@@ -18,11 +18,11 @@ REPORTED_EXIT_CODE = 32
 prepare_collector()
 try:
     config, secrets = load_estate()
+    estate = plan(config)
 except ConfigError as error:
     # Without a resource to attach to, the log call reaches the engine before this returns.
     pulumi.log.error(str(error))
     raise SystemExit(REPORTED_EXIT_CODE) from error
-estate = plan(config)
 # The targets are peers (components/targets/); only the chosen one, and its provider SDK, is imported.
 target = importlib.import_module(f"components.targets.{config.target.replace('-', '_')}")
 for key, value in target.build(config, estate, secrets).items():

@@ -26,6 +26,7 @@ from pulumi.runtime import config as runtime_config
 from components.config import ConfigError, EstateConfig, parse_estate
 from components.config.loader import PROJECT, load_secrets, stack_values
 from components.config.secrets import required_secrets
+from components.plan.estate import plan
 from tests.support.program import _flatten, stack_config
 from tools.render import is_stack
 
@@ -47,6 +48,7 @@ def effective_config(config: dict[str, Any]) -> dict[str, Any]:
     flat, secret_keys = _flatten(config, stand_ins)
     runtime_config.set_all_config(flat, secret_keys)
     estate = parse_estate(stack_values())
+    plan(estate)  # what only the plan shows (components/plan/volumes.py), as `make preview` does
     missing = [key for key in required_secrets(estate) if f"{prefix}{key}" not in flat]
     runtime_config.set_all_config(*_flatten(config, stand_ins | dict.fromkeys(missing, NOT_SET)))
     # Reading a secret makes a secret Output, whose futures want an event loop; the SDK

@@ -23,6 +23,7 @@ from .errors import unknown_name, unknown_port
 from .estate import EstateConfig
 from .monitoring import BUILT_IN_JOBS, EXPORTERS, MONITORING_WORKLOADS
 from .network import METRICS_PORT
+from .routing import serving_route
 from .types import cpu_millicores, memory_bytes
 from .workloads import WorkloadSpec
 
@@ -49,11 +50,6 @@ class Problem:
 
 def _got(key: str, value: Any, message: str, refers_to: str | None = None) -> Problem:
     return Problem(key, message, value, True, refers_to)
-
-
-def _covers(prefix: str, path: str) -> bool:
-    """Prefix matching on whole path elements, as Ingress, Gateway API and NGINX match."""
-    return prefix in ("/", path) or path.startswith(prefix.rstrip("/") + "/")
 
 
 def _duplicates(values: Iterable[Any]) -> list[Any]:
@@ -274,7 +270,7 @@ class _Checks:
             self.each(
                 f"edge.{field}",
                 paths,
-                lambda path: None if any(_covers(route, path) for route in route_paths) else served,
+                lambda path: None if serving_route(edge.route_list, path) else served,
             )
         routes = set(route_paths)
         self.each(
@@ -552,7 +548,8 @@ class _Checks:
                         image,
                     )
                 )
-        volumes: list[tuple[str, str]] = []
+        # Their names are checked with the plan's (components/plan/volumes.py), which knows
+        # the volumes of secret files too.
         for workload, paths in host.volume_paths.items():
             spec = self.workloads.get(workload)
             if spec is None:
@@ -574,18 +571,8 @@ class _Checks:
                             f"is not one of the workload's writablePaths {spec.writable_paths}",
                         )
                     )
-                volumes.append(
-                    (
-                        f"dockerHost.volumePaths.{workload}",
-                        docker_volume_name(host.name_prefix, workload, path),
-                    )
-                )
         role_images = registry.role_images()
         for name, spec in self.enabled.items():
-            if spec.storage is not None:
-                volumes.append(
-                    (f"workloads.{name}.storage", docker_volume_name(host.name_prefix, name, None))
-                )
             if (
                 spec.effective_probes.readiness is None
                 and spec.effective_probes.liveness is None
@@ -605,16 +592,6 @@ class _Checks:
                         f"needed to start image {spec.image!r} after writing its config files",
                     )
                 )
-        counted = Counter(volume for _key, volume in volumes)
-        for key, volume in volumes:
-            if counted[volume] > 1:
-                self.add(_got(key, volume, "two volumes of the docker host get this name"))
-
-
-def docker_volume_name(prefix: str, workload: str, path: str | None) -> str:
-    """A named Docker volume: a workload's storage (path None), or a path on a volume."""
-    suffix = "data" if path is None else path.strip("/").replace("/", "-")
-    return f"{prefix}-{workload}-{suffix}"
 
 
 def _snake(field: str) -> str:

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from components.config.errors import ConfigError
 from components.config.estate import EstateConfig
-from components.plan.monitoring import planned_monitoring
+from components.config.loader import PROJECT
+from components.plan.monitoring import planned_monitoring, scrape_jobs
 from components.plan.network import NetworkIntent, Route, network_intent
+from components.plan.volumes import volume_problems
 from components.plan.workload import PlannedWorkload
-from components.render.prometheus import ServiceJob, service_jobs
+from components.render.prometheus import ServiceJob
 from components.wiring import wire
 
 
@@ -57,12 +60,15 @@ def platform_workloads(config: EstateConfig) -> dict[str, PlannedWorkload]:
 
 
 def plan(config: EstateConfig) -> EstatePlan:
-    """The estate of a validated config (components/config/loader.py is the gate)."""
-    return EstatePlan(
-        workloads={**platform_workloads(config), **planned_monitoring(config)},
+    """The estate of a validated config (components/config/loader.py is the gate). Raises
+    ConfigError, naming the config key, for what only the plan shows: two Docker volumes
+    of one name on the docker-host target (components/plan/volumes.py)."""
+    jobs = scrape_jobs(config)
+    estate = EstatePlan(
+        workloads={**platform_workloads(config), **planned_monitoring(config, jobs)},
         routes=tuple(Route(r.backend, r.port) for r in config.edge.route_list),
-        scrape_jobs=tuple(service_jobs(config)) if config.monitoring.enabled else (),
-        network=network_intent(config),
+        scrape_jobs=jobs,
+        network=network_intent(config, jobs),
         secret_namespaces=(
             config.namespace.name,
             *([config.logging.namespace] if config.logging.enabled else []),
@@ -71,3 +77,10 @@ def plan(config: EstateConfig) -> EstatePlan:
         if config.logging.enabled
         else (),
     )
+    if config.target == "docker-host":
+        problems = volume_problems(estate.platform.values(), config.docker_host)
+        if problems:
+            raise ConfigError(
+                [f"{PROJECT}:{key}: got {value!r}: {message}" for key, value, message in problems]
+            )
+    return estate

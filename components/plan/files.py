@@ -31,12 +31,6 @@ class ConfigFiles:
             raise TypeError(f"secret files {self.name!r}: every value must be a SecretText")
         return values
 
-    def resolved(self, secrets: Mapping[str, Any]) -> ConfigFiles:
-        """The same files with every recipe resolved from Pulumi secret config (`secrets`:
-        key -> pulumi.Output, see SecretText.resolve)."""
-        files = {k: v.resolve(secrets) if isinstance(v, SecretText) else v for k, v in self.files.items()}
-        return ConfigFiles(self.name, self.mount_path, files, self.secret)
-
     def plain_values(self) -> dict[str, Any]:
         values = {k: v for k, v in self.files.items() if not isinstance(v, SecretText)}
         if len(values) != len(self.files):

@@ -12,6 +12,7 @@ import pulumi_kubernetes as k8s
 
 from components.config.cdn import check_origin_auth_secret
 from components.config.estate import EstateConfig
+from components.config.routing import serving_route
 from components.config.secrets import EstateSecrets
 from components.ingress_with_headers import IngressWithHeaders, IngressWithHeadersArgs
 from components.kube import ingress as ing
@@ -33,26 +34,23 @@ def kubernetes_provider(config: EstateConfig) -> k8s.Provider:
     return k8s.Provider("kubernetes", context=kube.context, enable_server_side_apply=True)
 
 
-def _covers(prefix: str, path: str) -> bool:
-    """Prefix matching on whole path elements, as both Ingress and Gateway API match."""
-    return prefix in ("/", path) or path.startswith(prefix.rstrip("/") + "/")
-
-
 def _backend(config: EstateConfig, path: str) -> ing.Backend:
-    route = max((r for r in config.edge.route_list if _covers(r.path, path)), key=lambda r: len(r.path))
+    # The gate refuses a path no route serves.
+    route = serving_route(config.edge.route_list, path)
+    assert route is not None, path
     return ing.Backend(route.backend, config.workloads[route.backend].ports[route.port])
 
 
 def edge_plan(config: EstateConfig) -> ing.EdgePlan:
-    """Every path of the edge, in its timeout class, with the Service that serves it."""
+    """Every path of the edge, in its timeout class, with the Service that serves it (the gate
+    holds each path to one class and one listing)."""
     edge = config.edge
-    streaming = list(dict.fromkeys([*edge.stream_paths, *edge.websocket_paths]))
-    ml = [p for p in dict.fromkeys(edge.ml_paths) if p not in streaming]
-    special = set(streaming) | set(ml)
+    streaming = [*edge.stream_paths, *edge.websocket_paths]
+    special = {*streaming, *edge.ml_paths}
     standard = [r.path for r in edge.route_list if r.path not in special]
     return ing.EdgePlan(
         standard=[ing.EdgePath(p, _backend(config, p)) for p in standard],
-        ml=[ing.EdgePath(p, _backend(config, p)) for p in ml],
+        ml=[ing.EdgePath(p, _backend(config, p)) for p in edge.ml_paths],
         streaming=[ing.EdgePath(p, _backend(config, p)) for p in streaming],
     )
 

@@ -105,7 +105,7 @@ def test_a_new_workload_with_a_metrics_port_is_scraped_and_reachable() -> None:
     assert [(j.name, j.port, j.path) for j in jobs] == [("reports", "metrics", "/metrics")]
     assert ("reports", "metrics") in estate.network.scrape_targets
     # In prometheus.yml, keeping only the Service port named `metrics` of `reports`.
-    rendered = yaml.safe_load(render_prometheus(config))
+    rendered = yaml.safe_load(render_prometheus(config, estate.scrape_jobs))
     [job] = [j for j in rendered["scrape_configs"] if j["job_name"] == "reports"]
     assert "reports" in yaml.safe_dump(job) and "metrics" in yaml.safe_dump(job)
     # Prometheus may reach it on the metrics port, and only Prometheus on that port.
