@@ -41,20 +41,46 @@ class DockerHostArgs:
     loopback: bool = False
 
 
-def _secret(secrets: Mapping[str, pulumi.Output[str]], key: str, container: str) -> pulumi.Output[str]:
-    if key not in secrets:
-        raise ValueError(
-            f"DockerHost: DockerHostArgs.secrets has no {key!r}, which container {container} needs"
-        )
-    return secrets[key]
+def _secret_keys(value: SecretValue) -> list[str]:
+    return [value.key] if isinstance(value, DerivedSecret) else value.keys
 
 
-def _resolve(
-    value: SecretValue, secrets: Mapping[str, pulumi.Output[str]], container: str
-) -> pulumi.Output[str]:
+def _problems(args: DockerHostArgs) -> list[str]:
+    """What of the Args would fail half-way through registering, found before anything is."""
+    problems = []
+    networks = {FRONTEND, BACKEND, *([LOOPBACK] if args.loopback else [])}
+    earlier: set[str] = set()
+    for spec in [*args.containers, args.edge]:
+        where = f"container {spec.resource_name}"
+        if spec.image_is_key and spec.image not in args.images:
+            known = ", ".join(sorted(args.images)) or "none"
+            problems.append(
+                f"DockerHostArgs.images has no reference for image key {spec.image!r} "
+                f"({where}; known: {known})"
+            )
+        for network in spec.networks:
+            if network not in networks:
+                problems.append(
+                    f"{where} names network {network!r} "
+                    f"(DockerHost makes {sorted(networks)}; `loopback` adds {LOOPBACK!r})"
+                )
+        for other in spec.depends_on:
+            if other not in earlier:
+                problems.append(
+                    f"{where} depends on {other!r}, "
+                    "which is not an earlier entry of DockerHostArgs.containers"
+                )
+        recipes = [*spec.secret_env.values(), *(u.content for u in spec.uploads)]
+        for key in sorted({k for value in recipes for k in _secret_keys(value)} - set(args.secrets)):
+            problems.append(f"DockerHostArgs.secrets has no {key!r}, which {where} needs")
+        earlier.add(spec.resource_name)
+    return problems
+
+
+def _resolve(value: SecretValue, secrets: Mapping[str, pulumi.Output[str]]) -> pulumi.Output[str]:
     if isinstance(value, DerivedSecret):
-        return pulumi.Output.secret(_secret(secrets, value.key, container).apply(value.render))
-    return value.resolve({key: _secret(secrets, key, container) for key in value.keys})
+        return pulumi.Output.secret(secrets[value.key].apply(value.render))
+    return value.resolve(secrets)
 
 
 def _env(plain: Mapping[str, str], secret: Mapping[str, pulumi.Output[str]]) -> list[pulumi.Input[str]]:
@@ -74,6 +100,10 @@ class DockerHost(pulumi.ComponentResource):
         args: DockerHostArgs,
         opts: pulumi.ResourceOptions | None = None,
     ):
+        problems = _problems(args)
+        if problems:
+            # Checked before anything is registered.
+            raise ValueError(f"DockerHost {name}: " + "; ".join(problems))
         super().__init__("shiksha:index:DockerHost", name, None, opts)
         self._child = pulumi.ResourceOptions(parent=self)
         self._common = {"app.kubernetes.io/part-of": args.part_of, "app.kubernetes.io/managed-by": "pulumi"}
@@ -139,18 +169,6 @@ class DockerHost(pulumi.ComponentResource):
         return created
 
     def _container(self, spec: ContainerSpec) -> docker.Container:
-        if spec.image_is_key and spec.image not in self._refs:
-            raise ValueError(
-                f"DockerHost: DockerHostArgs.images has no reference for image key {spec.image!r} "
-                f"(container {spec.resource_name}; known: {', '.join(sorted(self._refs)) or 'none'})"
-            )
-        unknown = [n for n in spec.networks if n not in self.networks]
-        unknown += [f"container {n}" for n in spec.depends_on if n not in self.containers]
-        if unknown:
-            raise ValueError(
-                f"DockerHost: container {spec.resource_name} names {', '.join(unknown)}, which no "
-                "earlier entry of DockerHostArgs creates (a loopback network needs `loopback`)"
-            )
         image = self._refs[spec.image] if spec.image_is_key else spec.image
         pulled = self._pull(spec.pull_key, image)
         mounts = [
@@ -167,7 +185,7 @@ class DockerHost(pulumi.ComponentResource):
             docker.ContainerUploadArgs(
                 file=u.file,
                 # A secret Output: the recipe resolves from Pulumi secret config.
-                content=_resolve(u.content, self._secrets, spec.resource_name),
+                content=_resolve(u.content, self._secrets),
                 owner=u.owner,
                 group=u.group,
                 permissions=u.permissions,
@@ -187,7 +205,7 @@ class DockerHost(pulumi.ComponentResource):
             command=spec.command,
             envs=_env(
                 spec.env,
-                {k: _resolve(v, self._secrets, spec.resource_name) for k, v in spec.secret_env.items()},
+                {k: _resolve(v, self._secrets) for k, v in spec.secret_env.items()},
             ),
             user=spec.user,
             read_only=spec.read_only,

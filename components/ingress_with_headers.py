@@ -113,14 +113,17 @@ def _cdn_origin_secret(
             name, meta["namespace"], meta.get("labels", {}), {gw.CDN_CLIENT_ID: secret("cdnOriginAuth")}, opts
         )
         return
-    if args.cdn_origin_auth is None:
-        raise ValueError(f"IngressWithHeaders: {ORIGIN_AUTH_ARG} is required when cdn.enabled")
+    assert args.cdn_origin_auth is not None
     checked: pulumi.Output[str] = args.cdn_origin_auth.apply(_checked_origin_auth)
     plain_secret(name, meta, {gw.CDN_CLIENT_ID: checked}, sink is not None and sink.redact, opts)
 
 
 class IngressWithHeaders(pulumi.ComponentResource):
     def __init__(self, name: str, args: IngressWithHeadersArgs, opts: pulumi.ResourceOptions | None = None):
+        external = args.secrets is not None and args.secrets.source.external
+        if args.cdn.enabled and not external and args.cdn_origin_auth is None:
+            # Checked before anything is registered.
+            raise ValueError(f"IngressWithHeaders {name}: {ORIGIN_AUTH_ARG} is required when cdn.enabled")
         super().__init__("shiksha:index:IngressWithHeaders", name, None, opts)
         # Pulumi gives a component's depends_on to none of its children: each object is told
         # to wait itself, so none reaches the API server before its namespace does.

@@ -52,7 +52,7 @@ class LoggingStack(pulumi.ComponentResource):
     namespace: pulumi.Output[str]
 
     def __init__(self, name: str, args: LoggingStackArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("shiksha:index:LoggingStack", name, None, opts)
+        # Checked before anything is registered.
         if not args.shipped_namespaces:
             raise ValueError(f"LoggingStack {name}: LoggingStackArgs.shipped_namespaces is empty")
         if args.spec.endpoint is None or not args.spec.endpoint_cidrs:
@@ -60,6 +60,7 @@ class LoggingStack(pulumi.ComponentResource):
                 f"LoggingStack {name}: LoggingStackArgs.spec needs endpoint and endpoint_cidrs "
                 "(where the logs go, and the only addresses the collector may reach)"
             )
+        super().__init__("shiksha:index:LoggingStack", name, None, opts)
         spec = args.spec
         ns = spec.namespace
         labels = recommended_labels(NAME, COMPONENT, args.part_of, args.version)

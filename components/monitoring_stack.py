@@ -79,13 +79,14 @@ class MonitoringStack(pulumi.ComponentResource):
     alertmanager_service: pulumi.Output[str]
 
     def __init__(self, name: str, args: MonitoringStackArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("shiksha:index:MonitoringStack", name, None, opts)
+        # Checked before anything is registered.
         missing = [w for w in (prom.PROMETHEUS, prom.ALERTMANAGER) if w not in args.workloads]
         if missing:
             raise ValueError(
                 f"MonitoringStack {name}: MonitoringStackArgs.workloads has no {' and no '.join(missing)} "
                 f"(got {', '.join(args.workloads) or 'none'})"
             )
+        super().__init__("shiksha:index:MonitoringStack", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 
         def bind(workload: str, rules: list[dict[str, Any]]) -> None:

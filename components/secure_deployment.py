@@ -88,6 +88,14 @@ class SecureDeployment(pulumi.ComponentResource):
     workload_name: pulumi.Output[str]
 
     def __init__(self, name: str, args: SecureDeploymentArgs, opts: pulumi.ResourceOptions | None = None):
+        secret_groups = [f"{name}-{f.name}" for f in args.files if f.secret]
+        secret_groups += [f"{name}-env"] if args.secret_env else []
+        if secret_groups and args.secrets is None:
+            # Checked before anything is registered.
+            raise ValueError(
+                f"SecureDeployment {name}: SecureDeploymentArgs.secrets is required for the secret "
+                f"values of {', '.join(secret_groups)} (a SecretSink says who writes the Secrets)"
+            )
         super().__init__("shiksha:index:SecureDeployment", name, None, opts)
         spec = args.spec
         child = pulumi.ResourceOptions(parent=self)
@@ -103,11 +111,7 @@ class SecureDeployment(pulumi.ComponentResource):
         )
 
         def secret(object_name: str, values: Mapping[str, SecretText]) -> None:
-            if args.secrets is None:
-                raise ValueError(
-                    f"SecureDeployment {name}: SecureDeploymentArgs.secrets is required for the "
-                    f"secret values of {object_name} (a SecretSink says who writes the Secret)"
-                )
+            assert args.secrets is not None
             args.secrets.secret(object_name, args.namespace, labels, values, child)
 
         mounts: list[VolumeMount] = []
