@@ -1,5 +1,5 @@
-"""The API server tests' control plane, shared: these tests join their xdist group, so one
-worker starts one control plane for both folders."""
+"""The API server tests' control plane fixtures (a control plane of this folder's own), and
+their xdist group, so no two control planes start at once on one machine's two cores."""
 
 from __future__ import annotations
 
