@@ -21,6 +21,9 @@ export PULUMI_SKIP_UPDATE_CHECK := true
 STACK ?= local
 # Extra arguments for pulumi, e.g. make preview ARGS=--diff, make up ARGS='--target <urn>'.
 ARGS ?=
+# Extra arguments for pytest in `make test`, e.g. PYTEST_ARGS='--random-order' (a shuffled
+# order; the seed is printed, replay it with --random-order-seed=N: docs/testing.md).
+PYTEST_ARGS ?=
 PY := .venv/bin/python
 
 .PHONY: setup venv dev engine runtime engine-test test-tools preview up destroy test test-extra lint typecheck render config config-schema shell checkov trivy bench diagram config-reference
@@ -48,7 +51,7 @@ shell: runtime    ## a shell where `pulumi` runs with the engine, backend and se
 # The engine tests drive the built engine (its own language host and plugin home).
 test: test-tools engine-test  ## the whole test suite
 	@ENGINE=build bash scripts/engine.sh
-	@bash scripts/test.sh
+	@bash scripts/test.sh $(PYTEST_ARGS)
 test-extra: dev engine  ## the proofs with binaries too heavy for `make test`: collector, secrets operator, trivy
 	@bash tools/extra/build.sh all
 	SHIKSHA_EXTRA=1 $(PY) -m pytest -m extra -p no:cacheprovider tests/logging tests/secrets_manager tests/apiserver tests/ci/test_trivy.py

@@ -4,7 +4,8 @@ import importlib
 
 import pulumi
 
-from components.config import ConfigError, load_estate
+from components.config.errors import ConfigError
+from components.config.loader import load_estate
 from components.plan.estate import plan
 from components.program.collector import prepare_collector
 

@@ -62,9 +62,9 @@ def generated_estate(count: int) -> dict[str, Any]:
         f"{P}:namespace": {"quota": quota},
         f"{P}:edge": {
             "routes": {"/api": None, "/ws": None, "/": {"backend": "w000"}},
-            "mlPaths": [],
-            "streamPaths": [],
-            "websocketPaths": [],
+            "mlPathsRemove": ["/api/v2/ml", "/api/v2/chat"],
+            "streamPathsRemove": ["/api/v2/chat/stream"],
+            "websocketPathsRemove": ["/ws"],
         },
     }
 

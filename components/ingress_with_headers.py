@@ -25,7 +25,7 @@ from components.kube import ingress as ing
 from components.kube.labels import MANAGED_BY
 from components.kube.metadata import SKIP_AWAIT
 from components.resources.secret_objects import SecretSink, plain_secret
-from components.secret_text import secret
+from components.values.secret_text import secret
 
 COMPONENT = "edge"
 ORIGIN_AUTH_ARG = "IngressWithHeadersArgs.cdn_origin_auth"

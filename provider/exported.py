@@ -27,7 +27,7 @@ from components.config.types import DnsLabel, EnvName
 from components.config.workloads import WorkloadSpec
 from components.plan.network import NetworkIntent, Route
 from components.resources.secret_objects import SecretSink
-from components.secret_text import secret
+from components.values.secret_text import secret
 
 PACKAGE = "shiksha"
 VERSION = "0.1.0"

@@ -23,10 +23,10 @@ from typing import Any
 import yaml
 from pulumi.runtime import config as runtime_config
 
-from components.config import ConfigError, EstateConfig, parse_estate
-from components.config.loader import PROJECT, load_secrets, stack_values
+from components.config.errors import ConfigError
+from components.config.estate import EstateConfig
+from components.config.loader import PROJECT, load_secrets, parse_estate, stack_values
 from components.config.secrets import required_secrets
-from components.plan.estate import plan
 from tests.support.program import _flatten, stack_config
 from tools.render import is_stack
 
@@ -48,7 +48,6 @@ def effective_config(config: dict[str, Any]) -> dict[str, Any]:
     flat, secret_keys = _flatten(config, stand_ins)
     runtime_config.set_all_config(flat, secret_keys)
     estate = parse_estate(stack_values())
-    plan(estate)  # what only the plan shows (components/plan/volumes.py), as `make preview` does
     missing = [key for key in required_secrets(estate) if f"{prefix}{key}" not in flat]
     runtime_config.set_all_config(*_flatten(config, stand_ins | dict.fromkeys(missing, NOT_SET)))
     # Reading a secret makes a secret Output, whose futures want an event loop; the SDK

@@ -43,12 +43,15 @@ Generated from the estate model (`components/config/`) by `make config-reference
 edit by hand (`tests/config/test_config_reference.py` fails when this page and the model
 differ). Every key is set in a stack file as `{PROJECT}:<top-level key>` with Pulumi's
 camelCase names; a stack says only where it differs from these defaults. Maps of named
-entries merge over their defaults and `null` removes a default entry; lists replace
-([configuration.md](configuration.md#adding-to-the-defaults)). Step-by-step examples:
+entries merge over their defaults and `null` removes a default entry; a list a stack extends
+has `<key>Add` / `<key>Remove`, and restating it without a default entry is refused; other
+lists replace ([configuration.md](configuration.md#adding-to-the-defaults)). Step-by-step examples:
 [walkthroughs.md](walkthroughs.md).
 
 Each section is one object of the tree; **default** is the production value (for the
 top-level keys, after the production workloads and images are merged in), shown as JSON.
+**example** is the key as a stack file writes it under `{PROJECT}:<top-level key>` (the
+model's own example, else the default; for a map, one entry: maps merge over the defaults).
 """
 
 
@@ -131,8 +134,32 @@ def _default(field: FieldInfo, effective: Any) -> str:
 _UNSET = object()
 
 
-def _example(field: FieldInfo) -> str:
-    return _shown(field.examples[0]) if field.examples else ""
+def _example(field: FieldInfo, path: str, effective: Any) -> str:
+    """The key written as a stack sets it, from its top-level key (`edge: {rateLimits:
+    {statusCode: 429}}`): the field's own example, else its default (a map's first entry:
+    maps merge, so one entry is what a stack writes). Empty when neither says anything."""
+    if field.examples:
+        value = field.examples[0]
+    elif field.is_required():
+        return ""
+    else:
+        value = effective if effective is not _UNSET else field.get_default(call_default_factory=True)
+    value = to_jsonable_python(value, by_alias=True, exclude_none=True)
+    if value is None or value in ([], {}):
+        return ""
+    if isinstance(value, dict) and not field.examples:
+        value = dict([next(iter(value.items()))])
+    text = json.dumps(value)
+    if len(text) > SHOWN_MAX:
+        text = text[: SHOWN_MAX - 3] + "..."
+    *outer, key = path.split(".")
+    text = f"{key}: {text}"
+    for segment in reversed(outer):
+        name, inner = segment, f"{{{text}}}"
+        while name.endswith("[]"):
+            name, inner = name[:-2], f"[{inner}]"
+        text = f"{name}: {inner}"
+    return f"`{text}`"
 
 
 def _models(tp: Any) -> list[type[BaseModel]]:
@@ -150,16 +177,46 @@ def _escape(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def _entries(tp: Any) -> str:
+    """How the key path goes on into a container type: `.<name>` into a map, `[]` into a list."""
+    if typing.get_origin(tp) is typing.Annotated:
+        return _entries(typing.get_args(tp)[0])
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin is dict:
+        return ".<name>" + _entries(args[1])
+    if origin is list:
+        return "[]" + _entries(args[0])
+    return ""
+
+
+def tree() -> list[tuple[type[BaseModel], str]]:
+    """Every model of the configuration tree, once, with the key path it is first met at
+    (`edge.routes.<name>`), breadth first from EstateConfig: the page's sections in order."""
+    found: list[tuple[type[BaseModel], str]] = []
+    queue: list[tuple[type[BaseModel], str]] = [(EstateConfig, "")]
+    while queue:
+        model, where = queue.pop(0)
+        if any(model is seen for seen, _ in found):
+            continue
+        found.append((model, where))
+        hints = _hints(model)
+        for name, field in model.model_fields.items():
+            key = field.alias or name
+            hint = hints[name]
+            path = f"{where}.{key}{_entries(hint)}" if where else f"{key}{_entries(hint)}"
+            queue += [(inner, path) for inner in _models(hint)]
+    return found
+
+
+def declared_in(model: type[BaseModel], name: str) -> type:
+    """The class whose body declares field `name` (a base class for inherited fields)."""
+    return next(cls for cls in model.__mro__ if name in vars(cls).get("__annotations__", {}))
+
+
 def render() -> str:
     out = [HEADER]
     effective = parse_estate({}).model_dump(mode="json", by_alias=True)
-    queue: list[tuple[type[BaseModel], str]] = [(EstateConfig, "")]
-    done: set[type[BaseModel]] = set()
-    while queue:
-        model, where = queue.pop(0)
-        if model in done:
-            continue
-        done.add(model)
+    for model, where in tree():
         title = "the top-level keys" if model is EstateConfig else f"`{where}`"
         doc = inspect.getdoc(model) if model.__doc__ and model.__module__.startswith("components") else ""
         out.append(f"\n## {model.__name__}\n\n{'Keys of ' + title}. {_escape(doc or '')}".rstrip() + "\n")
@@ -171,16 +228,8 @@ def render() -> str:
             what = field.description or comments.get(name, "")
             out.append(
                 f"| `{key}` | {_escape(type_text(hints[name]))} | {_escape(_default(field, top))} "
-                f"| {_escape(_example(field))} | {_escape(what)} |"
+                f"| {_escape(_example(field, f'{where}.{key}' if where else key, top))} | {_escape(what)} |"
             )
-            for inner in _models(hints[name]):
-                origin = typing.get_origin(
-                    typing.get_args(hints[name])[0]
-                    if typing.get_origin(hints[name]) is typing.Annotated
-                    else hints[name]
-                )
-                entry = ".<name>" if origin is dict else "[]" if origin is list else ""
-                queue.append((inner, f"{where + '.' if where else ''}{key}{entry}"))
     return "\n".join(out) + "\n"
 
 

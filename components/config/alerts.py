@@ -1,6 +1,6 @@
 """The alerting-rule model and its thresholds: what every group of rules is built from,
-the datastores' included (components/datastores/ imports this, not the monitoring model
-that asks the datastore registry for its exporters)."""
+the datastores' included (their behaviour imports this, not the monitoring model, whose
+exporter switches come from the datastores' settings)."""
 
 from __future__ import annotations
 
@@ -70,14 +70,74 @@ class AlertRule(StrictModel):
 
 
 class AlertThresholds(StrictModel):
-    api_error_ratio: float = Field(default=0.05, gt=0, lt=1)
-    api_p95_latency_seconds: float = Field(default=1.0, gt=0)
-    task_queue_depth: PositiveInt32 = 1000
-    connection_saturation_ratio: float = Field(default=0.8, gt=0, le=1)
-    memory_saturation_ratio: float = Field(default=0.9, gt=0, le=1)
-    vllm_p95_latency_seconds: float = Field(default=30.0, gt=0)
-    vllm_queue_depth: PositiveInt32 = 20
-    vllm_gpu_cache_ratio: float = Field(default=0.95, gt=0, le=1)
-    pod_restarts_per_hour: PositiveInt32 = 3
-    quota_ratio: float = Field(default=0.9, gt=0, le=1)
-    certificate_expiry_days: Annotated[StrictInt, Field(ge=1, le=3650)] = 14
+    api_error_ratio: float = Field(
+        default=0.05,
+        gt=0,
+        lt=1,
+        description=(
+            "APIHighErrorRatio fires when more than this share of API requests "
+            "answer 5xx (prometheus-rules api group)"
+        ),
+    )
+    api_p95_latency_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        description=(
+            "APIHighLatencyP95 fires when the API's 95th-percentile request latency exceeds this many seconds"
+        ),
+    )
+    task_queue_depth: PositiveInt32 = Field(
+        1000, description=("HighTaskQueueDepth fires when a Celery queue holds more than this many tasks")
+    )
+    connection_saturation_ratio: float = Field(
+        default=0.8,
+        gt=0,
+        le=1,
+        description=(
+            "the datastores' connection-saturation alerts fire above this share "
+            "of a datastore's connection limit in use"
+        ),
+    )
+    memory_saturation_ratio: float = Field(
+        default=0.9,
+        gt=0,
+        le=1,
+        description=(
+            "the database's memory alert fires when its primary uses more than "
+            "this share of its container memory limit"
+        ),
+    )
+    vllm_p95_latency_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description=(
+            "VLLMHighLatencyP95 fires when vLLM's 95th-percentile request latency exceeds this many seconds"
+        ),
+    )
+    vllm_queue_depth: PositiveInt32 = Field(
+        20, description=("VLLMQueueBacklog fires when more than this many requests wait for a vLLM slot")
+    )
+    vllm_gpu_cache_ratio: float = Field(
+        default=0.95,
+        gt=0,
+        le=1,
+        description="VLLMGPUCacheFull fires when vLLM's GPU KV-cache use exceeds this share",
+    )
+    pod_restarts_per_hour: PositiveInt32 = Field(
+        3,
+        description=(
+            "PodRestartingOften fires when a container restarts more than this many times in an hour"
+        ),
+    )
+    quota_ratio: float = Field(
+        default=0.9,
+        gt=0,
+        le=1,
+        description=("ResourceQuotaNearLimit fires when the namespace uses more than this share of a quota"),
+    )
+    certificate_expiry_days: Annotated[StrictInt, Field(ge=1, le=3650)] = Field(
+        14,
+        description=(
+            "TLSCertificateExpiringSoon fires when the edge certificate expires within this many days"
+        ),
+    )

@@ -20,7 +20,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
-from .base import StrictModel
+from .base import StrictModel, fold_additions
 from .edge import EdgeSpec
 from .errors import unknown_name
 from .ingress import IngressSpec
@@ -85,17 +85,80 @@ CacheValue = Annotated[
 CdnRange = Annotated[Cidr, AfterValidator(_check_cdn_range)]
 
 
+# Lists a stack extends with `<key>Add` / `<key>Remove` (docs/configuration.md, "Adding to
+# the defaults"): a forgotten `/assets/` or `frontend` would change every cached response.
+EXTENDED_LISTS = ("immutable_prefixes", "static_backends")
+
+
 class CacheControlSpec(StrictModel):
     """On by default: correct Cache-Control helps browsers as much as a CDN."""
 
-    enabled: bool = True
+    enabled: bool = Field(
+        True,
+        description=(
+            "whether the edge sets Cache-Control on responses by path class "
+            "(immutable, revalidate, private); false leaves the backends' own "
+            "headers"
+        ),
+    )
     # Vite's output directory for content-hashed files (docker/Dockerfile.frontend builds dist/).
-    immutable_prefixes: list[UrlPath] = Field(default_factory=lambda: ["/assets/"])
+    immutable_prefixes: list[UrlPath] = Field(
+        default_factory=lambda: ["/assets/"],
+        description=(
+            "path prefixes of content-hashed files that get the `immutable` Cache-Control; "
+            "extend with immutablePrefixesAdd (a restatement that drops a default is refused)"
+        ),
+    )
+    immutable_prefixes_add: list[UrlPath] = Field(
+        default_factory=list,
+        description="appended to immutablePrefixes (its defaults kept)",
+        examples=[["/fonts/"]],
+    )
+    immutable_prefixes_remove: list[UrlPath] = Field(
+        default_factory=list,
+        description="taken out of immutablePrefixes: the one way to drop a default entry",
+        examples=[["/assets/"]],
+    )
     # Workloads that serve files: their routes are HTML/static, every other backend is private.
-    static_backends: list[DnsLabel] = Field(default_factory=lambda: ["frontend"])
-    immutable: CacheValue = "public, max-age=31536000, immutable"
-    revalidate: CacheValue = "no-cache"
-    private: CacheValue = "no-store"
+    static_backends: list[DnsLabel] = Field(
+        default_factory=lambda: ["frontend"],
+        description=(
+            "workloads whose routes are HTML/static (Cache-Control `revalidate`); "
+            "every other backend's routes get `private`; extend with staticBackendsAdd "
+            "(a restatement that drops a default is refused)"
+        ),
+    )
+    static_backends_add: list[DnsLabel] = Field(
+        default_factory=list,
+        description="appended to staticBackends (its defaults kept)",
+        examples=[["docs"]],
+    )
+    static_backends_remove: list[DnsLabel] = Field(
+        default_factory=list,
+        description="taken out of staticBackends: the one way to drop a default entry",
+        examples=[["frontend"]],
+    )
+    immutable: CacheValue = Field(
+        "public, max-age=31536000, immutable",
+        description=("the Cache-Control value on immutablePrefixes (cached for a year, never revalidated)"),
+    )
+    revalidate: CacheValue = Field(
+        "no-cache",
+        description=(
+            "the Cache-Control value on the static backends' routes (cached, revalidated on each use)"
+        ),
+    )
+    private: CacheValue = Field(
+        "no-store",
+        description=("the Cache-Control value on every other route (the API: never stored by a cache)"),
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fold_lists(cls, data: Any) -> Any:
+        for field in EXTENDED_LISTS:
+            data = fold_additions(cls, data, field)
+        return data
 
     def value(self, cache_class: CacheClass) -> str:
         return str(getattr(self, cache_class))
@@ -104,14 +167,40 @@ class CacheControlSpec(StrictModel):
 class CdnSpec(StrictModel):
     """`enabled: false` (the default) keeps today's edge: anyone may reach it directly."""
 
-    enabled: bool = False
+    enabled: bool = Field(
+        False,
+        description=(
+            "true puts the edge behind a CDN: only allowedRanges with the "
+            "originAuthHeader secret are answered (403 otherwise), and originHost "
+            "is served"
+        ),
+    )
     # The name the CDN connects to; served besides edge.hosts with the same certificate.
-    origin_host: Hostname | None = None
+    origin_host: Hostname | None = Field(
+        None,
+        description=("the host name the CDN connects to, served beside edge.hosts with the same certificate"),
+        examples=["origin.shikshasetu.example.org"],
+    )
     # The CDN's published edge address ranges: the only clients the origin answers.
-    allowed_ranges: list[CdnRange] = Field(default_factory=list)
+    allowed_ranges: list[CdnRange] = Field(
+        default_factory=list,
+        description=(
+            "the CDN's published address ranges: the only clients the origin "
+            "answers when enabled (NGINX allow list, the Gateway's client CIDRs)"
+        ),
+        examples=[["173.245.48.0/20"]],
+    )
     # The CDN adds this header with the secret `cdnOriginAuth`; requests without it get 403.
-    origin_auth_header: OriginAuthHeader = "X-Shiksha-Origin-Auth"
-    cache_control: CacheControlSpec = CacheControlSpec()
+    origin_auth_header: OriginAuthHeader = Field(
+        "X-Shiksha-Origin-Auth",
+        description=(
+            "the request header the CDN sends carrying the secret cdnOriginAuth; "
+            "the edge refuses requests without it"
+        ),
+    )
+    cache_control: CacheControlSpec = Field(
+        CacheControlSpec(), description="the Cache-Control the edge sets per path class"
+    )
 
     @model_validator(mode="after")
     def _complete_when_enabled(self) -> CdnSpec:

@@ -142,15 +142,40 @@ CipherList = Annotated[str, AfterValidator(_check_ciphers)]
 
 
 class SecurityHeaders(StrictModel):
-    strict_transport_security: HeaderValue = "max-age=63072000; includeSubDomains; preload"
-    x_frame_options: HeaderValue = "DENY"
-    x_content_type_options: HeaderValue = "nosniff"
-    referrer_policy: HeaderValue = "strict-origin-when-cross-origin"
-    permissions_policy: HeaderValue = "camera=(), microphone=(self), geolocation=(), payment=()"
-    content_security_policy: HeaderValue = (
+    strict_transport_security: HeaderValue = Field(
+        "max-age=63072000; includeSubDomains; preload",
+        description=(
+            "the Strict-Transport-Security header the edge adds to every response "
+            "(NGINX, ingress-nginx's headers ConfigMap, the HTTPRoute filters)"
+        ),
+    )
+    x_frame_options: HeaderValue = Field(
+        "DENY",
+        description=("the X-Frame-Options header the edge adds to every response (who may frame the site)"),
+    )
+    x_content_type_options: HeaderValue = Field(
+        "nosniff",
+        description=("the X-Content-Type-Options header the edge adds to every response (no MIME sniffing)"),
+    )
+    referrer_policy: HeaderValue = Field(
+        "strict-origin-when-cross-origin",
+        description="the Referrer-Policy header the edge adds to every response",
+    )
+    permissions_policy: HeaderValue = Field(
+        "camera=(), microphone=(self), geolocation=(), payment=()",
+        description=(
+            "the Permissions-Policy header the edge adds to every response (browser"
+            " features the pages may use)"
+        ),
+    )
+    content_security_policy: HeaderValue = Field(
         "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
         "img-src 'self' data: https:; font-src 'self' data:; connect-src 'self' wss:; "
-        "frame-ancestors 'none'; base-uri 'self'; form-action 'self'; upgrade-insecure-requests"
+        "frame-ancestors 'none'; base-uri 'self'; form-action 'self'; upgrade-insecure-requests",
+        description=(
+            "the Content-Security-Policy header the edge adds to every response "
+            "(where pages may load scripts, styles and data from)"
+        ),
     )
 
     def as_headers(self) -> dict[str, str]:
@@ -167,30 +192,75 @@ class SecurityHeaders(StrictModel):
 
 
 class RateLimits(StrictModel):
-    requests_per_second: Rate = 20
+    requests_per_second: Rate = Field(
+        20,
+        description=(
+            "requests per second each client address may make: NGINX's per_client "
+            "limit_req zone, ingress-nginx's limit-rps, Traefik's RateLimit average"
+        ),
+    )
     # At most 1000, so that the burst (rate x multiplier) stays far below int32.
-    burst_multiplier: Annotated[int, Field(strict=True, ge=1, le=1000)] = 5
+    burst_multiplier: Annotated[int, Field(strict=True, ge=1, le=1000)] = Field(
+        5,
+        description=(
+            "the burst allowed above the per-client rate, as a multiple of it "
+            "(NGINX burst, ingress-nginx limit-burst-multiplier, Traefik burst)"
+        ),
+    )
     # NGINX's limit_conn takes at most 65535.
-    connections_per_client: Annotated[int, Field(strict=True, ge=1, le=65535)] = 20
-    global_requests_per_second: Rate = 1000
-    status_code: Annotated[int, Field(strict=True, ge=400, le=599)] = 429
+    connections_per_client: Annotated[int, Field(strict=True, ge=1, le=65535)] = Field(
+        20,
+        description=(
+            "open connections per client address (NGINX limit_conn, ingress-nginx limit-connections)"
+        ),
+    )
+    global_requests_per_second: Rate = Field(
+        1000,
+        description=(
+            "requests per second for the whole site, all clients together (NGINX's "
+            "global limit_req zone, the Gateway/Traefik global limit)"
+        ),
+    )
+    status_code: Annotated[int, Field(strict=True, ge=400, le=599)] = Field(
+        429,
+        description=(
+            "the HTTP status NGINX answers a request over a rate or connection "
+            "limit with (limit_req_status, limit_conn_status)"
+        ),
+    )
 
 
 class Cors(StrictModel):
     # Bounded so that the lists, joined, fit one NGINX parameter and one annotation.
     allowed_origins: list[Origin] = Field(
-        default_factory=lambda: ["https://shikshasetu.example.org"], max_length=256
+        default_factory=lambda: ["https://shikshasetu.example.org"],
+        max_length=256,
+        description=(
+            "origins a browser may call the API from (Access-Control-Allow-Origin);"
+            " empty turns CORS off at the edge"
+        ),
     )
     allowed_methods: list[HttpMethod] = Field(
         default_factory=lambda: ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
         min_length=1,
         max_length=32,
+        description="methods answered in Access-Control-Allow-Methods to a preflight",
     )
     allowed_headers: list[HeaderName] = Field(
-        max_length=32, default_factory=lambda: ["Authorization", "Content-Type", "X-Request-ID"]
+        max_length=32,
+        default_factory=lambda: ["Authorization", "Content-Type", "X-Request-ID"],
+        description=("request headers answered in Access-Control-Allow-Headers to a preflight"),
     )
-    allow_credentials: bool = True
-    max_age_seconds: GatewaySeconds = 600
+    allow_credentials: bool = Field(
+        True,
+        description=(
+            "Access-Control-Allow-Credentials: whether a browser may send cookies "
+            "and auth with a cross-origin call"
+        ),
+    )
+    max_age_seconds: GatewaySeconds = Field(
+        600, description="Access-Control-Max-Age: how long a browser caches a preflight answer"
+    )
 
     @model_validator(mode="after")
     def _no_wildcard_with_credentials(self) -> Cors:
@@ -258,13 +328,39 @@ def _routes_are_a_map(value: Any) -> Any:
 
 
 class Timeouts(StrictModel):
-    read_seconds: GatewaySeconds = 60
-    send_seconds: GatewaySeconds = 60
-    connect_seconds: GatewaySeconds = 5
+    read_seconds: GatewaySeconds = Field(
+        60,
+        description=(
+            "how long the edge waits for a backend's response between two reads "
+            "(NGINX proxy_read_timeout, ingress-nginx proxy-read-timeout, HTTPRoute"
+            " timeouts)"
+        ),
+    )
+    send_seconds: GatewaySeconds = Field(
+        60,
+        description=(
+            "how long the edge waits between two writes of a request to a backend "
+            "(NGINX proxy_send_timeout, ingress-nginx proxy-send-timeout)"
+        ),
+    )
+    connect_seconds: GatewaySeconds = Field(
+        5, description=("how long the edge waits to open a connection to a backend (proxy_connect_timeout)")
+    )
     # Only the ML endpoints wait this long; everything else keeps the short timeouts.
-    ml_read_seconds: GatewaySeconds = 600
-    ml_send_seconds: GatewaySeconds = 600
-    stream_read_seconds: GatewaySeconds = 3600
+    ml_read_seconds: GatewaySeconds = Field(
+        600,
+        description=("the read timeout on mlPaths instead of readSeconds (model inference answers slowly)"),
+    )
+    ml_send_seconds: GatewaySeconds = Field(
+        600, description="the send timeout on mlPaths instead of sendSeconds"
+    )
+    stream_read_seconds: GatewaySeconds = Field(
+        3600,
+        description=(
+            "the read (and send) timeout on streamPaths and websocketPaths: how "
+            "long an idle stream stays open"
+        ),
+    )
 
 
 TlsProtocol = Literal["TLSv1.2", "TLSv1.3"]
@@ -272,24 +368,55 @@ SUPPORTED_TLS: tuple[TlsProtocol, ...] = ("TLSv1.2", "TLSv1.3")
 
 
 class TlsSettings(StrictModel):
-    protocols: list[TlsProtocol] = Field(default_factory=lambda: list(SUPPORTED_TLS), min_length=1)
-    ciphers: CipherList = (
+    protocols: list[TlsProtocol] = Field(
+        default_factory=lambda: list(SUPPORTED_TLS),
+        min_length=1,
+        description=(
+            "the TLS versions the docker-host NGINX edge accepts (ssl_protocols); "
+            "on Kubernetes the ingress controller's own TLS settings apply"
+        ),
+    )
+    ciphers: CipherList = Field(
         "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256:"
         "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
         "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"
-        "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256"
+        "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256",
+        description=(
+            "the TLS cipher suites the docker-host NGINX edge offers, OpenSSL names"
+            " (ssl_ciphers and the TLS 1.3 Ciphersuites)"
+        ),
     )
-    cert_manager_issuer: DnsSubdomain = "letsencrypt-prod"
-    secret_name: DnsLabel = "shiksha-setu-tls"  # noqa: S105 (a Secret's name, not its value)
+    cert_manager_issuer: DnsSubdomain = Field(
+        "letsencrypt-prod",
+        description=(
+            "the cert-manager issuer named in the Ingress/Gateway annotation that "
+            "obtains the edge certificate"
+        ),
+    )
+    secret_name: DnsLabel = Field(
+        "shiksha-setu-tls",
+        description=(
+            "the Secret holding the edge's TLS certificate, named by the Ingress "
+            "tls / Gateway listener certificateRefs"
+        ),
+    )
 
 
 # Path lists a stack extends with `<key>Add` / `<key>Remove`, so that adding a blocked path or a
-# WebSocket path does not mean restating (and risking) the defaults; a restated list replaces.
+# WebSocket path does not mean restating (and risking) the defaults; a restated list that
+# drops a default entry is refused (components/config/merge.py EXTENDED_LISTS).
 ADDITIVE_PATHS = ("ml_paths", "stream_paths", "websocket_paths", "blocked_paths")
 
 
 class EdgeSpec(StrictModel):
-    hosts: list[Hostname] = Field(default_factory=lambda: ["shikshasetu.example.org"], min_length=1)
+    hosts: list[Hostname] = Field(
+        default_factory=lambda: ["shikshasetu.example.org"],
+        min_length=1,
+        description=(
+            "the host names the edge serves: Ingress rules / HTTPRoute hostnames, "
+            "NGINX server_name, the TLS certificate's names"
+        ),
+    )
     routes: Annotated[dict[UrlPath, RouteTarget], BeforeValidator(_routes_are_a_map)] = Field(
         examples=[{"/api/v1/notify": {"backend": "notifier"}, "/ws": None}],
         min_length=1,
@@ -300,27 +427,60 @@ class EdgeSpec(StrictModel):
         ),
     )
     # Served by the API but slow (model inference): the long timeouts apply only here.
-    ml_paths: list[UrlPath] = Field(default_factory=lambda: ["/api/v2/ml", "/api/v2/chat"])
+    ml_paths: list[UrlPath] = Field(
+        default_factory=lambda: ["/api/v2/ml", "/api/v2/chat"],
+        description=(
+            "path prefixes (served by their route) that get the long ML timeouts "
+            "(timeouts.mlReadSeconds/mlSendSeconds); a restatement dropping a default is refused: use "
+            "mlPathsAdd/mlPathsRemove"
+        ),
+    )
     ml_paths_add: list[UrlPath] = Field(
-        default_factory=list, description="appended to mlPaths (its defaults kept)"
+        default_factory=list,
+        description="appended to mlPaths (its defaults kept)",
+        examples=[["/api/v2/summarise"]],
     )
     ml_paths_remove: list[UrlPath] = Field(
-        default_factory=list, description="taken out of mlPaths: the one way to drop a default entry"
+        default_factory=list,
+        description="taken out of mlPaths: the one way to drop a default entry",
+        examples=[["/api/v2/chat"]],
     )
     # Server-Sent Events: never buffered.
-    stream_paths: list[UrlPath] = Field(default_factory=lambda: ["/api/v2/chat/stream"])
+    stream_paths: list[UrlPath] = Field(
+        default_factory=lambda: ["/api/v2/chat/stream"],
+        description=(
+            "path prefixes of Server-Sent Events: never buffered by the edge, open "
+            "for timeouts.streamReadSeconds; a restatement dropping a default is refused: use "
+            "streamPathsAdd/streamPathsRemove"
+        ),
+    )
     stream_paths_add: list[UrlPath] = Field(
-        default_factory=list, description="appended to streamPaths (its defaults kept)"
+        default_factory=list,
+        description="appended to streamPaths (its defaults kept)",
+        examples=[["/api/v2/events"]],
     )
     stream_paths_remove: list[UrlPath] = Field(
-        default_factory=list, description="taken out of streamPaths: the one way to drop a default entry"
+        default_factory=list,
+        description="taken out of streamPaths: the one way to drop a default entry",
+        examples=[["/api/v2/chat/stream"]],
     )
-    websocket_paths: list[UrlPath] = Field(default_factory=lambda: ["/ws"])
+    websocket_paths: list[UrlPath] = Field(
+        default_factory=lambda: ["/ws"],
+        description=(
+            "path prefixes upgraded to WebSockets at the edge (Upgrade/Connection "
+            "headers, stream timeout); a restatement dropping a default is refused: use "
+            "websocketPathsAdd/websocketPathsRemove"
+        ),
+    )
     websocket_paths_add: list[UrlPath] = Field(
-        default_factory=list, description="appended to websocketPaths (its defaults kept)"
+        default_factory=list,
+        description="appended to websocketPaths (its defaults kept)",
+        examples=[["/live"]],
     )
     websocket_paths_remove: list[UrlPath] = Field(
-        default_factory=list, description="taken out of websocketPaths: the one way to drop a default entry"
+        default_factory=list,
+        description="taken out of websocketPaths: the one way to drop a default entry",
+        examples=[["/ws"]],
     )
     # Answered by the edge itself (dockerHost.nginx.blockedStatus from NGINX, 403 from
     # ingress-nginx, 500 from a Gateway API gateway), never proxied. At most 64: the
@@ -340,20 +500,38 @@ class EdgeSpec(StrictModel):
             "/cgi-bin",
             "/server-status",
         ],
+        description=(
+            "path prefixes the edge answers itself and never proxies (scanner "
+            "targets); a restatement dropping a default is refused: use blockedPathsAdd/blockedPathsRemove"
+        ),
     )
     blocked_paths_add: list[Annotated[UrlPath, Field(max_length=512)]] = Field(
-        default_factory=list, description="appended to blockedPaths (its defaults kept)"
+        default_factory=list,
+        description="appended to blockedPaths (its defaults kept)",
+        examples=[["/actuator"]],
     )
     blocked_paths_remove: list[Annotated[UrlPath, Field(max_length=512)]] = Field(
-        default_factory=list, description="taken out of blockedPaths: the one way to drop a default entry"
+        default_factory=list,
+        description="taken out of blockedPaths: the one way to drop a default entry",
+        examples=[["/server-status"]],
     )
-    headers: SecurityHeaders = SecurityHeaders()
-    rate_limits: RateLimits = RateLimits()
-    cors: Cors = Cors()
-    timeouts: Timeouts = Timeouts()
-    tls: TlsSettings = TlsSettings()
+    headers: SecurityHeaders = Field(
+        SecurityHeaders(), description="the security headers the edge adds to every response"
+    )
+    rate_limits: RateLimits = Field(RateLimits(), description="request and connection limits at the edge")
+    cors: Cors = Field(Cors(), description="the edge's CORS answers for browsers calling from other origins")
+    timeouts: Timeouts = Field(
+        Timeouts(), description="how long the edge waits on backends, per kind of path"
+    )
+    tls: TlsSettings = Field(TlsSettings(), description="the edge's TLS versions, ciphers and certificate")
     # At most 1 TiB: NGINX and ingress-nginx parse the size into a signed 64-bit count.
-    max_body_size_mb: Annotated[int, Field(strict=True, ge=1, le=2**20)] = 25
+    max_body_size_mb: Annotated[int, Field(strict=True, ge=1, le=2**20)] = Field(
+        25,
+        description=(
+            "the largest request body the edge accepts, in MiB (NGINX "
+            "client_max_body_size, ingress-nginx proxy-body-size); larger gets 413"
+        ),
+    )
 
     @model_validator(mode="before")
     @classmethod

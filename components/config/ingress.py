@@ -120,40 +120,96 @@ def extra_annotation_problem(key: str, value: str, mode: str) -> str | None:
 
 
 class IngressNginxSpec(StrictModel):
-    ingress_class: DnsLabel = "nginx"
-    controller_namespace: DnsLabel = "ingress-nginx"
+    ingress_class: DnsLabel = Field(
+        "nginx", description="the Ingress objects' ingressClassName (mode ingress-nginx)"
+    )
+    controller_namespace: DnsLabel = Field(
+        "ingress-nginx",
+        description=(
+            "the namespace of the ingress-nginx controller pods: the edge "
+            "NetworkPolicies admit traffic from it"
+        ),
+    )
     # The ConfigMap (in the platform namespace) the `custom-headers` annotation points to.
-    headers_config_map: DnsLabel = "edge-security-headers"
+    headers_config_map: DnsLabel = Field(
+        "edge-security-headers",
+        description=(
+            "name of the ConfigMap of security headers the Ingresses' custom-headers annotation points to"
+        ),
+    )
 
 
 class GatewayApiSpec(StrictModel):
-    gateway_class: DnsLabel = "envoy-gateway"
-    gateway_name: DnsLabel = "shiksha-setu"
+    gateway_class: DnsLabel = Field(
+        "envoy-gateway", description="the Gateway's gatewayClassName (mode gateway-api)"
+    )
+    gateway_name: DnsLabel = Field(
+        "shiksha-setu", description="the name of the Gateway object the HTTPRoutes attach to"
+    )
     # Envoy Gateway runs the proxies of every Gateway in its own namespace.
-    controller_namespace: DnsLabel = "envoy-gateway-system"
+    controller_namespace: DnsLabel = Field(
+        "envoy-gateway-system",
+        description=(
+            "the namespace of the gateway's proxy pods: the edge NetworkPolicies admit traffic from it"
+        ),
+    )
     # The extension point for what Gateway API (standard channel) cannot say: rate limits
     # and CORS. Each name is one function in components/kube/gateway.py (POLICY_PROVIDERS)
     # that turns the edge intent into the implementation's policy-attachment objects;
     # `traefik` into Traefik Middlewares the route's rules run (ExtensionRef filters);
     # `none` emits nothing and leaves both to the cluster's operators.
-    policy_provider: Literal["envoy-gateway", "traefik", "none"] = "envoy-gateway"
+    policy_provider: Literal["envoy-gateway", "traefik", "none"] = Field(
+        "envoy-gateway",
+        description=(
+            "which objects carry rate limits and CORS: Envoy Gateway policies, "
+            "Traefik Middlewares (ExtensionRef filters), or none"
+        ),
+    )
 
 
 class CertManagerSpec(StrictModel):
-    enabled: bool = True
+    enabled: bool = Field(
+        True,
+        description=(
+            "whether the Ingress/Gateway carries the cert-manager issuer annotation"
+            " that obtains the edge certificate"
+        ),
+    )
     # The issuer's name is edge.tls.certManagerIssuer; this is its kind.
-    issuer_kind: Literal["ClusterIssuer", "Issuer"] = "ClusterIssuer"
+    issuer_kind: Literal["ClusterIssuer", "Issuer"] = Field(
+        "ClusterIssuer",
+        description=(
+            "the annotation used: cert-manager.io/cluster-issuer (ClusterIssuer) or"
+            " cert-manager.io/issuer (Issuer)"
+        ),
+    )
 
 
 class IngressSpec(StrictModel):
-    enabled: bool = True
-    mode: Literal["gateway-api", "ingress-nginx"] = "gateway-api"
-    ingress_nginx: IngressNginxSpec = IngressNginxSpec()
-    gateway_api: GatewayApiSpec = GatewayApiSpec()
-    cert_manager: CertManagerSpec = CertManagerSpec()
+    enabled: bool = Field(
+        True, description=("whether the Kubernetes edge (Ingress or Gateway and HTTPRoute) is created at all")
+    )
+    mode: Literal["gateway-api", "ingress-nginx"] = Field(
+        "gateway-api",
+        description=(
+            "the edge objects created: a Gateway and HTTPRoute (gateway-api) or Ingresses for ingress-nginx"
+        ),
+    )
+    ingress_nginx: IngressNginxSpec = Field(IngressNginxSpec(), description="settings of mode ingress-nginx")
+    gateway_api: GatewayApiSpec = Field(GatewayApiSpec(), description="settings of mode gateway-api")
+    cert_manager: CertManagerSpec = Field(
+        CertManagerSpec(), description="how the edge certificate is requested from cert-manager"
+    )
     # Extra annotations on every edge object, for implementation-specific knobs that have
     # no key here (an escape hatch, reviewed like code: snippets are refused).
-    extra_annotations: dict[LabelKey, Text] = Field(default_factory=dict)
+    extra_annotations: dict[LabelKey, Text] = Field(
+        default_factory=dict,
+        description=(
+            "annotations added to the edge objects (the Ingresses, or the Gateway) "
+            "for controller knobs with no key here; snippets are refused"
+        ),
+        examples=[{"nginx.ingress.kubernetes.io/proxy-buffer-size": "16k"}],
+    )
 
     @model_validator(mode="after")
     def _extra_annotations_only_add(self) -> IngressSpec:

@@ -41,29 +41,87 @@ UserName = Annotated[str, Field(pattern=r"^[!-9;-~]{1,256}$")]
 
 
 class CollectorResources(StrictModel):
-    requests_cpu: CpuQuantity = "50m"
-    requests_memory: MemoryQuantity = "128Mi"
-    limits_cpu: CpuQuantity = "500m"
-    limits_memory: MemoryQuantity = "256Mi"
+    requests_cpu: CpuQuantity = Field("50m", description="the log collector container's CPU request")
+    requests_memory: MemoryQuantity = Field(
+        "128Mi", description="the log collector container's memory request"
+    )
+    limits_cpu: CpuQuantity = Field("500m", description="the log collector container's CPU limit")
+    limits_memory: MemoryQuantity = Field(
+        "256Mi",
+        description=(
+            "the log collector container's memory limit (its memory_limiter holds it at 80 % of this)"
+        ),
+    )
 
 
 class LoggingSpec(StrictModel):
-    enabled: bool = False
-    namespace: DnsLabel = "shiksha-setu-logging"
-    endpoint: Endpoint | None = None
+    enabled: bool = Field(
+        False,
+        description=(
+            "true creates the LoggingStack: a namespace with an OpenTelemetry "
+            "Collector DaemonSet shipping container logs to `endpoint`"
+        ),
+    )
+    namespace: DnsLabel = Field(
+        "shiksha-setu-logging",
+        description=(
+            "the namespace the log collector runs in (Pod Security privileged, "
+            "audit/warn baseline: it reads the nodes' log files)"
+        ),
+    )
+    endpoint: Endpoint | None = Field(
+        None,
+        description=(
+            "the OTLP/HTTP logs URL the collector ships to (the otlphttp exporter's"
+            " logs_endpoint); required when enabled"
+        ),
+        examples=["https://logs-prod-eu-west-0.grafana.net/otlp/v1/logs"],
+    )
     # Plain http sends the logs and the password readable on the wire: only with this opt-in.
-    allow_plain_http: bool = False
+    allow_plain_http: bool = Field(
+        False,
+        description=(
+            "true allows an http:// endpoint (logs and password readable on the "
+            "wire); otherwise only https://"
+        ),
+    )
     # Where the endpoint's addresses are: the only egress the collector's NetworkPolicy opens.
-    endpoint_cidrs: list[Cidr] = Field(default_factory=list)
+    endpoint_cidrs: list[Cidr] = Field(
+        default_factory=list,
+        description=(
+            "the endpoint's address ranges: the only egress (besides DNS) the collector's NetworkPolicy opens"
+        ),
+        examples=[["34.120.0.0/16"]],
+    )
     # Basic auth (Grafana Cloud: the instance id); the password is the secret loggingPassword.
-    username: UserName | None = None
+    username: UserName | None = Field(
+        None,
+        description=(
+            "basic-auth user sent with the logs (the password is the secret "
+            "loggingPassword); unset sends no Authorization"
+        ),
+        examples=["123456"],
+    )
     # Loki's X-Scope-OrgID for multi-tenant installations.
-    tenant: HeaderToken | None = None
+    tenant: HeaderToken | None = Field(
+        None,
+        description="the X-Scope-OrgID header sent with the logs (Loki's tenant)",
+        examples=["shiksha-setu"],
+    )
     # Namespaces whose container logs are shipped; the platform namespace when empty.
-    namespaces: list[DnsLabel] = Field(default_factory=list)
+    namespaces: list[DnsLabel] = Field(
+        default_factory=list,
+        description=("the namespaces whose container logs are shipped; empty: the platform namespace only"),
+        examples=[["shiksha-setu", "ingress-nginx"]],
+    )
     # The upstream contrib distribution carries every component of ours (tools/extra/otelcol).
-    image: PinnedImage = "docker.io/otel/opentelemetry-collector-contrib:0.165.0"
-    resources: CollectorResources = CollectorResources()
+    image: PinnedImage = Field(
+        "docker.io/otel/opentelemetry-collector-contrib:0.165.0",
+        description="the pinned image of the collector DaemonSet",
+    )
+    resources: CollectorResources = Field(
+        CollectorResources(), description="the collector container's requests and limits"
+    )
 
     @model_validator(mode="after")
     def _complete_when_enabled(self) -> LoggingSpec:

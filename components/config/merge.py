@@ -74,12 +74,44 @@ def _dropped(project: str, path: tuple[str, ...], given: Any, default: list[Any]
     ]
 
 
-def dropped_defaults(values: dict[str, Any], base: dict[str, Any], project: str) -> list[str]:
-    """A stack that restates a default workload's `connectsTo` without one of its entries
-    would silently cut that connection (its NetworkPolicy path and its credential): refused,
-    naming the explicit forms that say what is meant (`connectsToAdd`, `connectsToRemove`).
-    The edge's path lists have the same forms but keep their old meaning when restated
-    (docs/configuration.md, "Adding to the defaults")."""
+# Lists a stack extends, where a restatement that forgets a default entry would change the
+# estate silently: each has `<key>Add` / `<key>Remove`, and a restated list that drops a
+# default entry is refused (docs/configuration.md, "Adding to the defaults").
+EXTENDED_LISTS: dict[tuple[str, ...], str] = {
+    (
+        "edge",
+        "blockedPaths",
+    ): "each is a scanner target the edge answers itself; a dropped one is proxied to the app",
+    (
+        "edge",
+        "mlPaths",
+    ): "each gets the long ML timeouts; a dropped one is cut off after timeouts.readSeconds",
+    ("edge", "streamPaths"): "each is streamed unbuffered; a dropped one is buffered and times out",
+    ("edge", "websocketPaths"): "each is upgraded to a WebSocket; a dropped one loses its connections",
+    ("cdn", "cacheControl", "immutablePrefixes"): "each is cached for a year; a dropped one is revalidated",
+    ("cdn", "cacheControl", "staticBackends"): "their pages are cacheable; a dropped one's become no-store",
+    ("monitoring", "droppedMetrics"): "each drops series nobody queries; a dropped one is stored again",
+}
+
+
+def model_default(root: type[BaseModel], path: tuple[str, ...]) -> Any:
+    """The model's own default at a stack key path (camelCase keys), e.g. edge.blockedPaths."""
+    fields = root.model_fields
+    value: Any = None
+    for key in path:
+        name = next(n for n, f in fields.items() if (f.alias or n) == key)
+        value = fields[name].get_default(call_default_factory=True) if value is None else getattr(value, name)
+        fields = type(value).model_fields if isinstance(value, BaseModel) else {}
+    return value
+
+
+def dropped_defaults(
+    values: dict[str, Any], base: dict[str, Any], project: str, root: type[BaseModel]
+) -> list[str]:
+    """A stack that restates a default workload's `connectsTo` or `writablePaths`, or one of
+    EXTENDED_LISTS,
+    without one of its default entries would silently drop it: refused, naming the explicit
+    forms that say what is meant (`<key>Add`, `<key>Remove`)."""
     problems = []
     workloads = values.get("workloads")
     for name, spec in workloads.items() if isinstance(workloads, dict) else ():
@@ -92,4 +124,19 @@ def dropped_defaults(values: dict[str, Any], base: dict[str, Any], project: str)
             default,
             "each is a NetworkPolicy path and a credential",
         )
+        given = spec.get("writablePaths") if isinstance(spec, dict) else None
+        default = base.get("workloads", {}).get(name, {}).get("writablePaths") or []
+        problems += _dropped(
+            project,
+            ("workloads", name, "writablePaths"),
+            given,
+            default,
+            "each is where the read-only container may write; a dropped one fails the writes there",
+        )
+    for path, why in EXTENDED_LISTS.items():
+        given = values
+        for key in path:
+            given = given.get(key) if isinstance(given, dict) else None
+        if given is not None:
+            problems += _dropped(project, path, given, list(model_default(root, path)), why)
     return problems

@@ -8,14 +8,14 @@ decides what those files say.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
-from components.datastores import registry
+from components.datastores import settings as datastores
 
 from .alerts import AlertRule, AlertThresholds, Severity
-from .base import StrictModel
+from .base import StrictModel, fold_additions
 from .images import PinnedImage
 from .types import (
     Dns1035Label,
@@ -41,7 +41,7 @@ ALERTMANAGER = "alertmanager"
 BLACKBOX = "blackbox-exporter"
 # Field of monitoring.exporters -> (workload, port name, port, workload it reads).
 EXPORTERS: dict[str, tuple[str, str, int, str | None]] = {
-    **registry.exporter_table(),
+    **datastores.exporter_table(),
     "kube_state_metrics": ("kube-state-metrics", "metrics", 8080, None),
 }
 MONITORING_WORKLOADS = (PROMETHEUS, ALERTMANAGER, BLACKBOX, *(e[0] for e in EXPORTERS.values()))
@@ -96,11 +96,24 @@ def _minutes(clock: str) -> int:
 class ScrapeJob(StrictModel):
     """Pods behind a platform workload's Service port, found by Kubernetes discovery."""
 
-    workload: Dns1035Label
-    port: PortName = Field(description="name of one of the workload's ports")
-    path: UrlPath = "/metrics"
-    interval: Duration = "30s"
-    timeout: Duration | None = None
+    workload: Dns1035Label = Field(
+        description=(
+            "the workload whose pods Prometheus scrapes (Kubernetes discovery of "
+            "its Service endpoints; the NetworkPolicy admits Prometheus to the "
+            "port)"
+        ),
+        examples=["notifier"],
+    )
+    port: PortName = Field(description="name of one of the workload's ports", examples=["metrics"])
+    path: UrlPath = Field(
+        "/metrics", description="the HTTP path scraped (the job's metrics_path in prometheus.yml)"
+    )
+    interval: Duration = Field("30s", description="the job's scrape_interval in prometheus.yml")
+    timeout: Duration | None = Field(
+        None,
+        description=("the job's scrape_timeout; unset: prometheus.scrapeTimeout, capped at the interval"),
+        examples=["10s"],
+    )
 
     @model_validator(mode="after")
     def _timeout_within_interval(self) -> ScrapeJob:
@@ -112,9 +125,18 @@ class ScrapeJob(StrictModel):
 class NodeScrape(StrictModel):
     """The kubelets' own metrics; needs the one cluster-wide grant (nodes, nodes/metrics)."""
 
-    enabled: bool = True
-    interval: Duration = "30s"
-    kubelet_port: Port = 10250
+    enabled: bool = Field(
+        True,
+        description=(
+            "whether Prometheus scrapes the kubelets (the kubelet job, its "
+            "cluster-wide nodes/metrics grant and the egress to network.nodes)"
+        ),
+    )
+    interval: Duration = Field("30s", description="the kubelet job's scrape_interval")
+    kubelet_port: Port = Field(
+        10250,
+        description=("the kubelet port scraped, and opened in Prometheus's egress to network.nodes.cidrs"),
+    )
 
 
 BlackboxModuleName = Annotated[
@@ -123,27 +145,41 @@ BlackboxModuleName = Annotated[
 
 
 class BlackboxModule(StrictModel):
-    timeout: Duration = "5s"
-    method: Literal["GET", "HEAD"] = "GET"
+    timeout: Duration = Field("5s", description="the blackbox module's probe timeout (blackbox.yml)")
+    method: Literal["GET", "HEAD"] = Field("GET", description="the HTTP method the module's probe sends")
     valid_status_codes: list[Annotated[int, Field(strict=True, ge=100, le=599)]] = Field(
-        default_factory=list, description="empty means any 2xx"
+        default_factory=list, description="empty means any 2xx", examples=[[200, 204]]
     )
-    fail_if_not_ssl: bool = False
-    preferred_ip_protocol: Literal["ip4", "ip6"] = "ip4"
+    fail_if_not_ssl: bool = Field(False, description="true: the probe fails unless the answer came over TLS")
+    preferred_ip_protocol: Literal["ip4", "ip6"] = Field(
+        "ip4", description="the IP version the probe resolves the target to first"
+    )
 
 
 class ProbeTarget(StrictModel):
-    url: HttpUrl
-    module: BlackboxModuleName
+    url: HttpUrl = Field(
+        description=("the URL the blackbox exporter probes (a target of the blackbox job in prometheus.yml)"),
+        examples=["http://notifier:8080/health"],
+    )
+    module: BlackboxModuleName = Field(
+        description="the blackbox module (under monitoring.blackbox.modules) the probe uses",
+        examples=["http_2xx"],
+    )
 
 
 class BlackboxSpec(StrictModel):
-    interval: Duration = "30s"
+    interval: Duration = Field(
+        "30s", description="the blackbox job's scrape_interval: how often every target is probed"
+    )
     modules: dict[BlackboxModuleName, BlackboxModule] = Field(
         default_factory=lambda: {
             "http_2xx": BlackboxModule(),
             "https_2xx": BlackboxModule(fail_if_not_ssl=True),
-        }
+        },
+        description=(
+            "module name -> how a probe is made, written to blackbox.yml; merged "
+            "over the defaults, null removes one"
+        ),
     )
     # The public site through the edge (also what TLS expiry is measured on), and the
     # in-cluster health endpoints the workloads' own probes use.
@@ -156,7 +192,11 @@ class BlackboxSpec(StrictModel):
             "api-ready": ProbeTarget(url="http://api:8000/health/ready", module="http_2xx"),
             "frontend": ProbeTarget(url="http://frontend:3000/", module="http_2xx"),
             "vllm-health": ProbeTarget(url="http://vllm:8000/health", module="http_2xx"),
-        }
+        },
+        description=(
+            "target name -> the URL and module probed; merged over the defaults, "
+            "null removes one; empty: no blackbox exporter"
+        ),
     )
 
 
@@ -164,11 +204,23 @@ ALERT_GROUPS = ("api", "task-queue", "workers", "datastores", "ml-pipeline", "ku
 
 
 class AlertsSpec(StrictModel):
-    runbook_base_url: HttpUrl = "https://runbooks.shikshasetu.example.org/alerts"
-    thresholds: AlertThresholds = AlertThresholds()
+    runbook_base_url: HttpUrl = Field(
+        "https://runbooks.shikshasetu.example.org/alerts",
+        description=(
+            "the base URL of every alert's runbook_url annotation, also linked in "
+            "Alertmanager's notification template"
+        ),
+    )
+    thresholds: AlertThresholds = Field(
+        AlertThresholds(), description="the numbers the built-in alert rules compare against"
+    )
     disabled_groups: list[
         Literal["api", "task-queue", "workers", "datastores", "ml-pipeline", "kubernetes", "probes"]
-    ] = Field(examples=[["ml-pipeline"]], default_factory=list)
+    ] = Field(
+        examples=[["ml-pipeline"]],
+        default_factory=list,
+        description=("built-in alert groups whose rule files are not rendered (prometheus-rules)"),
+    )
     # Stack-specific rules, rendered as their own rule files next to the built-in groups.
     extra_groups: dict[DnsLabel, list[AlertRule]] = Field(
         examples=[
@@ -187,6 +239,10 @@ class AlertsSpec(StrictModel):
             }
         ],
         default_factory=dict,
+        description=(
+            "group name -> stack-specific alert rules, rendered as their own "
+            "prometheus-rules file beside the built-in groups"
+        ),
     )
 
     @model_validator(mode="after")
@@ -212,8 +268,13 @@ def _check_weekday_range(value: str) -> str:
 
 
 class TimeRange(StrictModel):
-    start_time: ClockTime
-    end_time: ClockTime
+    start_time: ClockTime = Field(
+        description=("the start of a daily muted time range (HH:MM, in the interval's location)"),
+        examples=["02:00"],
+    )
+    end_time: ClockTime = Field(
+        description="the end of that range (HH:MM, 24:00 allowed)", examples=["04:00"]
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> TimeRange:
@@ -226,42 +287,88 @@ class TimeRange(StrictModel):
 
 
 class TimeInterval(StrictModel):
-    times: list[TimeRange] = Field(default_factory=list)
-    weekdays: list[Annotated[str, AfterValidator(_check_weekday_range)]] = Field(default_factory=list)
-    location: TimeZone = "Asia/Kolkata"
+    times: list[TimeRange] = Field(
+        default_factory=list,
+        description=(
+            "the daily time ranges of the mute interval (Alertmanager time_intervals times); empty: all day"
+        ),
+        examples=[[{"startTime": "02:00", "endTime": "04:00"}]],
+    )
+    weekdays: list[Annotated[str, AfterValidator(_check_weekday_range)]] = Field(
+        default_factory=list,
+        description=("the weekdays (or ranges such as monday:friday) the interval covers; empty: every day"),
+        examples=[["monday:friday"]],
+    )
+    location: TimeZone = Field("Asia/Kolkata", description="the time zone the times are read in")
 
 
 class PagerDutyReceiver(StrictModel):
     """The routing key is the `pagerdutyRoutingKey` secret, mounted as a file."""
 
-    severity: Severity = "critical"
-    send_resolved: bool = True
+    severity: Severity = Field("critical", description="the PagerDuty event severity Alertmanager sends")
+    send_resolved: bool = Field(
+        True, description="whether Alertmanager tells PagerDuty when the alert resolves"
+    )
 
 
 class WebhookReceiver(StrictModel):
-    url: HttpUrl
-    send_resolved: bool = True
+    url: HttpUrl = Field(
+        description=(
+            "the URL Alertmanager POSTs the alerts to (an in-cluster URL also needs"
+            " a network.rules entry from alertmanager)"
+        ),
+        examples=["http://chatops-relay:8080/alertmanager/warnings"],
+    )
+    send_resolved: bool = Field(True, description="whether Alertmanager also POSTs when the alert resolves")
 
 
 class Receiver(StrictModel):
     """A receiver with neither integration delivers nowhere: the alert shows in the UI only."""
 
-    pagerduty: PagerDutyReceiver | None = None
-    webhook: WebhookReceiver | None = None
+    pagerduty: PagerDutyReceiver | None = Field(
+        None,
+        description=("deliver to PagerDuty (routing key: the secret pagerdutyRoutingKey, mounted as a file)"),
+        examples=[{"severity": "critical"}],
+    )
+    webhook: WebhookReceiver | None = Field(
+        None,
+        description="deliver to a webhook",
+        examples=[{"url": "http://chatops-relay:8080/alertmanager/warnings"}],
+    )
 
 
 class Route(StrictModel):
-    severity: Severity
-    receiver: DnsLabel
-    mute_intervals: list[DnsLabel] = Field(default_factory=list)
-    group_wait: Duration | None = None
-    repeat_interval: Duration | None = None
+    severity: Severity = Field(
+        description="the alerts' severity label this Alertmanager route matches", examples=["warning"]
+    )
+    receiver: DnsLabel = Field(
+        description="the receiver (under alertmanager.receivers) the matched alerts go to",
+        examples=["platform-warnings"],
+    )
+    mute_intervals: list[DnsLabel] = Field(
+        default_factory=list,
+        description=(
+            "mute intervals (under alertmanager.muteIntervals) during which the route sends nothing"
+        ),
+        examples=[["maintenance"]],
+    )
+    group_wait: Duration | None = Field(
+        None, description="the route's group_wait instead of alertmanager.groupWait", examples=["10s"]
+    )
+    repeat_interval: Duration | None = Field(
+        None,
+        description="the route's repeat_interval instead of alertmanager.repeatInterval",
+        examples=["1h"],
+    )
 
 
 class InhibitRule(StrictModel):
-    source_severity: Severity = "critical"
-    target_severity: Severity = "warning"
-    equal: list[PromLabelName] = Field(default_factory=lambda: ["alertname", "namespace"])
+    source_severity: Severity = Field("critical", description="while an alert of this severity fires...")
+    target_severity: Severity = Field("warning", description="...alerts of this severity are suppressed...")
+    equal: list[PromLabelName] = Field(
+        default_factory=lambda: ["alertname", "namespace"],
+        description=("...when these labels are equal on both (alertmanager.yml inhibit_rules)"),
+    )
 
     @model_validator(mode="after")
     def _not_itself(self) -> InhibitRule:
@@ -271,11 +378,22 @@ class InhibitRule(StrictModel):
 
 
 class AlertmanagerSpec(StrictModel):
-    group_by: list[PromLabelName] = Field(default_factory=lambda: ["alertname", "namespace", "severity"])
-    group_wait: Duration = "30s"
-    group_interval: Duration = "5m"
-    repeat_interval: Duration = "4h"
-    default_receiver: DnsLabel = "platform-warnings"
+    group_by: list[PromLabelName] = Field(
+        default_factory=lambda: ["alertname", "namespace", "severity"],
+        description=("the labels alertmanager.yml's root route groups alerts by into one notification"),
+    )
+    group_wait: Duration = Field(
+        "30s", description="how long Alertmanager waits to gather a new group's first notification"
+    )
+    group_interval: Duration = Field(
+        "5m", description=("how long Alertmanager waits before notifying about alerts added to a group")
+    )
+    repeat_interval: Duration = Field(
+        "4h", description="how long before a still-firing alert is notified again"
+    )
+    default_receiver: DnsLabel = Field(
+        "platform-warnings", description="the root route's receiver: alerts no route matches go there"
+    )
     receivers: dict[DnsLabel, Receiver] = Field(
         default_factory=lambda: {
             "pagerduty-critical": Receiver(pagerduty=PagerDutyReceiver()),
@@ -283,7 +401,11 @@ class AlertmanagerSpec(StrictModel):
                 webhook=WebhookReceiver(url="http://chatops-relay:8080/alertmanager/warnings")
             ),
             "info-log": Receiver(),
-        }
+        },
+        description=(
+            "receiver name -> where notifications go (alertmanager.yml receivers); "
+            "merged over the defaults, null removes one"
+        ),
     )
     routes: list[Route] = Field(
         default_factory=lambda: [
@@ -292,9 +414,19 @@ class AlertmanagerSpec(StrictModel):
             Route(
                 severity="info", receiver="info-log", mute_intervals=["maintenance"], repeat_interval="24h"
             ),
-        ]
+        ],
+        description=(
+            "the child routes by severity, in order (the first match wins); a "
+            "restated list replaces the defaults"
+        ),
     )
-    inhibit_rules: list[InhibitRule] = Field(default_factory=lambda: [InhibitRule()])
+    inhibit_rules: list[InhibitRule] = Field(
+        default_factory=lambda: [InhibitRule()],
+        description=(
+            "alertmanager.yml inhibit_rules: which firing alerts silence which "
+            "others; a restated list replaces"
+        ),
+    )
     # The weekly maintenance window (Sunday 02:00-04:00 IST): warnings and info are muted,
     # critical alerts still page.
     mute_intervals: dict[DnsLabel, list[TimeInterval]] = Field(
@@ -302,7 +434,11 @@ class AlertmanagerSpec(StrictModel):
             "maintenance": [
                 TimeInterval(times=[TimeRange(start_time="02:00", end_time="04:00")], weekdays=["sunday"])
             ]
-        }
+        },
+        description=(
+            "name -> time intervals routes can mute by (alertmanager.yml "
+            "time_intervals); merged over the defaults, null removes one"
+        ),
     )
 
     @property
@@ -314,16 +450,32 @@ class AlertmanagerSpec(StrictModel):
 
 
 class PrometheusSpec(StrictModel):
-    scrape_interval: Duration = "30s"
-    scrape_timeout: Duration = "10s"
-    evaluation_interval: Duration = "30s"
-    retention: Duration = "15d"
+    scrape_interval: Duration = Field(
+        "30s", description="prometheus.yml global scrape_interval (jobs without their own)"
+    )
+    scrape_timeout: Duration = Field("10s", description="prometheus.yml global scrape_timeout")
+    evaluation_interval: Duration = Field(
+        "30s", description=("how often Prometheus evaluates the alert rules (global evaluation_interval)")
+    )
+    retention: Duration = Field(
+        "15d", description="how long Prometheus keeps samples (--storage.tsdb.retention.time)"
+    )
     # Retention by size keeps the TSDB below its volume: Prometheus cannot compact on a full disk.
     retention_size: Annotated[
         str, fullmatch(r"[1-9][0-9]{0,15}(B|KB|MB|GB|TB|PB)", "a size such as 40GB (B, KB, MB, GB, TB, PB)")
-    ] = "40GB"
-    storage_size: MemoryQuantity = "50Gi"
-    storage_class: DnsSubdomain | None = None
+    ] = Field(
+        "40GB",
+        description=(
+            "the TSDB size at which Prometheus drops the oldest blocks "
+            "(--storage.tsdb.retention.size); below storageSize"
+        ),
+    )
+    storage_size: MemoryQuantity = Field("50Gi", description="the size of Prometheus's PersistentVolumeClaim")
+    storage_class: DnsSubdomain | None = Field(
+        None,
+        description="the storageClassName of that claim; unset: the cluster default",
+        examples=["fast-ssd"],
+    )
 
     @model_validator(mode="after")
     def _fits(self) -> PrometheusSpec:
@@ -342,22 +494,36 @@ class PrometheusSpec(StrictModel):
 
 
 class _ServerImages(StrictModel):
-    prometheus: PinnedImage = "quay.io/prometheus/prometheus:v2.54.1"
-    alertmanager: PinnedImage = "quay.io/prometheus/alertmanager:v0.27.0"
-    blackbox_exporter: PinnedImage = "quay.io/prometheus/blackbox-exporter:v0.25.0"
+    prometheus: PinnedImage = Field(
+        "quay.io/prometheus/prometheus:v2.54.1", description="the pinned Prometheus image"
+    )
+    alertmanager: PinnedImage = Field(
+        "quay.io/prometheus/alertmanager:v0.27.0", description="the pinned Alertmanager image"
+    )
+    blackbox_exporter: PinnedImage = Field(
+        "quay.io/prometheus/blackbox-exporter:v0.25.0", description="the pinned blackbox exporter image"
+    )
 
 
 # The datastore exporters' images come between the servers' and kube-state-metrics'.
-class MonitoringImages(registry.ExporterImages, _ServerImages):
-    kube_state_metrics: PinnedImage = "registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.13.0"
+class MonitoringImages(datastores.ExporterImages, _ServerImages):
+    kube_state_metrics: PinnedImage = Field(
+        "registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.13.0",
+        description="the pinned kube-state-metrics image",
+    )
 
 
-class ExportersSpec(registry.ExporterToggles):
+class ExportersSpec(datastores.ExporterToggles):
     """The datastores and the namespace's objects have no /metrics of their own: these
     exporters, deployed next to Prometheus, give the datastore and Kubernetes alerts their
     series. A datastore's exporter is deployed only while the datastore is."""
 
-    kube_state_metrics: bool = True
+    kube_state_metrics: bool = Field(
+        True,
+        description=(
+            "whether kube-state-metrics is deployed (the series of the pod restart and quota alerts)"
+        ),
+    )
 
 
 def _default_jobs() -> dict[str, ScrapeJob]:
@@ -369,20 +535,57 @@ def _default_jobs() -> dict[str, ScrapeJob]:
 
 
 class MonitoringSpec(StrictModel):
-    enabled: bool = True
-    prometheus: PrometheusSpec = PrometheusSpec()
+    enabled: bool = Field(
+        True,
+        description=("whether the MonitoringStack (Prometheus, Alertmanager, exporters, rules) is deployed"),
+    )
+    prometheus: PrometheusSpec = Field(
+        PrometheusSpec(), description="the Prometheus server: intervals, retention, storage"
+    )
     jobs: dict[DnsLabel, ScrapeJob] = Field(
         examples=[{"notifier-http": {"workload": "notifier", "port": "http", "path": "/stats"}}],
         default_factory=_default_jobs,
+        description=(
+            "job name -> a workload port Prometheus scrapes; merged over the "
+            "defaults (api, worker, vllm), null removes one"
+        ),
     )
-    exporters: ExportersSpec = ExportersSpec()
-    exporter_interval: Duration = "30s"
-    nodes: NodeScrape = NodeScrape()
+    exporters: ExportersSpec = Field(
+        ExportersSpec(), description="which exporters are deployed beside Prometheus"
+    )
+    exporter_interval: Duration = Field(
+        "30s", description="the scrape_interval of the exporters' and Alertmanager's jobs"
+    )
+    nodes: NodeScrape = Field(NodeScrape(), description="scraping the kubelets")
     # Series nobody queries but every scrape stores: runtime internals with many buckets.
     dropped_metrics: list[Re2Regex] = Field(
-        default_factory=lambda: ["go_gc_.*", "go_sched_.*", "go_memstats_.*_bucket", "python_gc_.*"]
+        default_factory=lambda: ["go_gc_.*", "go_sched_.*", "go_memstats_.*_bucket", "python_gc_.*"],
+        description=(
+            "metric name regexes dropped at scrape by the scrape jobs "
+            "(metric_relabel_configs action drop); extend with droppedMetricsAdd "
+            "(a restatement that drops a default is refused)"
+        ),
     )
-    blackbox: BlackboxSpec = BlackboxSpec()
-    alerts: AlertsSpec = AlertsSpec()
-    alertmanager: AlertmanagerSpec = AlertmanagerSpec()
-    images: MonitoringImages = MonitoringImages()
+    dropped_metrics_add: list[Re2Regex] = Field(
+        default_factory=list,
+        description="appended to droppedMetrics (its defaults kept)",
+        examples=[["celery_task_runtime_seconds_bucket"]],
+    )
+    dropped_metrics_remove: list[Re2Regex] = Field(
+        default_factory=list,
+        description="taken out of droppedMetrics: the one way to drop a default entry",
+        examples=[["python_gc_.*"]],
+    )
+    blackbox: BlackboxSpec = Field(
+        BlackboxSpec(), description="the blackbox exporter's modules and probed URLs"
+    )
+    alerts: AlertsSpec = Field(AlertsSpec(), description="the alert rules: thresholds, groups, runbooks")
+    alertmanager: AlertmanagerSpec = Field(
+        AlertmanagerSpec(), description="Alertmanager's routing, receivers and mute intervals"
+    )
+    images: MonitoringImages = Field(MonitoringImages(), description="the monitoring stack's pinned images")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fold_dropped_metrics(cls, data: Any) -> Any:
+        return fold_additions(cls, data, "dropped_metrics")

@@ -38,13 +38,36 @@ _SECRET_LIKE = re.compile(r"(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|
 
 
 class ComputeResources(StrictModel):
-    cpu: CpuQuantity
-    memory: MemoryQuantity
+    cpu: CpuQuantity = Field(
+        description=(
+            "CPU in the container's resources (Kubernetes); on docker-host the "
+            "limit sets the container's CPUs"
+        ),
+        examples=["500m"],
+    )
+    memory: MemoryQuantity = Field(
+        description=(
+            "memory in the container's resources (Kubernetes); on docker-host the "
+            "limit is the container's memory limit, the request its reservation"
+        ),
+        examples=["512Mi"],
+    )
 
 
 class ResourcesSpec(StrictModel):
-    requests: ComputeResources
-    limits: ComputeResources
+    requests: ComputeResources = Field(
+        description=(
+            "the container's resources.requests: what the scheduler reserves and the namespace quota counts"
+        ),
+        examples=[{"cpu": "100m", "memory": "128Mi"}],
+    )
+    limits: ComputeResources = Field(
+        description=(
+            "the container's resources.limits: the CPU throttle and the memory at "
+            "which the container is killed"
+        ),
+        examples=[{"cpu": "500m", "memory": "256Mi"}],
+    )
 
     @model_validator(mode="after")
     def _requests_within_limits(self) -> ResourcesSpec:
@@ -104,17 +127,46 @@ class ProbesSpec(StrictModel):
     the pod template as the `shiksha.io/probes-opt-out` annotation (the policy pack still
     flags the missing probe)."""
 
-    startup: ProbeSpec | None = None
-    readiness: ProbeSpec | None = None
-    liveness: ProbeSpec | None = None
+    startup: ProbeSpec | None = Field(
+        None,
+        description=(
+            "the container's startupProbe (liveness and readiness wait until it passes); none unless set"
+        ),
+        examples=[{"httpPath": "/health", "port": "http", "failureThreshold": 30}],
+    )
+    readiness: ProbeSpec | None = Field(
+        None,
+        description=(
+            "the container's readinessProbe (out of the Service until it passes); "
+            "default: on the first port, see healthPath"
+        ),
+        examples=[{"httpPath": "/health/ready", "port": "http"}],
+    )
+    liveness: ProbeSpec | None = Field(
+        None,
+        description=(
+            "the container's livenessProbe (restarted when it fails); default: on "
+            "the first port every 20 s, see healthPath"
+        ),
+        examples=[{"tcp": True, "port": "http", "periodSeconds": 20}],
+    )
     health_path: RequestTarget | None = Field(
-        default=None, description="the workload's HTTP health endpoint, which its default probes request"
+        default=None,
+        description="the workload's HTTP health endpoint, which its default probes request",
+        examples=["/health"],
     )
     disabled: bool = Field(
         default=False, description="no default readiness and liveness probes (needs optOutReason)"
     )
     # Shown as a pod annotation: one line.
-    opt_out_reason: Line | None = None
+    opt_out_reason: Line | None = Field(
+        None,
+        description=(
+            "why the workload has no default probes, with disabled: true; written "
+            "to the pod annotation shiksha.io/probes-opt-out"
+        ),
+        examples=["a batch job with no port to probe"],
+    )
 
     @model_validator(mode="after")
     def _opt_out_is_explicit(self) -> ProbesSpec:
@@ -149,9 +201,25 @@ class ProbesSpec(StrictModel):
 
 
 class AutoscalingSpec(StrictModel):
-    min_replicas: PositiveInt32
-    max_replicas: PositiveInt32
-    target_cpu_utilization: Annotated[StrictInt, Field(ge=1, le=100)] = 70
+    min_replicas: PositiveInt32 = Field(
+        description=(
+            "the HorizontalPodAutoscaler's minReplicas (the Deployment's replicas is then left to it)"
+        ),
+        examples=[2],
+    )
+    max_replicas: PositiveInt32 = Field(
+        description=(
+            "the HorizontalPodAutoscaler's maxReplicas; the namespace quota check "
+            "counts the workload at this size"
+        ),
+        examples=[6],
+    )
+    target_cpu_utilization: Annotated[StrictInt, Field(ge=1, le=100)] = Field(
+        70,
+        description=(
+            "the HorizontalPodAutoscaler's average CPU utilization target, percent of the CPU request"
+        ),
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> AutoscalingSpec:
@@ -163,8 +231,21 @@ class AutoscalingSpec(StrictModel):
 class DisruptionBudgetSpec(StrictModel):
     """One of the two, as Kubernetes allows; a budget that allows no disruption is refused."""
 
-    max_unavailable: PositiveInt32 | None = 1
-    min_available: PositiveInt32 | None = None
+    max_unavailable: PositiveInt32 | None = Field(
+        1,
+        description=(
+            "the PodDisruptionBudget's maxUnavailable: pods a voluntary eviction "
+            "(node drain) may take at once"
+        ),
+    )
+    min_available: PositiveInt32 | None = Field(
+        None,
+        description=(
+            "the PodDisruptionBudget's minAvailable, instead of maxUnavailable: "
+            "pods an eviction must leave running"
+        ),
+        examples=[1],
+    )
 
     @model_validator(mode="after")
     def _one_of(self) -> DisruptionBudgetSpec:
@@ -186,16 +267,66 @@ class SecuritySpec(StrictModel):
     """Hardened by default. Loosening any field needs `optOutReason`, which stays visible
     on the pod template as the `shiksha.io/security-opt-out` annotation."""
 
-    run_as_user: PositiveInt32 = 1000
-    run_as_group: PositiveInt32 = 1000
-    fs_group: PositiveInt32 = 1000
-    run_as_non_root: bool = True
-    read_only_root_filesystem: bool = True
-    allow_privilege_escalation: bool = False
-    drop_all_capabilities: bool = True
-    seccomp_profile: Literal["RuntimeDefault", "Unconfined"] = "RuntimeDefault"
+    run_as_user: PositiveInt32 = Field(
+        1000,
+        description=(
+            "the pod's and container's securityContext.runAsUser, and the docker-host container's user"
+        ),
+    )
+    run_as_group: PositiveInt32 = Field(
+        1000,
+        description=(
+            "the securityContext.runAsGroup, the docker-host container's group and "
+            "the group owning its written config files"
+        ),
+    )
+    fs_group: PositiveInt32 = Field(
+        1000,
+        description=(
+            "the pod's securityContext.fsGroup: the group that owns mounted volumes"
+            " (the data volume included)"
+        ),
+    )
+    run_as_non_root: bool = Field(
+        True,
+        description=(
+            "the securityContext.runAsNonRoot: the kubelet refuses to start a "
+            "container running as root; false needs optOutReason"
+        ),
+    )
+    read_only_root_filesystem: bool = Field(
+        True,
+        description=(
+            "the container's readOnlyRootFilesystem (writes go only to "
+            "writablePaths and storage); false needs optOutReason"
+        ),
+    )
+    allow_privilege_escalation: bool = Field(
+        False,
+        description=(
+            "the container's allowPrivilegeEscalation (setuid binaries gain "
+            "privileges); true needs optOutReason"
+        ),
+    )
+    drop_all_capabilities: bool = Field(
+        True,
+        description=(
+            "the container drops every Linux capability (capabilities.drop: [ALL]); false needs optOutReason"
+        ),
+    )
+    seccomp_profile: Literal["RuntimeDefault", "Unconfined"] = Field(
+        "RuntimeDefault",
+        description=("the pod's and container's seccompProfile.type; Unconfined needs optOutReason"),
+    )
     # Shown as a pod annotation: one line.
-    opt_out_reason: Line | None = None
+    opt_out_reason: Line | None = Field(
+        None,
+        description=(
+            "why a field above is loosened; written to the pod annotation "
+            "shiksha.io/security-opt-out (the policy pack still flags it)"
+        ),
+        examples=["the vendor image writes to /etc at start"],
+    )
 
     def loosened_fields(self) -> list[str]:
         return [
@@ -215,9 +346,22 @@ class SecuritySpec(StrictModel):
 
 
 class StorageSpec(StrictModel):
-    size: MemoryQuantity
-    mount_path: AbsolutePath
-    storage_class: DnsSubdomain | None = None
+    size: MemoryQuantity = Field(
+        description=(
+            "the PersistentVolumeClaim's storage request (volumeClaimTemplates of "
+            "the StatefulSet; on docker-host a named volume)"
+        ),
+        examples=["10Gi"],
+    )
+    mount_path: AbsolutePath = Field(
+        description="where the persistent data volume is mounted in the container",
+        examples=["/var/lib/notifier"],
+    )
+    storage_class: DnsSubdomain | None = Field(
+        None,
+        description=("the claim's storageClassName; unset takes the cluster's default StorageClass"),
+        examples=["fast-ssd"],
+    )
 
 
 class Toleration(StrictModel):
@@ -228,13 +372,23 @@ class Toleration(StrictModel):
     taint, the control plane's and unreachable nodes' included) and tolerationSeconds is
     not negative (the server treats it as 0, evict at once)."""
 
-    key: LabelKey
-    operator: Literal["Exists", "Equal"] = "Exists"
+    key: LabelKey = Field(
+        description="the taint key the pod tolerates (pod spec tolerations[].key)", examples=["dedicated"]
+    )
+    operator: Literal["Exists", "Equal"] = Field(
+        "Exists", description="Exists tolerates any value of the key; Equal only `value`"
+    )
     # Fields are validated in this order: the checks below read the ones declared before.
-    value: LabelValue | None = None
-    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] = "NoSchedule"
+    value: LabelValue | None = Field(
+        None, description="the taint value tolerated, with operator Equal", examples=["ml"]
+    )
+    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] = Field(
+        "NoSchedule", description="the taint effect tolerated: NoSchedule, PreferNoSchedule or NoExecute"
+    )
     toleration_seconds: Int64 | None = Field(
-        default=None, description="how long the pod stays bound after a NoExecute taint appears"
+        default=None,
+        description="how long the pod stays bound after a NoExecute taint appears",
+        examples=[300],
     )
 
     @field_validator("key", mode="before")
@@ -270,12 +424,25 @@ class Toleration(StrictModel):
 
 
 class GpuSpec(StrictModel):
-    count: PositiveInt32 = 1
+    count: PositiveInt32 = Field(
+        1,
+        description=(
+            "GPUs requested and limited for the container (resources under "
+            "`resource`); on docker-host the container gets all GPUs"
+        ),
+    )
     # An extended resource name, which has the syntax of a label key.
-    resource: LabelKey = "nvidia.com/gpu"
-    node_selector: Labels = Field(default_factory=lambda: {"nvidia.com/gpu.present": "true"})
+    resource: LabelKey = Field(
+        "nvidia.com/gpu",
+        description=("the extended resource name the GPUs are requested as in the container's resources"),
+    )
+    node_selector: Labels = Field(
+        default_factory=lambda: {"nvidia.com/gpu.present": "true"},
+        description="node labels added to the pod's nodeSelector so it lands on a GPU node",
+    )
     tolerations: list[Toleration] = Field(
-        default_factory=lambda: [Toleration(key="nvidia.com/gpu", operator="Exists")]
+        default_factory=lambda: [Toleration(key="nvidia.com/gpu", operator="Exists")],
+        description="tolerations added to the pod so it may run on tainted GPU nodes",
     )
 
 
@@ -361,7 +528,10 @@ class WorkloadSpec(StrictModel):
         description=(
             "CPU and memory requests and limits of the container; the namespace quota must hold the "
             "estate at full scale"
-        )
+        ),
+        examples=[
+            {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "500m", "memory": "256Mi"}}
+        ],
     )
     probes: ProbesSpec = Field(
         default=ProbesSpec(),
@@ -370,7 +540,9 @@ class WorkloadSpec(StrictModel):
         ),
     )
     autoscaling: AutoscalingSpec | None = Field(
-        default=None, description="a HorizontalPodAutoscaler on CPU; null: a fixed replica count"
+        default=None,
+        description="a HorizontalPodAutoscaler on CPU; null: a fixed replica count",
+        examples=[{"minReplicas": 2, "maxReplicas": 6}],
     )
     disruption_budget: DisruptionBudgetSpec = Field(
         default=DisruptionBudgetSpec(),
@@ -382,11 +554,26 @@ class WorkloadSpec(StrictModel):
     )
     writable_paths: list[AbsolutePath] = Field(
         examples=[["/tmp", "/var/cache/app"]],
-        description="emptyDir volumes mounted where the read-only root filesystem must be written",
+        description=(
+            "emptyDir volumes mounted where the read-only root filesystem must be written; extend "
+            "with writablePathsAdd (restating a default workload's list without one is refused)"
+        ),
         default_factory=lambda: ["/tmp"],
     )
+    writable_paths_add: list[AbsolutePath] = Field(
+        examples=[["/var/cache/app"]],
+        default_factory=list,
+        description="appended to writablePaths (its defaults kept)",
+    )
+    writable_paths_remove: list[AbsolutePath] = Field(
+        examples=[["/cache"]],
+        default_factory=list,
+        description="taken out of writablePaths: the one way to make a default one read-only",
+    )
     storage: StorageSpec | None = Field(
-        default=None, description="the volume claim template of a StatefulSet"
+        default=None,
+        description="the volume claim template of a StatefulSet",
+        examples=[{"size": "10Gi", "mountPath": "/var/lib/notifier"}],
     )
     gpu: GpuSpec | None = Field(
         default=None,
@@ -394,9 +581,18 @@ class WorkloadSpec(StrictModel):
             "GPUs requested as an extended resource, with the node selector and tolerations to land on "
             "GPU nodes"
         ),
+        examples=[{"count": 1}],
     )
-    node_selector: Labels = Field(description="node labels the pods must run on", default_factory=dict)
-    tolerations: list[Toleration] = Field(description="taints the pods tolerate", default_factory=list)
+    node_selector: Labels = Field(
+        description="node labels the pods must run on",
+        default_factory=dict,
+        examples=[{"kubernetes.io/arch": "amd64"}],
+    )
+    tolerations: list[Toleration] = Field(
+        description="taints the pods tolerate",
+        default_factory=list,
+        examples=[[{"key": "dedicated", "operator": "Equal", "value": "ml", "effect": "NoSchedule"}]],
+    )
     singleton: bool = Field(
         default=False,
         description="never more than one pod, not even during a rollout (Recreate strategy)",
@@ -407,16 +603,18 @@ class WorkloadSpec(StrictModel):
     aliases: list[Dns1035Label] = Field(
         default_factory=list,
         description="former names of this workload, so a rename in code moves state instead of replacing",
+        examples=[["notifications"]],
     )
     automount_token_reason: Line | None = Field(
         default=None,
         description="why this workload needs its ServiceAccount token (off unless declared)",
+        examples=["watches ConfigMaps through the API server"],
     )
 
     @model_validator(mode="before")
     @classmethod
     def _fold_connections(cls, data: Any) -> Any:
-        return fold_additions(cls, data, "connects_to")
+        return fold_additions(cls, fold_additions(cls, data, "connects_to"), "writable_paths")
 
     @model_validator(mode="after")
     def _consistent(self) -> WorkloadSpec:

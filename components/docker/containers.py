@@ -37,7 +37,7 @@ from components.docker.spec import (
 from components.kube.labels import recommended_labels
 from components.plan.volumes import docker_volumes
 from components.plan.workload import PlannedWorkload
-from components.secret_text import secret
+from components.values.secret_text import secret
 
 FRONTEND = "frontend"
 BACKEND = "backend"

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from components.config.types import cpu_millicores, memory_bytes
 from components.plan.volumes import Volume
-from components.secret_text import SecretText
+from components.values.secret_text import SecretText
 
 
 @dataclass(frozen=True)

@@ -9,15 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from components.config.errors import ConfigError
 from components.config.estate import EstateConfig
-from components.config.loader import PROJECT
 from components.plan.monitoring import planned_monitoring, scrape_jobs
 from components.plan.network import NetworkIntent, Route, network_intent
-from components.plan.volumes import volume_problems
+from components.plan.wiring import wire
 from components.plan.workload import PlannedWorkload
 from components.render.prometheus import ServiceJob
-from components.wiring import wire
 
 
 @dataclass(frozen=True)
@@ -49,7 +46,7 @@ class EstatePlan:
 
 def platform_workloads(config: EstateConfig) -> dict[str, PlannedWorkload]:
     """The enabled workloads of `workloads`, each wired: credentials of what it connects
-    to, its datastore files and arguments (components/wiring.py)."""
+    to, its datastore files and arguments (components/plan/wiring.py)."""
     planned = {}
     for name in config.enabled_workloads:
         wiring = wire(name, config)
@@ -60,11 +57,10 @@ def platform_workloads(config: EstateConfig) -> dict[str, PlannedWorkload]:
 
 
 def plan(config: EstateConfig) -> EstatePlan:
-    """The estate of a validated config (components/config/loader.py is the gate). Raises
-    ConfigError, naming the config key, for what only the plan shows: two Docker volumes
-    of one name on the docker-host target (components/plan/volumes.py)."""
+    """The estate of a config the gate passed (components/config/loader.py, which also runs
+    the checks only the plan shows: components/plan/checks.py)."""
     jobs = scrape_jobs(config)
-    estate = EstatePlan(
+    return EstatePlan(
         workloads={**platform_workloads(config), **planned_monitoring(config, jobs)},
         routes=tuple(Route(r.backend, r.port) for r in config.edge.route_list),
         scrape_jobs=jobs,
@@ -77,10 +73,3 @@ def plan(config: EstateConfig) -> EstatePlan:
         if config.logging.enabled
         else (),
     )
-    if config.target == "docker-host":
-        problems = volume_problems(estate.platform.values(), config.docker_host)
-        if problems:
-            raise ConfigError(
-                [f"{PROJECT}:{key}: got {value!r}: {message}" for key, value, message in problems]
-            )
-    return estate

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from components.secret_text import SecretText
+from components.values.secret_text import SecretText
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from components.render import prometheus as prom
 from components.render.alert_rules import rule_files
 from components.render.blackbox import render_blackbox
 from components.render.prometheus import ServiceJob
-from components.secret_text import secret
+from components.values.secret_text import secret
 
 COMPONENT = "monitoring"
 BLACKBOX_CONFIG_DIR = "/etc/blackbox/config"

@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
-from components.config import ConfigError, parse_estate
 from components.config.cdn import class_of, path_classes
+from components.config.errors import ConfigError
+from components.config.loader import parse_estate
 from tests.support.program import TEST_SECRETS, run_program
 
 ORIGIN_SECRET = "cdn-origin-Secret-5e8b-0123456789"
@@ -29,12 +30,18 @@ def test_defaults_cache_by_class_and_no_cdn() -> None:
     assert class_of("/about", classes) == "revalidate"
 
 
+# The API's own path classes, removed with the API's routes (restating them empty is refused).
+NO_API_PATHS = {
+    "websocketPathsRemove": ["/ws"],
+    "mlPathsRemove": ["/api/v2/ml", "/api/v2/chat"],
+    "streamPathsRemove": ["/api/v2/chat/stream"],
+}
+
+
 def test_default_hashed_prefix_is_skipped_where_no_static_backend_serves_it() -> None:
     # A stack whose "/" goes elsewhere never set cdn: no error, and nothing becomes immutable.
     routes = {"/api": None, "/ws": None, "/": {"backend": "api"}}
-    config = parse_estate(
-        {"edge": {"routes": routes, "websocketPaths": [], "mlPaths": [], "streamPaths": []}}
-    )
+    config = parse_estate({"edge": {"routes": routes, **NO_API_PATHS}})
     classes = path_classes(config.edge, config.cdn)
     assert [(c.prefix, c.cache_class) for c in classes] == [("/", "private")]
     assert class_of("/assets/app.js", classes) == "private"
@@ -42,9 +49,7 @@ def test_default_hashed_prefix_is_skipped_where_no_static_backend_serves_it() ->
 
 def test_a_new_api_route_is_never_cached() -> None:
     routes = {"/api": None, "/ws": None, "/graphql": {"backend": "api"}}
-    config = parse_estate(
-        {"edge": {"routes": routes, "websocketPaths": [], "mlPaths": [], "streamPaths": []}}
-    )
+    config = parse_estate({"edge": {"routes": routes, **NO_API_PATHS}})
     assert class_of("/graphql", path_classes(config.edge, config.cdn)) == "private"
 
 

@@ -4,6 +4,7 @@ it means (docs/configuration.md, "Adding to the defaults")."""
 
 from __future__ import annotations
 
+import ast
 import re
 from typing import Any
 
@@ -12,6 +13,7 @@ import yaml
 
 from components.config.errors import ConfigError
 from components.config.loader import parse_estate
+from components.config.merge import EXTENDED_LISTS
 from tests.support.program import run_program, stack_config
 
 P = "shiksha-setu"
@@ -113,12 +115,70 @@ def test_a_default_blocked_path_goes_only_when_named() -> None:
     assert f"{P}:edge: blockedPathsRemove: ['/.envv'] are not in blockedPaths" in message
 
 
-def test_a_restated_edge_list_keeps_its_old_meaning() -> None:
-    # Documented: the edge's path lists still replace when restated (the forms above add).
-    assert parse_estate({"edge": {"streamPaths": ["/api/v2/chat/stream", "/events"]}}).edge.stream_paths == [
-        "/api/v2/chat/stream",
-        "/events",
-    ]
+# Every list a stack extends (components/config/merge.py EXTENDED_LISTS), its production
+# defaults written out here, and one entry a stack might add.
+EXTENDED = {
+    ("edge", "blockedPaths"): (
+        ["/wp-admin", "/wp-login.php", "/phpmyadmin", "/phpMyAdmin", "/.env", "/.git", "/.svn",
+         "/.htaccess", "/xmlrpc.php", "/cgi-bin", "/server-status"],
+        "/actuator",
+    ),
+    ("edge", "mlPaths"): (["/api/v2/ml", "/api/v2/chat"], "/api/v2/summarise"),
+    ("edge", "streamPaths"): (["/api/v2/chat/stream"], "/api/v2/events"),
+    ("edge", "websocketPaths"): (["/ws"], "/api/v1/live"),
+    ("cdn", "cacheControl", "immutablePrefixes"): (["/assets/"], "/fonts/"),
+    ("cdn", "cacheControl", "staticBackends"): (["frontend"], "api"),
+    ("monitoring", "droppedMetrics"): (
+        ["go_gc_.*", "go_sched_.*", "go_memstats_.*_bucket", "python_gc_.*"],
+        "celery_task_runtime_seconds_bucket",
+    ),
+}  # fmt: skip
+
+
+def _nested(path: tuple[str, ...], leaf: dict[str, Any]) -> dict[str, Any]:
+    for key in reversed(path[:-1]):
+        leaf = {key: leaf}
+    return leaf
+
+
+def _field(config: Any, path: tuple[str, ...]) -> list[str]:
+    for key in path:
+        config = getattr(config, re.sub(r"([A-Z])", lambda m: "_" + m.group(1).lower(), key))
+    return list(config)
+
+
+def test_every_extended_list_is_covered_here() -> None:
+    assert set(EXTENDED) == set(EXTENDED_LISTS)
+
+
+@pytest.mark.parametrize("path", list(EXTENDED), ids=".".join)
+def test_adding_one_entry_keeps_every_default(path: tuple[str, ...]) -> None:
+    defaults, new = EXTENDED[path]
+    assert _field(parse_estate({}), path) == defaults
+    added = parse_estate(_nested(path, {f"{path[-1]}Add": [new]}))
+    assert _field(added, path) == [*defaults, new]
+
+
+@pytest.mark.parametrize("path", list(EXTENDED), ids=".".join)
+def test_a_restated_list_that_drops_a_default_is_refused_with_the_forms_it_means(
+    path: tuple[str, ...],
+) -> None:
+    defaults, new = EXTENDED[path]
+    key = path[-1]
+    restated = [*defaults[1:], new]  # the user "adds" one and forgets the first default
+    message = _error(_nested(path, {key: restated}))
+    assert f"{P}:{'.'.join(path)}: got {restated!r}: drops the default entries {defaults[:1]!r}" in message
+    forms = dict(re.findall(r"write `(\w+): (\[[^`]*\])`", message))
+    assert forms == {f"{key}Add": repr([new]), f"{key}Remove": repr(defaults[:1])}, message
+    # Pasted back, the two forms give exactly the list the user wrote.
+    pasted = parse_estate(_nested(path, {name: ast.literal_eval(value) for name, value in forms.items()}))
+    assert _field(pasted, path) == restated
+
+
+@pytest.mark.parametrize("path", list(EXTENDED), ids=".".join)
+def test_a_restated_list_that_keeps_every_default_still_works(path: tuple[str, ...]) -> None:
+    defaults, new = EXTENDED[path]
+    assert _field(parse_estate(_nested(path, {path[-1]: [*defaults, new]})), path) == [*defaults, new]
 
 
 # --- network.rules -----------------------------------------------------------------------
@@ -174,3 +234,22 @@ def test_a_null_that_is_a_value_stays_a_value() -> None:
 def test_a_null_removes_an_env_entry_of_a_default_workload() -> None:
     config = parse_estate({"workloads": {"api": {"env": {"LOG_FORMAT": None}}}})
     assert config.workloads["api"].env == {"PROMETHEUS_MULTIPROC_DIR": "/tmp/prometheus"}
+
+
+def test_a_default_workloads_writable_paths_are_extended_not_restated() -> None:
+    # vllm writes its model weights and cache: a restatement that forgets them is refused.
+    vllm = parse_estate({"workloads": {"vllm": {"writablePathsAdd": ["/scratch"]}}}).workloads["vllm"]
+    assert vllm.writable_paths == ["/tmp", "/cache", "/models", "/scratch"]
+    message = _error({"workloads": {"vllm": {"writablePaths": ["/tmp", "/scratch"]}}})
+    assert (
+        f"{P}:workloads.vllm.writablePaths: got ['/tmp', '/scratch']: drops the default entries "
+        "['/cache', '/models']"
+    ) in message
+    assert "write `writablePathsAdd: ['/scratch']`" in message
+    assert "write `writablePathsRemove: ['/cache', '/models']`" in message
+    # A new workload states its own list, as before.
+    assert parse_estate(
+        {"workloads": {"notifier": {"component": "notifier", "image": "backend", "writablePaths": ["/var/x"],
+                                    "resources": {"requests": {"cpu": "100m", "memory": "64Mi"},
+                                                  "limits": {"cpu": "200m", "memory": "128Mi"}}}}}
+    ).workloads["notifier"].writable_paths == ["/var/x"]  # fmt: skip

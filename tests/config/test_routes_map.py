@@ -49,7 +49,7 @@ def test_one_new_route_is_added_and_every_default_stays() -> None:
 
 
 def test_a_null_removes_exactly_that_default() -> None:
-    assert _routes({"edge": {"routes": {"/ws": None}, "websocketPaths": []}}) == [
+    assert _routes({"edge": {"routes": {"/ws": None}, "websocketPathsRemove": ["/ws"]}}) == [
         ("/api", "api", "http"),
         ("/", "frontend", "http"),
     ]
@@ -119,7 +119,7 @@ def test_through_the_program_a_null_reaches_the_model_as_a_removal() -> None:
     # The stack value goes through the same JSON the engine hands the program.
     snapshot = run_program(
         "prod",
-        overrides={f"{P}:edge": {"routes": {"/ws": None}, "websocketPaths": []}},
+        overrides={f"{P}:edge": {"routes": {"/ws": None}, "websocketPathsRemove": ["/ws"]}},
     )
     backends = _http_route_backends(snapshot)
     assert "/ws" not in backends and backends["/api"] == "api"

@@ -76,7 +76,7 @@ def test_a_null_in_the_stack_file_reaches_the_program_and_removes_the_default(
 ) -> None:
     # Pulumi keeps a YAML null of an object value as JSON null: the program sees the removal.
     def without_ws(config: dict[str, Any]) -> None:
-        config["shiksha-setu:edge"] = {"routes": {"/ws": None}, "websocketPaths": []}
+        config["shiksha-setu:edge"] = {"routes": {"/ws": None}, "websocketPathsRemove": ["/ws"]}
 
     project = make_project(without_ws)
     assert "/ws: null" in (project.dir / "Pulumi.local.yaml").read_text()

@@ -22,8 +22,8 @@ from components.logging_stack import LoggingStack, LoggingStackArgs
 from components.monitoring_stack import MonitoringStack, MonitoringStackArgs
 from components.plan.estate import plan
 from components.resources.secret_objects import SecretSink
-from components.secret_text import secret
 from components.secure_deployment import SecureDeployment, SecureDeploymentArgs
+from components.values.secret_text import secret
 from tests.support.program import ROOT, run_program
 
 ESTATE = parse_estate({})

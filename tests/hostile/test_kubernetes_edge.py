@@ -11,10 +11,11 @@ from typing import Any
 import kubernetes_validate
 import pytest
 
-from components.config import parse_estate
 from components.config.defaults import deep_merge
 from components.config.ingress import component_annotations
+from components.config.loader import parse_estate
 from tests.ingress.support import edge_objects, validate_custom_resource
+from tests.support.lists import replacing
 from tests.support.program import run_program
 
 from .hostile import HOSTILE, refusal
@@ -120,7 +121,7 @@ EDGE_CASES: dict[str, Callable[[str], dict[str, Any]]] = {
     "edge.hosts[0]": lambda h: {"edge": {"hosts": [f"app{h}.example.org"]}},
     # A path is a key of the routes map: the message names edge.routes["<the path>"].
     "edge.routes": lambda h: {"edge": {"routes": {"/api": None, f"/api{h}": {"backend": "api"}}}},
-    "edge.blockedPaths[0]": lambda h: {"edge": {"blockedPaths": [f"/admin{h}"]}},
+    "edge.blockedPaths[0]": lambda h: {"edge": replacing(("edge", "blockedPaths"), [f"/admin{h}"])},
     "edge.tls.certManagerIssuer": lambda h: {"edge": {"tls": {"certManagerIssuer": f"letsencrypt{h}"}}},
     "edge.cors.allowedOrigins[0]": lambda h: {
         "edge": {"cors": {"allowedOrigins": [f"https://app.example.org{h}"]}}

@@ -17,6 +17,7 @@ from components.config.docker_host import NginxSettings
 from components.config.edge import SecurityHeaders, TlsSettings
 from components.render.quoting import NGINX_TOKEN_MAX, UnquotableError, nginx_string
 from tests.nginx import harness
+from tests.support.lists import replacing
 from tests.support.ports import free_ports
 from tests.support.tools import require_tool
 
@@ -56,10 +57,12 @@ CASES: dict[str, Callable[[str], dict[str, Any]]] = {
     "edge.cors.allowedHeaders[0]": lambda h: {"edge": {"cors": {"allowedHeaders": [f"X-Trace{h}"]}}},
     # A path is a key of the routes map: the message names edge.routes["<the path>"].
     "edge.routes": lambda h: {"edge": {"routes": {"/api": None, f"/api{h}": {"backend": "api"}}}},
-    "edge.mlPaths[0]": lambda h: {"edge": {"mlPaths": [f"/api/v2/ml{h}"]}},
-    "edge.streamPaths[0]": lambda h: {"edge": {"streamPaths": [f"/api/v2/chat/stream{h}"]}},
-    "edge.websocketPaths[0]": lambda h: {"edge": {"websocketPaths": [f"/ws{h}"]}},
-    "edge.blockedPaths[0]": lambda h: {"edge": {"blockedPaths": [f"/wp-admin{h}"]}},
+    "edge.mlPaths[0]": lambda h: {"edge": replacing(("edge", "mlPaths"), [f"/api/v2/ml{h}"])},
+    "edge.streamPaths[0]": lambda h: {
+        "edge": replacing(("edge", "streamPaths"), [f"/api/v2/chat/stream{h}"])
+    },
+    "edge.websocketPaths[0]": lambda h: {"edge": replacing(("edge", "websocketPaths"), [f"/ws{h}"])},
+    "edge.blockedPaths[0]": lambda h: {"edge": replacing(("edge", "blockedPaths"), [f"/wp-admin{h}"])},
     "dockerHost.nginx.threadPool.name": lambda h: {
         "dockerHost": {"nginx": {"threadPool": {"name": f"pool{h}"}}}
     },
@@ -270,7 +273,7 @@ def test_largest_values_the_model_accepts_still_load(
         {
             "edge": {
                 "headers": {"contentSecurityPolicy": quotes},
-                "blockedPaths": blocked,
+                **replacing(("edge", "blockedPaths"), blocked),
                 "cors": {"allowedHeaders": [f"X-{i:02d}-" + "h" * 94 for i in range(32)]},
             }
         },

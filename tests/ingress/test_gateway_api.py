@@ -10,6 +10,7 @@ import jsonschema
 import pytest
 
 from tests.ingress.support import BLOCKED, by_kind, edge_objects, validate_custom_resource
+from tests.support.lists import replacing
 from tests.support.program import Snapshot, run_program
 
 NS = "shiksha-setu"
@@ -212,6 +213,6 @@ def test_attack_paths_get_a_rule_with_no_backend(prod: Snapshot) -> None:
 
 
 def test_no_blocked_paths_means_no_blocking_rule() -> None:
-    snapshot = run_program("prod", overrides={"edge": {"blockedPaths": []}})
+    snapshot = run_program("prod", overrides={"edge": replacing(("edge", "blockedPaths"), [])})
     route = by_kind(snapshot, "HTTPRoute")["shiksha-setu"]
     assert all("backendRefs" in rule for rule in route["spec"]["rules"])

@@ -7,7 +7,7 @@ from typing import Any
 import kubernetes_validate
 import pytest
 
-from components.config import ConfigError
+from components.config.errors import ConfigError
 from components.config.loader import parse_estate
 from components.plan.estate import plan
 from components.plan.network import unreachable

@@ -13,8 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from components.config import parse_estate
 from components.config.edge import Route
+from components.config.loader import parse_estate
 from components.config.routing import covers, serving_route
 from components.ingress_with_headers import edge_plan
 from components.render.nginx import NginxPaths, render_nginx_conf

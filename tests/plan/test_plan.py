@@ -16,7 +16,7 @@ from components.kube.labels import selector_labels
 from components.kube.network_policies import plan_policies
 from components.plan.estate import EstatePlan, plan
 from components.render.prometheus import render_prometheus
-from components.secret_text import SecretText, secret
+from components.values.secret_text import SecretText, secret
 from tests.support.program import ROOT, TEST_SECRETS
 
 # A workload a user adds in the stack config, with a port named `metrics` and no
@@ -68,7 +68,14 @@ def test_the_plan_holds_platform_then_monitoring_then_exporters() -> None:
     assert list(estate.workloads) == [*estate.platform, *estate.monitoring]
     # A platform workload names its image key; the monitoring ones carry a pinned reference.
     assert estate.workloads["api"].image == "backend"
-    assert "@sha256:" in estate.workloads["prometheus"].image or ":" in estate.workloads["prometheus"].image
+    assert estate.workloads["prometheus"].image == "quay.io/prometheus/prometheus:v2.54.1"
+
+
+def test_a_monitoring_workload_runs_exactly_the_image_the_stack_pins() -> None:
+    digest = "quay.io/prometheus/prometheus@sha256:" + "ab" * 32
+    estate = _plan({"monitoring": {"images": {"prometheus": digest}}})
+    assert estate.workloads["prometheus"].image == digest
+    assert estate.workloads["alertmanager"].image == "quay.io/prometheus/alertmanager:v0.27.0"
 
 
 def test_credentials_follow_connects_to_as_recipes() -> None:
@@ -154,12 +161,20 @@ def test_monitoring_off_plans_no_monitoring_and_no_scrapes() -> None:
 
 
 def test_routes_and_network_intent_come_from_the_config() -> None:
-    config = parse_estate({})
-    estate = plan(config)
-    assert [(r.backend, r.port) for r in estate.routes] == [
-        (r.backend, r.port) for r in config.edge.route_list
+    # The production routes, written out: /api and /ws to the api, / to the frontend.
+    estate = _plan()
+    default = [("api", "http"), ("api", "http"), ("frontend", "http")]
+    assert [(r.backend, r.port) for r in estate.routes] == default
+    assert [(r.backend, r.port) for r in estate.network.routes] == default
+    # One route added, one default removed: the plan follows, in the model's order.
+    changed = _with_reports(edge={"routes": {"/reports": {"backend": "reports"}, "/ws": None}})
+    assert [(r.backend, r.port) for r in changed.routes] == [
+        ("api", "http"),
+        ("frontend", "http"),
+        ("reports", "http"),
     ]
     assert set(estate.network.workloads) == set(estate.workloads)
+    # Without the Kubernetes edge the network opens no route; the plan still knows them.
     off = _plan({"ingress": {"enabled": False}})
     assert off.network.routes == [] and off.routes == estate.routes
 

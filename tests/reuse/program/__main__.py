@@ -34,8 +34,8 @@ from components.plan.network import NetworkIntent, Route
 from components.plan.workload import PlannedWorkload
 from components.platform_namespace import PlatformNamespace, PlatformNamespaceArgs
 from components.resources.secret_objects import SecretSink
-from components.secret_text import secret
 from components.secure_deployment import SecureDeployment, SecureDeploymentArgs
+from components.values.secret_text import secret
 from components.zero_trust_network import ZeroTrustNetwork, ZeroTrustNetworkArgs
 
 config = pulumi.Config()
