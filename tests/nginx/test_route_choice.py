@@ -114,7 +114,7 @@ def test_a_prefix_covers_across_a_path_element(nginx_bin: str) -> None:
 def test_both_edges_send_a_classified_path_to_the_route_nginx_would() -> None:
     """A stream path under /apix is covered by the /api route (a string prefix), not by "/":
     the gate takes it, and NGINX and the Kubernetes edge both send it to /api's backend."""
-    config = parse_estate({"target": "docker-host", "edge": {"streamPaths": ["/apix/stream"]}})
+    config = parse_estate({"target": "docker-host", "edge": {"streamPathsAdd": ["/apix/stream"]}})
     routes = {route.path: route.backend for route in config.edge.route_list}
     assert routes["/api"] != routes["/"], routes
     streaming = {p.path: p.backend.service for p in edge_plan(config).streaming}
