@@ -26,7 +26,7 @@ from components.config.secrets_source import SecretsSpec
 from components.config.types import DnsLabel, EnvName
 from components.config.workloads import WorkloadSpec
 from components.plan.network import NetworkIntent, Route
-from components.secret_objects import SecretSink
+from components.resources.secret_objects import SecretSink
 from components.values.numbers import whole_numbers
 from components.values.secret_text import secret
 

@@ -3,6 +3,8 @@ doubles), turned into the components' Args or refused naming the input, without 
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,6 +17,19 @@ from provider.exported import (
     deployment_args,
     network_intent,
 )
+
+
+@pytest.fixture(autouse=True)
+def _own_event_loop() -> Iterator[None]:
+    """The Args hold Outputs (the secret values): each test makes them on a loop of its own
+    and runs them to the end, so no pending Output (nor a loop a mocked program closed)
+    reaches the next test of this process (docs/architecture.md, "Process state")."""
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    yield
+    loop.run_until_complete(asyncio.gather(*asyncio.all_tasks(loop), return_exceptions=True))
+    loop.close()
+
 
 RESOURCES = {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"cpu": "200m", "memory": "128Mi"}}
 
