@@ -100,7 +100,11 @@ def quiet(estate: Estate, name: str) -> bool:
     return name not in {a["labels"]["alertname"] for a in estate.alerts()}
 
 
-def test_healthy_estate_fires_none_of_the_fault_alerts(estate: Estate) -> None:
+def settled(estate: Estate) -> None:
+    """Waits for the healthy estate: both exporters scraped and answering 1, and the fault
+    alerts quiet. Every fault test starts here, so none depends on running after another
+    (a wrong-password test run first found RedisDown still firing from absent() at startup,
+    value 1, not the exporter's 0)."""
     wait_for(
         "the datastore exporters up",
         lambda: (
@@ -113,6 +117,10 @@ def test_healthy_estate_fires_none_of_the_fault_alerts(estate: Estate) -> None:
     # Before the first scrape absent(pg_up) is true: the alerts settle within a few evaluations.
     for name in ("PostgresDown", "RedisDown", "HighTaskQueueDepth"):
         wait_for(f"{name} quiet", lambda name=name: quiet(estate, name), 30, estate.logs["prometheus"])
+
+
+def test_healthy_estate_fires_none_of_the_fault_alerts(estate: Estate) -> None:
+    settled(estate)
 
 
 def test_expiring_certificate_pages_and_the_warning_is_inhibited(
@@ -144,6 +152,7 @@ def test_expiring_certificate_pages_and_the_warning_is_inhibited(
 def test_filled_queue_makes_high_task_queue_depth_pending_then_warns(
     estate: Estate, receiver: LocalEndpoint
 ) -> None:
+    settled(estate)
     # As Celery's producer would: LPUSH onto the default queue, as the broker's `app` user.
     app = estate.broker.client("app", TEST_SECRETS["redisPassword"])
     app.lpush("celery", *(json.dumps({"task": "add", "id": i}) for i in range(QUEUE_THRESHOLD + 10)))
@@ -173,6 +182,7 @@ def test_filled_queue_makes_high_task_queue_depth_pending_then_warns(
 
 
 def test_stopped_postgres_fires_postgres_down(estate: Estate, receiver: LocalEndpoint) -> None:
+    settled(estate)
     estate.pg.stop()
     try:
         alert = firing(estate, "PostgresDown", "critical")
@@ -195,6 +205,7 @@ def test_exporter_with_a_wrong_password_fires_the_down_alert(
     estate: Estate, receiver: LocalEndpoint, job: str, password_env: str, alert: str, refusal: str
 ) -> None:
     """docs/monitoring.md's runbook: an exporter that cannot log in reports its server down."""
+    settled(estate)
     pages_before = len(delivered(receiver, "/pagerduty", alert))
     correct = estate.commands[job][1][password_env]
     estate.restart(job, **{password_env: "not-the-" + correct})
