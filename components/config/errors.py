@@ -141,6 +141,11 @@ def _unknown_key(root: type[BaseModel], path: tuple[Any, ...]) -> str:
     return f"unknown key (known here: {', '.join(sorted(known))})" if known else "unknown key"
 
 
+def _is_key(part: Any) -> bool:
+    # pydantic's tags of union members and validators have brackets, parentheses or spaces.
+    return isinstance(part, str) and not any(c in part for c in "[]() ")
+
+
 def from_validation_error(
     project: str, error: ValidationError, data: Any = None, root: type[BaseModel] | None = None
 ) -> list[str]:
@@ -156,8 +161,14 @@ def from_validation_error(
                 _unknown_key(root, loc) if root is not None else "unknown key (not part of the estate model)"
             )
             problems.append(f"{config_key(project, loc)}: {text}")
-        elif item["type"] == "missing" or not exists:
+        elif item["type"] == "missing":
             problems.append(f"{config_key(project, loc)}: required key is missing")
+        elif not exists:
+            # A value a before-validator built (a list folded from `<key>Add`): not in the
+            # stack's data, so the rest of pydantic's own path names the bad entry.
+            rest = tuple(item["loc"])[len(loc) :]
+            full = (*loc, *(part for part in rest if isinstance(part, int) or _is_key(part)))
+            problems.append(f"{config_key(project, full)}: got {_short(item.get('input'))}: {message}")
         elif isinstance(item.get("input"), dict):
             problems.append(f"{config_key(project, loc)}: {message}")
         else:

@@ -253,3 +253,11 @@ def test_a_default_workloads_writable_paths_are_extended_not_restated() -> None:
                                     "resources": {"requests": {"cpu": "100m", "memory": "64Mi"},
                                                   "limits": {"cpu": "200m", "memory": "128Mi"}}}}}
     ).workloads["notifier"].writable_paths == ["/var/x"]  # fmt: skip
+
+
+def test_a_bad_added_entry_is_named_with_its_value() -> None:
+    # The list is folded from blockedPathsAdd before validation: the error still names the
+    # key and shows the value (it said "required key is missing" before).
+    message = _error({"edge": {"blockedPathsAdd": ["/ok", "no-slash"]}})
+    assert f"{P}:edge.blockedPaths[12]: got 'no-slash': expected a URL path" in message
+    assert "required key is missing" not in message
