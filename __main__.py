@@ -5,7 +5,8 @@ import importlib
 import pulumi
 
 from components.collector import prepare_collector
-from components.config import ConfigError, load_estate
+from components.config.errors import ConfigError
+from components.config.loader import load_estate
 from components.plan.estate import plan
 
 # The exit code by which a Python program tells its language host that it has shown the
@@ -18,11 +19,11 @@ REPORTED_EXIT_CODE = 32
 prepare_collector()
 try:
     config, secrets = load_estate()
+    estate = plan(config)
 except ConfigError as error:
     # Without a resource to attach to, the log call reaches the engine before this returns.
     pulumi.log.error(str(error))
     raise SystemExit(REPORTED_EXIT_CODE) from error
-estate = plan(config)
 # The targets are peers (components/targets/); only the chosen one, and its provider SDK, is imported.
 target = importlib.import_module(f"components.targets.{config.target.replace('-', '_')}")
 for key, value in target.build(estate, secrets).items():

@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from components.config import parse_estate  # noqa: E402
+from components.config.loader import parse_estate  # noqa: E402
 from tests.nginx import harness  # noqa: E402
 from tests.support.ports import free_ports  # noqa: E402
 

@@ -20,22 +20,20 @@ import pulumi_kubernetes as k8s
 from components.config.cdn import check_origin_auth_secret, served_hosts
 from components.config.errors import ConfigError
 from components.config.estate import EstateConfig
+from components.config.routing import serving_route
 from components.kube import gateway as gw
 from components.kube import ingress as ing
 from components.kube.labels import MANAGED_BY
 from components.secret_objects import SecretSink, plain_secret
-from components.secret_text import secret
+from components.values.secret_text import secret
 
 COMPONENT = "edge"
 
 
-def _covers(prefix: str, path: str) -> bool:
-    """Prefix matching on whole path elements, as both Ingress and Gateway API match."""
-    return prefix in ("/", path) or path.startswith(prefix.rstrip("/") + "/")
-
-
 def _backend(config: EstateConfig, path: str) -> ing.Backend:
-    route = max((r for r in config.edge.route_list if _covers(r.path, path)), key=lambda r: len(r.path))
+    # The gate refuses a path no route serves.
+    route = serving_route(config.edge.route_list, path)
+    assert route is not None, path
     return ing.Backend(route.backend, config.workloads[route.backend].ports[route.port])
 
 

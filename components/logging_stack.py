@@ -24,7 +24,7 @@ from components.kube.namespace import namespace_labels, namespace_metadata
 from components.kube.network_policy import Peer, PolicyPort, PolicyRule, network_policy
 from components.render.collector import CONFIG_FILE, render_collector_config
 from components.secret_objects import SecretSink
-from components.secret_text import basic_auth
+from components.values.secret_text import basic_auth
 
 NAME = "log-collector"
 COMPONENT = "logging"

@@ -21,7 +21,7 @@ from components.config.estate import EstateConfig
 from components.config.monitoring import EXPORTERS
 from components.kube.labels import recommended_labels
 from components.kube.metadata import metadata
-from components.plan.monitoring import COMPONENT, planned_monitoring
+from components.plan.monitoring import COMPONENT, planned_monitoring, scrape_jobs
 from components.plan.workload import PlannedWorkload
 from components.render import prometheus as prom
 from components.secret_objects import SecretSink
@@ -74,7 +74,9 @@ class MonitoringStack(pulumi.ComponentResource):
         config = args.config
         child = pulumi.ResourceOptions(parent=self)
         ns = config.namespace.name
-        workloads = args.workloads if args.workloads is not None else planned_monitoring(config)
+        workloads = (
+            args.workloads if args.workloads is not None else planned_monitoring(config, scrape_jobs(config))
+        )
 
         def bind(workload: str, rules: list[dict[str, Any]]) -> None:
             labels = recommended_labels(workload, COMPONENT, config.part_of, config.version)

@@ -21,7 +21,7 @@ from components.config.secrets_source import SecretsSpec
 from components.kube.external_secrets import API_VERSION, cluster_secret_store_spec, external_secret_spec
 from components.kube.labels import recommended_labels
 from components.kube.metadata import metadata
-from components.secret_text import SecretText
+from components.values.secret_text import SecretText
 
 # A rendered Secret without its values names its keys here (see `plain_secret`).
 SECRET_KEYS = "shiksha-setu/secret-keys"  # noqa: S105 (an annotation name, not a password)

@@ -21,7 +21,7 @@ from components.kube.workload import deployment_spec, statefulset_spec
 from components.plan.files import ConfigFiles
 from components.plan.workload import PlannedWorkload
 from components.secret_objects import SECRET_KEYS, SecretSink
-from components.secret_text import SecretText
+from components.values.secret_text import SecretText
 
 __all__ = ["SECRET_KEYS", "ConfigFiles", "SecureDeployment", "SecureDeploymentArgs"]
 

@@ -131,3 +131,10 @@ if [ ! -x "$traefik_dir/traefik" ] || [ ! -f "$traefik_dir/crds/gateway-api-$GAT
   step "build Traefik $TRAEFIK_VERSION and fetch its CRDs and Gateway API $GATEWAY_API_VERSION's (cached in $traefik_dir)" build_traefik
 fi
 ln -sf "$traefik_dir/traefik" "$SHIKSHA_CACHE/bin/traefik"
+
+# --- The component package from Pulumi YAML (issue 25): the YAML language host the engine
+# runs for tests/package/yaml (a program that uses provider/, docs/components-package.md).
+# Upstream's pulumi-language-yaml, pinned, built from its own module (its own go.mod, which
+# needs pulumi/pulumi pkg/v3 v3.206.0: served by the Go module proxy) and linked beside the
+# engine, where the CLI finds a language host on PATH.
+go_tool github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml@v1.25.0 pulumi-language-yaml

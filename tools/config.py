@@ -23,8 +23,9 @@ from typing import Any
 import yaml
 from pulumi.runtime import config as runtime_config
 
-from components.config import ConfigError, EstateConfig, parse_estate
-from components.config.loader import PROJECT, load_secrets, stack_values
+from components.config.errors import ConfigError
+from components.config.estate import EstateConfig
+from components.config.loader import PROJECT, load_secrets, parse_estate, stack_values
 from components.config.secrets import required_secrets
 from tests.support.program import _flatten, stack_config
 from tools.render import is_stack

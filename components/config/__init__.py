@@ -1,9 +1,7 @@
-"""One pydantic model tree for the whole estate, and its loader from the stack config."""
+"""The estate's configuration: one pydantic model tree (estate.py) and the gate that loads
+it from the stack config (loader.py).
 
-from .errors import ConfigError
-from .estate import EstateConfig
-from .loader import load_estate, parse_estate
-from .secrets import EstateSecrets
-from .workloads import WorkloadSpec
-
-__all__ = ["ConfigError", "EstateConfig", "EstateSecrets", "WorkloadSpec", "load_estate", "parse_estate"]
+Nothing is imported here, so that importing any part of the model (a `WorkloadSpec`, say)
+loads neither the loader, nor Pulumi, nor the datastores' behaviour: the loader sits above
+the datastores and the plan, whose checks it runs (docs/architecture.md).
+"""

@@ -1,6 +1,6 @@
 """The alerting-rule model and its thresholds: what every group of rules is built from,
-the datastores' included (components/datastores/ imports this, not the monitoring model
-that asks the datastore registry for its exporters)."""
+the datastores' included (their behaviour imports this, not the monitoring model, whose
+exporter switches come from the datastores' settings)."""
 
 from __future__ import annotations
 

@@ -24,6 +24,7 @@ from .base import StrictModel, added_to, fold_additions, taken_from
 from .edge import EdgeSpec
 from .errors import unknown_name
 from .ingress import IngressSpec
+from .routing import covers, serving_route
 from .types import Cidr, DnsLabel, HeaderName, Hostname, UrlPath, fullmatch
 from .workloads import WorkloadSpec
 
@@ -202,19 +203,14 @@ class PathClass:
     backend: str
 
 
-def _covers(prefix: str, path: str) -> bool:
-    # Plain string prefixes, as NGINX's prefix locations match.
-    return path.startswith(prefix)
-
-
 def _immutable_backends(edge: EdgeSpec, cc: CacheControlSpec) -> list[tuple[int, str, str]]:
     """(index, prefix, the backend of the longest route covering it); a prefix no route
     serves is never answered, so it is left out."""
     found = []
     for index, prefix in enumerate(cc.immutable_prefixes):
-        covering = [r for r in edge.route_list if _covers(r.path, prefix)]
-        if covering:
-            found.append((index, prefix, max(covering, key=lambda r: len(r.path)).backend))
+        route = serving_route(edge.route_list, prefix)
+        if route is not None:
+            found.append((index, prefix, route.backend))
     return found
 
 
@@ -235,7 +231,7 @@ def path_classes(edge: EdgeSpec, cdn: CdnSpec) -> list[PathClass]:
 
 def class_of(path: str, classes: Sequence[PathClass]) -> CacheClass:
     for item in classes:
-        if _covers(item.prefix, path):
+        if covers(item.prefix, path):
             return item.cache_class
     return "private"
 

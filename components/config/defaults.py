@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel, TypeAdapter
 
 from components.datastores import registry
+from components.datastores import settings as datastores
 
 from .estate import EstateConfig
 from .types import Labels
@@ -28,7 +29,7 @@ PLATFORM_WORKLOADS: dict[str, dict[str, Any]] = {
         "args": ["app.main:app", "-k", "uvicorn.workers.UvicornWorker", "-b", "0.0.0.0:8000", "-w", "2"],
         "ports": {"http": 8000, "metrics": 9100},
         "env": {"PROMETHEUS_MULTIPROC_DIR": "/tmp/prometheus", "LOG_FORMAT": "json"},
-        "connectsTo": [registry.DATABASE, registry.BROKER, "vllm"],
+        "connectsTo": [datastores.DATABASE, datastores.BROKER, "vllm"],
         "celeryClient": True,
         "resources": BACKEND_RESOURCES,
         "probes": {
@@ -57,7 +58,7 @@ PLATFORM_WORKLOADS: dict[str, dict[str, Any]] = {
         "command": ["celery"],
         "args": ["-A", "app.celery_app", "worker", "--loglevel=INFO", "--concurrency=4"],
         "ports": {"metrics": 9808},
-        "connectsTo": [registry.DATABASE, registry.BROKER, "vllm"],
+        "connectsTo": [datastores.DATABASE, datastores.BROKER, "vllm"],
         "celeryClient": True,
         "egressInternet": True,
         "resources": {"requests": {"cpu": "250m", "memory": "1Gi"}, "limits": {"cpu": "1", "memory": "2Gi"}},
@@ -89,7 +90,7 @@ PLATFORM_WORKLOADS: dict[str, dict[str, Any]] = {
             "--loglevel=INFO",
             "--schedule=/var/run/celery/celerybeat-schedule",
         ],
-        "connectsTo": [registry.BROKER],
+        "connectsTo": [datastores.BROKER],
         "celeryClient": True,
         "resources": {
             "requests": {"cpu": "50m", "memory": "128Mi"},

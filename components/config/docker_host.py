@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, StrictInt, model_validator
 
-from components.datastores import registry
+from components.datastores import settings as datastores
 
 from .base import StrictModel
 from .images import PinnedImage
@@ -80,7 +80,7 @@ HealthcheckTest = Annotated[list[Text], AfterValidator(_check_healthcheck)]
 
 # The ENTRYPOINT of images whose command DockerHost wraps (to write config files first)
 # when the workload keeps the image's own command.
-IMAGE_ENTRYPOINTS = registry.image_entrypoints()
+IMAGE_ENTRYPOINTS = datastores.image_entrypoints()
 
 HealthTool = Literal["curl", "node", "python"]
 
@@ -259,7 +259,7 @@ class DockerHostSpec(StrictModel):
     # form, ["CMD", program, args...], ["CMD-SHELL", "a shell command"] or ["NONE"].
     # By default a datastore's own check (components/datastores/).
     healthchecks: dict[Dns1035Label, HealthcheckTest] = Field(
-        default_factory=registry.docker_healthchecks,
+        default_factory=datastores.docker_healthchecks,
         description=("workload -> a Docker health check test replacing the one derived from its probes"),
     )
     tmpfs_size: MemoryQuantity = Field(
@@ -276,7 +276,7 @@ class DockerHostSpec(StrictModel):
     )
     # /dev/shm in MiB, per workload (Docker's default is 64 MiB); by default what a datastore needs.
     shm_size_mb: dict[Dns1035Label, PositiveInt32] = Field(
-        default_factory=registry.docker_shm_sizes,
+        default_factory=datastores.docker_shm_sizes,
         description="workload -> the container's /dev/shm size in MiB",
     )
     log_max_size: Annotated[str, fullmatch(r"[1-9][0-9]{0,8}[kmg]", "a log size such as 10m (k, m or g)")] = (

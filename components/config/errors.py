@@ -7,6 +7,7 @@ import json
 import types
 import typing
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -19,6 +20,27 @@ class ConfigError(ValueError):
     def __init__(self, problems: list[str]):
         self.problems = problems
         super().__init__("invalid stack configuration:\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A cross-reference problem of a field-valid estate (references.py, plan/checks.py)."""
+
+    key: str
+    message: str
+    value: Any = None
+    has_value: bool = False
+    # The name this problem says is missing: dropped when that name's own entry was invalid.
+    refers_to: str | None = None
+
+    def text(self, project: str) -> str:
+        got = f"got {self.value!r}: " if self.has_value else ""
+        return f"{project}:{self.key}: {got}{self.message}"
+
+
+def got(key: str, value: Any, message: str, refers_to: str | None = None) -> Problem:
+    """A problem of the value at `key`."""
+    return Problem(key, message, value, True, refers_to)
 
 
 def config_key(project: str, loc: tuple[Any, ...]) -> str:

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from components.datastores.registry import Settings as DatastoreSettings
+from components.datastores.settings import Settings as DatastoreSettings
 
 from .base import StrictModel
 from .cdn import CdnSpec
@@ -86,8 +86,9 @@ class _EstateHead(StrictModel):
     )
 
 
-# Every datastore's settings key (and its derived workloads) comes from the registry's
-# `Settings`, between `images` and `edge`: pydantic orders base classes' fields last to first.
+# Every datastore's settings key (and its derived workloads) comes from the datastores'
+# `Settings` (components/datastores/settings.py), between `images` and `edge`: pydantic
+# orders base classes' fields last to first.
 class EstateConfig(DatastoreSettings, _EstateHead):
     edge: EdgeSpec = Field(
         EdgeSpec(),

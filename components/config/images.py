@@ -8,14 +8,8 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, model_validator
 
 from .base import StrictModel
-from .types import DnsLabel, Line, check_abs_path, fullmatch
+from .types import IMAGE_REFERENCE, DnsLabel, Line, PinnedImage, check_abs_path, fullmatch
 
-_REF = re.compile(
-    r"(?P<repo>[a-z0-9]+([._/-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*)"
-    r"(:(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?"
-    r"(@(?P<digest>sha256:[a-f0-9]{64}))?",
-    re.ASCII,
-)
 # A repository without tag or digest: what builds push to and cache from.
 _REPOSITORY = re.compile(
     r"[a-z0-9]+([._-][a-z0-9]+)*(\.[a-z0-9-]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)+", re.ASCII
@@ -26,23 +20,11 @@ _RFC3339 = re.compile(
 )
 
 
-def _check_ref(value: str) -> str:
-    match = _REF.fullmatch(value)
-    if not match:
-        raise ValueError("expected an image reference such as registry/name:1.2.3 or name@sha256:<64 hex>")
-    tag, digest = match.group("tag"), match.group("digest")
-    if digest is None and (tag is None or tag == "latest"):
-        raise ValueError(
-            "expected an image pinned by digest or an explicit version tag, never latest or untagged"
-        )
-    return value
-
-
 def label_version(reference: str) -> str | None:
     """The app.kubernetes.io/version of a workload running `reference`: its tag, made a
     label value (at most 63 characters, alphanumeric at both ends), or None when the
     reference is pinned by digest alone (no tag says a version)."""
-    match = _REF.fullmatch(reference)
+    match = IMAGE_REFERENCE.fullmatch(reference)
     tag = match.group("tag") if match else None
     version = (tag or "")[:63].strip("._-")
     return version or None
@@ -78,7 +60,6 @@ def _check_dockerfile(value: str) -> str:
     return check_abs_path(value) if value.startswith("/") else _check_relative_path(value)
 
 
-PinnedImage = Annotated[str, AfterValidator(_check_ref)]
 Repository = Annotated[str, AfterValidator(_check_repository)]
 RegistryHost = Annotated[str, AfterValidator(_check_registry)]
 

@@ -1,9 +1,12 @@
 """Reads the stack config into the estate model, refusing bad input before anything is registered.
 
 One phase, both targets: field errors (pydantic) and cross-reference errors
-(references.py) are reported together. When fields fail, the cross-references are still
-checked on a patched-up copy of the config (each bad value replaced by its production
-default, or dropped), and a reference to an entry that was dropped is not reported.
+(references.py, then components/plan/checks.py against the plan's network intent) are
+reported together. The loader is the top of the gate: it sits above the config model,
+the datastores and the plan, and nothing in the model imports it. When fields fail, the
+cross-references are still checked on a patched-up copy of the config (each bad value
+replaced by its production default, or dropped), and a reference to an entry that was
+dropped is not reported.
 """
 
 from __future__ import annotations
@@ -16,11 +19,15 @@ import pulumi
 from pulumi.runtime import config as runtime_config
 from pydantic import ValidationError
 
+from components.plan.checks import docker_volume_problems, plan_problems
+from components.plan.monitoring import scrape_jobs
+from components.plan.network import network_intent
+
 from .defaults import DEFAULTS, deep_merge
-from .errors import ConfigError, data_loc, from_validation_error, holds
+from .errors import ConfigError, Problem, data_loc, from_validation_error, holds
 from .estate import EstateConfig
 from .merge import apply_removals, dropped_defaults
-from .references import reference_problems
+from .references import check_references
 from .secrets import EstateSecrets, required_secrets
 from .secrets_source import WORKLOAD_SECRET_KEYS, is_workload_secret_key
 
@@ -127,6 +134,18 @@ def _salvage(data: Any, error: ValidationError) -> tuple[EstateConfig | None, se
         except ValidationError as again:
             error = again
     return None, dropped
+
+
+def reference_problems(config: EstateConfig, aggregates: bool = True) -> list[Problem]:
+    """Every cross-reference problem of a field-valid estate: the config's own, then, when
+    the monitoring workloads can be planned, those against the plan's network intent, and
+    when nothing else is wrong, the docker host's volume names against the planned workloads."""
+    references = check_references(config)
+    if not references.plannable:
+        return references.problems
+    network = network_intent(config, scrape_jobs(config))
+    problems = references.problems + plan_problems(config, network, aggregates)
+    return problems or docker_volume_problems(config)
 
 
 def parse_estate(values: dict[str, Any], project: str = PROJECT) -> EstateConfig:

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
-from components.datastores import registry
+from components.datastores import settings as datastores
 
 from .alerts import AlertRule, AlertThresholds, Severity
 from .base import StrictModel, added_to, fold_additions, taken_from
@@ -41,7 +41,7 @@ ALERTMANAGER = "alertmanager"
 BLACKBOX = "blackbox-exporter"
 # Field of monitoring.exporters -> (workload, port name, port, workload it reads).
 EXPORTERS: dict[str, tuple[str, str, int, str | None]] = {
-    **registry.exporter_table(),
+    **datastores.exporter_table(),
     "kube_state_metrics": ("kube-state-metrics", "metrics", 8080, None),
 }
 MONITORING_WORKLOADS = (PROMETHEUS, ALERTMANAGER, BLACKBOX, *(e[0] for e in EXPORTERS.values()))
@@ -506,14 +506,14 @@ class _ServerImages(StrictModel):
 
 
 # The datastore exporters' images come between the servers' and kube-state-metrics'.
-class MonitoringImages(registry.ExporterImages, _ServerImages):
+class MonitoringImages(datastores.ExporterImages, _ServerImages):
     kube_state_metrics: PinnedImage = Field(
         "registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.13.0",
         description="the pinned kube-state-metrics image",
     )
 
 
-class ExportersSpec(registry.ExporterToggles):
+class ExportersSpec(datastores.ExporterToggles):
     """The datastores and the namespace's objects have no /metrics of their own: these
     exporters, deployed next to Prometheus, give the datastore and Kubernetes alerts their
     series. A datastore's exporter is deployed only while the datastore is."""

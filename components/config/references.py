@@ -2,14 +2,16 @@
 
 Field checks live on the models; what needs more than one part of the tree lives here,
 each written once, run for both targets in the same phase as the field checks and
-before anything is registered (see loader.py). Every problem names its config key.
+before anything is registered (see loader.py). What needs the plan (the workloads it
+runs) is checked against it by components/plan/checks.py, which the loader runs next.
+Every problem names its config key.
 The components trust what passes: they do not check again.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -19,12 +21,12 @@ from components.datastores import registry
 from .cdn import cdn_problems
 from .docker_host import IMAGE_ENTRYPOINTS
 from .edge import route_key
-from .errors import unknown_name, unknown_port
+from .errors import Problem, unknown_name, unknown_port
+from .errors import got as _got
 from .estate import EstateConfig
 from .monitoring import BUILT_IN_JOBS, EXPORTERS, MONITORING_WORKLOADS
 from .network import METRICS_PORT
-from .types import cpu_millicores, memory_bytes
-from .workloads import WorkloadSpec
+from .routing import serving_route
 
 # The StatefulSet controller labels each revision `<name>-<hash of up to 10 characters>`.
 STATEFULSET_NAME_MAX = 63 - 11
@@ -33,45 +35,14 @@ NETPOL_SUFFIX = "-netpol"
 MAX_HOSTS = 32
 
 
-@dataclass(frozen=True)
-class Problem:
-    key: str
-    message: str
-    value: Any = None
-    has_value: bool = False
-    # The name this problem says is missing: dropped when that name's own entry was invalid.
-    refers_to: str | None = None
-
-    def text(self, project: str) -> str:
-        got = f"got {self.value!r}: " if self.has_value else ""
-        return f"{project}:{self.key}: {got}{self.message}"
-
-
-def _got(key: str, value: Any, message: str, refers_to: str | None = None) -> Problem:
-    return Problem(key, message, value, True, refers_to)
-
-
-def _covers(prefix: str, path: str) -> bool:
-    """Prefix matching on whole path elements, as Ingress, Gateway API and NGINX match."""
-    return prefix in ("/", path) or path.startswith(prefix.rstrip("/") + "/")
-
-
 def _duplicates(values: Iterable[Any]) -> list[Any]:
     return sorted((v for v, n in Counter(values).items() if n > 1), key=str)
 
 
-def monitoring_workloads(config: EstateConfig) -> dict[str, WorkloadSpec]:
-    """The workloads MonitoringStack deploys, as the plan resolves them."""
-    # Imported here: the plan imports the config model, not the other way round.
-    from components.plan.monitoring import monitoring_workloads as build
-
-    return build(config)
-
-
 class _Checks:
-    def __init__(self, config: EstateConfig, aggregates: bool):
+    def __init__(self, config: EstateConfig):
         self.config = config
-        self.aggregates = aggregates
+        self.plannable = False
         self.workloads = config.workloads
         self.enabled = config.enabled_workloads
         self.problems: list[Problem] = []
@@ -94,13 +65,9 @@ class _Checks:
         self.derived_names()
         self.edge()
         self.cdn()
-        monitoring_ok = self.monitoring()
-        if monitoring_ok:
-            self.network()
+        self.plannable = self.monitoring()
         if self.config.target == "docker-host":
             self.docker_host()
-        elif monitoring_ok and self.aggregates:
-            self.quota()
         return self.problems
 
     # --- workloads -------------------------------------------------------------------
@@ -274,7 +241,7 @@ class _Checks:
             self.each(
                 f"edge.{field}",
                 paths,
-                lambda path: None if any(_covers(route, path) for route in route_paths) else served,
+                lambda path: None if serving_route(edge.route_list, path) else served,
             )
         routes = set(route_paths)
         self.each(
@@ -389,121 +356,6 @@ class _Checks:
                     )
         return len(self.problems) == before
 
-    # --- network -------------------------------------------------------------------------
-
-    def network(self) -> None:
-        running = {**self.enabled, **monitoring_workloads(self.config)}
-        for name, rule in self.config.network.rules.items():
-            at = f"network.rules.{name}"
-            if rule.from_ not in running:
-                self.add(
-                    _got(
-                        f"{at}.from",
-                        rule.from_,
-                        unknown_name("enabled workload", rule.from_, running),
-                        rule.from_,
-                    )
-                )
-            target = rule.to.workload
-            if target is not None:
-                if target not in running:
-                    self.add(
-                        _got(
-                            f"{at}.to.workload",
-                            target,
-                            unknown_name("enabled workload", target, running),
-                            target,
-                        )
-                    )
-                    continue
-                exposed = running[target].ports
-                for port in rule.ports:
-                    if port not in exposed:
-                        self.add(
-                            _got(
-                                f"{at}.ports",
-                                port,
-                                unknown_port(target, port, exposed, verb="exposes"),
-                            )
-                        )
-            else:
-                for port in rule.ports:
-                    if not isinstance(port, int):
-                        self.add(_got(f"{at}.ports", port, "a target outside the estate needs port numbers"))
-
-    # --- namespace budget ------------------------------------------------------------------
-
-    def quota(self) -> None:
-        """The namespace's quota and limit range hold the estate at full scale: every
-        autoscaled workload at maxReplicas, plus each rollout's surge pod."""
-        namespace = self.config.namespace
-        quota, limits = namespace.quota, namespace.limit_range
-        running: Mapping[str, WorkloadSpec] = {**self.enabled, **monitoring_workloads(self.config)}
-        pods = {name: spec.max_pods for name, spec in running.items()}
-        totals = {"requestsCpu": 0, "limitsCpu": 0, "requestsMemory": 0, "limitsMemory": 0, "gpu": 0}
-        for name, spec in running.items():
-            count = pods[name]
-            res = spec.resources
-            totals["requestsCpu"] += count * cpu_millicores(res.requests.cpu)
-            totals["limitsCpu"] += count * cpu_millicores(res.limits.cpu)
-            totals["requestsMemory"] += count * memory_bytes(res.requests.memory)
-            totals["limitsMemory"] += count * memory_bytes(res.limits.memory)
-            totals["gpu"] += count * (spec.gpu.count if spec.gpu is not None else 0)
-            if cpu_millicores(res.limits.cpu) > cpu_millicores(limits.max_cpu):
-                self.add(
-                    _got(
-                        f"workloads.{name}.resources.limits.cpu",
-                        res.limits.cpu,
-                        f"exceeds namespace.limitRange.maxCpu {limits.max_cpu}",
-                    )
-                )
-            if memory_bytes(res.limits.memory) > memory_bytes(limits.max_memory):
-                self.add(
-                    _got(
-                        f"workloads.{name}.resources.limits.memory",
-                        res.limits.memory,
-                        f"exceeds namespace.limitRange.maxMemory {limits.max_memory}",
-                    )
-                )
-        budget = {
-            "requestsCpu": cpu_millicores(quota.requests_cpu),
-            "limitsCpu": cpu_millicores(quota.limits_cpu),
-            "requestsMemory": memory_bytes(quota.requests_memory),
-            "limitsMemory": memory_bytes(quota.limits_memory),
-            "requestsGpu": quota.requests_gpu,
-        }
-        totals["requestsGpu"] = totals.pop("gpu")
-        for field, total in totals.items():
-            if total > budget[field]:
-                shown = _amount(field, total)
-                self.add(
-                    Problem(
-                        f"namespace.quota.{field}",
-                        f"{getattr(quota, _snake(field))} is below what the estate needs at full scale "
-                        f"({shown}: each workload at its maximum replicas plus its rollout surge)",
-                    )
-                )
-        if sum(pods.values()) > quota.pods:
-            self.add(
-                Problem(
-                    "namespace.quota.pods",
-                    f"{quota.pods} is below the {sum(pods.values())} pods of the estate at full scale",
-                )
-            )
-        services = sum(1 for spec in running.values() if spec.ports)
-        if services > quota.services:
-            self.add(
-                Problem("namespace.quota.services", f"{quota.services} is below the {services} Services")
-            )
-        claims = sum(spec.replicas for spec in running.values() if spec.kind == "StatefulSet")
-        if claims > quota.persistent_volume_claims:
-            self.add(
-                Problem(
-                    "namespace.quota.persistentVolumeClaims",
-                    f"{quota.persistent_volume_claims} is below the {claims} volume claims",
-                )
-            )
-
     # --- docker-host -----------------------------------------------------------------------
 
     def docker_host(self) -> None:
@@ -552,7 +404,8 @@ class _Checks:
                         image,
                     )
                 )
-        volumes: list[tuple[str, str]] = []
+        # Their names are checked with the plan's (components/plan/volumes.py), which knows
+        # the volumes of secret files too.
         for workload, paths in host.volume_paths.items():
             spec = self.workloads.get(workload)
             if spec is None:
@@ -574,18 +427,8 @@ class _Checks:
                             f"is not one of the workload's writablePaths {spec.writable_paths}",
                         )
                     )
-                volumes.append(
-                    (
-                        f"dockerHost.volumePaths.{workload}",
-                        docker_volume_name(host.name_prefix, workload, path),
-                    )
-                )
         role_images = registry.role_images()
         for name, spec in self.enabled.items():
-            if spec.storage is not None:
-                volumes.append(
-                    (f"workloads.{name}.storage", docker_volume_name(host.name_prefix, name, None))
-                )
             if (
                 spec.effective_probes.readiness is None
                 and spec.effective_probes.liveness is None
@@ -605,31 +448,18 @@ class _Checks:
                         f"needed to start image {spec.image!r} after writing its config files",
                     )
                 )
-        counted = Counter(volume for _key, volume in volumes)
-        for key, volume in volumes:
-            if counted[volume] > 1:
-                self.add(_got(key, volume, "two volumes of the docker host get this name"))
 
 
-def docker_volume_name(prefix: str, workload: str, path: str | None) -> str:
-    """A named Docker volume: a workload's storage (path None), or a path on a volume."""
-    suffix = "data" if path is None else path.strip("/").replace("/", "-")
-    return f"{prefix}-{workload}-{suffix}"
+@dataclass(frozen=True)
+class References:
+    problems: list[Problem]
+    # The monitoring workloads can be planned (their own references hold), so the checks
+    # against the plan (components/plan/checks.py) can run.
+    plannable: bool
 
 
-def _snake(field: str) -> str:
-    return "".join(f"_{c.lower()}" if c.isupper() else c for c in field)
-
-
-def _amount(field: str, total: int) -> str:
-    if field.endswith("Cpu"):
-        return f"{total}m"
-    if field.endswith("Memory"):
-        return f"{total / 2**30:.2f}Gi"
-    return str(total)
-
-
-def reference_problems(config: EstateConfig, aggregates: bool = True) -> list[Problem]:
-    """Every cross-reference problem of a field-valid estate. `aggregates` False skips the
-    estate-wide sums (the quota), for an estate patched up to look past field errors."""
-    return _Checks(config, aggregates).run()
+def check_references(config: EstateConfig) -> References:
+    """Every cross-reference problem of a field-valid estate that the config alone shows;
+    those against the plan are plan/checks.py's (the loader runs both)."""
+    checks = _Checks(config)
+    return References(checks.run(), checks.plannable)

@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
-from components.datastores import registry
+from components.datastores import settings as datastores
 
 from .base import StrictModel
 from .types import DnsLabel
@@ -53,7 +53,7 @@ def _check_remote(value: str) -> str:
 # The values workloads consume; the manager holds them, Pulumi config only with source: pulumi.
 # Each datastore role keeps its own secret in both sources (docs/datastores.md).
 WORKLOAD_SECRET_KEYS = (
-    *registry.secret_keys(),
+    *datastores.secret_keys(),
     "pagerdutyRoutingKey",
     "loggingPassword",
     # Not a workload's: the Gateway's CDN client Secret (with cdn.enabled).
@@ -63,7 +63,7 @@ WORKLOAD_SECRET_KEYS = (
 
 def is_workload_secret_key(key: str) -> bool:
     """A value a workload consumes: a fixed key, or a datastore's per-workload key."""
-    return key in WORKLOAD_SECRET_KEYS or registry.is_secret_key(key)
+    return key in WORKLOAD_SECRET_KEYS or datastores.is_secret_key(key)
 
 
 RefreshInterval = Annotated[str, AfterValidator(_check_refresh)]
@@ -205,7 +205,7 @@ class SecretsSpec(StrictModel):
                 raise ValueError(
                     f"remoteRefs.{key}: not a secret the workloads consume "
                     f"(known: {', '.join(WORKLOAD_SECRET_KEYS)}, and the per-workload "
-                    f"{', '.join(p + '<workload>' for p in registry.secret_key_prefixes())})"
+                    f"{', '.join(p + '<workload>' for p in datastores.secret_key_prefixes())})"
                 )
         if self.source == "pulumi":
             return self

@@ -385,3 +385,28 @@ def _check_time_zone(value: str) -> str:
 
 
 TimeZone = Annotated[str, AfterValidator(_check_time_zone)]
+
+
+# --- images ---------------------------------------------------------------------------------
+
+IMAGE_REFERENCE = re.compile(
+    r"(?P<repo>[a-z0-9]+([._/-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*)"
+    r"(:(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?"
+    r"(@(?P<digest>sha256:[a-f0-9]{64}))?",
+    re.ASCII,
+)
+
+
+def _check_ref(value: str) -> str:
+    match = IMAGE_REFERENCE.fullmatch(value)
+    if not match:
+        raise ValueError("expected an image reference such as registry/name:1.2.3 or name@sha256:<64 hex>")
+    tag, digest = match.group("tag"), match.group("digest")
+    if digest is None and (tag is None or tag == "latest"):
+        raise ValueError(
+            "expected an image pinned by digest or an explicit version tag, never latest or untagged"
+        )
+    return value
+
+
+PinnedImage = Annotated[str, AfterValidator(_check_ref)]

@@ -1,7 +1,10 @@
-"""The datastores: one module each holds everything the estate knows of it (settings,
-roles, image, secrets, client URLs, files, exporter, alerts, production workloads), and
-registry.py answers the questions the rest of the estate asks about them."""
+"""The datastores, in two layers (docs/datastores.md).
 
-# The config model inherits the datastores' settings and these modules build on its leaf
-# modules: loading the config package first keeps whichever is imported first whole.
-import components.config  # noqa: F401
+Below the config model: each datastore's settings (`<datastore>/settings.py`: its
+pydantic models, role names, secret keys, exporter) and `settings.py`, which gathers them
+for the model. Above it: each datastore's behaviour (`<datastore>/`: files, wiring,
+checks, exporter, alerts, production workloads) and `registry.py`, which answers the
+questions the rest of the estate asks about them.
+
+Nothing is imported here: importing a settings module must not load the behaviour.
+"""

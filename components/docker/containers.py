@@ -28,7 +28,6 @@ from components.docker.spec import (
     Port,
     SecretValue,
     Upload,
-    Volume,
     WrittenFiles,
     cpus,
     mb,
@@ -36,8 +35,9 @@ from components.docker.spec import (
     tmpfs_options,
 )
 from components.kube.labels import recommended_labels
+from components.plan.volumes import docker_volumes
 from components.plan.workload import PlannedWorkload
-from components.secret_text import secret
+from components.values.secret_text import secret
 
 FRONTEND = "frontend"
 BACKEND = "backend"
@@ -142,22 +142,6 @@ def service_labels(
     }
 
 
-def _volume_name(prefix: str, name: str, suffix: str) -> str:
-    return f"{prefix}-{name}-{suffix}"
-
-
-def _volumes(planned: PlannedWorkload, host: DockerHostSpec) -> list[Volume]:
-    """The workload's data volume and the paths it keeps on volumes, all persistent."""
-    spec, name, prefix = planned.spec, planned.name, host.name_prefix
-    volumes = []
-    if spec.storage is not None:
-        volumes.append(Volume(_volume_name(prefix, name, "data"), spec.storage.mount_path, True, name))
-    for path in host.volume_paths.get(name, []):
-        suffix = path.strip("/").replace("/", "-")
-        volumes.append(Volume(_volume_name(prefix, name, suffix), path, True, f"{name}-{suffix}"))
-    return volumes
-
-
 def _edge_pins_address(name: str, config: EstateConfig) -> bool:
     """True while NGINX proxies to this workload through an `upstream` block: nginx resolves
     those names once at start (re-resolving needs `server ... resolve`, nginx >= 1.27.3), so a
@@ -176,7 +160,7 @@ def workload_container(
     name, spec = planned.name, planned.spec
     host = config.docker_host
     tmpfs_opts = tmpfs_options(host.tmpfs_size)
-    volumes = _volumes(planned, host)
+    volumes = docker_volumes(planned, host)
     on_volumes = host.volume_paths.get(name, [])
     tmpfs = {path: tmpfs_opts for path in spec.writable_paths if path not in on_volumes}
     env: dict[str, str] = dict(spec.env)
@@ -192,8 +176,8 @@ def workload_container(
     for group in planned.files:
         if group.secret:
             # Never through the environment, where `docker inspect` shows it: uploaded into
-            # a volume of its own (Docker copies into a volume even when the root is read-only).
-            volumes.append(Volume(_volume_name(host.name_prefix, name, group.name), group.mount_path, False))
+            # a volume of its own (docker_volumes; Docker copies into a volume even when the
+            # root is read-only).
             uploads += [
                 Upload(
                     f"{group.mount_path}/{filename}",

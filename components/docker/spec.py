@@ -11,7 +11,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from components.config.types import cpu_millicores, memory_bytes
-from components.secret_text import SecretText
+from components.plan.volumes import Volume
+from components.values.secret_text import SecretText
 
 
 @dataclass(frozen=True)
@@ -47,18 +48,6 @@ class Healthcheck:
             int(v.removesuffix("s")) for v in (self.start_period, self.interval, self.timeout)
         )
         return start + self.retries * (interval + timeout)
-
-
-@dataclass(frozen=True)
-class Volume:
-    """A named volume; `persistent` data outlives any `pulumi destroy` mistake (protected,
-    retained on delete): removing it is a deliberate act."""
-
-    name: str
-    container_path: str
-    persistent: bool
-    # The key of the stack output `volumes`, or None for volumes not exported.
-    output_key: str | None = None
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from components.config.secrets_source import SecretsSpec, ServiceAccountRef
-from components.secret_text import SecretText
+from components.values.secret_text import SecretText
 
 API_VERSION = "external-secrets.io/v1"
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from components.config.estate import EstateConfig
-from components.plan.monitoring import planned_monitoring
+from components.plan.monitoring import planned_monitoring, scrape_jobs
 from components.plan.network import NetworkIntent, Route, network_intent
+from components.plan.wiring import wire
 from components.plan.workload import PlannedWorkload
-from components.render.prometheus import ServiceJob, service_jobs
-from components.wiring import wire
+from components.render.prometheus import ServiceJob
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ class EstatePlan:
 
 def platform_workloads(config: EstateConfig) -> dict[str, PlannedWorkload]:
     """The enabled workloads of `workloads`, each wired: credentials of what it connects
-    to, its datastore files and arguments (components/wiring.py)."""
+    to, its datastore files and arguments (components/plan/wiring.py)."""
     planned = {}
     for name in config.enabled_workloads:
         wiring = wire(name, config)
@@ -54,11 +54,13 @@ def platform_workloads(config: EstateConfig) -> dict[str, PlannedWorkload]:
 
 
 def plan(config: EstateConfig) -> EstatePlan:
-    """The estate of a validated config (components/config/loader.py is the gate)."""
+    """The estate of a config the gate passed (components/config/loader.py, which also runs
+    the checks only the plan shows: components/plan/checks.py)."""
+    jobs = scrape_jobs(config)
     return EstatePlan(
         config=config,
-        workloads={**platform_workloads(config), **planned_monitoring(config)},
+        workloads={**platform_workloads(config), **planned_monitoring(config, jobs)},
         routes=tuple(Route(r.backend, r.port) for r in config.edge.route_list),
-        scrape_jobs=tuple(service_jobs(config)) if config.monitoring.enabled else (),
-        network=network_intent(config),
+        scrape_jobs=jobs,
+        network=network_intent(config, jobs),
     )

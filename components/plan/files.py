@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from components.secret_text import SecretText
+from components.values.secret_text import SecretText
 
 
 @dataclass(frozen=True)
@@ -30,12 +30,6 @@ class ConfigFiles:
         if len(values) != len(self.files):
             raise TypeError(f"secret files {self.name!r}: every value must be a SecretText")
         return values
-
-    def resolved(self, secrets: Mapping[str, Any]) -> ConfigFiles:
-        """The same files with every recipe resolved from Pulumi secret config (`secrets`:
-        key -> pulumi.Output, see SecretText.resolve)."""
-        files = {k: v.resolve(secrets) if isinstance(v, SecretText) else v for k, v in self.files.items()}
-        return ConfigFiles(self.name, self.mount_path, files, self.secret)
 
     def plain_values(self) -> dict[str, Any]:
         values = {k: v for k, v in self.files.items() if not isinstance(v, SecretText)}

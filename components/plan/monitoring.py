@@ -7,9 +7,12 @@ No Pulumi here; MonitoringStack (Kubernetes) deploys what this module plans.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 from components.config.estate import EstateConfig
+from components.config.monitoring import EXPORTERS
+from components.config.network import METRICS_PORT
 from components.config.workloads import (
     ComputeResources,
     ProbeSpec,
@@ -25,7 +28,8 @@ from components.render import alertmanager as am
 from components.render import prometheus as prom
 from components.render.alert_rules import rule_files
 from components.render.blackbox import render_blackbox
-from components.secret_text import secret
+from components.render.prometheus import ServiceJob
+from components.values.secret_text import secret
 
 COMPONENT = "monitoring"
 BLACKBOX_CONFIG_DIR = "/etc/blackbox/config"
@@ -129,7 +133,7 @@ def exporter_specs(config: EstateConfig) -> dict[str, WorkloadSpec]:
     """Exporter workload name -> spec, for the exporters whose subject is deployed: the
     datastores' (from their registry) and kube-state-metrics."""
     specs = registry.exporter_specs(config, COMPONENT)
-    kube_state = prom.enabled_exporters(config).get("kube_state_metrics")
+    kube_state = enabled_exporters(config).get("kube_state_metrics")
     if kube_state is not None:
         name, port_name, port = kube_state
         specs[name] = WorkloadSpec(
@@ -156,13 +160,67 @@ def exporter_specs(config: EstateConfig) -> dict[str, WorkloadSpec]:
     return specs
 
 
-def scrape_targets(config: EstateConfig) -> list[tuple[str, str]]:
-    """(workload, port name) pairs Prometheus connects to: its scrape jobs, the blackbox
-    exporter it asks for probes, and Alertmanager (scraped, and where alerts are sent).
-    The kubelet port of the node jobs is `kubelet_port`; it is on nodes, not workloads."""
+def enabled_exporters(config: EstateConfig) -> dict[str, tuple[str, str, int]]:
+    """Exporter key -> (workload, port name, port), for exporters whose subject is deployed."""
+    enabled = config.enabled_workloads
+    return {
+        key: (name, port_name, port)
+        for key, (name, port_name, port, subject) in EXPORTERS.items()
+        if getattr(config.monitoring.exporters, key) and (subject is None or subject in enabled)
+    }
+
+
+def _metrics_port_jobs(config: EstateConfig, jobs: list[ServiceJob]) -> list[ServiceJob]:
+    """A workload with a port named `metrics` is scraped without a `monitoring.jobs` entry
+    (a user adding a workload need not know about that key); a job that already scrapes the
+    port wins, so there is never a second job for the same target."""
+    scraped = {(job.workload, job.port) for job in jobs}
+    names = {job.name for job in jobs}
+    added = []
+    for workload, spec in config.enabled_workloads.items():
+        if METRICS_PORT not in spec.ports or (workload, METRICS_PORT) in scraped:
+            continue
+        # The workload's name, unless a job of that name scrapes something else.
+        name = workload
+        while name in names:
+            name = f"{name}-{METRICS_PORT}"
+        names.add(name)
+        added.append(
+            ServiceJob(name, workload, METRICS_PORT, "/metrics", config.monitoring.exporter_interval)
+        )
+    return added
+
+
+def scrape_jobs(config: EstateConfig) -> tuple[ServiceJob, ...]:
+    """What Prometheus scrapes over Services (none when monitoring is off): the
+    `monitoring.jobs`, the exporters, every port named `metrics`, and Alertmanager. Decided
+    here once: `plan()` keeps them as EstatePlan.scrape_jobs, prometheus.yml is rendered from
+    them and the network intent lets Prometheus reach them."""
+    spec = config.monitoring
+    if not spec.enabled:
+        return ()
+    enabled = config.enabled_workloads
+    jobs = [
+        ServiceJob(name, job.workload, job.port, job.path, job.interval, job.timeout)
+        for name, job in spec.jobs.items()
+        if job.workload in enabled
+    ]
+    jobs += [
+        ServiceJob(workload, workload, port_name, "/metrics", spec.exporter_interval)
+        for workload, port_name, _port in enabled_exporters(config).values()
+    ]
+    jobs += _metrics_port_jobs(config, jobs)
+    jobs.append(ServiceJob(prom.ALERTMANAGER, prom.ALERTMANAGER, "http", "/metrics", spec.exporter_interval))
+    return tuple(jobs)
+
+
+def scrape_targets(config: EstateConfig, jobs: Sequence[ServiceJob]) -> list[tuple[str, str]]:
+    """(workload, port name) pairs Prometheus connects to: its scrape jobs (`scrape_jobs`),
+    the blackbox exporter it asks for probes, and Alertmanager (scraped, and where alerts are
+    sent). The kubelet port of the node jobs is `kubelet_port`; it is on nodes, not workloads."""
     if not config.monitoring.enabled:
         return []
-    targets = [(job.workload, job.port) for job in prom.service_jobs(config)]
+    targets = [(job.workload, job.port) for job in jobs]
     if config.monitoring.blackbox.targets:
         targets.append((prom.BLACKBOX, "http"))
     return list(dict.fromkeys(targets))
@@ -205,9 +263,10 @@ def monitoring_workloads(config: EstateConfig) -> dict[str, WorkloadSpec]:
     return workloads
 
 
-def planned_monitoring(config: EstateConfig) -> dict[str, PlannedWorkload]:
-    """Prometheus, Alertmanager, the blackbox exporter (when it has targets) and the
-    exporters whose subject runs, in the order MonitoringStack registers them."""
+def planned_monitoring(config: EstateConfig, jobs: Sequence[ServiceJob]) -> dict[str, PlannedWorkload]:
+    """Prometheus (scraping `jobs`, the plan's scrape jobs), Alertmanager, the blackbox
+    exporter (when it has targets) and the exporters whose subject runs, in the order
+    MonitoringStack registers them."""
     spec = config.monitoring
     if not spec.enabled:
         return {}
@@ -219,7 +278,9 @@ def planned_monitoring(config: EstateConfig) -> dict[str, PlannedWorkload]:
             "monitoring",
             images.prometheus,
             (
-                ConfigFiles("config", prom.CONFIG_DIR, {"prometheus.yml": prom.render_prometheus(config)}),
+                ConfigFiles(
+                    "config", prom.CONFIG_DIR, {"prometheus.yml": prom.render_prometheus(config, jobs)}
+                ),
                 ConfigFiles("rules", prom.RULES_DIR, rule_files(config)),
             ),
         )

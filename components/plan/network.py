@@ -19,6 +19,7 @@ from components.config.network import NetworkSpec
 from components.config.workloads import WorkloadSpec
 from components.plan import monitoring
 from components.render import prometheus as prom
+from components.render.prometheus import ServiceJob
 
 
 @dataclass(frozen=True)
@@ -45,17 +46,18 @@ class NetworkIntent:
     alert_webhooks: Mapping[str, str] = field(default_factory=dict)
 
 
-def prometheus_targets(config: EstateConfig) -> list[tuple[str, str]]:
+def prometheus_targets(config: EstateConfig, jobs: Sequence[ServiceJob]) -> list[tuple[str, str]]:
     """Every (workload, port name) Prometheus connects to: its scrape targets and Alertmanager."""
-    targets = list(monitoring.scrape_targets(config))
+    targets = list(monitoring.scrape_targets(config, jobs))
     if config.monitoring.enabled:
         targets.append(monitoring.ALERTMANAGER_TARGET)
     return list(dict.fromkeys(targets))
 
 
-def network_intent(config: EstateConfig) -> NetworkIntent:
+def network_intent(config: EstateConfig, jobs: Sequence[ServiceJob]) -> NetworkIntent:
     """The estate's intent: its enabled workloads and the monitoring ones, the edge routes
-    when the edge is on, Prometheus's scrape targets and Alertmanager."""
+    when the edge is on, Prometheus's scrape targets (`jobs`: the plan's scrape jobs) and
+    Alertmanager."""
     workloads = {**config.enabled_workloads, **monitoring.monitoring_workloads(config)}
     roles = {"prometheus": prom.PROMETHEUS, "alertmanager": prom.ALERTMANAGER}
     return NetworkIntent(
@@ -65,7 +67,7 @@ def network_intent(config: EstateConfig) -> NetworkIntent:
         workloads=workloads,
         controller_namespace_labels=config.ingress.controller_namespace_labels(),
         routes=[Route(r.backend, r.port) for r in config.edge.route_list] if config.ingress.enabled else [],
-        scrape_targets=prometheus_targets(config),
+        scrape_targets=prometheus_targets(config, jobs),
         kubelet_port=monitoring.kubelet_port(config),
         alert_webhooks=monitoring.in_cluster_webhooks(config),
     )

@@ -8,7 +8,7 @@ from typing import Literal
 
 from components.config.workloads import WorkloadSpec
 from components.plan.files import ConfigFiles
-from components.secret_text import SecretText
+from components.values.secret_text import SecretText
 
 # platform: a workload of `workloads`; monitoring: Prometheus, Alertmanager, blackbox;
 # exporter: a metrics exporter for a subject that has no /metrics of its own.

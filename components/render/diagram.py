@@ -20,6 +20,7 @@ from components.config.cdn import served_hosts
 from components.config.estate import EstateConfig
 from components.kube.labels import selector_labels
 from components.kube.network_policies import plan_policies
+from components.plan.monitoring import scrape_jobs
 from components.plan.network import NetworkIntent, network_intent
 
 NAMESPACE_NAME = "kubernetes.io/metadata.name"
@@ -100,7 +101,7 @@ class _Selection:
 
 
 def estate_graph(config: EstateConfig) -> EstateGraph:
-    intent = network_intent(config)
+    intent = network_intent(config, scrape_jobs(config))
     select = _Selection(intent)
     egress: dict[str, list[Mapping[str, Any]]] = {w: [] for w in intent.workloads}
     ingress: dict[str, list[Mapping[str, Any]]] = {w: [] for w in intent.workloads}

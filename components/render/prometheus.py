@@ -6,12 +6,12 @@ Role needs get/list/watch on pods, services and endpointslices there and nothing
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from components.config.estate import EstateConfig
-from components.config.monitoring import ALERTMANAGER, BLACKBOX, EXPORTERS, PROMETHEUS, duration_seconds
-from components.config.network import METRICS_PORT
+from components.config.monitoring import ALERTMANAGER, BLACKBOX, PROMETHEUS, duration_seconds
 from components.render.yaml_text import dump_yaml
 
 PROMETHEUS_PORT = 9090
@@ -38,54 +38,6 @@ class ServiceJob:
     path: str
     interval: str
     timeout: str | None = None
-
-
-def enabled_exporters(config: EstateConfig) -> dict[str, tuple[str, str, int]]:
-    """Exporter key -> (workload, port name, port), for exporters whose subject is deployed."""
-    enabled = config.enabled_workloads
-    return {
-        key: (name, port_name, port)
-        for key, (name, port_name, port, subject) in EXPORTERS.items()
-        if getattr(config.monitoring.exporters, key) and (subject is None or subject in enabled)
-    }
-
-
-def _metrics_port_jobs(config: EstateConfig, jobs: list[ServiceJob]) -> list[ServiceJob]:
-    """A workload with a port named `metrics` is scraped without a `monitoring.jobs` entry
-    (a user adding a workload need not know about that key); a job that already scrapes the
-    port wins, so there is never a second job for the same target."""
-    scraped = {(job.workload, job.port) for job in jobs}
-    names = {job.name for job in jobs}
-    added = []
-    for workload, spec in config.enabled_workloads.items():
-        if METRICS_PORT not in spec.ports or (workload, METRICS_PORT) in scraped:
-            continue
-        # The workload's name, unless a job of that name scrapes something else.
-        name = workload
-        while name in names:
-            name = f"{name}-{METRICS_PORT}"
-        names.add(name)
-        added.append(
-            ServiceJob(name, workload, METRICS_PORT, "/metrics", config.monitoring.exporter_interval)
-        )
-    return added
-
-
-def service_jobs(config: EstateConfig) -> list[ServiceJob]:
-    spec = config.monitoring
-    enabled = config.enabled_workloads
-    jobs = [
-        ServiceJob(name, job.workload, job.port, job.path, job.interval, job.timeout)
-        for name, job in spec.jobs.items()
-        if job.workload in enabled
-    ]
-    jobs += [
-        ServiceJob(workload, workload, port_name, "/metrics", spec.exporter_interval)
-        for workload, port_name, _port in enabled_exporters(config).values()
-    ]
-    jobs += _metrics_port_jobs(config, jobs)
-    jobs.append(ServiceJob(ALERTMANAGER, ALERTMANAGER, "http", "/metrics", spec.exporter_interval))
-    return jobs
 
 
 def _drop_metrics(config: EstateConfig) -> list[dict[str, Any]]:
@@ -199,7 +151,9 @@ def _blackbox_job(config: EstateConfig) -> dict[str, Any]:
     }
 
 
-def prometheus_config(config: EstateConfig) -> dict[str, Any]:
+def prometheus_config(config: EstateConfig, service_jobs: Sequence[ServiceJob]) -> dict[str, Any]:
+    """prometheus.yml for the plan's scrape jobs (EstatePlan.scrape_jobs: the plan decides
+    what is scraped, this writes it down), plus Prometheus itself, the nodes and blackbox."""
     spec = config.monitoring
     prom = spec.prometheus
     jobs: list[dict[str, Any]] = [
@@ -209,7 +163,7 @@ def prometheus_config(config: EstateConfig) -> dict[str, Any]:
             "relabel_configs": _clean_instance(),
         }
     ]
-    jobs += [_service_job(config, job) for job in service_jobs(config)]
+    jobs += [_service_job(config, job) for job in service_jobs]
     if spec.nodes.enabled:
         jobs.append(_kubelet_job(config, "nodes", "/metrics"))
         jobs.append(_kubelet_job(config, "cadvisor", "/metrics/cadvisor"))
@@ -235,5 +189,5 @@ def prometheus_config(config: EstateConfig) -> dict[str, Any]:
     }
 
 
-def render_prometheus(config: EstateConfig) -> str:
-    return dump_yaml(prometheus_config(config))
+def render_prometheus(config: EstateConfig, service_jobs: Sequence[ServiceJob]) -> str:
+    return dump_yaml(prometheus_config(config, service_jobs))

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from components.config import ConfigError
+from components.config.errors import ConfigError
 from components.config.loader import parse_estate
 from components.kube.pod import _scheduling
 from tests.config import apiserver_rules

@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
-from components.config import ConfigError, parse_estate
 from components.config.cdn import class_of, path_classes
+from components.config.errors import ConfigError
+from components.config.loader import parse_estate
 from tests.support.program import TEST_SECRETS, run_program
 
 ORIGIN_SECRET = "cdn-origin-Secret-5e8b-0123456789"

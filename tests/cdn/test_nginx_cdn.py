@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from components.config import parse_estate
 from components.config.cdn import CacheControlSpec, CdnSpec
 from components.config.edge import EdgeSpec
+from components.config.loader import parse_estate
 from components.render.nginx import NginxConfigError, NginxPaths, origin_auth_map, render_nginx_conf
 from components.render.quoting import UnquotableError
 from tests.nginx import harness

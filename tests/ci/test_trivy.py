@@ -24,7 +24,8 @@ from typing import Any
 import pytest
 import yaml
 
-from components.datastores import postgres
+from components.datastores.postgres import settings as postgres
+from components.datastores.postgres.sql import postgres_roles_sql
 from tests.ci import contract, ksv0109
 from tests.ci.contract import ROOT
 from tests.logging.extra import extra_binary
@@ -132,7 +133,7 @@ def test_no_configmap_of_the_estate_reads_as_holding_a_secret(variant: str) -> N
 
 def test_the_roles_script_passes_with_every_role_on() -> None:
     """The script's every branch (exporter role, replication role) at once."""
-    script = postgres.postgres_roles_sql(postgres.PostgresSettings(read_replicas=1), exporter=True)
+    script = postgres_roles_sql(postgres.PostgresSettings(read_replicas=1), exporter=True)
     assert "PASSWORD %L" in script
     assert ksv0109.findings({"kind": "ConfigMap", "data": {"roles.sql": script}}) == set()
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 import redis as redis_py
 
-from components.datastores.redis import REDIS_CACHE_COMMANDS
+from components.datastores.redis.acl import REDIS_CACHE_COMMANDS
 from tests.datastores.conftest import REDIS_DATA, SECRETS
 from tests.datastores.rendered import TARGETS, Rendered, rendered_all
 from tests.datastores.servers import Redis, redis

@@ -11,8 +11,8 @@ from datetime import datetime
 
 import pytest
 
-from components.config import parse_estate
-from components.datastores.redis import REDIS_APP_COMMANDS, REDIS_APP_RARE
+from components.config.loader import parse_estate
+from components.datastores.redis.acl import REDIS_APP_COMMANDS, REDIS_APP_RARE
 from tests.datastores.rendered import Rendered
 from tests.datastores.servers import Redis
 

@@ -12,8 +12,8 @@ import redis as redis_py
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from components.config import ConfigError
-from components.datastores.redis import workload_secret_key
+from components.config.errors import ConfigError
+from components.datastores.redis.settings import workload_secret_key
 from tests.datastores.conftest import REDIS_DATA
 from tests.datastores.rendered import TARGETS, Rendered, rendered_all
 from tests.datastores.servers import Redis, redis

@@ -17,7 +17,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from components.config import EstateConfig
+from components.config.estate import EstateConfig
 from components.config.loader import parse_estate
 
 HOSTILE_CHARS = ['"', "'", ";", "}", "{", "$", "\r", "\n", "\x00", "\u2028", "\uff18", "\\", " ", "#", "`"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.config import ConfigError
+from components.config.errors import ConfigError
 from tests.support.program import run_program
 
 P = "shiksha-setu"

@@ -11,9 +11,9 @@ import jsonschema
 import pytest
 import yaml
 
-from components.config import ConfigError, parse_estate
 from components.config.defaults import deep_merge
-from components.config.loader import SECRET_KEYS
+from components.config.errors import ConfigError
+from components.config.loader import SECRET_KEYS, parse_estate
 from tests.support.program import ROOT, run_program, stack_config
 from tools import config as config_command
 
@@ -179,3 +179,20 @@ def test_a_program_run_after_it_in_the_same_process_is_unaffected() -> None:
     config_command.effective_config(stack_config("local"))
     snapshot = run_program("prod", raise_errors=False)
     assert snapshot.error is None, repr(snapshot.error)
+
+
+def test_what_only_the_plan_refuses_is_printed_too(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A volume path named like postgres's secret-file volume: refused by the gate's plan checks.
+    bad = {
+        **stack_config("prod"),
+        f"{P}target": "docker-host",
+        f"{P}workloads": {"postgres": {"writablePaths": ["/tmp", "/var/run/postgresql", "/credentials"]}},
+        f"{P}dockerHost": {"volumePaths": {"postgres": ["/credentials"]}},
+    }
+    monkeypatch.setattr(config_command, "stack_config", lambda stack: bad)
+    assert config_command.main(["prod"]) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert "shiksha-setu:dockerHost.volumePaths.postgres: got '/credentials'" in err

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from components.config import ConfigError
+from components.config.errors import ConfigError
 from components.config.types import HEADER_NAME_MAX, HeaderName
 from tests.support.program import run_program
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from components.config import ConfigError
+from components.config.errors import ConfigError
 from tests.support.program import run_program
 
 from .support import refused
@@ -231,6 +231,13 @@ CASES: list[tuple[str, dict[str, Any], str, str]] = [
         "edge.websocketPaths[0]",
         "already in edge.streamPaths",
     ),
+    (
+        # So NGINX and the Kubernetes edge never meet one path in two roles.
+        "an ML path that is also streamed",
+        {"edge": {"mlPathsAdd": ["/api/v2/chat/stream"]}},
+        "edge.streamPaths[0]",
+        "already in edge.mlPaths",
+    ),
     # Prometheus and Alertmanager.
     (
         "Perl lookahead",
@@ -387,8 +394,28 @@ DOCKER_CASES: list[tuple[str, dict[str, Any], str, str]] = [
             "workloads": {"vllm": {"writablePaths": ["/tmp", "/a/b", "/a-b"]}},
             "dockerHost": {"volumePaths": {"vllm": ["/a/b", "/a-b"]}},
         },
-        "dockerHost.volumePaths.vllm",
-        "two volumes",
+        # The model refuses the paths already: the pods' volumes would share a name too.
+        "workloads.vllm",
+        "two paths give one volume name",
+    ),
+    (
+        # The secret files of postgres go to a volume of their own, `<prefix>-postgres-credentials`.
+        "volume path named like a volume of secret files",
+        {
+            "workloads": {"postgres": {"writablePaths": ["/tmp", "/var/run/postgresql", "/credentials"]}},
+            "dockerHost": {"volumePaths": {"postgres": ["/credentials"]}},
+        },
+        "dockerHost.volumePaths.postgres: got '/credentials'",
+        "secret files",
+    ),
+    (
+        "volume path named like the workload's storage",
+        {
+            "workloads": {"postgres": {"writablePaths": ["/tmp", "/var/run/postgresql", "/data"]}},
+            "dockerHost": {"volumePaths": {"postgres": ["/data"]}},
+        },
+        "dockerHost.volumePaths.postgres: got '/data'",
+        "storage",
     ),
     (
         "health check of an unknown form",

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.config import ConfigError
+from components.config.errors import ConfigError
 from components.config.loader import parse_estate
 from components.config.promql import MAX_LENGTH, MAX_NESTING
 from components.render.alert_rules import rule_files

@@ -35,10 +35,10 @@ import yaml
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from components.config import ConfigError
+from components.config.errors import ConfigError
 from components.config.estate import EstateConfig
 from components.config.loader import parse_estate
-from components.datastores.redis import BROKER, CACHE, REDIS_APP_USER
+from components.datastores.redis.settings import BROKER, CACHE, REDIS_APP_USER
 from components.render.nginx import Listen, NginxPaths, render_nginx_conf
 from tests.config import apiserver_rules
 from tests.config.strategies import defaults, overrides

@@ -7,7 +7,7 @@ from components.config.loader import parse_estate
 from components.docker.containers import BACKEND, workload_container
 from components.docker.nginx import nginx_container
 from components.plan.estate import plan
-from components.secret_text import SecretText
+from components.values.secret_text import SecretText
 from tests.plan.test_plan import REPORTS
 
 ALL_SECRETS = ("postgresPassword", "redisPassword", "redisMonitorPassword", "postgresAdminPassword")

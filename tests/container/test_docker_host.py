@@ -9,10 +9,11 @@ from typing import Any
 
 import pytest
 
-from components.config import ConfigError, parse_estate
+from components.config.errors import ConfigError
+from components.config.loader import parse_estate
 from components.datastores import registry
-from components.datastores.postgres import PG_HBA, postgres_settings
-from components.datastores.redis import redis_users
+from components.datastores.postgres.files import PG_HBA, postgres_settings
+from components.datastores.redis.acl import redis_users
 from tests.support.program import TEST_SECRETS, Recorded, Snapshot, run_program
 
 CONTAINER = "docker:index/container:Container"

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from components.config import ConfigError, parse_estate
+from components.config.errors import ConfigError
+from components.config.loader import parse_estate
 from tests.support import program
 from tests.support.program import TEST_SECRETS, Snapshot, run_program
 

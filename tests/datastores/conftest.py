@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from components.datastores.postgres import PG_ROLES_FILE
+from components.datastores.postgres.files import PG_ROLES_FILE
 from tests.support.program import TEST_SECRETS
 
 from .rendered import TARGETS, Rendered, rendered

@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 import redis as redis_py
 
-from components.datastores.postgres import PG_ROLES_FILE
+from components.datastores.postgres.files import PG_ROLES_FILE
 from tests.support.ports import free_port
 from tests.support.tools import require_tool
 

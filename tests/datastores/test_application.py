@@ -30,7 +30,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import URL, Engine, make_url
 
-from components.datastores.postgres import PG_ADMIN_ROLE, PG_EXPORTER_ROLE, PG_ROLES_FILE, REPLICA
+from components.datastores.postgres.files import PG_ROLES_FILE
+from components.datastores.postgres.settings import PG_ADMIN_ROLE, PG_EXPORTER_ROLE, REPLICA
 
 from .conftest import SECRETS
 from .rendered import Rendered, rendered_all

@@ -12,8 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from components.config import ConfigError, parse_estate
 from components.config.defaults import deep_merge
+from components.config.errors import ConfigError
+from components.config.loader import parse_estate
 from components.plan.estate import plan
 
 P = "shiksha-setu"

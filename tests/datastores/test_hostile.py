@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 import redis as redis_py
 
-from components.config import ConfigError
-from components.datastores.postgres import PG_EXPORTER_ROLE, PG_ROLES_FILE
-from components.datastores.redis import REDIS_APP_USER, REDIS_MONITOR_USER
+from components.config.errors import ConfigError
+from components.datastores.postgres.files import PG_ROLES_FILE
+from components.datastores.postgres.settings import PG_EXPORTER_ROLE
+from components.datastores.redis.settings import REDIS_APP_USER, REDIS_MONITOR_USER
 from tests.support.program import TEST_SECRETS, run_program
 
 from .conftest import REDIS_DATA

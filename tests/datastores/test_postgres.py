@@ -7,8 +7,9 @@ import subprocess
 
 import pytest
 
-from components.config import parse_estate
-from components.datastores.postgres import PG_ADMIN_ROLE, PG_EXPORTER_ROLE, PG_START_SCRIPT, postgres_settings
+from components.config.loader import parse_estate
+from components.datastores.postgres.files import PG_START_SCRIPT, postgres_settings
+from components.datastores.postgres.settings import PG_ADMIN_ROLE, PG_EXPORTER_ROLE
 
 from .conftest import SECRETS
 from .rendered import Rendered

@@ -11,12 +11,9 @@ from pathlib import Path
 import pytest
 import redis as redis_py
 
-from components.datastores.redis import (
-    REDIS_APP_COMMANDS,
-    REDIS_APP_USER,
-    REDIS_AUTH_PATH,
-    REDIS_MONITOR_USER,
-)
+from components.datastores.redis.acl import REDIS_APP_COMMANDS
+from components.datastores.redis.files import REDIS_AUTH_PATH
+from components.datastores.redis.settings import REDIS_APP_USER, REDIS_MONITOR_USER
 
 from .conftest import REDIS_DATA, SECRETS
 from .rendered import Rendered, rendered

@@ -7,17 +7,19 @@ from pathlib import Path
 
 import pytest
 
-from components.config import ConfigError, parse_estate
+from components.config.errors import ConfigError
 from components.config.estate import EstateConfig
+from components.config.loader import parse_estate
 from components.config.monitoring import AlertRule, AlertThresholds
 from components.config.secrets import required_secrets
 from components.config.secrets_source import WORKLOAD_SECRET_KEYS
 from components.config.workloads import WorkloadSpec
-from components.datastores import registry
-from components.datastores.base import Datastore, Files, Wired
+from components.datastores import registry, settings
+from components.datastores.base import ClientEnv, Datastore, Files, Wired
+from components.datastores.facts import Facts
+from components.plan.wiring import wire
 from components.render.alerts import alert_groups
-from components.secret_text import SecretText, text, url_encoded
-from components.wiring import wire
+from components.values.secret_text import text, url_encoded
 
 COMPONENTS = Path(__file__).resolve().parents[2] / "components"
 WORDS = re.compile(r"postgres|redis", re.IGNORECASE)
@@ -69,7 +71,7 @@ def test_the_registry_answers_for_the_production_estate() -> None:
     }
     assert registry.datastore_of("api") is None
     assert registry.datastore_of("redis-cache") is registry.datastore_of("redis")
-    assert set(registry.secret_keys()) <= set(WORKLOAD_SECRET_KEYS)
+    assert set(settings.secret_keys()) <= set(WORKLOAD_SECRET_KEYS)
     assert set(registry.required_secrets(config)) == {
         "postgresAdminPassword",
         "postgresPassword",
@@ -86,10 +88,10 @@ def test_the_registry_answers_for_the_production_estate() -> None:
 
 def test_every_exporter_has_its_switch_and_image_and_every_role_its_pinned_image() -> None:
     defaults = parse_estate({"postgres": {"readReplicas": 1}})
-    for exporter in registry.exporters():
+    for exporter in settings.exporters():
         assert getattr(defaults.monitoring.exporters, exporter.toggle) is True
         assert exporter.image_field in type(defaults.monitoring.images).model_fields
-        assert set(exporter.secret_env.values()) <= set(registry.secret_keys())
+        assert set(exporter.secret_env.values()) <= set(settings.secret_keys())
     for role, image in registry.role_images().items():
         assert defaults.workloads[role].image == image
         assert image in defaults.images.pinned
@@ -100,8 +102,9 @@ def test_every_exporter_has_its_switch_and_image_and_every_role_its_pinned_image
 KV_PORT = 7000
 
 
-def _kv_client_env(role: str, config: EstateConfig, env: dict[str, SecretText]) -> None:
-    env["KV_URL"] = text("kv://app:", url_encoded("kvPassword"), f"@{role}:{KV_PORT}")
+def _kv_client_env(role: str, client: str, config: EstateConfig, env: ClientEnv) -> None:
+    env.secret["KV_URL"] = text("kv://app:", url_encoded("kvPassword"), f"@{role}:{KV_PORT}")
+    env.plain["KV_CLIENT"] = client
 
 
 def _kv_wire(role: str, config: EstateConfig, spec: WorkloadSpec) -> Wired:
@@ -125,12 +128,14 @@ def _kv_rules(t: AlertThresholds, namespace: str) -> list[AlertRule]:
 
 
 KV = Datastore(
-    name="kv",
-    image="kvstore",
-    pinned_image="docker.io/library/kvstore:1.0.0",
-    roles={"kv": "key-value store"},
+    facts=Facts(
+        name="kv",
+        image="kvstore",
+        pinned_image="docker.io/library/kvstore:1.0.0",
+        roles={"kv": "key-value store"},
+        secret_keys=("kvPassword",),
+    ),
     default_workloads={},
-    secret_keys=("kvPassword",),
     required_secrets=lambda c: (
         {"kvPassword": "the kv store's password"} if "kv" in c.enabled_workloads else {}
     ),
@@ -158,13 +163,14 @@ KV_STACK = {
             },
             "probes": {"readiness": {"tcp": True, "port": "kv"}},
         },
-        "worker": {"connectsToRemove": [registry.DATABASE, "vllm"], "connectsToAdd": ["kv"]},
+        "worker": {"connectsToRemove": [settings.DATABASE, "vllm"], "connectsToAdd": ["kv"]},
     },
 }
 
 
 @pytest.fixture
 def with_kv(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(settings, "FACTS", [*settings.FACTS, KV.facts])
     monkeypatch.setattr(registry, "DATASTORES", [*registry.DATASTORES, KV])
 
 
@@ -173,6 +179,7 @@ def test_a_registered_datastore_is_wired_secret_and_alerted_like_the_others() ->
     config = parse_estate(KV_STACK)
     client = wire("worker", config)
     assert "KV_URL" not in client.spec.env  # not a plain http:// URL
+    assert client.spec.env["KV_CLIENT"] == "worker"  # the hook is given the client
     assert client.secret_env["KV_URL"].render({"kvPassword": "p w/@"}) == "kv://app:p%20w%2F%40@kv:7000"
     assert "CELERY_BROKER_URL" in client.secret_env  # the others still answer
     server = wire("kv", config)
@@ -207,3 +214,8 @@ def test_without_registration_the_same_workload_is_an_ordinary_one() -> None:
     config = parse_estate(KV_STACK)
     assert wire("worker", config).spec.env["KV_URL"] == f"http://kv:{KV_PORT}"
     assert "kvPassword" not in required_secrets(config)
+
+
+def test_the_settings_and_the_behaviour_list_the_same_datastores_in_one_order() -> None:
+    """settings.FACTS (below the model) and registry.DATASTORES (above it) are two lists."""
+    assert [d.facts for d in registry.DATASTORES] == settings.FACTS

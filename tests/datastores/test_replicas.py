@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from components.config import ConfigError
-from components.datastores.postgres import PG_ADMIN_ROLE, PG_REPLICATION_ROLE, REPLICA
+from components.config.errors import ConfigError
+from components.datastores.postgres.settings import PG_ADMIN_ROLE, PG_REPLICATION_ROLE, REPLICA
 from tests.support.program import run_program
 
 from .conftest import SECRETS

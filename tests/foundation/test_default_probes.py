@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from components.config import ConfigError, parse_estate
+from components.config.errors import ConfigError
+from components.config.loader import parse_estate
 from tests.support.program import Snapshot, run_program
 
 P = "shiksha-setu"

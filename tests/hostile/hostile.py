@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.config import ConfigError, EstateConfig, parse_estate
+from components.config.errors import ConfigError
+from components.config.estate import EstateConfig
+from components.config.loader import parse_estate
 from tests.support.program import PROJECT, run_program
 
 # Each one breaks some output language: quotes and backslashes end strings, `;` `{` `}`

@@ -11,9 +11,9 @@ from typing import Any
 import kubernetes_validate
 import pytest
 
-from components.config import parse_estate
 from components.config.defaults import deep_merge
 from components.config.ingress import component_annotations
+from components.config.loader import parse_estate
 from tests.ingress.support import edge_objects, validate_custom_resource
 from tests.support.lists import replacing
 from tests.support.program import run_program

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from components.config import ConfigError
+from components.config.errors import ConfigError
 from tests.support.program import run_program
 
 

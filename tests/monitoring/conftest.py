@@ -15,10 +15,11 @@ import pytest
 
 from components.config.estate import EstateConfig
 from components.config.loader import parse_estate
+from components.config.monitoring import PROMETHEUS
+from components.plan.estate import plan
 from components.render import alertmanager as am
 from components.render.alert_rules import rule_files
 from components.render.blackbox import render_blackbox
-from components.render.prometheus import render_prometheus
 from tests.support.ports import free_port, free_ports  # noqa: F401 (re-exported for the server tests)
 
 HERE = Path(__file__).parent
@@ -59,10 +60,19 @@ class Rendered:
         return self.root / "blackbox" / "blackbox.yml"
 
 
+def planned_prometheus_yml(config: EstateConfig) -> str:
+    """prometheus.yml as the plan gives it to the Prometheus workload (from its scrape jobs)."""
+    [text] = [
+        g.files["prometheus.yml"] for g in plan(config).workloads[PROMETHEUS].files if g.name == "config"
+    ]
+    assert isinstance(text, str)
+    return text
+
+
 def render_to(root: Path, config: EstateConfig) -> Rendered:
     rendered = Rendered(root, config)
     rendered.prometheus_yml.parent.mkdir(parents=True)
-    rendered.prometheus_yml.write_text(render_prometheus(config))
+    rendered.prometheus_yml.write_text(planned_prometheus_yml(config))
     rendered.rules_dir.mkdir(parents=True)
     for name, text in rule_files(config).items():
         (rendered.rules_dir / name).write_text(text)

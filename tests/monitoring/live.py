@@ -29,7 +29,7 @@ from urllib.parse import urlencode
 
 import yaml
 
-from components.datastores.postgres import PG_ROLES_FILE
+from components.datastores.postgres.files import PG_ROLES_FILE
 from components.render.prometheus import BLACKBOX_PORT
 from tests.datastores.rendered import Rendered, from_snapshot
 from tests.datastores.servers import Postgres, Redis, postgres, redis, stop

@@ -5,11 +5,19 @@ from __future__ import annotations
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
-from .conftest import RULE_TESTS, Rendered, require_tool
+from components.config.loader import parse_estate
+from components.config.monitoring import PROMETHEUS
+from components.plan.estate import plan
+from components.plan.monitoring import planned_monitoring
+from components.render.prometheus import ServiceJob
+from tests.plan.test_plan import REPORTS
+
+from .conftest import RULE_TESTS, Rendered, planned_prometheus_yml, render_to, require_tool
 from .discovery import as_static, with_serviceaccount
 
 pytestmark = pytest.mark.promtool
@@ -98,3 +106,40 @@ def test_rule_unit_tests_can_fail(rendered: Rendered) -> None:
     result = promtool("test", "rules", "api.yml", cwd=workdir)
     assert result.returncode != 0
     assert "APIHighErrorRatio" in result.stdout + result.stderr
+
+
+def _service_jobs(prometheus_yml: str) -> dict[str, dict[str, Any]]:
+    """The file's jobs over the namespace's Services (endpointslice discovery), by name."""
+    jobs = yaml.safe_load(prometheus_yml)["scrape_configs"]
+    return {
+        job["job_name"]: job
+        for job in jobs
+        if [sd["role"] for sd in job.get("kubernetes_sd_configs", [])] == ["endpointslice"]
+    }
+
+
+def test_the_plans_scrape_jobs_are_the_files_and_promtool_accepts_them(tmp_path: Path) -> None:
+    """A workload the stack adds with a port named `metrics` is a scrape job of the plan,
+    and the plan's prometheus.yml scrapes exactly the plan's jobs."""
+    config = parse_estate({"workloads": {"reports": REPORTS}})
+    estate = plan(config)
+    assert ("reports", "reports", "metrics") in [(j.name, j.workload, j.port) for j in estate.scrape_jobs]
+    text = planned_prometheus_yml(config)
+    jobs = _service_jobs(text)
+    assert list(jobs) == [job.name for job in estate.scrape_jobs if job.name in jobs]
+    assert [job.name for job in estate.scrape_jobs if job.name not in jobs] == []
+    [keep] = [r for r in jobs["reports"]["relabel_configs"] if r.get("action") == "keep"]
+    assert keep["regex"] == "reports;metrics"
+    rendered = render_to(tmp_path / "files", config)
+    assert rendered.prometheus_yml.read_text() == text
+    test_generated_config_and_its_rule_files_pass_check_config(rendered, tmp_path)
+
+
+def test_prometheus_yml_is_rendered_from_the_jobs_it_is_given() -> None:
+    """Not re-derived from the config: the jobs handed to the plan's Prometheus are the file's."""
+    config = parse_estate({})
+    only = ServiceJob("only-this", "api", "http", "/stats", "30s")
+    [files] = [g for g in planned_monitoring(config, (only,))[PROMETHEUS].files if g.name == "config"]
+    jobs = _service_jobs(files.files["prometheus.yml"])
+    assert list(jobs) == ["only-this"]
+    assert jobs["only-this"]["metrics_path"] == "/stats"

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 import redis as redis_py
 
-from components.datastores.postgres import PG_REPLICATION_ROLE
+from components.datastores.postgres.settings import PG_REPLICATION_ROLE
 from tests.datastores.servers import PG_BIN
 from tests.support.program import TEST_SECRETS
 from tests.support.tools import free_port, require_tool

@@ -11,7 +11,7 @@ import yaml
 
 from components.config.errors import ConfigError
 from components.config.loader import parse_estate
-from components.plan.monitoring import ALERTMANAGER_TARGET, exporter_specs, scrape_targets
+from components.plan.monitoring import ALERTMANAGER_TARGET, exporter_specs, scrape_jobs, scrape_targets
 from tests.support.program import TEST_SECRETS, Snapshot, run_program
 
 MONITORING_WORKLOADS = (
@@ -218,7 +218,7 @@ def test_checksum_rolls_only_the_pods_whose_config_changed() -> None:
 
 def test_scrape_targets_name_real_ports() -> None:
     config = parse_estate({})
-    targets = scrape_targets(config)
+    targets = scrape_targets(config, scrape_jobs(config))
     assert ("api", "metrics") in targets and ("worker", "metrics") in targets and ("vllm", "http") in targets
     assert ALERTMANAGER_TARGET in targets
     snap = prod()

@@ -7,9 +7,10 @@ from typing import Any
 import kubernetes_validate
 import pytest
 
-from components.config import ConfigError
+from components.config.errors import ConfigError
 from components.config.loader import parse_estate
-from components.plan.network import network_intent, unreachable
+from components.plan.estate import plan
+from components.plan.network import unreachable
 from tests.network.analyzer import plain
 from tests.support.program import Recorded, Snapshot, run_program
 
@@ -298,7 +299,7 @@ def test_a_refused_rule_registers_nothing() -> None:
 
 
 def test_cut_off_workloads_are_named_until_the_cluster_addresses_are_stated() -> None:
-    notes = unreachable(network_intent(parse_estate({})))
+    notes = unreachable(plan(parse_estate({})).network)
     assert len(notes) == 3
     assert notes[0].startswith("network.kubernetesApi.cidrs is empty: kube-state-metrics, prometheus ")
     assert notes[1].startswith(
@@ -316,15 +317,15 @@ def test_cut_off_workloads_are_named_until_the_cluster_addresses_are_stated() ->
         "ports": [8080],
     }
     stated = parse_estate({"network": {**addresses, "rules": {"relay": relay_rule}}})
-    assert unreachable(network_intent(stated)) == []
+    assert unreachable(plan(stated).network) == []
     # A rule from Alertmanager to some other workload does not reach the relay.
     elsewhere = {**relay_rule, "to": {"workload": "api"}, "ports": ["http"]}
     other = parse_estate({"network": {**addresses, "rules": {"relay": elsewhere}}})
-    assert [n.split(":")[0] for n in unreachable(network_intent(other))] == [
+    assert [n.split(":")[0] for n in unreachable(plan(other).network)] == [
         "monitoring.alertmanager.receivers.platform-warnings.webhook.url"
     ]
     # A public HTTPS webhook is the internet egress's business, not a rule's.
     public = {"webhook": {"url": "https://chat.example.org/hooks/alerts"}}
     every = {"pagerduty-critical": {"pagerduty": {}}, "platform-warnings": public, "info-log": {}}
     receivers = {"monitoring": {"alertmanager": {"receivers": every}}}
-    assert unreachable(network_intent(parse_estate({"network": addresses, **receivers}))) == []
+    assert unreachable(plan(parse_estate({"network": addresses, **receivers})).network) == []

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from components.config import parse_estate
 from components.config.edge import EdgeSpec
+from components.config.loader import parse_estate
 from tests.nginx import harness
 from tests.support.ports import free_ports
 from tests.support.tools import require_tool

@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
-from components.config import ConfigError, parse_estate
 from components.config.docker_host import NginxSettings
 from components.config.edge import EdgeSpec
+from components.config.errors import ConfigError
+from components.config.loader import parse_estate
 from components.render.nginx import Listen, NginxConfigError, NginxPaths, render_nginx_conf
 from components.render.quoting import UnquotableError
 from tests.support.program import run_program

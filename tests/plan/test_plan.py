@@ -15,7 +15,7 @@ from components.kube.labels import selector_labels
 from components.kube.network_policies import plan_policies
 from components.plan.estate import EstatePlan, plan
 from components.render.prometheus import render_prometheus
-from components.secret_text import SecretText, secret
+from components.values.secret_text import SecretText, secret
 from tests.support.program import ROOT, TEST_SECRETS
 
 # A workload a user adds in the stack config, with a port named `metrics` and no
@@ -110,7 +110,7 @@ def test_a_new_workload_with_a_metrics_port_is_scraped_and_reachable() -> None:
     assert [(j.name, j.port, j.path) for j in jobs] == [("reports", "metrics", "/metrics")]
     assert ("reports", "metrics") in estate.network.scrape_targets
     # In prometheus.yml, keeping only the Service port named `metrics` of `reports`.
-    config = yaml.safe_load(render_prometheus(estate.config))
+    config = yaml.safe_load(render_prometheus(estate.config, estate.scrape_jobs))
     [job] = [j for j in config["scrape_configs"] if j["job_name"] == "reports"]
     assert "reports" in yaml.safe_dump(job) and "metrics" in yaml.safe_dump(job)
     # Prometheus may reach it on the metrics port, and only Prometheus on that port.

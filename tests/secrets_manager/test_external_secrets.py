@@ -10,7 +10,15 @@ import jsonschema
 import pytest
 
 from components.config.errors import ConfigError
-from components.secret_text import SecretRef, basic_auth, pgpass_escaped, secret, sha256_of, text, url_encoded
+from components.values.secret_text import (
+    SecretRef,
+    basic_auth,
+    pgpass_escaped,
+    secret,
+    sha256_of,
+    text,
+    url_encoded,
+)
 from tests.cdn.test_gateway_cdn import CDN
 from tests.support.program import TEST_SECRETS, Snapshot, run_program
 

@@ -23,7 +23,7 @@ from pulumi.runtime import mocks, rpc
 from pulumi.runtime.settings import set_root_resource
 from pulumi.runtime.stack import run_in_stack
 
-from components.config import ConfigError
+from components.config.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = "shiksha-setu"

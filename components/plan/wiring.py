@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from components.config.estate import EstateConfig
 from components.config.workloads import WorkloadSpec
 from components.datastores import registry
-from components.datastores.base import first_port
+from components.datastores.base import ClientEnv, first_port
 from components.plan.files import ConfigFiles
-from components.secret_text import SecretText
+from components.values.secret_text import SecretText
 
 
 @dataclass
@@ -27,17 +27,15 @@ class Wiring:
 
 def _connections(name: str, config: EstateConfig, wiring: Wiring) -> None:
     enabled = config.enabled_workloads
-    plain_env: dict[str, str] = {}
+    env = ClientEnv(wiring.secret_env)
     for target in wiring.spec.connects_to:
         if target not in enabled:
             continue  # nothing runs there: no credentials, no URL
-        if registry.add_client_env(target, config, wiring.secret_env, name):
-            plain_env.update(registry.client_settings(name, target, config))
-        else:
+        if not registry.add_client_env(target, name, config, env):
             url = f"http://{target}:{first_port(config, target)}"
-            plain_env[f"{target.upper().replace('-', '_')}_URL"] = url
-    if plain_env:
-        wiring.spec = wiring.spec.model_copy(update={"env": {**wiring.spec.env, **plain_env}})
+            env.plain[f"{target.upper().replace('-', '_')}_URL"] = url
+    if env.plain:
+        wiring.spec = wiring.spec.model_copy(update={"env": {**wiring.spec.env, **env.plain}})
 
 
 def wire(name: str, config: EstateConfig) -> Wiring:

@@ -1,0 +1,2 @@
+"""PostgreSQL (docs/datastores.md): settings.py is the config model's leaf; datastore.py
+gathers the behaviour. Nothing is imported here: importing the settings must not load it."""

@@ -1,0 +1,1 @@
+"""The component package `shiksha` (docs/components-package.md)."""
