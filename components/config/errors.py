@@ -163,6 +163,19 @@ def _unknown_key(root: type[BaseModel], path: tuple[Any, ...]) -> str:
     return f"unknown key (known here: {', '.join(sorted(known))})" if known else "unknown key"
 
 
+def _added_entry(data: Any, loc: tuple[Any, ...], value: Any) -> tuple[Any, ...] | None:
+    """`(..., "<key>Add", i)` when the bad value of the folded list `loc` is entry i of the
+    `<key>Add` list the stack wrote beside it (base.fold_additions)."""
+    *parent, key = loc
+    node = data
+    for part in parent:
+        node = node[part]
+    added = node.get(f"{key}Add") if isinstance(node, dict) else None
+    if isinstance(added, list) and value in added:
+        return (*parent, f"{key}Add", added.index(value))
+    return None
+
+
 def _is_key(part: Any) -> bool:
     # pydantic's tags of union members and validators have brackets, parentheses or spaces.
     return isinstance(part, str) and not any(c in part for c in "[]() ")
@@ -187,9 +200,12 @@ def from_validation_error(
             problems.append(f"{config_key(project, loc)}: required key is missing")
         elif not exists:
             # A value a before-validator built (a list folded from `<key>Add`): not in the
-            # stack's data, so the rest of pydantic's own path names the bad entry.
+            # stack's data. The entry is named where the stack wrote it, else by pydantic's path.
             rest = tuple(item["loc"])[len(loc) :]
-            full = (*loc, *(part for part in rest if isinstance(part, int) or _is_key(part)))
+            full = _added_entry(data, loc, item.get("input")) or (
+                *loc,
+                *(part for part in rest if isinstance(part, int) or _is_key(part)),
+            )
             problems.append(f"{config_key(project, full)}: got {_short(item.get('input'))}: {message}")
         elif isinstance(item.get("input"), dict):
             problems.append(f"{config_key(project, loc)}: {message}")
