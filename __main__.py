@@ -4,10 +4,10 @@ import importlib
 
 import pulumi
 
-from components.collector import prepare_collector
 from components.config.errors import ConfigError
 from components.config.loader import load_estate
 from components.plan.estate import plan
+from components.program.collector import prepare_collector
 
 # The exit code by which a Python program tells its language host that it has shown the
 # user its error: upstream's pulumi-language-python and ours (tools/engine/langhost) then
@@ -26,5 +26,5 @@ except ConfigError as error:
     raise SystemExit(REPORTED_EXIT_CODE) from error
 # The targets are peers (components/targets/); only the chosen one, and its provider SDK, is imported.
 target = importlib.import_module(f"components.targets.{config.target.replace('-', '_')}")
-for key, value in target.build(estate, secrets).items():
+for key, value in target.build(config, estate, secrets).items():
     pulumi.export(key, value)

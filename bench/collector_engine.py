@@ -1,6 +1,6 @@
 """Does switching the cyclic collector off help a real `pulumi preview`?
 
-`__main__.py` calls `components/collector.py`'s `prepare_collector()` first. This runs
+`__main__.py` calls `components/program/collector.py`'s `prepare_collector()` first. This runs
 `pulumi preview` through the real engine (the warm CLI, language host and Kubernetes
 provider of SHIKSHA_CACHE, a file backend, the local stack's passphrase and render
 directory) on two copies of the project that differ only in that call: "on" is the

@@ -29,8 +29,8 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.collector import prepare_collector
 from components.config.defaults import PLATFORM_WORKLOADS
+from components.program.collector import prepare_collector
 from tests.support.program import Recorded, Snapshot, run_program
 
 P = "shiksha-setu"

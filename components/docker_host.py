@@ -8,22 +8,79 @@ resolves the secret recipes into secret Outputs (never literals; the state encry
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_docker as docker
 
-from components.config.secrets import EstateSecrets
-from components.docker.containers import BACKEND, FRONTEND, LOOPBACK, workload_containers
-from components.docker.nginx import nginx_container
+from components.docker.containers import BACKEND, FRONTEND, LOOPBACK
 from components.docker.spec import ContainerSpec, DerivedSecret, SecretValue, Volume
-from components.plan.estate import EstatePlan
 
 
-def _resolve(value: SecretValue, secrets: EstateSecrets) -> pulumi.Output[str]:
+@dataclass(frozen=True)
+class DockerHostArgs:
+    """What runs on the machine, as plain ContainerSpecs (components/docker/ builds them):
+    the workloads' containers and the edge, the references of their image keys, and the
+    secret values their recipes name. The hardening every container shares is not an
+    argument: DockerHost applies it to each."""
+
+    # The workloads' containers; a container's depends_on names earlier ones.
+    containers: Sequence[ContainerSpec]
+    # The edge (NGINX), registered last: it may wait for any workload container.
+    edge: ContainerSpec
+    # The prefix of every network's name (`<prefix>-frontend`, `<prefix>-backend`).
+    name_prefix: str
+    # The app.kubernetes.io/part-of label of the networks and volumes.
+    part_of: str
+    # Image key -> reference, for the containers whose `image_is_key`.
+    images: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    # Secret name -> value (secret Outputs), for the containers' secret recipes.
+    secrets: Mapping[str, pulumi.Output[str]] = field(default_factory=dict)
+    # A third bridge for ports published on 127.0.0.1 only (no route out); off by default.
+    loopback: bool = False
+
+
+def _secret_keys(value: SecretValue) -> list[str]:
+    return [value.key] if isinstance(value, DerivedSecret) else value.keys
+
+
+def _problems(args: DockerHostArgs) -> list[str]:
+    """What of the Args would fail half-way through registering, found before anything is."""
+    problems = []
+    networks = {FRONTEND, BACKEND, *([LOOPBACK] if args.loopback else [])}
+    earlier: set[str] = set()
+    for spec in [*args.containers, args.edge]:
+        where = f"container {spec.resource_name}"
+        if spec.image_is_key and spec.image not in args.images:
+            known = ", ".join(sorted(args.images)) or "none"
+            problems.append(
+                f"DockerHostArgs.images has no reference for image key {spec.image!r} "
+                f"({where}; known: {known})"
+            )
+        for network in spec.networks:
+            if network not in networks:
+                problems.append(
+                    f"{where} names network {network!r} "
+                    f"(DockerHost makes {sorted(networks)}; `loopback` adds {LOOPBACK!r})"
+                )
+        for other in spec.depends_on:
+            if other not in earlier:
+                problems.append(
+                    f"{where} depends on {other!r}, "
+                    "which is not an earlier entry of DockerHostArgs.containers"
+                )
+        recipes = [*spec.secret_env.values(), *(u.content for u in spec.uploads)]
+        for key in sorted({k for value in recipes for k in _secret_keys(value)} - set(args.secrets)):
+            problems.append(f"DockerHostArgs.secrets has no {key!r}, which {where} needs")
+        earlier.add(spec.resource_name)
+    return problems
+
+
+def _resolve(value: SecretValue, secrets: Mapping[str, pulumi.Output[str]]) -> pulumi.Output[str]:
     if isinstance(value, DerivedSecret):
         return pulumi.Output.secret(secrets[value.key].apply(value.render))
-    return value.resolve(secrets.values)
+    return value.resolve(secrets)
 
 
 def _env(plain: Mapping[str, str], secret: Mapping[str, pulumi.Output[str]]) -> list[pulumi.Input[str]]:
@@ -40,26 +97,26 @@ class DockerHost(pulumi.ComponentResource):
     def __init__(
         self,
         name: str,
-        plan: EstatePlan,
-        secrets: EstateSecrets,
-        refs: Mapping[str, pulumi.Input[str]],
+        args: DockerHostArgs,
         opts: pulumi.ResourceOptions | None = None,
     ):
+        problems = _problems(args)
+        if problems:
+            # Checked before anything is registered.
+            raise ValueError(f"DockerHost {name}: " + "; ".join(problems))
         super().__init__("shiksha:index:DockerHost", name, None, opts)
-        config = plan.config
-        host = config.docker_host
         self._child = pulumi.ResourceOptions(parent=self)
-        self._common = {"app.kubernetes.io/part-of": config.part_of, "app.kubernetes.io/managed-by": "pulumi"}
-        self._secrets = secrets
-        self._prefix = host.name_prefix
-        self._refs = refs
+        self._common = {"app.kubernetes.io/part-of": args.part_of, "app.kubernetes.io/managed-by": "pulumi"}
+        self._secrets = args.secrets
+        self._prefix = args.name_prefix
+        self._refs = args.images
 
         self.networks = {
             FRONTEND: self._network(FRONTEND, internal=False),
             # No gateway out: the datastores and internal services cannot reach the internet.
             BACKEND: self._network(BACKEND, internal=True),
         }
-        if host.loopback_ports:
+        if args.loopback:
             # Docker publishes no port of a container that is only on internal networks
             # (moby/moby#36174). This bridge exists only for the loopback ports: bindings
             # default to 127.0.0.1 and, without masquerading, it gives no route out either.
@@ -75,9 +132,9 @@ class DockerHost(pulumi.ComponentResource):
         self._pulls: dict[str, docker.RemoteImage] = {}
         self.containers: dict[str, docker.Container] = {}
         self.volumes: dict[str, docker.Volume] = {}
-        for spec in workload_containers(plan.platform, config, secrets.values.keys()):
+        for spec in args.containers:
             self.containers[spec.resource_name] = self._container(spec)
-        self.edge = self._container(nginx_container(config, plan.routes, set(self.containers)))
+        self.edge = self._container(args.edge)
         self.register_outputs({})
 
     def _network(self, key: str, internal: bool, options: dict[str, str] | None = None) -> docker.Network:
@@ -128,7 +185,7 @@ class DockerHost(pulumi.ComponentResource):
             docker.ContainerUploadArgs(
                 file=u.file,
                 # A secret Output: the recipe resolves from Pulumi secret config.
-                content=u.content.resolve(self._secrets.values),
+                content=_resolve(u.content, self._secrets),
                 owner=u.owner,
                 group=u.group,
                 permissions=u.permissions,
@@ -146,7 +203,10 @@ class DockerHost(pulumi.ComponentResource):
             image=image,
             entrypoints=spec.entrypoints,
             command=spec.command,
-            envs=_env(spec.env, {k: _resolve(v, self._secrets) for k, v in spec.secret_env.items()}),
+            envs=_env(
+                spec.env,
+                {k: _resolve(v, self._secrets) for k, v in spec.secret_env.items()},
+            ),
             user=spec.user,
             read_only=spec.read_only,
             tmpfs=spec.tmpfs,

@@ -10,12 +10,14 @@ the endpoint's addresses, and no ingress at all.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.config.estate import EstateConfig
+from components.config.logging import LoggingSpec
+from components.config.network import DnsSpec
 from components.kube.config_objects import config_checksum
 from components.kube.labels import recommended_labels, selector_labels
 from components.kube.log_collector import CREDENTIALS_KEY, collector_pod_spec, daemonset_spec
@@ -23,7 +25,7 @@ from components.kube.metadata import metadata
 from components.kube.namespace import namespace_labels, namespace_metadata
 from components.kube.network_policy import Peer, PolicyPort, PolicyRule, network_policy
 from components.render.collector import CONFIG_FILE, render_collector_config
-from components.secret_objects import SecretSink
+from components.resources.secret_objects import SecretSink
 from components.values.secret_text import basic_auth
 
 NAME = "log-collector"
@@ -31,32 +33,44 @@ COMPONENT = "logging"
 CHECKSUM = "checksum/config"
 
 
-def shipped_namespaces(config: EstateConfig) -> list[str]:
-    return list(config.logging.namespaces) or [config.namespace.name]
-
-
 @dataclass(frozen=True)
 class LoggingStackArgs:
-    config: EstateConfig
+    """The collector and its own namespace: where it ships (`spec`: endpoint, its addresses
+    and port, credentials user, collector image), whose logs, and who writes its Secret."""
+
+    spec: LoggingSpec
+    # The namespaces whose container logs are shipped (at least one).
+    shipped_namespaces: Sequence[str]
+    part_of: str
     secrets: SecretSink
+    version: str | None = None
+    # Where the cluster's DNS answers: the one egress besides the endpoint.
+    dns: DnsSpec = field(default_factory=DnsSpec)
 
 
 class LoggingStack(pulumi.ComponentResource):
     namespace: pulumi.Output[str]
 
     def __init__(self, name: str, args: LoggingStackArgs, opts: pulumi.ResourceOptions | None = None):
+        # Checked before anything is registered.
+        if not args.shipped_namespaces:
+            raise ValueError(f"LoggingStack {name}: LoggingStackArgs.shipped_namespaces is empty")
+        if args.spec.endpoint is None or not args.spec.endpoint_cidrs:
+            raise ValueError(
+                f"LoggingStack {name}: LoggingStackArgs.spec needs endpoint and endpoint_cidrs "
+                "(where the logs go, and the only addresses the collector may reach)"
+            )
         super().__init__("shiksha:index:LoggingStack", name, None, opts)
-        config = args.config
-        spec = config.logging
+        spec = args.spec
         ns = spec.namespace
-        labels = recommended_labels(NAME, COMPONENT, config.part_of, config.version)
-        selector = selector_labels(NAME, config.part_of)
-        common = namespace_labels(config.part_of)
+        labels = recommended_labels(NAME, COMPONENT, args.part_of, args.version)
+        selector = selector_labels(NAME, args.part_of)
+        common = namespace_labels(args.part_of)
 
         # Enforce the weakest level that admits the hostPath; audit and warn at baseline.
         namespace = k8s.core.v1.Namespace(
             ns,
-            metadata=namespace_metadata(ns, config.part_of, "privileged", audit_and_warn="baseline"),
+            metadata=namespace_metadata(ns, args.part_of, "privileged", audit_and_warn="baseline"),
             opts=pulumi.ResourceOptions(parent=self),
         )
         child = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
@@ -67,7 +81,7 @@ class LoggingStack(pulumi.ComponentResource):
             **_body(network_policy("default-deny", ns, common, {}, [], [])),
             opts=child,
         )
-        dns = config.network.dns
+        dns = args.dns
         egress = [
             PolicyRule(
                 (Peer.namespace(dns.namespace_labels, dns.pod_labels),),
@@ -87,7 +101,7 @@ class LoggingStack(pulumi.ComponentResource):
         account = k8s.core.v1.ServiceAccount(
             NAME, metadata=metadata(NAME, ns, labels), automount_service_account_token=False, opts=child
         )
-        config_text = render_collector_config(spec, shipped_namespaces(config))
+        config_text = render_collector_config(spec, list(args.shipped_namespaces))
         config_map = k8s.core.v1.ConfigMap(
             NAME, metadata=metadata(NAME, ns, labels), data={CONFIG_FILE: config_text}, opts=child
         )

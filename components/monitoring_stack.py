@@ -17,14 +17,13 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.config.estate import EstateConfig
 from components.config.monitoring import EXPORTERS
 from components.kube.labels import recommended_labels
 from components.kube.metadata import metadata
-from components.plan.monitoring import COMPONENT, planned_monitoring, scrape_jobs
+from components.plan.monitoring import COMPONENT
 from components.plan.workload import PlannedWorkload
 from components.render import prometheus as prom
-from components.secret_objects import SecretSink
+from components.resources.secret_objects import SecretSink
 from components.secure_deployment import SecureDeployment, SecureDeploymentArgs
 
 READ_ONLY = ["get", "list", "watch"]
@@ -58,11 +57,21 @@ def kube_state_metrics_role_rules() -> list[dict[str, Any]]:
 
 @dataclass(frozen=True)
 class MonitoringStackArgs:
-    config: EstateConfig
-    secrets: SecretSink
+    """The monitoring workloads, each a SecureDeployment: Prometheus and Alertmanager at least,
+    with their rendered config and rule files among the workloads' files."""
+
     namespace: pulumi.Input[str]
-    # The plan's monitoring workloads (EstatePlan.monitoring); planned from `config` when None.
-    workloads: Mapping[str, PlannedWorkload] | None = None
+    # Workload name -> planned workload (spec, files, credentials; `image` is the pinned
+    # reference). An estate passes its plan's (EstatePlan.monitoring).
+    workloads: Mapping[str, PlannedWorkload]
+    secrets: SecretSink
+    # The app.kubernetes.io/part-of and version labels.
+    part_of: str
+    version: str | None = None
+    # The name of a ClusterRole (and binding) letting Prometheus find kubelets and read
+    # nodes/metrics, for the kubelet jobs; None (the default): no cluster-wide grant at all.
+    node_metrics_role: str | None = None
+    skip_await: bool = False
 
 
 class MonitoringStack(pulumi.ComponentResource):
@@ -70,16 +79,18 @@ class MonitoringStack(pulumi.ComponentResource):
     alertmanager_service: pulumi.Output[str]
 
     def __init__(self, name: str, args: MonitoringStackArgs, opts: pulumi.ResourceOptions | None = None):
+        # Checked before anything is registered.
+        missing = [w for w in (prom.PROMETHEUS, prom.ALERTMANAGER) if w not in args.workloads]
+        if missing:
+            raise ValueError(
+                f"MonitoringStack {name}: MonitoringStackArgs.workloads has no {' and no '.join(missing)} "
+                f"(got {', '.join(args.workloads) or 'none'})"
+            )
         super().__init__("shiksha:index:MonitoringStack", name, None, opts)
-        config = args.config
         child = pulumi.ResourceOptions(parent=self)
-        ns = config.namespace.name
-        workloads = (
-            args.workloads if args.workloads is not None else planned_monitoring(config, scrape_jobs(config))
-        )
 
         def bind(workload: str, rules: list[dict[str, Any]]) -> None:
-            labels = recommended_labels(workload, COMPONENT, config.part_of, config.version)
+            labels = recommended_labels(workload, COMPONENT, args.part_of, args.version)
             role = k8s.rbac.v1.Role(
                 workload,
                 metadata=metadata(workload, args.namespace, labels),
@@ -95,10 +106,18 @@ class MonitoringStack(pulumi.ComponentResource):
             )
 
         deployed: dict[str, SecureDeployment] = {}
-        for workload, planned in workloads.items():
+        for workload, planned in args.workloads.items():
             deployed[workload] = SecureDeployment(
                 workload,
-                SecureDeploymentArgs.planned(planned, config, args.namespace, planned.image, args.secrets),
+                SecureDeploymentArgs.planned(
+                    planned,
+                    args.namespace,
+                    planned.image,
+                    args.secrets,
+                    part_of=args.part_of,
+                    version=args.version,
+                    skip_await=args.skip_await,
+                ),
                 opts=child,
             )
             if workload == prom.PROMETHEUS:
@@ -106,9 +125,9 @@ class MonitoringStack(pulumi.ComponentResource):
             elif workload == KUBE_STATE_METRICS:
                 bind(workload, kube_state_metrics_role_rules())
 
-        if config.monitoring.nodes.enabled:
-            cluster_name = f"{ns}-prometheus-nodes"
-            labels = recommended_labels(prom.PROMETHEUS, COMPONENT, config.part_of, config.version)
+        if args.node_metrics_role is not None:
+            cluster_name = args.node_metrics_role
+            labels = recommended_labels(prom.PROMETHEUS, COMPONENT, args.part_of, args.version)
             cluster_role = k8s.rbac.v1.ClusterRole(
                 cluster_name,
                 metadata=metadata(cluster_name, None, labels),

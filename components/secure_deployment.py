@@ -8,62 +8,70 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.config.estate import EstateConfig
 from components.config.images import label_version
 from components.config.workloads import WorkloadSpec
 from components.kube.config_objects import config_checksum
 from components.kube.disruption import hpa_spec, pdb_spec
 from components.kube.labels import recommended_labels, selector_labels
-from components.kube.metadata import metadata
+from components.kube.metadata import SKIP_AWAIT, metadata
 from components.kube.pod import VolumeMount, pod_template
 from components.kube.service import service_spec
 from components.kube.workload import deployment_spec, statefulset_spec
 from components.plan.files import ConfigFiles
 from components.plan.workload import PlannedWorkload
-from components.secret_objects import SECRET_KEYS, SecretSink
+from components.resources.secret_objects import SECRET_KEYS, SecretSink
 from components.values.secret_text import SecretText
 
 __all__ = ["SECRET_KEYS", "ConfigFiles", "SecureDeployment", "SecureDeploymentArgs"]
 
-SKIP_AWAIT = "pulumi.com/skipAwait"
 CHECKSUM = "checksum/config"
 
 
 @dataclass(frozen=True)
 class SecureDeploymentArgs:
+    """One workload: its spec (whose defaults are the hardened values), where it runs and from
+    which image, its files and secret env. Nothing of an estate: a program of its own builds
+    these from a WorkloadSpec it writes."""
+
     spec: WorkloadSpec
     namespace: pulumi.Input[str]
     image: pulumi.Input[str]
+    # The app.kubernetes.io/part-of label and the prefix of the instance label.
     part_of: str
-    version: str | None
+    # The app.kubernetes.io/version label; None leaves it out.
+    version: str | None = None
     files: Sequence[ConfigFiles] = ()
     # Env var -> secret value; reaches the pod only through a Kubernetes Secret.
     secret_env: Mapping[str, SecretText] = field(default_factory=dict)
+    # True only where nothing answers (a render target): otherwise `up` waits for readiness.
     skip_await: bool = False
     # Who writes the Secrets: Pulumi (from secret config) or the External Secrets Operator.
+    # Required as soon as `files` holds a secret group or `secret_env` is not empty.
     secrets: SecretSink | None = None
 
     @classmethod
     def planned(
         cls,
         workload: PlannedWorkload,
-        config: EstateConfig,
         namespace: pulumi.Input[str],
         image: pulumi.Input[str],
         secrets: SecretSink,
+        *,
+        part_of: str,
+        version: str | None,
+        skip_await: bool = False,
     ) -> SecureDeploymentArgs:
-        """The args of one planned workload: the plan's spec, files and secret recipes, the
-        stack's labels and await setting; the image is resolved by the caller's target."""
+        """The args of one planned workload: its spec, files and secret recipes. A pinned
+        reference says its own version; a build (an Output) is labelled with `version`."""
         return cls(
             spec=workload.spec,
             namespace=namespace,
             image=image,
-            part_of=config.part_of,
-            # A pinned reference says its version; a build (an Output) is tagged with the estate's.
-            version=label_version(image) if isinstance(image, str) else config.version,
+            part_of=part_of,
+            version=label_version(image) if isinstance(image, str) else version,
             files=workload.files,
             secret_env=workload.secret_env,
-            skip_await=config.kubernetes.skip_await,
+            skip_await=skip_await,
             secrets=secrets,
         )
 
@@ -80,6 +88,14 @@ class SecureDeployment(pulumi.ComponentResource):
     workload_name: pulumi.Output[str]
 
     def __init__(self, name: str, args: SecureDeploymentArgs, opts: pulumi.ResourceOptions | None = None):
+        secret_groups = [f"{name}-{f.name}" for f in args.files if f.secret]
+        secret_groups += [f"{name}-env"] if args.secret_env else []
+        if secret_groups and args.secrets is None:
+            # Checked before anything is registered.
+            raise ValueError(
+                f"SecureDeployment {name}: SecureDeploymentArgs.secrets is required for the secret "
+                f"values of {', '.join(secret_groups)} (a SecretSink says who writes the Secrets)"
+            )
         super().__init__("shiksha:index:SecureDeployment", name, None, opts)
         spec = args.spec
         child = pulumi.ResourceOptions(parent=self)
@@ -95,8 +111,7 @@ class SecureDeployment(pulumi.ComponentResource):
         )
 
         def secret(object_name: str, values: Mapping[str, SecretText]) -> None:
-            if args.secrets is None:
-                raise ValueError(f"{name}: secret values need SecureDeploymentArgs.secrets")
+            assert args.secrets is not None
             args.secrets.secret(object_name, args.namespace, labels, values, child)
 
         mounts: list[VolumeMount] = []

@@ -26,7 +26,8 @@ from components.config.secrets_source import SecretsSpec
 from components.config.types import DnsLabel, EnvName
 from components.config.workloads import WorkloadSpec
 from components.plan.network import NetworkIntent, Route
-from components.secret_objects import SecretSink
+from components.resources.secret_objects import SecretSink
+from components.values.numbers import whole_numbers
 from components.values.secret_text import secret
 
 PACKAGE = "shiksha"
@@ -47,19 +48,6 @@ class EnvNames(RootModel[dict[EnvName, Any]]):
     """Secret environment variables by name, the names held to the rules of `env`'s."""
 
 
-def wire_numbers(value: Any) -> Any:
-    """`value` with each whole float as an int: every number crosses the engine's wire as a
-    double (YAML's `replicas: 2` arrives as 2.0), and the strict models refuse 2.0 for an int.
-    The host converts only the properties its schema types as integers, not free-form ones."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, dict):
-        return {k: wire_numbers(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [wire_numbers(v) for v in value]
-    return value
-
-
 class InputError(ValueError):
     """Bad inputs of one exported component; raised before it registers anything."""
 
@@ -71,7 +59,7 @@ class InputError(ValueError):
 
 def checked(model: type[Model], value: Any, component: str, name: str, key: str) -> Model:
     """`value` as `model`, or an error naming the resource, the input and each bad field."""
-    value = wire_numbers(value)
+    value = whole_numbers(value)
     try:
         return model.model_validate(value)
     except ValidationError as error:

@@ -23,6 +23,7 @@ from typing import Any
 
 import yaml
 
+from components.values.numbers import whole_numbers
 from tests.support.program import PROJECT, ROOT, run_program
 
 _UNSAFE = re.compile(r"[^a-z0-9.-]+")
@@ -74,19 +75,6 @@ def file_name(index: int, width: int, manifest: dict[str, Any]) -> str:
     return f"{index:0{width}d}-{_UNSAFE.sub('-', kind)}-{_UNSAFE.sub('-', name.lower()) or 'unnamed'}.yaml"
 
 
-def _ints(value: Any) -> Any:
-    """Turns integral floats back into ints. The mock monitor carries inputs as protobuf
-    Structs, whose only number type is double, so runAsUser 1000 arrives as 1000.0, which
-    is not what the program sent and not a valid integer field for the API server."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, dict):
-        return {key: _ints(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_ints(item) for item in value]
-    return value
-
-
 # Docker resources in the order they are created: networks and volumes, images, containers.
 DOCKER_ORDER = ["Network", "Volume", "RemoteImage", "Container"]
 
@@ -103,7 +91,7 @@ def _docker_documents(snapshot: Any) -> list[dict[str, Any]]:
                     "kind": kind,
                     "metadata": {"name": resource.name},
                     "type": resource.type,
-                    "inputs": _ints(resource.inputs),
+                    "inputs": whole_numbers(resource.inputs),
                 }
             )
     return sorted(
@@ -120,7 +108,7 @@ def render(stack: str, out_dir: Path, overrides: dict[str, Any] | None = None) -
     (a stale file of a removed object would otherwise still be scanned). `overrides` replace
     top-level config keys of the stack, as in tests/support/program.py."""
     snapshot = run_program(stack, overrides=overrides)
-    manifests = sorted((_ints(obj.manifest) for obj in snapshot.kubernetes_objects()), key=_order)
+    manifests = sorted((whole_numbers(obj.manifest) for obj in snapshot.kubernetes_objects()), key=_order)
     manifests += _docker_documents(snapshot)
     if out_dir.exists():
         shutil.rmtree(out_dir)

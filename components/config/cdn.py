@@ -303,14 +303,14 @@ def cdn_problems(
     return problems
 
 
-def check_origin_auth_secret(value: str) -> str:
+def check_origin_auth_secret(value: str, source: str = "shiksha-setu:cdnOriginAuth") -> str:
     """The shared value is compared exactly; an empty or short one would be guessable, and a
-    control character could never be sent by the CDN. Checked where the secret is resolved."""
+    control character could never be sent by the CDN. Checked where the secret is resolved;
+    `source` names where the value came from (the stack key, or a component's argument)."""
     if not 16 <= len(value) <= 256:
         raise ValueError(
-            "shiksha-setu:cdnOriginAuth: expected 16 to 256 characters "
-            "(a random value such as `openssl rand -hex 32`)"
+            f"{source}: expected 16 to 256 characters (a random value such as `openssl rand -hex 32`)"
         )
     if any(ord(ch) < 0x21 or ord(ch) == 0x7F for ch in value):
-        raise ValueError("shiksha-setu:cdnOriginAuth: expected printable characters without spaces")
+        raise ValueError(f"{source}: expected printable characters without spaces")
     return value

@@ -7,6 +7,10 @@ from typing import Any
 
 import pulumi
 
+# Where nothing will ever report the object ready (a render target, a cluster without
+# kubelets or controllers), `pulumi up` is told not to wait for it.
+SKIP_AWAIT = "pulumi.com/skipAwait"
+
 
 def metadata(
     name: str,

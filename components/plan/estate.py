@@ -19,7 +19,6 @@ from components.render.prometheus import ServiceJob
 
 @dataclass(frozen=True)
 class EstatePlan:
-    config: EstateConfig
     # Platform workloads first (config order), then monitoring, then exporters.
     workloads: dict[str, PlannedWorkload]
     # Every edge route, whichever target serves it (the network's routes only when the
@@ -28,6 +27,10 @@ class EstatePlan:
     # What Prometheus scrapes (empty when monitoring is off).
     scrape_jobs: tuple[ServiceJob, ...]
     network: NetworkIntent
+    # The namespaces whose workloads consume Secrets: the only ones a secret store serves.
+    secret_namespaces: tuple[str, ...] = ()
+    # The namespaces whose container logs the collector ships (empty when logging is off).
+    logged_namespaces: tuple[str, ...] = ()
 
     def of_role(self, *roles: str) -> dict[str, PlannedWorkload]:
         return {name: w for name, w in self.workloads.items() if w.role in roles}
@@ -58,9 +61,15 @@ def plan(config: EstateConfig) -> EstatePlan:
     the checks only the plan shows: components/plan/checks.py)."""
     jobs = scrape_jobs(config)
     return EstatePlan(
-        config=config,
         workloads={**platform_workloads(config), **planned_monitoring(config, jobs)},
         routes=tuple(Route(r.backend, r.port) for r in config.edge.route_list),
         scrape_jobs=jobs,
         network=network_intent(config, jobs),
+        secret_namespaces=(
+            config.namespace.name,
+            *([config.logging.namespace] if config.logging.enabled else []),
+        ),
+        logged_namespaces=(tuple(config.logging.namespaces) or (config.namespace.name,))
+        if config.logging.enabled
+        else (),
     )

@@ -1,20 +1,27 @@
 """The Kubernetes target: the plan as SecureDeployments, MonitoringStack, LoggingStack,
-IngressWithHeaders and ZeroTrustNetwork in a PlatformNamespace."""
+IngressWithHeaders and ZeroTrustNetwork in a PlatformNamespace.
+
+The one place the estate's config and plan become the components' Args: the components
+know nothing of EstateConfig, EstatePlan or the stack keys.
+"""
 
 from __future__ import annotations
 
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.config.cdn import check_origin_auth_secret
 from components.config.estate import EstateConfig
+from components.config.routing import serving_route
 from components.config.secrets import EstateSecrets
-from components.images import image_refs
 from components.ingress_with_headers import IngressWithHeaders, IngressWithHeadersArgs
+from components.kube import ingress as ing
 from components.logging_stack import LoggingStack, LoggingStackArgs
 from components.monitoring_stack import MonitoringStack, MonitoringStackArgs
 from components.plan.estate import EstatePlan
 from components.platform_namespace import PlatformNamespace, PlatformNamespaceArgs
-from components.secret_objects import SecretSink, cluster_secret_store, secret_namespaces
+from components.resources.images import image_refs
+from components.resources.secret_objects import SecretSink, cluster_secret_store
 from components.secure_deployment import SecureDeployment, SecureDeploymentArgs
 from components.zero_trust_network import ZeroTrustNetwork, ZeroTrustNetworkArgs
 
@@ -27,9 +34,55 @@ def kubernetes_provider(config: EstateConfig) -> k8s.Provider:
     return k8s.Provider("kubernetes", context=kube.context, enable_server_side_apply=True)
 
 
-def build(plan: EstatePlan, secrets: EstateSecrets) -> dict[str, pulumi.Input[object]]:
+def _backend(config: EstateConfig, path: str) -> ing.Backend:
+    # The gate refuses a path no route serves.
+    route = serving_route(config.edge.route_list, path)
+    assert route is not None, path
+    return ing.Backend(route.backend, config.workloads[route.backend].ports[route.port])
+
+
+def edge_plan(config: EstateConfig) -> ing.EdgePlan:
+    """Every path of the edge, in its timeout class, with the Service that serves it (the gate
+    holds each path to one class and one listing)."""
+    edge = config.edge
+    streaming = [*edge.stream_paths, *edge.websocket_paths]
+    special = {*streaming, *edge.ml_paths}
+    standard = [r.path for r in edge.route_list if r.path not in special]
+    return ing.EdgePlan(
+        standard=[ing.EdgePath(p, _backend(config, p)) for p in standard],
+        ml=[ing.EdgePath(p, _backend(config, p)) for p in edge.ml_paths],
+        streaming=[ing.EdgePath(p, _backend(config, p)) for p in streaming],
+    )
+
+
+def edge_args(
+    config: EstateConfig, namespace: str, secrets: EstateSecrets, sink: SecretSink | None
+) -> IngressWithHeadersArgs:
+    origin_auth = None
+    if config.cdn.enabled and not config.secrets.external:
+        # The stack's value is checked under its stack key (the gate asks for it; its value is
+        # known only here); the component checks its own argument again.
+        origin_auth = secrets["cdnOriginAuth"].apply(check_origin_auth_secret)
+    return IngressWithHeadersArgs(
+        namespace=namespace,
+        edge=config.edge,
+        paths=edge_plan(config),
+        part_of=config.part_of,
+        ingress=config.ingress,
+        cdn=config.cdn,
+        cdn_origin_auth=origin_auth,
+        secrets=sink,
+        skip_await=config.kubernetes.skip_await,
+    )
+
+
+def allowed_response_headers(config: EstateConfig) -> str:
+    """The ingress-nginx `global-allowed-response-headers` value this estate's edge needs."""
+    return ",".join(ing.allowed_response_headers(config.edge, config.cdn, edge_plan(config)))
+
+
+def build(config: EstateConfig, plan: EstatePlan, secrets: EstateSecrets) -> dict[str, pulumi.Input[object]]:
     """Registers the estate; returns the stack outputs (names and references, never secrets)."""
-    config = plan.config
     provider = kubernetes_provider(config)
     with_provider = pulumi.ResourceOptions(providers=[provider])
     namespace = PlatformNamespace(
@@ -40,12 +93,23 @@ def build(plan: EstatePlan, secrets: EstateSecrets) -> dict[str, pulumi.Input[ob
     # Who writes the workloads' Secrets: Pulumi, or the External Secrets Operator.
     sink = SecretSink(config.secrets, secrets, config.kubernetes.redacts_secret_values)
     if config.secrets.external:
-        cluster_secret_store(config, secret_namespaces(config), with_provider)
+        cluster_secret_store(
+            config.secrets, plan.secret_namespaces, config.part_of, config.version, with_provider
+        )
+    part_of, version, skip_await = config.part_of, config.version, config.kubernetes.skip_await
     deployments: dict[str, SecureDeployment] = {}
     for name, planned in plan.platform.items():
         deployments[name] = SecureDeployment(
             name,
-            SecureDeploymentArgs.planned(planned, config, namespace.name, refs[planned.image], sink),
+            SecureDeploymentArgs.planned(
+                planned,
+                namespace.name,
+                refs[planned.image],
+                sink,
+                part_of=part_of,
+                version=version,
+                skip_await=skip_await,
+            ),
             opts=pulumi.ResourceOptions(
                 providers=[provider],
                 aliases=[pulumi.Alias(name=old) for old in planned.spec.aliases],
@@ -55,18 +119,40 @@ def build(plan: EstatePlan, secrets: EstateSecrets) -> dict[str, pulumi.Input[ob
     if config.monitoring.enabled:
         MonitoringStack(
             "monitoring",
-            MonitoringStackArgs(config, sink, namespace.name, plan.monitoring),
+            MonitoringStackArgs(
+                namespace=namespace.name,
+                workloads=plan.monitoring,
+                secrets=sink,
+                node_metrics_role=f"{config.namespace.name}-prometheus-nodes"
+                if config.monitoring.nodes.enabled
+                else None,
+                part_of=part_of,
+                version=version,
+                skip_await=skip_await,
+            ),
             opts=with_provider,
         )
 
     if config.logging.enabled:
-        LoggingStack("logging", LoggingStackArgs(config, sink), opts=with_provider)
+        LoggingStack(
+            "logging",
+            LoggingStackArgs(
+                spec=config.logging,
+                shipped_namespaces=plan.logged_namespaces,
+                part_of=part_of,
+                version=version,
+                secrets=sink,
+                dns=config.network.dns,
+            ),
+            opts=with_provider,
+        )
 
     if config.ingress.enabled:
         IngressWithHeaders(
             "edge",
-            IngressWithHeadersArgs(config, namespace.name, secrets.get("cdnOriginAuth"), sink),
-            opts=with_provider,
+            edge_args(config, config.namespace.name, secrets, sink),
+            # The edge's objects wait for the namespace and its guardrails.
+            opts=pulumi.ResourceOptions(providers=[provider], depends_on=[namespace]),
         )
 
     if config.network.enabled:

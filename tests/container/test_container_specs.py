@@ -14,8 +14,8 @@ ALL_SECRETS = ("postgresPassword", "redisPassword", "redisMonitorPassword", "pos
 
 
 def test_a_new_workload_becomes_a_hardened_scraped_container() -> None:
-    estate = plan(parse_estate({"target": "docker-host", "workloads": {"reports": REPORTS}}))
-    spec = workload_container(estate.workloads["reports"], estate.config, ALL_SECRETS)
+    config = parse_estate({"target": "docker-host", "workloads": {"reports": REPORTS}})
+    spec = workload_container(plan(config).workloads["reports"], config, ALL_SECRETS)
     assert spec.labels["prometheus.io/scrape"] == "true"
     assert spec.labels["prometheus.io/port"] == "9400"
     assert spec.networks == [BACKEND]
@@ -28,8 +28,8 @@ def test_a_new_workload_becomes_a_hardened_scraped_container() -> None:
 
 
 def test_secret_files_are_uploads_never_environment() -> None:
-    estate = plan(parse_estate({"target": "docker-host"}))
-    postgres = workload_container(estate.workloads["postgres"], estate.config, ALL_SECRETS)
+    config = parse_estate({"target": "docker-host"})
+    postgres = workload_container(plan(config).workloads["postgres"], config, ALL_SECRETS)
     uploaded = {u.file.rsplit("/", 1)[1] for u in postgres.uploads}
     assert uploaded and all(u.permissions == "0400" for u in postgres.uploads)
     # The credentials volume is not kept (no protect): it is rewritten from config each time.
@@ -41,10 +41,10 @@ def test_secret_files_are_uploads_never_environment() -> None:
 
 
 def test_the_broker_health_check_login_only_when_the_secret_exists() -> None:
-    estate = plan(parse_estate({"target": "docker-host"}))
-    redis = estate.workloads["redis"]
-    assert "REDISCLI_AUTH" in workload_container(redis, estate.config, ALL_SECRETS).secret_env
-    assert "REDISCLI_AUTH" not in workload_container(redis, estate.config, ["redisPassword"]).secret_env
+    config = parse_estate({"target": "docker-host"})
+    redis = plan(config).workloads["redis"]
+    assert "REDISCLI_AUTH" in workload_container(redis, config, ALL_SECRETS).secret_env
+    assert "REDISCLI_AUTH" not in workload_container(redis, config, ["redisPassword"]).secret_env
 
 
 def test_nginx_waits_for_the_routed_containers_and_without_a_cdn_holds_no_secret() -> None:
@@ -57,8 +57,8 @@ def test_nginx_waits_for_the_routed_containers_and_without_a_cdn_holds_no_secret
 
 
 def test_rolling_is_decided_per_workload_from_the_plan() -> None:
-    estate = plan(parse_estate({"target": "docker-host", "workloads": {"reports": REPORTS}}))
-    config = estate.config
+    config = parse_estate({"target": "docker-host", "workloads": {"reports": REPORTS}})
+    estate = plan(config)
 
     def rolling(name: str) -> bool:
         return workload_container(estate.workloads[name], config, ALL_SECRETS).rolling

@@ -23,9 +23,9 @@ from typing import Any
 
 import websocket
 
+from components.values.numbers import whole_numbers
 from tests.apiserver.estate import ident
 from tests.ingress.support import edge_objects
-from tests.network.analyzer import plain
 from tests.nginx import harness
 from tests.support.program import run_program
 from tests.support.tools import free_port
@@ -187,7 +187,7 @@ def live_edge(
         "prod", overrides={**overrides, "ingress": ingress, "shiksha-setu:namespace": {"name": namespace}}
     )
     objects = edge_objects(snapshot)
-    everything = [plain(r.manifest) for r in snapshot.kubernetes_objects()]
+    everything = [whole_numbers(r.manifest) for r in snapshot.kubernetes_objects()]
     http_port, https_port = free_port(), free_port()
     applied = [_on_ports(o, https_port, http_port) if o["kind"] == "Gateway" else o for o in objects]
 

@@ -1,5 +1,5 @@
 """The program switches Python's cyclic collector off for its one-run process
-(components/collector.py); the test harness, which runs thousands of programs in one
+(components/program/collector.py); the test harness, which runs thousands of programs in one
 process, gets it back after each run."""
 
 from __future__ import annotations

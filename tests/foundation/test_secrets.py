@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from components.secret_objects import NOT_RENDERED, SECRET_KEYS
+from components.resources.secret_objects import NOT_RENDERED, SECRET_KEYS
 from tests.support.program import TEST_SECRETS, Snapshot, run_program, stack_config
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import jsonschema
 import yaml
 
-from tests.network.analyzer import plain
+from components.values.numbers import whole_numbers
 from tests.support.program import Snapshot
 
 DATA = Path(__file__).parent / "data"
@@ -20,7 +20,9 @@ EDGE_COMPONENT = "shiksha:index:IngressWithHeaders"
 
 def edge_objects(snapshot: Snapshot) -> list[dict[str, Any]]:
     """The registered objects of the edge component, numbers as integers."""
-    return [plain(r.manifest) for r in snapshot.kubernetes_objects() if EDGE_COMPONENT in r.parent_types]
+    return [
+        whole_numbers(r.manifest) for r in snapshot.kubernetes_objects() if EDGE_COMPONENT in r.parent_types
+    ]
 
 
 def by_kind(snapshot: Snapshot, kind: str) -> dict[str, dict[str, Any]]:

@@ -12,7 +12,7 @@ import kubernetes_validate
 import pytest
 
 from components.config.loader import parse_estate
-from components.ingress_with_headers import allowed_response_headers
+from components.targets.kubernetes import allowed_response_headers
 from tests.ingress.support import BLOCKED, by_kind, edge_objects
 from tests.support.program import Snapshot, run_program
 

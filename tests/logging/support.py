@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from tests.network.analyzer import plain
+from components.values.numbers import whole_numbers
 from tests.support.program import TEST_SECRETS, Snapshot, run_program
 
 NS = "shiksha-setu-logging"
@@ -30,7 +30,7 @@ def logging_estate() -> Snapshot:
 
 def logging_objects(snapshot: Snapshot) -> dict[tuple[str, str], dict[str, Any]]:
     return {
-        (r.kind, r.inputs["metadata"]["name"]): plain(r.manifest)
+        (r.kind, r.inputs["metadata"]["name"]): whole_numbers(r.manifest)
         for r in snapshot.kubernetes_objects()
         if "shiksha:index:LoggingStack" in r.parent_types
     }

@@ -18,23 +18,14 @@ from typing import Any
 
 import yaml
 
+from components.values.numbers import whole_numbers
+
 NAME_LABEL = "kubernetes.io/metadata.name"
 ALL = ("*", "*")
 
 # One connection of nca's txt_no_fw_rules output: "<src> => <dst> : <connections>".
 _LINE = re.compile(r"^(?P<src>\S+) => (?P<dst>\S+) : (?P<conn>.+)$")
 _CONN = re.compile(r"\{protocols:(?P<protocols>[A-Z, ]+),dst_ports:(?P<ports>[0-9,\- ]+)\}")
-
-
-def plain(value: Any) -> Any:
-    """Mock-recorded inputs carry every number as a float; Kubernetes wants integers."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, dict):
-        return {key: plain(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [plain(item) for item in value]
-    return value
 
 
 def stand_in(namespace: str, name: str, labels: Mapping[str, str], port: int) -> dict[str, Any]:
@@ -106,7 +97,7 @@ def analyze(
     workdir.mkdir(parents=True, exist_ok=True)
     pods = workdir / "workloads.yaml"
     pods.write_text(
-        yaml.safe_dump({"apiVersion": "v1", "kind": "List", "items": [plain(w) for w in workloads]})
+        yaml.safe_dump({"apiVersion": "v1", "kind": "List", "items": [whole_numbers(w) for w in workloads]})
     )
     nss = workdir / "namespaces.yaml"
     nss.write_text(
@@ -126,7 +117,7 @@ def analyze(
         )
     )
     netpols = workdir / "policies.yaml"
-    netpols.write_text(yaml.safe_dump_all([plain(p) for p in policies]))
+    netpols.write_text(yaml.safe_dump_all([whole_numbers(p) for p in policies]))
     result = subprocess.run(
         [
             nca,

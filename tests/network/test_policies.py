@@ -11,7 +11,7 @@ from components.config.errors import ConfigError
 from components.config.loader import parse_estate
 from components.plan.estate import plan
 from components.plan.network import unreachable
-from tests.network.analyzer import plain
+from components.values.numbers import whole_numbers
 from tests.support.program import Recorded, Snapshot, run_program
 
 KUBERNETES_VERSION = "1.34.0"
@@ -26,13 +26,13 @@ def policies(snapshot: Snapshot) -> dict[str, Recorded]:
 
 
 def spec(snapshot: Snapshot, name: str) -> dict[str, Any]:
-    return plain(policies(snapshot)[name].inputs["spec"])
+    return whole_numbers(policies(snapshot)[name].inputs["spec"])
 
 
 def selecting(snapshot: Snapshot, workload: str) -> dict[str, Any]:
     """The policy whose podSelector picks `workload`'s pods (by its name label)."""
     found = [
-        plain(r.inputs["spec"])
+        whole_numbers(r.inputs["spec"])
         for r in policies(snapshot).values()
         if r.inputs["spec"]["podSelector"].get("matchLabels", {}).get("app.kubernetes.io/name") == workload
     ]
@@ -97,7 +97,9 @@ def test_one_central_dns_policy_to_cluster_dns_only(prod: Snapshot) -> None:
     assert sorted((p["protocol"], p["port"]) for p in rule["ports"]) == [("TCP", 53), ("UDP", 53)]
     # Nobody else mentions port 53: DNS is allowed in exactly one place.
     others = [
-        n for n, r in policies(prod).items() if n != "allow-dns-egress" and "53," in str(plain(r.inputs))
+        n
+        for n, r in policies(prod).items()
+        if n != "allow-dns-egress" and "53," in str(whole_numbers(r.inputs))
     ]
     assert others == []
 
@@ -113,7 +115,7 @@ def test_external_egress_is_public_https_for_declared_workloads_only(prod: Snaps
     block = {"ipBlock": {"cidr": "0.0.0.0/0", "except": PRIVATE}}
     with_internet = []
     for name, policy in policies(prod).items():
-        for rule in plain(policy.inputs["spec"]).get("egress", []):
+        for rule in whole_numbers(policy.inputs["spec"]).get("egress", []):
             if block in rule["to"]:
                 assert rule["to"] == [block]
                 assert rule["ports"] == [{"protocol": "TCP", "port": 443}]
@@ -205,7 +207,7 @@ def test_rules_to_namespaces_and_address_blocks() -> None:
 def test_every_policy_validates_strictly(prod: Snapshot) -> None:
     for name, policy in policies(prod).items():
         try:
-            kubernetes_validate.validate(plain(policy.manifest), KUBERNETES_VERSION, strict=True)
+            kubernetes_validate.validate(whole_numbers(policy.manifest), KUBERNETES_VERSION, strict=True)
         except kubernetes_validate.ValidationError as error:
             pytest.fail(f"{name}: {error.message} at {list(error.path)}")
 

@@ -3,18 +3,33 @@ doubles), turned into the components' Args or refused naming the input, without 
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from components.values.numbers import whole_numbers
 from provider.exported import (
     InputError,
     SecureDeploymentInputs,
     ZeroTrustNetworkInputs,
     deployment_args,
     network_intent,
-    wire_numbers,
 )
+
+
+@pytest.fixture(autouse=True)
+def _own_event_loop() -> Iterator[None]:
+    """The Args hold Outputs (the secret values): each test makes them on a loop of its own
+    and runs them to the end, so no pending Output (nor a loop a mocked program closed)
+    reaches the next test of this process (docs/architecture.md, "Process state")."""
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    yield
+    loop.run_until_complete(asyncio.gather(*asyncio.all_tasks(loop), return_exceptions=True))
+    loop.close()
+
 
 RESOURCES = {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"cpu": "200m", "memory": "128Mi"}}
 
@@ -50,7 +65,7 @@ def network(**changes: Any) -> ZeroTrustNetworkInputs:
 
 
 def test_wire_doubles_become_ints_where_whole() -> None:
-    assert wire_numbers({"a": [2.0, 1.5, "3"], "b": {"c": 8080.0}, "d": True}) == {
+    assert whole_numbers({"a": [2.0, 1.5, "3"], "b": {"c": 8080.0}, "d": True}) == {
         "a": [2, 1.5, "3"],
         "b": {"c": 8080},
         "d": True,

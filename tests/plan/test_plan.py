@@ -4,6 +4,7 @@ credential (recipes, never values), routes, scrape jobs and network intent."""
 from __future__ import annotations
 
 import ast
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -59,8 +60,8 @@ def _ports(rules: list[dict[str, Any]], selector: dict[str, str]) -> set[int | s
 
 
 def test_the_plan_holds_platform_then_monitoring_then_exporters() -> None:
-    estate = _plan()
-    config = estate.config
+    config = parse_estate({})
+    estate = plan(config)
     assert list(estate.platform) == list(config.enabled_workloads)
     assert list(estate.of_role("monitoring")) == ["prometheus", "alertmanager", "blackbox-exporter"]
     assert set(estate.of_role("exporter")) == {"postgres-exporter", "redis-exporter", "kube-state-metrics"}
@@ -105,17 +106,18 @@ def test_the_plan_holds_no_secret_value() -> None:
 
 
 def test_a_new_workload_with_a_metrics_port_is_scraped_and_reachable() -> None:
-    estate = _with_reports()
+    config = parse_estate({"workloads": {"reports": REPORTS}})
+    estate = plan(config)
     jobs = [job for job in estate.scrape_jobs if job.workload == "reports"]
     assert [(j.name, j.port, j.path) for j in jobs] == [("reports", "metrics", "/metrics")]
     assert ("reports", "metrics") in estate.network.scrape_targets
     # In prometheus.yml, keeping only the Service port named `metrics` of `reports`.
-    config = yaml.safe_load(render_prometheus(estate.config, estate.scrape_jobs))
-    [job] = [j for j in config["scrape_configs"] if j["job_name"] == "reports"]
+    rendered = yaml.safe_load(render_prometheus(config, estate.scrape_jobs))
+    [job] = [j for j in rendered["scrape_configs"] if j["job_name"] == "reports"]
     assert "reports" in yaml.safe_dump(job) and "metrics" in yaml.safe_dump(job)
     # Prometheus may reach it on the metrics port, and only Prometheus on that port.
-    prometheus = selector_labels("prometheus", estate.config.part_of)
-    reports = selector_labels("reports", estate.config.part_of)
+    prometheus = selector_labels("prometheus", config.part_of)
+    reports = selector_labels("reports", config.part_of)
     [ingress] = _policy(estate, "reports")["ingress"]
     assert ingress["from"] == [{"podSelector": {"matchLabels": prometheus}}]
     assert ingress["ports"] == [{"protocol": "TCP", "port": 9400}]
@@ -187,3 +189,27 @@ def test_the_pure_packages_import_no_pulumi(package: str) -> None:
             elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
                 names = [node.module]
             assert not [n for n in names if n.split(".")[0].startswith("pulumi")], Path(path).name
+
+
+LOGGING = {
+    "enabled": True,
+    "endpoint": "https://logs.example.org/otlp/v1/logs",
+    "endpointCidrs": ["203.0.113.0/24"],
+}
+
+
+def test_the_plan_decides_which_namespaces_hold_secrets_and_ship_logs() -> None:
+    # The ClusterSecretStore serves only these; the collector ships only those.
+    off = _plan()
+    assert off.secret_namespaces == ("shiksha-setu",)
+    assert off.logged_namespaces == ()
+    on = _plan({"logging": LOGGING})
+    assert on.secret_namespaces == ("shiksha-setu", "shiksha-setu-logging")
+    assert on.logged_namespaces == ("shiksha-setu",)
+    chosen = _plan({"logging": {**LOGGING, "namespaces": ["shiksha-setu", "ingress-nginx"]}})
+    assert chosen.logged_namespaces == ("shiksha-setu", "ingress-nginx")
+
+
+def test_the_plan_carries_no_config() -> None:
+    # The targets map config and plan to the components' Args; nothing reads config off the plan.
+    assert "config" not in {f.name for f in dataclasses.fields(EstatePlan)}

@@ -6,9 +6,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from components.values.numbers import whole_numbers
 from tests.ingress.support import validate_custom_resource
 from tests.logging.support import LOGGING
-from tests.network.analyzer import plain
 from tests.support.program import Snapshot, run_program
 
 DATA = Path(__file__).parent / "data"
@@ -46,7 +46,7 @@ def external_estate(backend: str, logging: bool = False, stack: str = "prod") ->
 
 def objects(snapshot: Snapshot, kind: str) -> dict[str, dict[str, Any]]:
     return {
-        r.inputs["metadata"]["name"]: plain(r.manifest)
+        r.inputs["metadata"]["name"]: whole_numbers(r.manifest)
         for r in snapshot.kubernetes_objects()
         if r.kind == kind
     }

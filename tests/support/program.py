@@ -253,7 +253,7 @@ def run_program(
         error = exc
     finally:
         loop.close()
-        # __main__.py switches the collector off for its one-run process (components/collector.py);
+        # __main__.py switches the collector off for its one-run process (components/program/collector.py);
         # this process runs many programs, so it gets its collector back after each.
         gc.unfreeze()
         gc.enable()

@@ -8,14 +8,13 @@ Secret and never look at the source themselves.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.config.estate import EstateConfig
 from components.config.secrets import EstateSecrets
 from components.config.secrets_source import SecretsSpec
 from components.kube.external_secrets import API_VERSION, cluster_secret_store_spec, external_secret_spec
@@ -86,24 +85,20 @@ class SecretSink:
         return plain_secret(name, meta, resolved, self.redact, opts)
 
 
-def secret_namespaces(config: EstateConfig) -> list[str]:
-    """The namespaces whose workloads consume Secrets: the only ones the store serves."""
-    namespaces = [config.namespace.name]
-    if config.logging.enabled:
-        namespaces.append(config.logging.namespace)
-    return namespaces
-
-
 def cluster_secret_store(
-    config: EstateConfig, namespaces: list[str], opts: pulumi.ResourceOptions
+    spec: SecretsSpec,
+    namespaces: Sequence[str],
+    part_of: str,
+    version: str | None,
+    opts: pulumi.ResourceOptions,
 ) -> pulumi.Resource:
-    spec = config.secrets
-    labels = recommended_labels(spec.store_name, "secrets", config.part_of, config.version)
+    """The operator's ClusterSecretStore, serving only `namespaces`."""
+    labels = recommended_labels(spec.store_name, "secrets", part_of, version)
     return k8s.apiextensions.CustomResource(
         spec.store_name,
         api_version=API_VERSION,
         kind="ClusterSecretStore",
         metadata=metadata(spec.store_name, None, labels),
-        spec=cluster_secret_store_spec(spec, namespaces),
+        spec=cluster_secret_store_spec(spec, list(namespaces)),
         opts=opts,
     )

@@ -22,7 +22,7 @@ from components.config.images import BuildSpec, ImageBuild
 from components.config.secrets import EstateSecrets
 
 OCI = "org.opencontainers.image"
-PROJECT_DIR = Path(__file__).resolve().parents[1]
+PROJECT_DIR = Path(__file__).resolve().parents[2]
 
 
 def oci_labels(build: BuildSpec, version: str, key: str) -> dict[str, str]:

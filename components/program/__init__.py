@@ -1,0 +1,1 @@
+"""How a run of the program itself behaves (collector.py: the garbage collector switch)."""
