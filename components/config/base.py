@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 
@@ -48,3 +48,15 @@ def fold_additions(model: type[BaseModel], data: Any, field: str) -> Any:
     if twice:
         raise ValueError(f"{add}: {twice} are already in {key} {current}")
     return {**data, key: [n for n in current if n not in removed] + list(added), add: [], remove: []}
+
+
+def added_to(key: str, example: list[Any]) -> Any:
+    """The `<key>Add` field of a list a stack extends (folded by fold_additions)."""
+    return Field(
+        default_factory=list, description=f"appended to {key} (its defaults kept)", examples=[example]
+    )
+
+
+def taken_from(key: str, example: list[Any], what: str = "the one way to drop a default entry") -> Any:
+    """The `<key>Remove` field of a list a stack extends (folded by fold_additions)."""
+    return Field(default_factory=list, description=f"taken out of {key}: {what}", examples=[example])

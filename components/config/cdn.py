@@ -20,7 +20,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
-from .base import StrictModel, fold_additions
+from .base import StrictModel, added_to, fold_additions, taken_from
 from .edge import EdgeSpec
 from .errors import unknown_name
 from .ingress import IngressSpec
@@ -109,16 +109,8 @@ class CacheControlSpec(StrictModel):
             "extend with immutablePrefixesAdd (a restatement that drops a default is refused)"
         ),
     )
-    immutable_prefixes_add: list[UrlPath] = Field(
-        default_factory=list,
-        description="appended to immutablePrefixes (its defaults kept)",
-        examples=[["/fonts/"]],
-    )
-    immutable_prefixes_remove: list[UrlPath] = Field(
-        default_factory=list,
-        description="taken out of immutablePrefixes: the one way to drop a default entry",
-        examples=[["/assets/"]],
-    )
+    immutable_prefixes_add: list[UrlPath] = added_to("immutablePrefixes", ["/fonts/"])
+    immutable_prefixes_remove: list[UrlPath] = taken_from("immutablePrefixes", ["/assets/"])
     # Workloads that serve files: their routes are HTML/static, every other backend is private.
     static_backends: list[DnsLabel] = Field(
         default_factory=lambda: ["frontend"],
@@ -128,16 +120,8 @@ class CacheControlSpec(StrictModel):
             "(a restatement that drops a default is refused)"
         ),
     )
-    static_backends_add: list[DnsLabel] = Field(
-        default_factory=list,
-        description="appended to staticBackends (its defaults kept)",
-        examples=[["docs"]],
-    )
-    static_backends_remove: list[DnsLabel] = Field(
-        default_factory=list,
-        description="taken out of staticBackends: the one way to drop a default entry",
-        examples=[["frontend"]],
-    )
+    static_backends_add: list[DnsLabel] = added_to("staticBackends", ["docs"])
+    static_backends_remove: list[DnsLabel] = taken_from("staticBackends", ["frontend"])
     immutable: CacheValue = Field(
         "public, max-age=31536000, immutable",
         description=("the Cache-Control value on immutablePrefixes (cached for a year, never revalidated)"),

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
-from .base import StrictModel, fold_additions
+from .base import StrictModel, added_to, fold_additions, taken_from
 from .errors import map_form
 from .types import (
     DNS_LABEL,
@@ -435,16 +435,8 @@ class EdgeSpec(StrictModel):
             "mlPathsAdd/mlPathsRemove"
         ),
     )
-    ml_paths_add: list[UrlPath] = Field(
-        default_factory=list,
-        description="appended to mlPaths (its defaults kept)",
-        examples=[["/api/v2/summarise"]],
-    )
-    ml_paths_remove: list[UrlPath] = Field(
-        default_factory=list,
-        description="taken out of mlPaths: the one way to drop a default entry",
-        examples=[["/api/v2/chat"]],
-    )
+    ml_paths_add: list[UrlPath] = added_to("mlPaths", ["/api/v2/summarise"])
+    ml_paths_remove: list[UrlPath] = taken_from("mlPaths", ["/api/v2/chat"])
     # Server-Sent Events: never buffered.
     stream_paths: list[UrlPath] = Field(
         default_factory=lambda: ["/api/v2/chat/stream"],
@@ -454,16 +446,8 @@ class EdgeSpec(StrictModel):
             "streamPathsAdd/streamPathsRemove"
         ),
     )
-    stream_paths_add: list[UrlPath] = Field(
-        default_factory=list,
-        description="appended to streamPaths (its defaults kept)",
-        examples=[["/api/v2/events"]],
-    )
-    stream_paths_remove: list[UrlPath] = Field(
-        default_factory=list,
-        description="taken out of streamPaths: the one way to drop a default entry",
-        examples=[["/api/v2/chat/stream"]],
-    )
+    stream_paths_add: list[UrlPath] = added_to("streamPaths", ["/api/v2/events"])
+    stream_paths_remove: list[UrlPath] = taken_from("streamPaths", ["/api/v2/chat/stream"])
     websocket_paths: list[UrlPath] = Field(
         default_factory=lambda: ["/ws"],
         description=(
@@ -472,16 +456,8 @@ class EdgeSpec(StrictModel):
             "websocketPathsAdd/websocketPathsRemove"
         ),
     )
-    websocket_paths_add: list[UrlPath] = Field(
-        default_factory=list,
-        description="appended to websocketPaths (its defaults kept)",
-        examples=[["/live"]],
-    )
-    websocket_paths_remove: list[UrlPath] = Field(
-        default_factory=list,
-        description="taken out of websocketPaths: the one way to drop a default entry",
-        examples=[["/ws"]],
-    )
+    websocket_paths_add: list[UrlPath] = added_to("websocketPaths", ["/live"])
+    websocket_paths_remove: list[UrlPath] = taken_from("websocketPaths", ["/ws"])
     # Answered by the edge itself (dockerHost.nginx.blockedStatus from NGINX, 403 from
     # ingress-nginx, 500 from a Gateway API gateway), never proxied. At most 64: the
     # match limit of one HTTPRoute rule.
@@ -505,15 +481,11 @@ class EdgeSpec(StrictModel):
             "targets); a restatement dropping a default is refused: use blockedPathsAdd/blockedPathsRemove"
         ),
     )
-    blocked_paths_add: list[Annotated[UrlPath, Field(max_length=512)]] = Field(
-        default_factory=list,
-        description="appended to blockedPaths (its defaults kept)",
-        examples=[["/actuator"]],
+    blocked_paths_add: list[Annotated[UrlPath, Field(max_length=512)]] = added_to(
+        "blockedPaths", ["/actuator"]
     )
-    blocked_paths_remove: list[Annotated[UrlPath, Field(max_length=512)]] = Field(
-        default_factory=list,
-        description="taken out of blockedPaths: the one way to drop a default entry",
-        examples=[["/server-status"]],
+    blocked_paths_remove: list[Annotated[UrlPath, Field(max_length=512)]] = taken_from(
+        "blockedPaths", ["/server-status"]
     )
     headers: SecurityHeaders = Field(
         SecurityHeaders(), description="the security headers the edge adds to every response"

@@ -163,6 +163,24 @@ def _unknown_key(root: type[BaseModel], path: tuple[Any, ...]) -> str:
     return f"unknown key (known here: {', '.join(sorted(known))})" if known else "unknown key"
 
 
+def _added_entry(data: Any, loc: tuple[Any, ...], value: Any) -> tuple[Any, ...] | None:
+    """`(..., "<key>Add", i)` when the bad value of the folded list `loc` is entry i of the
+    `<key>Add` list the stack wrote beside it (base.fold_additions)."""
+    *parent, key = loc
+    node = data
+    for part in parent:
+        node = node[part]
+    added = node.get(f"{key}Add") if isinstance(node, dict) else None
+    if isinstance(added, list) and value in added:
+        return (*parent, f"{key}Add", added.index(value))
+    return None
+
+
+def _is_key(part: Any) -> bool:
+    # pydantic's tags of union members and validators have brackets, parentheses or spaces.
+    return isinstance(part, str) and not any(c in part for c in "[]() ")
+
+
 def from_validation_error(
     project: str, error: ValidationError, data: Any = None, root: type[BaseModel] | None = None
 ) -> list[str]:
@@ -178,8 +196,17 @@ def from_validation_error(
                 _unknown_key(root, loc) if root is not None else "unknown key (not part of the estate model)"
             )
             problems.append(f"{config_key(project, loc)}: {text}")
-        elif item["type"] == "missing" or not exists:
+        elif item["type"] == "missing":
             problems.append(f"{config_key(project, loc)}: required key is missing")
+        elif not exists:
+            # A value a before-validator built (a list folded from `<key>Add`): not in the
+            # stack's data. The entry is named where the stack wrote it, else by pydantic's path.
+            rest = tuple(item["loc"])[len(loc) :]
+            full = _added_entry(data, loc, item.get("input")) or (
+                *loc,
+                *(part for part in rest if isinstance(part, int) or _is_key(part)),
+            )
+            problems.append(f"{config_key(project, full)}: got {_short(item.get('input'))}: {message}")
         elif isinstance(item.get("input"), dict):
             problems.append(f"{config_key(project, loc)}: {message}")
         else:

@@ -94,6 +94,13 @@ EXTENDED_LISTS: dict[tuple[str, ...], str] = {
 }
 
 
+# The same, for a default workload's own lists (a new workload writes its own).
+WORKLOAD_LISTS = {
+    "connectsTo": "each is a NetworkPolicy path and a credential",
+    "writablePaths": "each is where the read-only container may write; a dropped one fails the writes there",
+}
+
+
 def model_default(root: type[BaseModel], path: tuple[str, ...]) -> Any:
     """The model's own default at a stack key path (camelCase keys), e.g. edge.blockedPaths."""
     fields = root.model_fields
@@ -108,31 +115,16 @@ def model_default(root: type[BaseModel], path: tuple[str, ...]) -> Any:
 def dropped_defaults(
     values: dict[str, Any], base: dict[str, Any], project: str, root: type[BaseModel]
 ) -> list[str]:
-    """A stack that restates a default workload's `connectsTo` or `writablePaths`, or one of
-    EXTENDED_LISTS,
-    without one of its default entries would silently drop it: refused, naming the explicit
-    forms that say what is meant (`<key>Add`, `<key>Remove`)."""
+    """A stack that restates one of WORKLOAD_LISTS of a default workload, or one of
+    EXTENDED_LISTS, without one of its default entries would silently drop it: refused,
+    naming the explicit forms that say what is meant (`<key>Add`, `<key>Remove`)."""
     problems = []
     workloads = values.get("workloads")
     for name, spec in workloads.items() if isinstance(workloads, dict) else ():
-        given = spec.get("connectsTo") if isinstance(spec, dict) else None
-        default = base.get("workloads", {}).get(name, {}).get("connectsTo") or []
-        problems += _dropped(
-            project,
-            ("workloads", name, "connectsTo"),
-            given,
-            default,
-            "each is a NetworkPolicy path and a credential",
-        )
-        given = spec.get("writablePaths") if isinstance(spec, dict) else None
-        default = base.get("workloads", {}).get(name, {}).get("writablePaths") or []
-        problems += _dropped(
-            project,
-            ("workloads", name, "writablePaths"),
-            given,
-            default,
-            "each is where the read-only container may write; a dropped one fails the writes there",
-        )
+        for key, why in WORKLOAD_LISTS.items():
+            given = spec.get(key) if isinstance(spec, dict) else None
+            default = base.get("workloads", {}).get(name, {}).get(key) or []
+            problems += _dropped(project, ("workloads", name, key), given, default, why)
     for path, why in EXTENDED_LISTS.items():
         given = values
         for key in path:

@@ -15,7 +15,7 @@ from pydantic import AfterValidator, Field, model_validator
 from components.datastores import settings as datastores
 
 from .alerts import AlertRule, AlertThresholds, Severity
-from .base import StrictModel, fold_additions
+from .base import StrictModel, added_to, fold_additions, taken_from
 from .images import PinnedImage
 from .types import (
     Dns1035Label,
@@ -566,16 +566,8 @@ class MonitoringSpec(StrictModel):
             "(a restatement that drops a default is refused)"
         ),
     )
-    dropped_metrics_add: list[Re2Regex] = Field(
-        default_factory=list,
-        description="appended to droppedMetrics (its defaults kept)",
-        examples=[["celery_task_runtime_seconds_bucket"]],
-    )
-    dropped_metrics_remove: list[Re2Regex] = Field(
-        default_factory=list,
-        description="taken out of droppedMetrics: the one way to drop a default entry",
-        examples=[["python_gc_.*"]],
-    )
+    dropped_metrics_add: list[Re2Regex] = added_to("droppedMetrics", ["celery_task_runtime_seconds_bucket"])
+    dropped_metrics_remove: list[Re2Regex] = taken_from("droppedMetrics", ["python_gc_.*"])
     blackbox: BlackboxSpec = Field(
         BlackboxSpec(), description="the blackbox exporter's modules and probed URLs"
     )

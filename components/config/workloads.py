@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, StrictInt, ValidationInfo, field_validator, model_validator
 
-from .base import StrictModel, fold_additions
+from .base import StrictModel, added_to, fold_additions, taken_from
 from .errors import closest
 from .types import (
     INT32_MAX,
@@ -500,15 +500,9 @@ class WorkloadSpec(StrictModel):
             "and connectsToRemove"
         ),
     )
-    connects_to_add: list[Dns1035Label] = Field(
-        examples=[["notifier"]],
-        default_factory=list,
-        description="workloads added to connectsTo (its defaults kept): the way to add a connection",
-    )
-    connects_to_remove: list[Dns1035Label] = Field(
-        examples=[["vllm"]],
-        default_factory=list,
-        description="entries removed from connectsTo: the one way to cut a default connection",
+    connects_to_add: list[Dns1035Label] = added_to("connectsTo", ["notifier"])
+    connects_to_remove: list[Dns1035Label] = taken_from(
+        "connectsTo", ["vllm"], "the one way to cut a default connection"
     )
     celery_client: bool = Field(
         default=False,
@@ -560,16 +554,8 @@ class WorkloadSpec(StrictModel):
         ),
         default_factory=lambda: ["/tmp"],
     )
-    writable_paths_add: list[AbsolutePath] = Field(
-        examples=[["/var/cache/app"]],
-        default_factory=list,
-        description="appended to writablePaths (its defaults kept)",
-    )
-    writable_paths_remove: list[AbsolutePath] = Field(
-        examples=[["/cache"]],
-        default_factory=list,
-        description="taken out of writablePaths: the one way to make a default one read-only",
-    )
+    writable_paths_add: list[AbsolutePath] = added_to("writablePaths", ["/var/cache/app"])
+    writable_paths_remove: list[AbsolutePath] = taken_from("writablePaths", ["/cache"])
     storage: StorageSpec | None = Field(
         default=None,
         description="the volume claim template of a StatefulSet",

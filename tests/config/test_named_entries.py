@@ -14,6 +14,7 @@ import yaml
 from components.config.errors import ConfigError
 from components.config.loader import parse_estate
 from components.config.merge import EXTENDED_LISTS
+from tests.support.lists import replacing
 from tests.support.program import run_program, stack_config
 
 P = "shiksha-setu"
@@ -253,3 +254,16 @@ def test_a_default_workloads_writable_paths_are_extended_not_restated() -> None:
                                     "resources": {"requests": {"cpu": "100m", "memory": "64Mi"},
                                                   "limits": {"cpu": "200m", "memory": "128Mi"}}}}}
     ).workloads["notifier"].writable_paths == ["/var/x"]  # fmt: skip
+
+
+def test_a_bad_added_entry_is_named_with_its_value() -> None:
+    # The list is folded from blockedPathsAdd before validation: the error names the entry
+    # where the stack wrote it, with its value (it said "required key is missing" before).
+    message = _error({"edge": {"blockedPathsAdd": ["/ok", "no-slash"]}})
+    assert f"{P}:edge.blockedPathsAdd[1]: got 'no-slash': expected a URL path" in message
+    assert "required key is missing" not in message
+    # Removing every default leaves an empty list, never a missing key.
+    emptied = parse_estate({"edge": replacing(("edge", "blockedPaths"), [])}).edge
+    assert emptied.blocked_paths == []
+    message = _error({"edge": replacing(("edge", "blockedPaths"), ['/admin"x'])})
+    assert f"""{P}:edge.blockedPathsAdd[0]: got '/admin"x': expected a URL path""" in message

@@ -121,7 +121,7 @@ EDGE_CASES: dict[str, Callable[[str], dict[str, Any]]] = {
     "edge.hosts[0]": lambda h: {"edge": {"hosts": [f"app{h}.example.org"]}},
     # A path is a key of the routes map: the message names edge.routes["<the path>"].
     "edge.routes": lambda h: {"edge": {"routes": {"/api": None, f"/api{h}": {"backend": "api"}}}},
-    "edge.blockedPaths[0]": lambda h: {"edge": replacing(("edge", "blockedPaths"), [f"/admin{h}"])},
+    "edge.blockedPathsAdd[0]": lambda h: {"edge": replacing(("edge", "blockedPaths"), [f"/admin{h}"])},
     "edge.tls.certManagerIssuer": lambda h: {"edge": {"tls": {"certManagerIssuer": f"letsencrypt{h}"}}},
     "edge.cors.allowedOrigins[0]": lambda h: {
         "edge": {"cors": {"allowedOrigins": [f"https://app.example.org{h}"]}}

@@ -57,12 +57,12 @@ CASES: dict[str, Callable[[str], dict[str, Any]]] = {
     "edge.cors.allowedHeaders[0]": lambda h: {"edge": {"cors": {"allowedHeaders": [f"X-Trace{h}"]}}},
     # A path is a key of the routes map: the message names edge.routes["<the path>"].
     "edge.routes": lambda h: {"edge": {"routes": {"/api": None, f"/api{h}": {"backend": "api"}}}},
-    "edge.mlPaths[0]": lambda h: {"edge": replacing(("edge", "mlPaths"), [f"/api/v2/ml{h}"])},
-    "edge.streamPaths[0]": lambda h: {
+    "edge.mlPathsAdd[0]": lambda h: {"edge": replacing(("edge", "mlPaths"), [f"/api/v2/ml{h}"])},
+    "edge.streamPathsAdd[0]": lambda h: {
         "edge": replacing(("edge", "streamPaths"), [f"/api/v2/chat/stream{h}"])
     },
-    "edge.websocketPaths[0]": lambda h: {"edge": replacing(("edge", "websocketPaths"), [f"/ws{h}"])},
-    "edge.blockedPaths[0]": lambda h: {"edge": replacing(("edge", "blockedPaths"), [f"/wp-admin{h}"])},
+    "edge.websocketPathsAdd[0]": lambda h: {"edge": replacing(("edge", "websocketPaths"), [f"/ws{h}"])},
+    "edge.blockedPathsAdd[0]": lambda h: {"edge": replacing(("edge", "blockedPaths"), [f"/wp-admin{h}"])},
     "dockerHost.nginx.threadPool.name": lambda h: {
         "dockerHost": {"nginx": {"threadPool": {"name": f"pool{h}"}}}
     },
