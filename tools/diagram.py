@@ -4,7 +4,7 @@
 
 Reads Pulumi.<stack>.yaml (secrets are not needed: a drawing holds no secret), validates it
 like the program does, turns the planned NetworkPolicies into a graph
-(components/render/diagram.py) and runs `dot -Tsvg`.
+(components/views/diagram.py) and runs `dot -Tsvg`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 
 from components.config.loader import PROJECT, _decode, parse_estate
-from components.render.diagram import estate_graph, to_dot
+from components.views.diagram import estate_graph, to_dot
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -11,7 +11,7 @@ import pytest
 
 from components.config.defaults import deep_merge
 from components.config.loader import parse_estate
-from components.render.diagram import ALL, Endpoint, EstateGraph, estate_graph, to_dot
+from components.views.diagram import ALL, Endpoint, EstateGraph, estate_graph, to_dot
 from tests.network.analyzer import Connectivity, ip_ranges, merge, public_ipv4_minus
 from tests.network.test_connectivity import EDGE_NS, INTRUDER, STRAY, connectivity
 from tests.support.program import Snapshot, run_program

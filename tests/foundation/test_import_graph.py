@@ -73,22 +73,27 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "render": ("components.render",),
     "plan": ("components.plan",),
     "docker": ("components.docker",),
+    "views": ("components.views",),
 }
-BELOW_CONFIG = {"values", "datastore settings"}
+# The layers, lowest first: each imports only itself and the layers before it, so the
+# layers themselves, not only the modules, form no cycle. The kube builders stand above the
+# plan and the text renderers: they render what they hold (the log collector's config) and
+# turn the plan's network intent into NetworkPolicies; the gate checks against the plan.
+ORDER = [
+    "values",
+    "datastore settings",
+    "config",
+    "datastores",
+    "render",
+    "plan",
+    "kube",
+    "gate",
+    "docker",
+    "views",
+]
+assert sorted(ORDER) == sorted(LAYERS)
 # What each layer may import besides itself.
-MAY_IMPORT: dict[str, set[str]] = {
-    "values": set(),
-    "datastore settings": {"values"},
-    "config": BELOW_CONFIG,
-    "datastores": BELOW_CONFIG | {"config"},
-    # The kube builders render what they hold (log collector config) and turn the plan's
-    # network intent into NetworkPolicies.
-    "kube": BELOW_CONFIG | {"config", "render", "plan"},
-    "render": BELOW_CONFIG | {"config", "datastores", "kube", "plan"},
-    "plan": BELOW_CONFIG | {"config", "datastores", "render"},
-    "gate": BELOW_CONFIG | {"config", "datastores", "plan"},
-    "docker": BELOW_CONFIG | {"config", "datastores", "kube", "render", "plan"},
-}
+MAY_IMPORT: dict[str, set[str]] = {layer: set(ORDER[: ORDER.index(layer)]) for layer in ORDER}
 
 
 def layer_of(module: str, graph: Graph) -> str | None:
@@ -393,6 +398,7 @@ def test_the_components_folder_holds_the_components_and_their_bricks() -> None:
         "components.render",
         "components.resources",
         "components.values",
+        "components.views",
     } <= PEERS | {"components.secure_deployment"}
 
 
@@ -445,7 +451,9 @@ def test_the_model_runs_neither_pulumi_nor_the_gate_nor_the_datastores_behaviour
     for module in graph.edges:
         if layer_of(module, graph) in {"datastore settings", "config"}:
             ran = graph.runs(module)
-            above = sorted(m for m in ran if layer_of(m, graph) not in {None, *BELOW_CONFIG, "config"})
+            above = sorted(
+                m for m in ran if layer_of(m, graph) not in {None, "values", "datastore settings", "config"}
+            )
             assert above == [], module
             assert not [n for n in graph.external_runs(module) if n.startswith("pulumi")], module
 
