@@ -14,25 +14,6 @@ from components.config.estate import EstateConfig
 from components.config.workloads import WorkloadSpec
 from tools import config_reference
 
-# Fields the datastore modules declare (components/datastores/): their settings are being
-# moved into leaf modules (issue 25), so their descriptions are the lead's to add there. The
-# list is exact: a new undescribed field fails, and so does an entry that gained one.
-DATASTORE_FIELDS_WITHOUT_DESCRIPTION = {
-    "EstateConfig.postgres", "EstateConfig.redis", "EstateConfig.redis_cache",
-    "ExportersSpec.postgres", "ExportersSpec.redis",
-    "MonitoringImages.postgres_exporter", "MonitoringImages.redis_exporter",
-    *(f"PostgresSettings.{name}" for name in (
-        "shared_buffers", "effective_cache_size", "work_mem", "maintenance_work_mem", "wal_buffers",
-        "max_connections", "superuser_reserved_connections", "max_wal_senders",
-        "checkpoint_completion_target", "random_page_cost", "effective_io_concurrency", "max_wal_size",
-        "min_wal_size",
-    )),
-    "RedisCacheSettings.maxmemory", "RedisCacheSettings.maxmemory_policy",
-    *(f"RedisSettings.{name}" for name in (
-        "maxmemory", "maxmemory_policy", "appendonly", "appendfsync", "save",
-    )),
-}  # fmt: skip
-
 
 @pytest.fixture(scope="module")
 def page() -> str:
@@ -94,12 +75,19 @@ def undescribed(models: list[type[BaseModel]]) -> tuple[set[str], set[str]]:
 
 def test_every_key_says_what_it_changes() -> None:
     config, datastores = undescribed([model for model, _ in config_reference.tree()])
-    listed = DATASTORE_FIELDS_WITHOUT_DESCRIPTION
     assert config == set(), f"fields of components/config/ without description=: {sorted(config)}"
-    assert datastores == listed, (
-        f"datastore fields without a description: new {sorted(datastores - listed)}; "
-        f"described now, drop them from the list: {sorted(listed - datastores)}"
-    )
+    assert datastores == set(), f"fields of components/datastores/ without description=: {sorted(datastores)}"
+
+
+def test_the_datastore_settings_are_in_the_tree() -> None:
+    # Guards the check above: were the datastore leaves to drop out of the walk, it would pass
+    # with nothing to check.
+    owners = {
+        config_reference.declared_in(model, name).__module__
+        for model, _ in config_reference.tree()
+        for name in model.model_fields
+    }
+    assert {"components.datastores.postgres.settings", "components.datastores.redis.settings"} <= owners
 
 
 def test_a_field_without_a_description_is_found() -> None:
@@ -110,19 +98,23 @@ def test_a_field_without_a_description_is_found() -> None:
 
     assert undescribed([Planted]) == ({"Planted.bare", "Planted.blank"}, set())
 
+    class PlantedLeaf(StrictModel):
+        __module__ = "components.datastores.planted.settings"
+        bare: int = 0
+
+    assert undescribed([PlantedLeaf]) == (set(), {"PlantedLeaf.bare"})
+
 
 def test_every_row_of_the_page_says_what_it_changes(page: str) -> None:
     rows = [line for line in page.splitlines() if line.startswith("| `")]
     empty = [row.split("|")[1].strip() for row in rows if row.rstrip().endswith("|  |")]
-    # The datastore fields fall back to the comment above them; the rest have descriptions.
-    assert len(rows) > 350 and len(empty) <= len(DATASTORE_FIELDS_WITHOUT_DESCRIPTION), empty
+    assert len(rows) > 350 and empty == [], empty
 
 
 def test_every_row_has_an_example(page: str) -> None:
     rows = [line.split(" | ") for line in page.splitlines() if line.startswith("| `")]
     without = [row[0].removeprefix("| ") for row in rows if not row[3].strip()]
-    # Only the datastore modules' `postgres.pools` (no default, no example: the lead's list).
-    assert without == ["`pools`"], without
+    assert without == [], without
 
 
 @pytest.mark.parametrize("model", [model for model, _ in config_reference.tree()], ids=lambda m: m.__name__)

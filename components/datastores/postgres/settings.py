@@ -70,22 +70,88 @@ PgIdentifier = Annotated[str, AfterValidator(_check_pg_identifier)]
 class PostgresTuning(StrictModel):
     """Server settings, passed as `-c key=value`. Sized for the 4Gi limit of production."""
 
-    shared_buffers: PgSize = "1GB"
-    effective_cache_size: PgSize = "3GB"
-    work_mem: PgSize = "16MB"
-    maintenance_work_mem: PgSize = "256MB"
-    wal_buffers: PgSize = "16MB"
-    max_connections: int = Field(default=200, ge=1, le=262143)
+    # Each value is one `-c key=value` argument of the postgres and postgres-ro containers
+    # (files.postgres_args), so a replica runs with its primary's settings.
+    shared_buffers: PgSize = Field(
+        default="1GB",
+        description="the server's shared page cache (`-c shared_buffers`), allocated at start inside "
+        "the container's memory limit",
+    )
+    effective_cache_size: PgSize = Field(
+        default="3GB",
+        description="the planner's estimate of the OS and shared cache (`-c effective_cache_size`); "
+        "allocates nothing, makes index scans look cheaper",
+    )
+    work_mem: PgSize = Field(
+        default="16MB",
+        description="memory per sort or hash step of a query before it spills to temporary files "
+        "(`-c work_mem`); one query may use it several times",
+    )
+    maintenance_work_mem: PgSize = Field(
+        default="256MB",
+        description="memory for VACUUM, CREATE INDEX and ALTER TABLE ADD FOREIGN KEY "
+        "(`-c maintenance_work_mem`)",
+    )
+    wal_buffers: PgSize = Field(
+        default="16MB",
+        description="shared memory for WAL not yet written to disk (`-c wal_buffers`)",
+    )
+    max_connections: int = Field(
+        default=200,
+        ge=1,
+        le=262143,
+        description="the server's connection slots (`-c max_connections`): the gate refuses pools "
+        "that need more at full scale; the PostgresConnectionSaturation alert's denominator",
+    )
     # PostgreSQL's defaults, set explicitly because the gate's connection budget reads them:
     # slots only a superuser may take (the administrator's way in when the pools are full),
     # and WAL senders (the read replicas' streams, outside max_connections since PG 12).
-    superuser_reserved_connections: int = Field(default=3, ge=0, le=262143)
-    max_wal_senders: int = Field(default=10, ge=0, le=262143)
-    checkpoint_completion_target: float = Field(default=0.9, gt=0, le=1, allow_inf_nan=False)
-    random_page_cost: float = Field(default=1.1, gt=0, le=1_000_000, allow_inf_nan=False)
-    effective_io_concurrency: int = Field(default=200, ge=0, le=1000)
-    max_wal_size: PgSize = "2GB"
-    min_wal_size: PgSize = "512MB"
+    superuser_reserved_connections: int = Field(
+        default=3,
+        ge=0,
+        le=262143,
+        description="slots of maxConnections kept for the `postgres` administrator "
+        "(`-c superuser_reserved_connections`); the budget subtracts them from the pools' share",
+    )
+    max_wal_senders: int = Field(
+        default=10,
+        ge=0,
+        le=262143,
+        description="WAL streaming connections (`-c max_wal_senders`); the gate requires "
+        "readReplicas + 2 of them",
+    )
+    checkpoint_completion_target: float = Field(
+        default=0.9,
+        gt=0,
+        le=1,
+        allow_inf_nan=False,
+        description="fraction of the checkpoint interval over which a checkpoint's writes are "
+        "spread (`-c checkpoint_completion_target`)",
+    )
+    random_page_cost: float = Field(
+        default=1.1,
+        gt=0,
+        le=1_000_000,
+        allow_inf_nan=False,
+        description="the planner's cost of a non-sequential page read (`-c random_page_cost`); "
+        "1.1 suits SSD volumes, 4 spinning disks",
+    )
+    effective_io_concurrency: int = Field(
+        default=200,
+        ge=0,
+        le=1000,
+        description="concurrent disk reads the server issues for bitmap heap scans "
+        "(`-c effective_io_concurrency`); 0 turns prefetching off",
+    )
+    max_wal_size: PgSize = Field(
+        default="2GB",
+        description="WAL growth that triggers a checkpoint (`-c max_wal_size`): larger means "
+        "fewer checkpoints, longer crash recovery",
+    )
+    min_wal_size: PgSize = Field(
+        default="512MB",
+        description="WAL kept for reuse after a checkpoint instead of removed (`-c min_wal_size`)",
+    )
 
 
 # SQLAlchemy reads pool_size 0 as "no limit" and max_overflow -1 as "no limit on overflow":
@@ -137,8 +203,13 @@ class PostgresSettings(PostgresTuning):
         description="streaming read replicas behind the `postgres-ro` Service (Kubernetes only)",
     )
     pools: dict[Dns1035Label, PoolSpec] = Field(
-        default_factory=dict,
-        description="each client workload's pool; one without an entry gets PoolSpec's defaults",
+        # The production pools: what the merge below starts from, shown as the default.
+        default_factory=lambda: {name: PoolSpec.model_validate(pool) for name, pool in DEFAULT_POOLS.items()},
+        description="each client workload's SQLAlchemy pool (its DATABASE_POOL_SIZE and "
+        "DATABASE_MAX_OVERFLOW); merged over the production pools, and a client without an entry "
+        "gets PoolSpec's defaults",
+        # One pool for a workload the production pools lack.
+        examples=[{"notifier": {"processes": 2, "size": 3, "maxOverflow": 1}}],
     )
 
     @model_validator(mode="before")
@@ -198,7 +269,11 @@ def tuning_keys() -> tuple[str, ...]:
 class Settings(StrictModel):
     """The estate's `postgres` key (EstateConfig inherits it through datastores/settings.py)."""
 
-    postgres: PostgresSettings = PostgresSettings()
+    postgres: PostgresSettings = Field(
+        default=PostgresSettings(),
+        description="the PostgreSQL server: its `-c` flags, the application's database and role, "
+        "the `postgres-ro` read replicas and each client's SQLAlchemy pool",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -207,11 +282,19 @@ class Settings(StrictModel):
 
 
 class ExporterToggle(StrictModel):
-    postgres: bool = True
+    postgres: bool = Field(
+        default=True,
+        description="deploys the `postgres-exporter` workload (port 9187, logs in as the "
+        "`postgres_exporter` role) and its scrape job while `postgres` is enabled; the "
+        "PostgreSQL alerts read its metrics",
+    )
 
 
 class ExporterImage(StrictModel):
-    postgres_exporter: PinnedImage = "quay.io/prometheuscommunity/postgres-exporter:v0.15.0"
+    postgres_exporter: PinnedImage = Field(
+        default="quay.io/prometheuscommunity/postgres-exporter:v0.15.0",
+        description="the container image of the `postgres-exporter` workload",
+    )
 
 
 # --- secrets and exporter --------------------------------------------------------------------

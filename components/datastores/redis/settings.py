@@ -64,36 +64,82 @@ def _check_broker_policy(value: str) -> str:
 class RedisSettings(StrictModel):
     """The Celery broker and result backend: never evicts, keeps an append-only file."""
 
-    maxmemory: RedisBytes = "768mb"
-    maxmemory_policy: Annotated[str, AfterValidator(_check_broker_policy)] = "noeviction"
-    appendonly: bool = True
-    appendfsync: Literal["always", "everysec", "no"] = "everysec"
+    # Each value is a directive of the `redis` workload's redis.conf (files.redis_conf).
+    maxmemory: RedisBytes = Field(
+        default="768mb",
+        description="the broker's memory cap (`maxmemory` in its redis.conf): past it, writes "
+        "fail instead of evicting; keep it under the container's memory limit",
+    )
+    maxmemory_policy: Annotated[str, AfterValidator(_check_broker_policy)] = Field(
+        default="noeviction",
+        description="`maxmemory-policy` in the broker's redis.conf; only noeviction is accepted "
+        "(an evicted key is a lost task)",
+    )
+    appendonly: bool = Field(
+        default=True,
+        description="`appendonly yes|no` in the broker's redis.conf: queued tasks survive a "
+        "restart only with the append-only file",
+    )
+    appendfsync: Literal["always", "everysec", "no"] = Field(
+        default="everysec",
+        description="`appendfsync` in the broker's redis.conf: how often the append-only file is "
+        "flushed to disk (everysec loses at most a second of writes)",
+    )
     # RDB snapshots next to the AOF; an empty list writes `save ""` (no snapshots).
-    save: list[SaveRule] = Field(default_factory=lambda: ["900 1", "300 10", "60 10000"])
+    save: list[SaveRule] = Field(
+        default_factory=lambda: ["900 1", "300 10", "60 10000"],
+        description="one `save <seconds> <changes>` line each in the broker's redis.conf (RDB "
+        'snapshots); an empty list writes `save ""`',
+    )
 
 
 class RedisCacheSettings(StrictModel):
     """The optional cache (`workloads.redis-cache`): may evict, keeps nothing on disk."""
 
-    maxmemory: RedisBytes = "256mb"
+    # Directives of the `redis-cache` workload's redis.conf (files.redis_cache_conf).
+    maxmemory: RedisBytes = Field(
+        default="256mb",
+        description="the cache's memory cap (`maxmemory` in its redis.conf): past it, keys are "
+        "evicted by maxmemoryPolicy",
+    )
     maxmemory_policy: Literal[
         "allkeys-lru", "allkeys-lfu", "volatile-lru", "volatile-lfu", "volatile-ttl", "noeviction"
-    ] = "allkeys-lru"
+    ] = Field(
+        default="allkeys-lru",
+        description="`maxmemory-policy` in the cache's redis.conf: which keys go at the cap "
+        "(noeviction makes writes fail instead)",
+    )
 
 
 class Settings(StrictModel):
     """The estate's `redis` and `redisCache` keys (EstateConfig inherits them: ../settings.py)."""
 
-    redis: RedisSettings = RedisSettings()
-    redis_cache: RedisCacheSettings = RedisCacheSettings()
+    redis: RedisSettings = Field(
+        default=RedisSettings(),
+        description="the redis.conf of the `redis` workload (Celery broker and result backend): "
+        "memory cap and persistence",
+    )
+    redis_cache: RedisCacheSettings = Field(
+        default=RedisCacheSettings(),
+        description="the redis.conf of the `redis-cache` workload, while it is enabled: memory cap "
+        "and eviction",
+    )
 
 
 class ExporterToggle(StrictModel):
-    redis: bool = True
+    redis: bool = Field(
+        default=True,
+        description="deploys the `redis-exporter` workload (port 9121, logs in as the broker's "
+        "read-only `monitor` ACL user) and its scrape job while `redis` is enabled; the Redis "
+        "alerts read its metrics",
+    )
 
 
 class ExporterImage(StrictModel):
-    redis_exporter: PinnedImage = "docker.io/oliver006/redis_exporter:v1.62.0"
+    redis_exporter: PinnedImage = Field(
+        default="docker.io/oliver006/redis_exporter:v1.62.0",
+        description="the container image of the `redis-exporter` workload",
+    )
 
 
 # --- secrets and exporter --------------------------------------------------------------------
