@@ -253,6 +253,10 @@ def run_program(
         error = exc
     finally:
         loop.close()
+        # A closed loop left current makes the next asyncio user of this worker fail with
+        # "Event loop is closed" (a shuffled run, seed 429294, found a datastore test after a
+        # mocked program): the process gets an open one back.
+        asyncio.set_event_loop(asyncio.new_event_loop())
         # __main__.py switches the collector off for its one-run process (components/program/collector.py);
         # this process runs many programs, so it gets its collector back after each.
         gc.unfreeze()
