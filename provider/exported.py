@@ -16,17 +16,20 @@ from typing import Any, NotRequired, TypedDict, TypeVar
 import pulumi
 from pydantic import BaseModel, RootModel, ValidationError
 
-from components import platform_namespace, secure_deployment, zero_trust_network
+from components import ingress_with_headers, platform_namespace, secure_deployment, zero_trust_network
+from components.config.edge import EdgeSpec, route_key
 from components.config.errors import from_validation_error, unknown_name, unknown_port
 from components.config.images import label_version
 from components.config.namespace import NamespaceSpec
 from components.config.network import NetworkSpec
+from components.config.routing import serving_route
 from components.config.secrets import EstateSecrets
 from components.config.secrets_source import SecretsSpec
-from components.config.types import DnsLabel, EnvName
+from components.config.types import Dns1035Label, DnsLabel, EnvName, Port, PortName
 from components.config.workloads import WorkloadSpec
 from components.plan.network import NetworkIntent, Route
 from components.resources.secret_objects import SecretSink
+from components.targets.kubernetes import routed_paths
 from components.values.numbers import whole_numbers
 from components.values.secret_text import secret
 
@@ -36,12 +39,12 @@ VERSION = "0.1.0"
 Model = TypeVar("Model", bound=BaseModel)
 
 
-class PartOf(RootModel[DnsLabel]):
-    """The app.kubernetes.io/part-of label, a DNS label as the estate's own `partOf`."""
+class Label(RootModel[DnsLabel]):
+    """A DNS label: the app.kubernetes.io/part-of label as the estate's own `partOf`, a namespace."""
 
 
 def part_of(value: Any, component: str, name: str) -> str:
-    return checked(PartOf, value, component, name, "partOf").root
+    return checked(Label, value, component, name, "partOf").root
 
 
 class EnvNames(RootModel[dict[EnvName, Any]]):
@@ -208,4 +211,83 @@ def network_intent(name: str, args: ZeroTrustNetworkInputs) -> NetworkIntent:
     )
 
 
-COMPONENTS: list[type[pulumi.ComponentResource]] = [PlatformNamespace, SecureDeployment, ZeroTrustNetwork]
+class Services(RootModel[dict[Dns1035Label, dict[PortName, Port]]]):
+    """The Services the edge's routes send to: name -> port name -> number."""
+
+
+class IngressWithHeadersInputs(TypedDict):
+    namespace: str
+    """The namespace of the edge's objects (ingress-nginx's custom-headers annotation names it,
+    so it must be known: a plain string)."""
+    part_of: str
+    """The objects' name and app.kubernetes.io/part-of label."""
+    services: dict[str, dict[str, int]]
+    """Every Service a route of `edge.routes` names: its ports, name -> number."""
+    edge: NotRequired[Any]
+    """The stack key `edge` (hosts, routes, path classes, headers, rate limits, CORS, TLS),
+    checked by the estate's EdgeSpec model; its defaults when left out."""
+    skip_await: NotRequired[bool]
+    """Do not wait for a load balancer address (a cluster with no controller)."""
+
+
+class IngressWithHeaders(ingress_with_headers.IngressWithHeaders):
+    """The edge through the Gateway API (Gateway, HTTPRoutes, the policy provider's rate limit
+    and CORS policies), with the estate's security headers; no CDN."""
+
+    def __init__(self, name: str, args: IngressWithHeadersInputs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__(name, edge_args(name, args), opts)
+
+
+def edge_args(name: str, args: IngressWithHeadersInputs) -> ingress_with_headers.IngressWithHeadersArgs:
+    """The component's Args with the secure defaults (Gateway API, no CDN), each path sent to
+    its route's Service as the Kubernetes target resolves it. A route to a Service or port not
+    in `services`, or a special path no route serves, is an error, as in the estate's gate."""
+    component = "IngressWithHeaders"
+    edge = checked(EdgeSpec, args.get("edge") or {}, component, name, "edge")
+    services = checked(Services, args.get("services") or {}, component, name, "services").root
+    problems = []
+    for route in edge.route_list:
+        key = f"`{route_key(route.path)}"
+        ports = services.get(route.backend)
+        if ports is None:
+            problems.append(
+                f"{key}.backend`: {route.backend!r} {unknown_name('service', route.backend, services)}"
+            )
+        elif route.port not in ports:
+            problems.append(f"{key}.port`: {unknown_port(route.backend, route.port, ports)}")
+    served = [route.path for route in edge.route_list]
+    for key, paths in (
+        ("mlPaths", edge.ml_paths),
+        ("streamPaths", edge.stream_paths),
+        ("websocketPaths", edge.websocket_paths),
+    ):
+        problems += [
+            f"`edge.{key}`: {path!r}: no edge.routes prefix serves it (routes: {served})"
+            for path in paths
+            if serving_route(edge.route_list, path) is None
+        ]
+    if problems:
+        raise InputError(component, name, problems)
+    if not isinstance(args["namespace"], str):
+        # It is written into annotations as text: an Output (another resource's name) is unknown
+        # at preview. The objects still wait for the namespace through `dependsOn`.
+        raise InputError(
+            component, name, ["`namespace`: must be a plain string, not another resource's output"]
+        )
+    return ingress_with_headers.IngressWithHeadersArgs(
+        namespace=checked(Label, args["namespace"], component, name, "namespace").root,
+        edge=edge,
+        paths=routed_paths(edge, services),
+        part_of=part_of(args["part_of"], component, name),
+        skip_await=bool(args.get("skip_await", False)),
+    )
+
+
+# MonitoringStack is not exported: every function of components/plan/monitoring.py that builds
+# its PlannedWorkloads takes the whole EstateConfig (docs/components-package.md, "Limits").
+COMPONENTS: list[type[pulumi.ComponentResource]] = [
+    PlatformNamespace,
+    SecureDeployment,
+    ZeroTrustNetwork,
+    IngressWithHeaders,
+]

@@ -7,10 +7,13 @@ know nothing of EstateConfig, EstatePlan or the stack keys.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pulumi
 import pulumi_kubernetes as k8s
 
 from components.config.cdn import check_origin_auth_secret
+from components.config.edge import EdgeSpec
 from components.config.estate import EstateConfig
 from components.config.routing import serving_route
 from components.config.secrets import EstateSecrets
@@ -34,25 +37,30 @@ def kubernetes_provider(config: EstateConfig) -> k8s.Provider:
     return k8s.Provider("kubernetes", context=kube.context, enable_server_side_apply=True)
 
 
-def _backend(config: EstateConfig, path: str) -> ing.Backend:
-    # The gate refuses a path no route serves.
-    route = serving_route(config.edge.route_list, path)
-    assert route is not None, path
-    return ing.Backend(route.backend, config.workloads[route.backend].ports[route.port])
-
-
-def edge_plan(config: EstateConfig) -> ing.EdgePlan:
-    """Every path of the edge, in its timeout class, with the Service that serves it (the gate
-    holds each path to one class and one listing)."""
-    edge = config.edge
+def routed_paths(edge: EdgeSpec, ports: Mapping[str, Mapping[str, int]]) -> ing.EdgePlan:
+    """Every path of the edge, in its timeout class, with the Service that serves it: the
+    route covering it, its backend's port by name in `ports` (backend -> port name -> number).
+    The callers' gates hold each path to one class and one listing, and each route to a port."""
     streaming = [*edge.stream_paths, *edge.websocket_paths]
     special = {*streaming, *edge.ml_paths}
     standard = [r.path for r in edge.route_list if r.path not in special]
+
+    def backend(path: str) -> ing.Backend:
+        route = serving_route(edge.route_list, path)
+        assert route is not None, path
+        return ing.Backend(route.backend, ports[route.backend][route.port])
+
     return ing.EdgePlan(
-        standard=[ing.EdgePath(p, _backend(config, p)) for p in standard],
-        ml=[ing.EdgePath(p, _backend(config, p)) for p in edge.ml_paths],
-        streaming=[ing.EdgePath(p, _backend(config, p)) for p in streaming],
+        standard=[ing.EdgePath(p, backend(p)) for p in standard],
+        ml=[ing.EdgePath(p, backend(p)) for p in edge.ml_paths],
+        streaming=[ing.EdgePath(p, backend(p)) for p in streaming],
     )
+
+
+def edge_plan(config: EstateConfig) -> ing.EdgePlan:
+    """The estate's edge paths, each with its workload's Service (the gate refuses a path no
+    route serves)."""
+    return routed_paths(config.edge, {name: spec.ports for name, spec in config.workloads.items()})
 
 
 def edge_args(

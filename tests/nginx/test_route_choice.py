@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 from components.config.edge import Route
 from components.config.loader import parse_estate
 from components.config.routing import covers, serving_route
-from components.ingress_with_headers import edge_plan
 from components.render.nginx import NginxPaths, render_nginx_conf
 from components.render.quoting import nginx_string
+from components.targets.kubernetes import edge_plan
 from tests.nginx import harness
 from tests.support.ports import free_port
 from tests.support.tools import require_tool

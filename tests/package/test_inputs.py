@@ -7,14 +7,17 @@ import asyncio
 from collections.abc import Iterator
 from typing import Any
 
+import pulumi
 import pytest
 
 from components.values.numbers import whole_numbers
 from provider.exported import (
+    IngressWithHeadersInputs,
     InputError,
     SecureDeploymentInputs,
     ZeroTrustNetworkInputs,
     deployment_args,
+    edge_args,
     network_intent,
 )
 
@@ -126,3 +129,63 @@ def test_bad_network_inputs_are_named(changes: dict[str, Any], problem: str) -> 
         network_intent("net", network(**changes))
     assert str(error.value).startswith("ZeroTrustNetwork 'net': invalid inputs:")
     assert problem in str(error.value), str(error.value)
+
+
+# The default routes send /api and /ws to `api`, / to `frontend`.
+SERVICES = {"api": {"http": 8000.0, "metrics": 9102.0}, "frontend": {"http": 8080.0}}
+
+
+def edge(**changes: Any) -> IngressWithHeadersInputs:
+    args: dict[str, Any] = {"namespace": "ns", "part_of": "app", "services": SERVICES}
+    return IngressWithHeadersInputs(**{**args, **changes})  # type: ignore[typeddict-item]
+
+
+def test_edge_args_from_the_hosts_dict() -> None:
+    routes = {
+        "/api": {"backend": "api"},
+        "/": {"backend": "frontend"},
+        "/admin": {"backend": "api", "port": "metrics"},
+    }
+    args = edge_args("edge", edge(edge={"routes": routes, "hosts": ["learn.example.org"]}, skip_await=True))
+    # The secure defaults, whatever the inputs: Gateway API, no CDN.
+    assert args.ingress.mode == "gateway-api" and args.cdn.enabled is False
+    assert args.edge.hosts == ["learn.example.org"] and args.skip_await is True
+    standard = {p.path: (p.backend.service, p.backend.port) for p in args.paths.standard}
+    assert standard == {"/api": ("api", 8000), "/": ("frontend", 8080), "/admin": ("api", 9102)}
+    # Special paths go to the route covering them (the longest prefix), in their own class.
+    assert [(p.path, p.backend.port) for p in args.paths.ml] == [("/api/v2/ml", 8000), ("/api/v2/chat", 8000)]
+    assert {p.path for p in args.paths.streaming} == {"/api/v2/chat/stream", "/ws"}
+
+
+@pytest.mark.parametrize(
+    ("changes", "problem"),
+    [
+        (
+            {"services": {"api": SERVICES["api"], "frontnd": {"http": 8080.0}}},
+            "input `edge.routes[\"/\"].backend`: 'frontend' names no service (did you mean 'frontnd'?",
+        ),
+        (
+            {"edge": {"routes": {"/": {"backend": "frontend", "port": "htp"}}}},
+            "input `edge.routes[\"/\"].port`: workload 'frontend' has no such port",
+        ),
+        (
+            {"edge": {"routes": {"/app": {"backend": "frontend"}}}},
+            "input `edge.mlPaths`: '/api/v2/ml': no edge.routes prefix serves it",
+        ),
+        ({"services": {"api": {"http": 0.0}}}, "input `services`: api.http: got 0"),
+        ({"edge": {"hosts": []}}, "input `edge`: hosts: got []"),
+        ({"edge": {"cdn": {"enabled": True}}}, "input `edge`: cdn: unknown key"),
+        ({"namespace": "Shiksha NS"}, "input `namespace`: expected a DNS-1123 label"),
+        ({"part_of": "app/x"}, "input `partOf`: expected a DNS-1123 label"),
+    ],
+)
+def test_bad_edge_inputs_are_named(changes: dict[str, Any], problem: str) -> None:
+    with pytest.raises(InputError) as error:
+        edge_args("edge", edge(**changes))
+    assert str(error.value).startswith("IngressWithHeaders 'edge': invalid inputs:")
+    assert problem in str(error.value), str(error.value)
+
+
+def test_an_output_namespace_is_refused() -> None:
+    with pytest.raises(InputError, match="input `namespace`: must be a plain string"):
+        edge_args("edge", edge(namespace=pulumi.Output.from_input("ns")))

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from pulumi.provider.experimental.component import ComponentProvider
 
-from components import platform_namespace, secure_deployment, zero_trust_network
+from components import ingress_with_headers, platform_namespace, secure_deployment, zero_trust_network
 from provider.exported import COMPONENTS, PACKAGE, VERSION
 
 
@@ -29,6 +29,7 @@ def test_the_package_serves_the_estates_type_tokens(schema: dict[str, Any]) -> N
             platform_namespace.PlatformNamespace,
             secure_deployment.SecureDeployment,
             zero_trust_network.ZeroTrustNetwork,
+            ingress_with_headers.IngressWithHeaders,
         )
     }
     assert set(schema["resources"]) == {f"shiksha:index:{name}" for name in estate}
@@ -61,3 +62,16 @@ def test_inputs_and_outputs(schema: dict[str, Any]) -> None:
     assert set(schema["types"]["shiksha:index:EdgeRoute"]["properties"]) == {"backend", "port"}
     assert set(network["properties"]) == {"policyNames"}
     assert set(resources["shiksha:index:PlatformNamespace"]["properties"]) == {"name"}
+    edge = resources["shiksha:index:IngressWithHeaders"]
+    assert sorted(edge["requiredInputs"]) == ["namespace", "partOf", "services"]
+    assert set(edge["inputProperties"]) == {"namespace", "partOf", "services", "edge", "skipAwait"}
+    # Service -> port name -> number; the edge spec is free-form, checked by EdgeSpec.
+    assert (
+        edge["inputProperties"]["services"]["additionalProperties"]["additionalProperties"]["type"]
+        == "integer"
+    )
+    assert edge["inputProperties"]["edge"]["$ref"] == "pulumi.json#/Any"
+    # Written into annotations as text: a plain string, never another resource's Output.
+    assert edge["inputProperties"]["namespace"]["plain"] is True
+    # Not exported: its workloads are planned from the whole estate config.
+    assert "shiksha:index:MonitoringStack" not in resources

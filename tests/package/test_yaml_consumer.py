@@ -1,5 +1,5 @@
 """The component package from another language: the Pulumi YAML program in yaml/ uses
-PlatformNamespace, SecureDeployment and ZeroTrustNetwork through package `shiksha`
+PlatformNamespace, SecureDeployment, ZeroTrustNetwork and IngressWithHeaders through package `shiksha`
 (provider/, served by the SDK's component provider host), through the real engine and the
 YAML language host built from pulumi-yaml (scripts/setup-test-tools.sh), against a test
 kube-apiserver, with the policy pack. The objects must exist in the API server as the
@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 from tests.apiserver.controlplane import CONTEXT, ControlPlane
+from tests.apiserver.estate import vendored_crds, wait_for_crds
 from tests.apiserver.kube import Kube
 from tests.support.tools import CACHE_BIN, VENV_BIN, require_tool
 
@@ -105,7 +106,21 @@ def live(kube: Kube, api: str, kind: str, name: str, namespace: str | None = NAM
     return dict(response.body)
 
 
+def install_edge_crds(kube: Kube) -> None:
+    """The Gateway API and Envoy Gateway kinds IngressWithHeaders writes by default: a cluster
+    gets them with its controller, the test API server from the vendored copies."""
+    groups = ("gateway.networking.k8s.io", "gateway.envoyproxy.io")
+    crds = [crd for (group, _), crd in vendored_crds().items() if group in groups]
+    for crd in crds:
+        response = kube.apply(crd)
+        assert response.status in (200, 201), (
+            f"apply CRD {crd['metadata']['name']}: {response.status} {response.message}"
+        )
+    wait_for_crds(kube, crds)
+
+
 def test_yaml_program_deploys_the_components_through_the_engine(program: YamlProgram, kube: Kube) -> None:
+    install_edge_crds(kube)
     program.init_stack("up")
     up = program.pulumi(
         "up", "--yes", "--skip-preview", "--policy-pack", str(ROOT / "policies"), "--stack", "up"
@@ -149,6 +164,25 @@ def test_yaml_program_deploys_the_components_through_the_engine(program: YamlPro
     )]  # fmt: skip
     assert [p["port"] for rule in to_api for p in rule["ports"]] == [8000], egress
 
+    # IngressWithHeaders' secure defaults: a Gateway (HTTPS only, HTTP just redirects) and one
+    # HTTPRoute whose paths go to the Services the YAML named, with the security headers.
+    gateway = live(kube, "gateway.networking.k8s.io/v1", "Gateway", "shiksha-setu")
+    assert {listener["protocol"] for listener in gateway["spec"]["listeners"]} == {"HTTPS", "HTTP"}
+    live(kube, "gateway.networking.k8s.io/v1", "HTTPRoute", f"{PART_OF}-http-redirect")
+    route = live(kube, "gateway.networking.k8s.io/v1", "HTTPRoute", PART_OF)
+    assert route["spec"]["hostnames"] == ["learn.example.org"]
+    backends = {
+        match["path"]["value"]: [(ref["name"], ref["port"]) for ref in rule.get("backendRefs", [])]
+        for rule in route["spec"]["rules"]
+        for match in rule["matches"]
+    }
+    assert backends["/"] == [("web", 8080)] and backends["/api"] == [("api", 8000)], backends
+    # The default ML and WebSocket paths, served by the routes covering them.
+    assert backends["/api/v2/ml"] == [("api", 8000)] and backends["/ws"] == [("api", 8000)], backends
+    assert backends["/.env"] == [], backends
+    headers = route["spec"]["rules"][0]["filters"][0]["responseHeaderModifier"]["set"]
+    assert "Strict-Transport-Security" in {h["name"] for h in headers}, headers
+
     # secretEnv reaches the pod only through the Secret, and the value stays a secret: in
     # the API server as set, nowhere in the engine's output, the state or the project.
     secret = live(kube, "v1", "Secret", "web-env")
@@ -178,7 +212,11 @@ def test_yaml_program_deploys_the_components_through_the_engine(program: YamlPro
     )
     assert by_urn[by_urn[deployment_urn]["parent"]]["type"] == "shiksha:index:SecureDeployment"
     types = {r["type"] for r in by_urn.values()}
-    assert {"shiksha:index:PlatformNamespace", "shiksha:index:ZeroTrustNetwork"} <= types
+    assert {
+        "shiksha:index:PlatformNamespace",
+        "shiksha:index:ZeroTrustNetwork",
+        "shiksha:index:IngressWithHeaders",
+    } <= types
 
     # Idempotent: the wire's numbers and the host's mapping change nothing on a second run.
     again = program.pulumi(
@@ -193,6 +231,7 @@ def test_yaml_program_deploys_the_components_through_the_engine(program: YamlPro
         ("v1", "Secret", "web-env"),
         ("networking.k8s.io/v1", "NetworkPolicy", "default-deny-all"),
         ("v1", "ResourceQuota", "platform-quota"),
+        ("gateway.networking.k8s.io/v1", "HTTPRoute", PART_OF),
     ):
         response = kube.get(
             {"apiVersion": api, "kind": kind, "metadata": {"name": name, "namespace": NAMESPACE}}
